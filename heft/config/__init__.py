@@ -1,0 +1,10 @@
+"""Process-wide settings: floatx, epsilon, image data format, dtype policy."""
+
+from .._config import dtype_policy as dtype_policy
+from .._config import epsilon as epsilon
+from .._config import floatx as floatx
+from .._config import image_data_format as image_data_format
+from .._config import set_dtype_policy as set_dtype_policy
+from .._config import set_epsilon as set_epsilon
+from .._config import set_floatx as set_floatx
+from .._config import set_image_data_format as set_image_data_format

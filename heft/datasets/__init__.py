@@ -1,0 +1,3 @@
+"""Small real data sets shipped inside heft (nothing is downloaded)."""
+
+from . import digits as digits

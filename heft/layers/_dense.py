@@ -1,0 +1,135 @@
+"""``Dense``: ``activation(inputs @ kernel + bias)``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+
+from .. import activations, constraints, initializers, regularizers
+from ._input_spec import InputSpec
+from ._layer import Layer
+
+
+class Dense(Layer):
+    """A densely connected layer: ``activation(dot(inputs, kernel) + bias)``.
+
+    The kernel has shape ``(input_dim, units)`` and acts on the last axis.
+
+    Args:
+        units: Size of the output's last axis (a positive int).
+        activation: Activation name or function; ``None`` is linear.
+        use_bias: Whether to add a bias vector.
+        kernel_initializer: Initializer of the kernel.
+        bias_initializer: Initializer of the bias.
+        kernel_regularizer: Regularizer of the kernel.
+        bias_regularizer: Regularizer of the bias.
+        activity_regularizer: Regularizer of the output.
+        kernel_constraint: Constraint applied to the kernel after each update.
+        bias_constraint: Constraint applied to the bias after each update.
+        **kwargs: Base layer arguments (``name``, ``dtype``, ``trainable``, ``input_shape``...).
+
+    >>> import heft
+    >>> layer = Dense(4)
+    >>> layer(heft.ops.ones((2, 3))).shape
+    (2, 4)
+    >>> [w.name for w in layer.weights]
+    ['kernel', 'bias']
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        lora_rank: int | None = None,
+        lora_alpha: float | None = None,
+        quantization_config: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if lora_rank is not None or lora_alpha is not None or quantization_config is not None:
+            raise ValueError(
+                f"Dense layer '{self.name}': LoRA (`lora_rank`, `lora_alpha`) and quantization "
+                "(`quantization_config`) are not supported by heft. Remove these arguments."
+            )
+        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+            raise ValueError(
+                "Received an invalid value for `units`, expected a positive integer. "
+                f"Received: units={units}"
+            )
+        self.units = units
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.input_spec = InputSpec(min_ndim=2)
+        self.supports_masking = True
+
+    def build(self, input_shape: Any) -> None:
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError(
+                f"The last dimension of the inputs to Dense layer '{self.name}' must be known "
+                f"to build its kernel. Received: input_shape={input_shape}"
+            )
+        self._kernel = self.add_weight(
+            name="kernel",
+            shape=(input_dim, self.units),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias",
+                shape=(self.units,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+        else:
+            self.bias = None
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
+
+    @property
+    def kernel(self) -> Any:
+        return self._kernel
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        x = jnp.matmul(inputs, self._kernel.value)
+        if self.bias is not None:
+            x = x + self.bias.value
+        return self.activation(x) if self.activation is not None else x
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        return (*tuple(input_shape)[:-1], self.units)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            {
+                "units": self.units,
+                "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint),
+                "quantization_config": None,
+            }
+        )
+        return config

@@ -1,0 +1,68 @@
+"""``Dropout``: randomly zeroes inputs in training, scaling the rest by ``1/(1-rate)``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from ..random._seed_generator import SeedGenerator
+from ._layer import Layer
+
+
+class Dropout(Layer):
+    """Sets a fraction ``rate`` of inputs to 0 in training; the identity in inference.
+
+    The randomness comes from a ``SeedGenerator`` tracked by the layer, so the
+    layer works inside ``stateless_call`` and ``jax.jit``.
+
+    Args:
+        rate: Fraction of inputs to drop, in ``[0, 1)``.
+        noise_shape: Shape of the binary mask, broadcast over the input
+            (``None`` entries take the input's size).
+        seed: Seed of the layer's generator.
+        **kwargs: Base layer arguments.
+
+    >>> import heft
+    >>> Dropout(0.5)(heft.ops.ones((2, 2))).tolist()
+    [[1.0, 1.0], [1.0, 1.0]]
+    """
+
+    def __init__(
+        self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
+            raise ValueError(
+                "Invalid value received for argument `rate`. Expected a float value between "
+                f"0 and 1. Received: rate={rate}"
+            )
+        self.rate = rate
+        self.seed = seed
+        self.noise_shape = tuple(noise_shape) if noise_shape is not None else None
+        if rate > 0:
+            self.seed_generator = SeedGenerator(seed)
+        self.supports_masking = True
+        self.built = True
+
+    def call(self, inputs: Any, training: bool | None = False) -> Any:
+        if not training or self.rate == 0:
+            return inputs
+        if self.rate >= 1:
+            return jnp.zeros_like(inputs)
+        shape = inputs.shape
+        if self.noise_shape is not None:
+            shape = tuple(s if n is None else n for s, n in zip(shape, self.noise_shape, strict=True))
+        keep = 1.0 - self.rate
+        key = self.seed_generator.next()
+        mask = jax.random.bernoulli(key, keep, shape)
+        return jnp.where(mask, inputs / jnp.asarray(keep, inputs.dtype), jnp.zeros_like(inputs))
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"rate": self.rate, "seed": self.seed, "noise_shape": self.noise_shape})
+        return config

@@ -1,0 +1,60 @@
+"""``serialize``/``deserialize`` for layers, in Keras 3's dict form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import _registry
+
+
+def _builtin_layers() -> dict[str, Any]:
+    from .. import layers, models
+
+    objects = {
+        name: obj
+        for name, obj in vars(layers).items()
+        if isinstance(obj, type) and issubclass(obj, layers.Layer)
+    }
+    objects["Sequential"] = models.Sequential
+    objects["Model"] = models.Model
+    return objects
+
+
+def serialize(layer: Any) -> dict[str, Any]:
+    """The Keras dict form of ``layer``, with its build config when built.
+
+    >>> import heft
+    >>> serialize(heft.layers.Dense(2, name="d"))["class_name"]
+    'Dense'
+    """
+    module = "keras.layers"
+    if type(layer).__name__ in ("Sequential", "Model", "Functional"):
+        module = "keras"
+    config = _registry.serialize_object(layer, module)
+    build_config = layer.get_build_config() if layer.built else None
+    if build_config is not None:
+        config["build_config"] = _jsonable(build_config)
+    return config
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
+    """Rebuild a layer from ``serialize``'s output (and build it if a build config is given).
+
+    Raises:
+        ValueError: If the class is unknown (register it or pass ``custom_objects``).
+    """
+    layer = _registry.deserialize_object(config, _builtin_layers(), custom_objects, "layer")
+    build_config = config.get("build_config") if isinstance(config, dict) else None
+    if build_config and not layer.built:
+        layer.build_from_config(build_config)
+    return layer

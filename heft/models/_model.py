@@ -1,0 +1,90 @@
+"""``Model``: a layer that groups layers, with summary, training and weight files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..layers._layer import Layer
+from ..training._trainer import Trainer
+from ._summary import summarize
+
+
+class Model(Trainer, Layer):
+    """A layer made of layers; subclass it and define ``call``.
+
+    Models add ``layers``, ``get_layer`` and ``summary`` to the ``Layer`` API
+    (and compile/fit/evaluate/predict and weight files).
+
+    >>> import heft
+    >>> class MLP(heft.Model):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = heft.layers.Dense(8, activation="relu")
+    ...         self.out = heft.layers.Dense(2)
+    ...     def call(self, x):
+    ...         return self.out(self.hidden(x))
+    >>> model = MLP()
+    >>> model(heft.ops.ones((1, 4))).shape
+    (1, 2)
+    >>> [w.path for w in model.weights][:2]
+    ['mlp/dense/kernel', 'mlp/dense/bias']
+    """
+
+    @property
+    def layers(self) -> list[Layer]:
+        """Direct sublayers, in the order they were assigned."""
+        return list(self._tracker.layers)
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """Return a sublayer by ``name`` or by ``index`` (exactly one of them).
+
+        Raises:
+            ValueError: If both or neither are given, or no layer matches.
+        """
+        if (name is None) == (index is None):
+            raise ValueError(
+                "Provide exactly one of `name` or `index` to `get_layer`. "
+                f"Received: name={name}, index={index}"
+            )
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model '{self.name}' only "
+                    f"has {len(layers)} layers."
+                )
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            f"No such layer: {name}. Existing layers are: {[layer.name for layer in layers]}."
+        )
+
+    def summary(
+        self,
+        line_length: int | None = None,
+        positions: Any = None,
+        print_fn: Callable[..., Any] | None = None,
+        expand_nested: bool = False,
+        show_trainable: bool = False,
+        layer_range: Any = None,
+    ) -> None:
+        """Print the layers, their output shapes and the parameter counts.
+
+        Args:
+            line_length: Table width in characters.
+            positions: Ignored (column positions are chosen by the table).
+            print_fn: Called with each chunk of text instead of printing.
+            expand_nested: Whether to list the layers of nested models too.
+            show_trainable: Whether to add a column saying if each layer is trainable.
+            layer_range: Ignored; all layers are listed.
+        """
+        summarize(
+            self,
+            line_length=line_length,
+            expand_nested=expand_nested,
+            show_trainable=show_trainable,
+            print_fn=print_fn,
+        )

@@ -1,0 +1,168 @@
+"""Activation functions as ops (``ops.relu``, ``ops.softmax``, ``ops.gelu``, ...), on ``jax.nn``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.nn as jnn
+import jax.numpy as jnp
+
+from ._core import convert_to_tensor
+from ._elementwise import _unary
+
+relu = _unary("relu", jnn.relu, "Rectified linear unit, ``max(x, 0)``.", "[-1.0, 2.0]", "Array([0., 2.], dtype=float32)")
+relu6 = _unary("relu6", jnn.relu6, "ReLU capped at 6, ``min(max(x, 0), 6)``.", "[-1.0, 8.0]", "Array([0., 6.], dtype=float32)")
+sigmoid = _unary("sigmoid", jnn.sigmoid, "Logistic sigmoid, ``1 / (1 + exp(-x))``.", "[0.0, 0.0]", "Array([0.5, 0.5], dtype=float32)")
+sparse_sigmoid = _unary("sparse_sigmoid", jnn.sparse_sigmoid, "Piecewise-linear sigmoid: 0 below -1, 1 above 1, ``(x + 1) / 2`` between.", "[-2.0, 0.0]", "Array([0. , 0.5], dtype=float32)")
+log_sigmoid = _unary("log_sigmoid", jnn.log_sigmoid, "``log(sigmoid(x))``, computed stably.", "[0.0]", "Array([-0.6931472], dtype=float32)")
+hard_sigmoid = _unary("hard_sigmoid", jnn.hard_sigmoid, "Piecewise-linear sigmoid, ``relu6(x + 3) / 6``.", "[-4.0, 0.0]", "Array([0. , 0.5], dtype=float32)")
+softplus = _unary("softplus", jnn.softplus, "``log(exp(x) + 1)``, computed stably.", "[0.0]", "Array([0.6931472], dtype=float32)")
+softsign = _unary("softsign", jnn.soft_sign, "``x / (abs(x) + 1)``.", "[1.0, -3.0]", "Array([ 0.5 , -0.75], dtype=float32)")
+sparse_plus = _unary("sparse_plus", jnn.sparse_plus, "Smooth ReLU: 0 below -1, ``x`` above 1, ``(x + 1)**2 / 4`` between.", "[-2.0, 0.0, 2.0]", "Array([0.  , 0.25, 2.  ], dtype=float32)")
+silu = _unary("silu", jnn.silu, "Sigmoid linear unit (swish), ``x * sigmoid(x)``.", "[0.0, 0.0]", "Array([0., 0.], dtype=float32)")
+swish = _unary("swish", jnn.silu, "Swish, ``x * sigmoid(x)`` (alias of ``silu``).", "[0.0, 0.0]", "Array([0., 0.], dtype=float32)")
+hard_silu = _unary("hard_silu", jnn.hard_silu, "Hard SiLU, ``x * relu6(x + 3) / 6``.", "[-4.0, 3.0]", "Array([-0.,  3.], dtype=float32)")
+hard_swish = _unary("hard_swish", jnn.hard_silu, "Hard swish, ``x * relu6(x + 3) / 6`` (alias of ``hard_silu``).", "[-4.0, 3.0]", "Array([-0.,  3.], dtype=float32)")
+hard_tanh = _unary("hard_tanh", jnn.hard_tanh, "Tanh approximated piecewise: ``clip(x, -1, 1)``.", "[-2.0, 0.5]", "Array([-1. ,  0.5], dtype=float32)")
+selu = _unary("selu", jnn.selu, "Scaled exponential linear unit.", "[0.0, 1.0]", "Array([0.      , 1.050701], dtype=float32)")
+
+
+def tanh_shrink(x: Any) -> jax.Array:
+    """``x - tanh(x)``.
+
+    >>> ops.tanh_shrink([0.0, 0.0])
+    Array([0., 0.], dtype=float32)
+    """
+    x = convert_to_tensor(x)
+    return x - jnp.tanh(x)
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.2) -> jax.Array:
+    """Leaky ReLU: ``x`` for positive ``x``, ``negative_slope * x`` otherwise.
+
+    >>> ops.leaky_relu([-1.0, 2.0])
+    Array([-0.2,  2. ], dtype=float32)
+    """
+    return jnn.leaky_relu(convert_to_tensor(x), negative_slope=negative_slope)
+
+
+def elu(x: Any, alpha: float = 1.0) -> jax.Array:
+    """Exponential linear unit: ``x`` for positive ``x``, ``alpha * (exp(x) - 1)`` otherwise.
+
+    >>> ops.elu([0.0, 1.0])
+    Array([0., 1.], dtype=float32)
+    """
+    return jnn.elu(convert_to_tensor(x), alpha=alpha)
+
+
+def celu(x: Any, alpha: float = 1.0) -> jax.Array:
+    """Continuously differentiable ELU: ``max(x, 0) + alpha * min(0, exp(x / alpha) - 1)``.
+
+    >>> ops.celu([0.0, 1.0])
+    Array([0., 1.], dtype=float32)
+    """
+    return jnn.celu(convert_to_tensor(x), alpha=alpha)
+
+
+def gelu(x: Any, approximate: bool = True) -> jax.Array:
+    """Gaussian error linear unit, ``x * Phi(x)``; the tanh approximation by default.
+
+    Args:
+        x: Input tensor.
+        approximate: Use the tanh approximation (``True``, the default of
+            ``ops.gelu``) or the exact erf form.
+
+    Returns:
+        A tensor of the same shape as ``x``.
+
+    >>> ops.gelu([0.0, 0.0])
+    Array([0., 0.], dtype=float32)
+    """
+    return jnn.gelu(convert_to_tensor(x), approximate=approximate)
+
+
+def glu(x: Any, axis: int = -1) -> jax.Array:
+    """Gated linear unit: split ``x`` in halves ``a, b`` along ``axis``; return ``a * sigmoid(b)``.
+
+    >>> ops.glu([1.0, 0.0])
+    Array([0.5], dtype=float32)
+    """
+    return jnn.glu(convert_to_tensor(x), axis=axis)
+
+
+def squareplus(x: Any, b: float = 4) -> jax.Array:
+    """Smooth ReLU, ``(x + sqrt(x**2 + b)) / 2``.
+
+    >>> ops.squareplus([0.0])
+    Array([1.], dtype=float32)
+    """
+    return jnn.squareplus(convert_to_tensor(x), b=b)
+
+
+def soft_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
+    """Move ``x`` towards zero by ``threshold``; values within ``threshold`` become 0.
+
+    >>> ops.soft_shrink([-1.0, 0.2, 2.0])
+    Array([-0.5,  0. ,  1.5], dtype=float32)
+    """
+    x = convert_to_tensor(x)
+    return jnp.where(x > threshold, x - threshold, jnp.where(x < -threshold, x + threshold, 0.0))
+
+
+def hard_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
+    """Zero the values whose magnitude is at most ``threshold``.
+
+    >>> ops.hard_shrink([-1.0, 0.2, 2.0])
+    Array([-1.,  0.,  2.], dtype=float32)
+    """
+    x = convert_to_tensor(x)
+    return jnp.where(jnp.abs(x) > threshold, x, 0.0)
+
+
+def threshold(x: Any, threshold: float, default_value: float) -> jax.Array:
+    """``x`` where ``x > threshold``, else ``default_value``.
+
+    >>> ops.threshold([0.5, 2.0], 1.0, -1.0)
+    Array([-1.,  2.], dtype=float32)
+    """
+    x = convert_to_tensor(x)
+    return jnp.where(x > threshold, x, default_value)
+
+
+def softmax(x: Any, axis: int | tuple[int, ...] = -1) -> jax.Array:
+    """Softmax along ``axis`` (an int or a tuple of axes): ``exp(x) / sum(exp(x))``.
+
+    >>> ops.softmax([0.0, 0.0])
+    Array([0.5, 0.5], dtype=float32)
+    """
+    return jnn.softmax(convert_to_tensor(x), axis=tuple(axis) if isinstance(axis, list) else axis)
+
+
+def log_softmax(x: Any, axis: int | tuple[int, ...] = -1) -> jax.Array:
+    """``log(softmax(x))`` along ``axis``, computed stably.
+
+    >>> ops.log_softmax([0.0, 0.0])
+    Array([-0.6931472, -0.6931472], dtype=float32)
+    """
+    return jnn.log_softmax(convert_to_tensor(x), axis=tuple(axis) if isinstance(axis, list) else axis)
+
+
+def sparsemax(x: Any, axis: int = -1) -> jax.Array:
+    """Sparsemax: the Euclidean projection of ``x`` onto the probability simplex along ``axis``.
+
+    Like softmax its outputs sum to 1, but small logits get exactly 0.
+    (Keras 3.15's version sums the wrong cumulative values and can return all
+    zeros; this one follows the published definition.)
+
+    >>> ops.sparsemax([1.0, 1.2, 1.1])
+    Array([0.23333329, 0.43333334, 0.3333333 ], dtype=float32)
+    """
+    logits = jnp.moveaxis(convert_to_tensor(x), axis, -1)
+    ordered = -jnp.sort(-logits, axis=-1)
+    cumulative = jnp.cumsum(ordered, axis=-1)
+    ranks = jnp.arange(1, logits.shape[-1] + 1, dtype=logits.dtype)
+    support_size = jnp.sum(ordered - (cumulative - 1) / ranks > 0, axis=-1, keepdims=True)
+    total = jnp.take_along_axis(cumulative, support_size - 1, axis=-1)
+    tau = (total - 1) / support_size.astype(logits.dtype)
+    return jnp.moveaxis(jnp.maximum(logits - tau, 0.0), -1, axis)

@@ -1,0 +1,458 @@
+"""Tensor conversion, dtypes, control flow and indexed updates: Keras's ``ops.core``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import ml_dtypes
+import numpy as np
+
+from .. import _config, _dtypes
+from .._variable import Variable
+
+_SCATTER_REDUCTIONS = ("add", "max", "min", "mul")
+
+
+def unwrap(x: Any) -> Any:
+    """Replace a ``Variable`` (also inside lists and tuples) by its current value."""
+    if isinstance(x, Variable):
+        return x.value
+    if isinstance(x, list | tuple) and any(isinstance(v, Variable | list | tuple) for v in x):
+        return type(x)(unwrap(v) for v in x)
+    return x
+
+
+def jax_dtype(dtype: Any) -> Any:
+    """The JAX dtype for ``dtype`` as arrays will hold it (64-bit becomes 32-bit without x64)."""
+    if dtype is None:
+        return None
+    return jax.dtypes.canonicalize_dtype(_dtypes.to_jax_dtype(dtype))
+
+
+def float_dtype(x: jax.Array) -> Any:
+    """``x``'s dtype if it is a float dtype, else ``floatx()`` (for int and bool inputs)."""
+    if jnp.issubdtype(x.dtype, jnp.inexact):
+        return x.dtype
+    return jax_dtype(_config.floatx())
+
+
+def convert_to_tensor(
+    x: Any, dtype: Any = None, sparse: bool | None = None, ragged: bool | None = None
+) -> jax.Array:
+    """Turn ``x`` (a Variable, array, list or Python scalar) into a JAX array.
+
+    Python floats become float32, Python ints int32 and float64 numpy arrays
+    float32 (unless JAX's x64 mode is on), as with Keras's JAX backend.
+
+    Args:
+        x: The value to convert. A ``heft.Variable`` gives its current value.
+        dtype: The dtype of the result; ``None`` keeps or infers the dtype.
+        sparse: Accepted for Keras compatibility; results are always dense.
+        ragged: Must be falsy: JAX has no ragged tensors.
+
+    Returns:
+        A ``jax.Array``.
+
+    Raises:
+        ValueError: If ``ragged=True`` or ``dtype`` names no supported dtype.
+
+    >>> ops.convert_to_tensor([1.0, 2.0])
+    Array([1., 2.], dtype=float32)
+    """
+    if ragged:
+        raise ValueError(
+            "`ragged=True` is not supported: JAX has no ragged tensors. Pad the "
+            "values to a common length and pass `ragged=False`."
+        )
+    dtype = jax_dtype(dtype)
+    x = unwrap(x)
+    if isinstance(x, jax.Array):
+        return x if dtype is None or x.dtype == dtype else x.astype(dtype)
+    if dtype is not None and dtype == jnp.bfloat16:
+        return jnp.asarray(x).astype(dtype)
+    return jnp.asarray(x, dtype=dtype)
+
+
+def convert_to_numpy(x: Any) -> np.ndarray:
+    """Return ``x`` as a numpy array (bfloat16 arrays keep their dtype).
+
+    >>> ops.convert_to_numpy(ops.ones((2,)))
+    array([1., 1.], dtype=float32)
+    """
+    x = unwrap(x)
+    if isinstance(x, jax.Array) and x.dtype == jnp.bfloat16:
+        return np.array(x, dtype=ml_dtypes.bfloat16)
+    return np.array(x)
+
+
+def is_tensor(x: Any) -> bool:
+    """Whether ``x`` is a JAX array (Variables are not tensors, as in Keras).
+
+    >>> ops.is_tensor(ops.zeros(2)), ops.is_tensor([0.0])
+    (True, False)
+    """
+    return isinstance(x, jax.Array)
+
+
+def cast(x: Any, dtype: Any) -> jax.Array:
+    """Cast ``x`` to ``dtype``.
+
+    Args:
+        x: Input tensor.
+        dtype: The target dtype, e.g. ``"float16"``.
+
+    Returns:
+        ``x`` with dtype ``dtype``.
+
+    >>> ops.cast([1.7, -2.2], "int32")
+    Array([ 1, -2], dtype=int32)
+    """
+    return convert_to_tensor(x, dtype=_dtypes.standardize_dtype(dtype))
+
+
+def _dtype_range(dtype: Any) -> tuple[Any, Any]:
+    if dtype == np.bool_:
+        return 0, 1
+    info = ml_dtypes.iinfo(dtype) if jnp.issubdtype(dtype, jnp.integer) else ml_dtypes.finfo(dtype)
+    return info.min, info.max
+
+
+def saturate_cast(x: Any, dtype: Any) -> jax.Array:
+    """Cast ``x`` to ``dtype``, first clipping values to the range ``dtype`` can hold.
+
+    >>> ops.saturate_cast([-1.0, 300.0], "uint8")
+    Array([  0, 255], dtype=uint8)
+    """
+    target = jax_dtype(_dtypes.standardize_dtype(dtype))
+    x = convert_to_tensor(x)
+    source = np.dtype(x.dtype)
+    in_min, in_max = _dtype_range(source)
+    out_min, out_max = _dtype_range(np.dtype(target))
+    # Limits are expressed in the input dtype; rounding may push them past the
+    # target's range (float32 cannot hold 2**31 - 1), so step back inside.
+    low = np.asarray(max(in_min, out_min)).astype(source)
+    if low < out_min:
+        low = np.nextafter(low, np.asarray(0, source))
+    high = np.asarray(min(in_max, out_max)).astype(source)
+    if high > out_max:
+        high = np.nextafter(high, np.asarray(0, source))
+    if source == np.bool_:
+        return x.astype(target)
+    return jnp.clip(x, low, high).astype(target)
+
+
+def shape(x: Any) -> tuple[int, ...]:
+    """The static shape of ``x`` as a tuple of ints.
+
+    >>> ops.shape(ops.zeros((2, 3)))
+    (2, 3)
+    """
+    x = unwrap(x)
+    if hasattr(x, "shape"):
+        return tuple(x.shape)
+    return tuple(np.shape(x))
+
+
+def dtype(x: Any) -> str:
+    """The dtype name of ``x``, e.g. ``"float32"``.
+
+    >>> ops.dtype(ops.zeros(2))
+    'float32'
+    """
+    if isinstance(x, Variable):
+        return x.dtype
+    return _dtypes.standardize_dtype(convert_to_tensor(x).dtype)
+
+
+def stop_gradient(variable: Any) -> jax.Array:
+    """Return ``variable`` unchanged, but block gradients through it.
+
+    >>> ops.stop_gradient([1.0])
+    Array([1.], dtype=float32)
+    """
+    return jax.lax.stop_gradient(convert_to_tensor(variable))
+
+
+def cond(pred: Any, true_fn: Callable, false_fn: Callable) -> Any:
+    """Call ``true_fn()`` if ``pred`` is true, else ``false_fn()`` (traceable).
+
+    >>> ops.cond(True, lambda: 1, lambda: 2)
+    Array(1, dtype=int32, weak_type=True)
+    """
+    return jax.lax.cond(convert_to_tensor(pred), true_fn, false_fn)
+
+
+def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
+    """Call ``branches[index](*operands)``; the index is clamped to the valid range.
+
+    >>> ops.switch(1, [lambda x: x + 1, lambda x: x * 10], 3)
+    Array(30, dtype=int32, weak_type=True)
+    """
+    return jax.lax.switch(convert_to_tensor(index), branches, *unwrap(operands))
+
+
+def scan(
+    f: Callable,
+    init: Any,
+    xs: Any = None,
+    length: int | None = None,
+    reverse: bool = False,
+    unroll: int | bool = 1,
+) -> tuple[Any, Any]:
+    """Loop ``carry, y = f(carry, x)`` over the leading axis of ``xs``.
+
+    Args:
+        f: ``(carry, x) -> (new_carry, y)``.
+        init: The initial carry (any pytree of arrays).
+        xs: The values to loop over (a pytree of arrays), or ``None``.
+        length: Number of iterations when ``xs`` is ``None``.
+        reverse: Whether to loop from the end.
+        unroll: Loop iterations to unroll, a positive int or a bool.
+
+    Returns:
+        ``(final_carry, stacked_ys)``.
+
+    Raises:
+        ValueError: If ``unroll`` is neither a bool nor a positive int.
+
+    >>> ops.scan(lambda c, x: (c + x, c), 0, ops.arange(4))[0]
+    Array(6, dtype=int32)
+    """
+    if not isinstance(unroll, bool) and (not isinstance(unroll, int) or unroll < 1):
+        raise ValueError(
+            f"`unroll` must be a positive integer or a boolean. Received: unroll={unroll}"
+        )
+    return jax.lax.scan(
+        f, unwrap(init), unwrap(xs), length=length, reverse=reverse, unroll=unroll
+    )
+
+
+def associative_scan(f: Callable, elems: Any, reverse: bool = False, axis: int = 0) -> Any:
+    """Parallel prefix scan of ``elems`` with the associative function ``f``.
+
+    >>> ops.associative_scan(lambda a, b: a + b, [1, 2, 3])
+    Array([1, 3, 6], dtype=int32)
+    """
+    if isinstance(elems, list) and not any(isinstance(e, list | tuple) for e in elems):
+        elems = convert_to_tensor(elems)
+    return jax.lax.associative_scan(f, unwrap(elems), reverse=reverse, axis=axis)
+
+
+def map(f: Callable, xs: Any) -> Any:  # noqa: A001 (Keras's name)
+    """Apply ``f`` to each slice of ``xs`` along its leading axis, stacking the results.
+
+    >>> ops.map(lambda x: x * 2, ops.arange(3))
+    Array([0, 2, 4], dtype=int32)
+    """
+    return jax.lax.map(f, unwrap(xs))
+
+
+def vectorized_map(function: Callable, elements: Any) -> Any:
+    """Vectorize ``function`` over the leading axis of ``elements`` (``jax.vmap``).
+
+    >>> ops.vectorized_map(lambda x: x.sum(), ops.ones((2, 3)))
+    Array([3., 3.], dtype=float32)
+    """
+    return jax.vmap(function)(unwrap(elements))
+
+
+def vectorize(pyfunc: Callable, *, excluded: Any = None, signature: str | None = None) -> Callable:
+    """Turn a function of scalars (or core shapes, via ``signature``) into one that broadcasts.
+
+    Raises:
+        ValueError: If ``pyfunc`` is not callable.
+
+    >>> ops.vectorize(lambda a, b: a + b)([1, 2], 10)
+    Array([11, 12], dtype=int32)
+    """
+    if not callable(pyfunc):
+        raise ValueError(f"Expected argument `pyfunc` to be a callable. Received: pyfunc={pyfunc!r}")
+    vectorized = jnp.vectorize(pyfunc, excluded=set() if excluded is None else excluded, signature=signature)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        args = tuple(unwrap(a) for a in args)
+        return vectorized(*args, **{k: unwrap(v) for k, v in kwargs.items()})
+
+    return call
+
+
+def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any) -> Any:
+    """Run ``val = body_fun(i, val)`` for ``i`` in ``range(lower, upper)``.
+
+    >>> ops.fori_loop(0, 4, lambda i, v: v + i, 0)
+    Array(6, dtype=int32, weak_type=True)
+    """
+    return jax.lax.fori_loop(unwrap(lower), unwrap(upper), body_fun, unwrap(init_val))
+
+
+def while_loop(
+    cond: Callable,
+    body: Callable,
+    loop_vars: Any,
+    maximum_iterations: int | None = None,
+) -> Any:
+    """Run ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)`` holds.
+
+    Args:
+        cond: Takes the loop variables (unpacked if a list/tuple), returns a bool.
+        body: Takes the loop variables the same way, returns new ones.
+        loop_vars: A value, or a list/tuple of values.
+        maximum_iterations: An optional cap on the number of iterations.
+
+    Returns:
+        The final loop variables, in the structure of ``loop_vars``.
+
+    >>> ops.while_loop(lambda i: i < 5, lambda i: i + 2, 0)
+    Array(6, dtype=int32, weak_type=True)
+    """
+    is_sequence = isinstance(loop_vars, list | tuple)
+    state = tuple(unwrap(loop_vars)) if is_sequence else (unwrap(loop_vars),)
+
+    def as_tuple(out: Any) -> tuple:
+        return tuple(out) if is_sequence else (out,)
+
+    if maximum_iterations is None:
+        result = jax.lax.while_loop(lambda s: cond(*s), lambda s: as_tuple(body(*s)), state)
+    else:
+        result = jax.lax.while_loop(
+            lambda s: jnp.logical_and(cond(*s[:-1]), s[-1] < maximum_iterations),
+            lambda s: (*as_tuple(body(*s[:-1])), s[-1] + 1),
+            (*state, 0),
+        )[:-1]
+    return result if is_sequence else result[0]
+
+
+def slice(inputs: Any, start_indices: Any, shape: Sequence[int]) -> jax.Array:  # noqa: A001
+    """The block of ``inputs`` of size ``shape`` starting at ``start_indices``.
+
+    A size of ``-1`` takes everything from the start index to the end of that axis.
+
+    >>> ops.slice(ops.arange(6), (2,), (3,))
+    Array([2, 3, 4], dtype=int32)
+    """
+    inputs = convert_to_tensor(inputs)
+    start_indices = unwrap(start_indices)
+    sizes = tuple(
+        inputs.shape[i] - int(start_indices[i]) if s == -1 else int(s) for i, s in enumerate(shape)
+    )
+    return jax.lax.dynamic_slice(inputs, start_indices, sizes)
+
+
+def slice_update(inputs: Any, start_indices: Any, updates: Any) -> jax.Array:
+    """Return ``inputs`` with the block at ``start_indices`` replaced by ``updates``.
+
+    >>> ops.slice_update(ops.zeros(4), (1,), ops.ones(2))
+    Array([0., 1., 1., 0.], dtype=float32)
+    """
+    inputs = convert_to_tensor(inputs)
+    updates = convert_to_tensor(updates, dtype=inputs.dtype)
+    return jax.lax.dynamic_update_slice(inputs, updates, unwrap(start_indices))
+
+
+def scatter(indices: Any, values: Any, shape: Sequence[int]) -> jax.Array:
+    """A zero tensor of ``shape`` with ``values`` added at ``indices``.
+
+    Args:
+        indices: Int tensor of shape ``(N, rank)``: one index per row.
+        values: Tensor of shape ``(N,)`` (plus trailing slice dimensions).
+        shape: The output shape.
+
+    Returns:
+        The scattered tensor; repeated indices are summed.
+
+    >>> ops.scatter([[1], [3]], [5.0, 7.0], (4,))
+    Array([0., 5., 0., 7.], dtype=float32)
+    """
+    indices = convert_to_tensor(indices)
+    values = convert_to_tensor(values)
+    key = tuple(jnp.moveaxis(indices, -1, 0))
+    return jnp.zeros(shape, values.dtype).at[key].add(values)
+
+
+def scatter_update(
+    inputs: Any, indices: Any, updates: Any, reduction: str | None = None
+) -> jax.Array:
+    """Return ``inputs`` with ``updates`` written (or reduced) at ``indices``.
+
+    Args:
+        inputs: The tensor to update.
+        indices: Int tensor of shape ``(N, k)``: one index per row.
+        updates: The new values, one per index row.
+        reduction: ``None`` to overwrite, or ``"add"``, ``"max"``, ``"min"``, ``"mul"``.
+
+    Returns:
+        The updated tensor.
+
+    Raises:
+        ValueError: If ``reduction`` is not one of the supported names.
+
+    >>> ops.scatter_update(ops.zeros(3), [[0], [2]], [1.0, 2.0])
+    Array([1., 0., 2.], dtype=float32)
+    """
+    if reduction is not None:
+        reduction = reduction.lower()
+        if reduction not in _SCATTER_REDUCTIONS:
+            raise ValueError(
+                f"Invalid reduction: {reduction!r}. Supported values are None, 'add', 'max', "
+                "'min' and 'mul'."
+            )
+    inputs = convert_to_tensor(inputs)
+    key = tuple(jnp.transpose(convert_to_tensor(indices)))
+    updates = convert_to_tensor(updates)
+    at = inputs.at[key]
+    if reduction is None:
+        return at.set(updates)
+    method = {"add": at.add, "max": at.max, "min": at.min, "mul": at.multiply}[reduction]
+    return method(updates)
+
+
+def unstack(x: Any, num: int | None = None, axis: int = 0) -> list[jax.Array]:
+    """Split ``x`` along ``axis`` into a list of tensors with that axis removed.
+
+    >>> [t.tolist() for t in ops.unstack(ops.eye(2))]
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    x = convert_to_tensor(x)
+    return [jax.lax.index_in_dim(x, i, axis, keepdims=False) for i in range(x.shape[axis])]
+
+
+def custom_gradient(f: Callable) -> Callable:
+    """Decorate ``f`` returning ``(output, grad_fn)`` so that ``grad_fn`` gives its gradient.
+
+    >>> @ops.custom_gradient
+    ... def clipped(x):
+    ...     return x, lambda g: ops.clip(g, -1.0, 1.0)
+    >>> jax.grad(lambda x: 5.0 * clipped(x))(2.0)
+    Array(1., dtype=float32, weak_type=True)
+    """
+    wrapped = jax.custom_gradient(f)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        args = tuple(unwrap(a) for a in args)
+        kwargs = {k: unwrap(v) for k, v in kwargs.items()}
+        return wrapped(*args, **kwargs)
+
+    return call
+
+
+def jvp(fun: Callable, primals: Any, tangents: Any, has_aux: bool = False) -> Any:
+    """Forward-mode derivative: ``(fun(*primals), J @ tangents)`` (``jax.jvp``).
+
+    >>> ops.jvp(lambda x: x * x, (3.0,), (1.0,))[1]
+    Array(6., dtype=float32, weak_type=True)
+    """
+    return jax.jvp(fun, unwrap(primals), unwrap(tangents), has_aux=has_aux)
+
+
+def get_item(x: Any, key: Any) -> jax.Array:
+    """``x[key]``; a list key is read as a tuple of indices, as in Keras.
+
+    >>> ops.get_item(ops.arange(4), 2)
+    Array(2, dtype=int32)
+    """
+    if isinstance(key, list):
+        key = tuple(key)
+    return convert_to_tensor(x)[unwrap(key)]

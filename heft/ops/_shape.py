@@ -1,0 +1,273 @@
+"""Shape manipulation: reshape, transpose, expand_dims, squeeze, tile, pad, flip, ..."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._core import convert_to_tensor, unwrap
+from ._reduction import axes
+
+def reshape(x: Any, newshape: Any) -> jax.Array:
+    """Give ``x`` a new shape with the same number of elements (one dimension may be -1).
+
+    Args:
+        x: Input tensor.
+        newshape: An int or a sequence of ints.
+
+    Returns:
+        The reshaped tensor.
+
+    Raises:
+        ValueError: If ``newshape`` has more than one -1 or another negative value.
+
+    >>> ops.reshape(ops.arange(6), (2, -1))
+    Array([[0, 1, 2],
+           [3, 4, 5]], dtype=int32)
+    """
+    newshape = unwrap(newshape)
+    if not isinstance(newshape, jax.Array):
+        newshape = tuple(newshape) if isinstance(newshape, Sequence) else (newshape,)
+        if sum(1 for d in newshape if d == -1) > 1:
+            raise ValueError(
+                f"There must be at most one unknown dimension (-1) in `newshape`. "
+                f"Received: newshape={newshape}"
+            )
+        if any(d is not None and d < -1 for d in newshape):
+            raise ValueError(
+                "All dimensions of `newshape` must be non-negative, or -1 for one inferred "
+                f"dimension. Received: newshape={newshape}"
+            )
+    return jnp.reshape(convert_to_tensor(x), newshape)
+
+
+def transpose(x: Any, axes: Sequence[int] | None = None) -> jax.Array:
+    """Permute the axes of ``x`` (reverse them when ``axes`` is ``None``).
+
+    >>> ops.transpose(ops.zeros((2, 3, 4)), (1, 0, 2)).shape
+    (3, 2, 4)
+    """
+    return jnp.transpose(convert_to_tensor(x), axes=None if axes is None else tuple(axes))
+
+
+def expand_dims(x: Any, axis: int | Sequence[int]) -> jax.Array:
+    """Insert axes of size 1 at ``axis`` (an int or a sequence of ints).
+
+    Raises:
+        ValueError: If ``axis`` is not an int, tuple or list.
+
+    >>> ops.expand_dims(ops.zeros((2, 3)), -1).shape
+    (2, 3, 1)
+    """
+    if not isinstance(axis, int | tuple | list):
+        raise ValueError(
+            "The `axis` argument to `expand_dims` should be an integer, tuple or list. "
+            f"Received: axis={axis}"
+        )
+    return jnp.expand_dims(convert_to_tensor(x), axes(axis))
+
+
+def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> jax.Array:
+    """Remove axes of size 1 (all of them, or those in ``axis``).
+
+    >>> ops.squeeze(ops.zeros((1, 3, 1))).shape
+    (3,)
+    """
+    return jnp.squeeze(convert_to_tensor(x), axis=axes(axis))
+
+
+def broadcast_to(x: Any, shape: Sequence[int]) -> jax.Array:
+    """Broadcast ``x`` to ``shape``.
+
+    >>> ops.broadcast_to([1, 2], (2, 2))
+    Array([[1, 2],
+           [1, 2]], dtype=int32)
+    """
+    return jnp.broadcast_to(convert_to_tensor(x), tuple(shape))
+
+
+def moveaxis(x: Any, source: int | Sequence[int], destination: int | Sequence[int]) -> jax.Array:
+    """Move axes ``source`` to positions ``destination``; other axes keep their order.
+
+    Raises:
+        ValueError: If ``source`` and ``destination`` have different lengths.
+
+    >>> ops.moveaxis(ops.zeros((2, 3, 4)), 0, -1).shape
+    (3, 4, 2)
+    """
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    if len(src) != len(dst):
+        raise ValueError(
+            "`source` and `destination` must have the same number of elements. "
+            f"Received: source={source}, destination={destination}"
+        )
+    return jnp.moveaxis(convert_to_tensor(x), src, dst)
+
+
+def swapaxes(x: Any, axis1: int, axis2: int) -> jax.Array:
+    """Swap two axes of ``x``.
+
+    >>> ops.swapaxes(ops.zeros((2, 3)), 0, 1).shape
+    (3, 2)
+    """
+    return jnp.swapaxes(convert_to_tensor(x), axis1, axis2)
+
+
+def ravel(x: Any) -> jax.Array:
+    """Flatten ``x`` into a 1-D tensor.
+
+    >>> ops.ravel([[1, 2], [3, 4]])
+    Array([1, 2, 3, 4], dtype=int32)
+    """
+    return jnp.ravel(convert_to_tensor(x))
+
+
+def flip(x: Any, axis: int | Sequence[int] | None = None) -> jax.Array:
+    """Reverse the order of elements along ``axis`` (all axes when ``None``).
+
+    >>> ops.flip([1, 2, 3])
+    Array([3, 2, 1], dtype=int32)
+    """
+    return jnp.flip(convert_to_tensor(x), axis=axes(axis))
+
+
+def fliplr(x: Any) -> jax.Array:
+    """Reverse the order of columns (axis 1).
+
+    >>> ops.fliplr([[1, 2], [3, 4]])
+    Array([[2, 1],
+           [4, 3]], dtype=int32)
+    """
+    return jnp.fliplr(convert_to_tensor(x))
+
+
+def flipud(x: Any) -> jax.Array:
+    """Reverse the order of rows (axis 0).
+
+    >>> ops.flipud([[1, 2], [3, 4]])
+    Array([[3, 4],
+           [1, 2]], dtype=int32)
+    """
+    return jnp.flipud(convert_to_tensor(x))
+
+
+def roll(x: Any, shift: int | Sequence[int], axis: int | Sequence[int] | None = None) -> jax.Array:
+    """Shift elements along ``axis`` by ``shift``, wrapping around (flattened if ``None``).
+
+    >>> ops.roll([1, 2, 3, 4], 1)
+    Array([4, 1, 2, 3], dtype=int32)
+    """
+    return jnp.roll(convert_to_tensor(x), unwrap(shift), axis=axes(axis))
+
+
+def rot90(array: Any, k: int = 1, axes: tuple[int, int] = (0, 1)) -> jax.Array:
+    """Rotate ``array`` by 90 degrees ``k`` times in the plane of ``axes``.
+
+    Raises:
+        ValueError: If ``array`` has fewer than 2 dimensions, or ``axes`` is not
+            two different axes.
+
+    >>> ops.rot90([[1, 2], [3, 4]])
+    Array([[2, 4],
+           [1, 3]], dtype=int32)
+    """
+    array = convert_to_tensor(array)
+    if array.ndim < 2:
+        raise ValueError(
+            f"Input array must have at least 2 dimensions. Received: array.ndim={array.ndim}"
+        )
+    if len(axes) != 2 or axes[0] == axes[1]:
+        raise ValueError(
+            f"Invalid axes: {axes}. Axes must be a tuple of two different dimensions."
+        )
+    return jnp.rot90(array, k=k, axes=tuple(axes))
+
+
+def tile(x: Any, repeats: int | Sequence[int]) -> jax.Array:
+    """Repeat the whole of ``x`` ``repeats`` times along each axis.
+
+    >>> ops.tile([1, 2], 2)
+    Array([1, 2, 1, 2], dtype=int32)
+    """
+    return jnp.tile(convert_to_tensor(x), unwrap(repeats))
+
+
+def repeat(x: Any, repeats: Any, axis: int | None = None) -> jax.Array:
+    """Repeat each element of ``x`` ``repeats`` times along ``axis`` (flattened if ``None``).
+
+    >>> ops.repeat([1, 2], 2)
+    Array([1, 1, 2, 2], dtype=int32)
+    """
+    return jnp.repeat(convert_to_tensor(x), unwrap(repeats), axis=axis)
+
+
+def pad(
+    x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = None
+) -> jax.Array:
+    """Pad ``x`` with ``pad_width = [(before, after), ...]`` values per axis.
+
+    Args:
+        x: Input tensor.
+        pad_width: One ``(before, after)`` pair per axis, or a single pair for all axes.
+        mode: ``"constant"``, ``"edge"``, ``"reflect"``, ``"symmetric"``, ``"wrap"``, ...
+        constant_values: The fill value in ``"constant"`` mode (default 0).
+
+    Returns:
+        The padded tensor.
+
+    Raises:
+        ValueError: If ``pad_width`` has one pair per axis for a different number of
+            axes, or ``constant_values`` is given with a mode other than ``"constant"``.
+
+    >>> ops.pad([1, 2], [(1, 2)])
+    Array([0, 1, 2, 0, 0], dtype=int32)
+    """
+    x = convert_to_tensor(x)
+    pad_width = unwrap(pad_width)
+    shape = np.shape(pad_width)
+    if len(shape) == 2 and shape[0] > 1 and shape[0] != x.ndim:
+        raise ValueError(
+            "`pad_width` must have one (before, after) pair per axis of `x`, or a single "
+            f"pair for all axes. Received: pad_width={pad_width} (length {shape[0]}) for "
+            f"x.shape={x.shape} (rank {x.ndim})"
+        )
+    if constant_values is None:
+        return jnp.pad(x, pad_width, mode=mode)
+    if mode != "constant":
+        raise ValueError(
+            "Argument `constant_values` can only be provided when `mode == 'constant'`. "
+            f"Received: mode={mode!r}. Drop `constant_values` or use mode='constant'."
+        )
+    return jnp.pad(x, pad_width, mode=mode, constant_values=unwrap(constant_values))
+
+
+def ndim(x: Any) -> int:
+    """Number of dimensions of ``x``.
+
+    >>> ops.ndim(ops.zeros((2, 3)))
+    2
+    """
+    return int(jnp.ndim(convert_to_tensor(x)))
+
+
+def size(x: Any) -> int:
+    """Number of elements of ``x``.
+
+    >>> ops.size(ops.zeros((2, 3)))
+    6
+    """
+    return int(jnp.size(convert_to_tensor(x)))
+
+
+def diff(a: Any, n: int = 1, axis: int = -1) -> jax.Array:
+    """The ``n``-th discrete difference along ``axis``.
+
+    >>> ops.diff([1, 4, 9, 16])
+    Array([3, 5, 7], dtype=int32)
+    """
+    return jnp.diff(convert_to_tensor(a), n=n, axis=axis)

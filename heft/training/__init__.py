@@ -1,0 +1,3 @@
+"""Training: the ``Trainer`` mixin behind ``Model.compile/fit/evaluate/predict``."""
+
+from ._trainer import Trainer as Trainer

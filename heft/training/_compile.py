@@ -1,0 +1,176 @@
+"""What ``compile`` sets up: the loss over the model's outputs and the metrics to track."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from .. import losses as losses_module
+from .. import metrics as metrics_module
+
+
+def _flatten_outputs(value: Any, output_names: list[str] | None) -> list[Any]:
+    if isinstance(value, dict):
+        if output_names is None:
+            return list(value.values())
+        return [value[name] for name in output_names]
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value]
+
+
+class CompiledLoss:
+    """The total training loss: one loss per output, weighted and summed."""
+
+    def __init__(self, loss: Any, loss_weights: Any = None) -> None:
+        self._spec = loss
+        self._loss_weights = loss_weights
+        self._losses: list[Any] | None = None
+        self._weights: list[float] | None = None
+        self._output_names: list[str] | None = None
+
+    @property
+    def spec(self) -> Any:
+        return self._spec
+
+    def build(self, y_pred: Any) -> None:
+        """Resolve one loss per model output, now that the outputs are known."""
+        names = list(y_pred.keys()) if isinstance(y_pred, dict) else None
+        outputs = _flatten_outputs(y_pred, names)
+        spec = self._spec
+        if isinstance(spec, dict):
+            if names is None:
+                raise ValueError(
+                    f"`loss` was given as a dict ({sorted(spec)}) but the model's outputs are not "
+                    "a dict. Pass a single loss or a list with one loss per output."
+                )
+            unknown = sorted(set(spec) - set(names))
+            if unknown:
+                raise ValueError(
+                    f"`loss` names outputs {unknown} that the model does not have; its outputs "
+                    f"are {names}."
+                )
+            losses = [spec.get(name) for name in names]
+        elif isinstance(spec, list | tuple):
+            if len(spec) != len(outputs):
+                raise ValueError(
+                    f"`loss` is a list of {len(spec)} losses but the model has {len(outputs)} "
+                    "outputs. Pass one loss per output."
+                )
+            losses = list(spec)
+        else:
+            losses = [spec] * len(outputs) if len(outputs) > 1 else [spec]
+        self._losses = [losses_module.get(loss) if loss is not None else None for loss in losses]
+        weights = self._loss_weights
+        if weights is None:
+            self._weights = [1.0] * len(outputs)
+        elif isinstance(weights, dict):
+            self._weights = [float(weights.get(name, 1.0)) for name in names or []]
+        elif isinstance(weights, list | tuple):
+            self._weights = [float(w) for w in weights]
+        else:
+            self._weights = [float(weights)] * len(outputs)
+        self._output_names = names
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> jax.Array:
+        if self._losses is None:
+            self.build(y_pred)
+        trues = _flatten_outputs(y_true, self._output_names)
+        preds = _flatten_outputs(y_pred, self._output_names)
+        if len(trues) != len(preds):
+            raise ValueError(
+                f"The model has {len(preds)} outputs but {len(trues)} targets were given. "
+                "Pass one target array per output."
+            )
+        weights = _flatten_outputs(sample_weight, self._output_names) if sample_weight is not None else [None] * len(preds)
+        if len(weights) == 1 and len(preds) > 1:
+            weights = weights * len(preds)
+        total = jnp.zeros((), jnp.float32)
+        for loss, w, yt, yp, sw in zip(self._losses, self._weights, trues, preds, weights, strict=True):
+            if loss is None:
+                continue
+            total = total + w * jnp.asarray(loss(yt, yp, sample_weight=sw), jnp.float32)
+        return total
+
+
+class CompiledMetrics:
+    """The metrics given to ``compile``, resolved against the data's shapes on first use."""
+
+    def __init__(self, metrics: Any, weighted_metrics: Any, loss: Any) -> None:
+        self._metrics_spec = metrics
+        self._weighted_spec = weighted_metrics
+        self._loss = loss
+        self.metrics: list[Any] = []
+        self._weighted: list[bool] = []
+        self._output_index: list[int] = []
+        self.built = False
+
+    def build(self, y_true: Any, y_pred: Any) -> None:
+        names = list(y_pred.keys()) if isinstance(y_pred, dict) else None
+        preds = _flatten_outputs(y_pred, names)
+        trues = _flatten_outputs(y_true, names)
+        for spec, weighted in ((self._metrics_spec, False), (self._weighted_spec, True)):
+            if spec is None:
+                continue
+            per_output = self._per_output(spec, names, len(preds))
+            for index, items in enumerate(per_output):
+                loss = self._loss
+                if isinstance(loss, dict) and names is not None:
+                    loss = loss.get(names[index])
+                elif isinstance(loss, list | tuple):
+                    loss = loss[index]
+                for item in items:
+                    metric = metrics_module.resolve_metric(
+                        item, trues[index].shape, preds[index].shape, loss
+                    )
+                    if weighted:
+                        metric = _renamed(metric, f"weighted_{metric.name}")
+                    if len(preds) > 1 and names is not None:
+                        metric = _renamed(metric, f"{names[index]}_{metric.name}")
+                    self.metrics.append(metric)
+                    self._weighted.append(weighted)
+                    self._output_index.append(index)
+        self.built = True
+
+    @staticmethod
+    def _per_output(spec: Any, names: list[str] | None, n_outputs: int) -> list[list[Any]]:
+        if isinstance(spec, dict):
+            if names is None:
+                raise ValueError(
+                    "`metrics` was given as a dict but the model's outputs are not named. "
+                    "Pass a list of metrics."
+                )
+            return [list(_as_list(spec.get(name, []))) for name in names]
+        spec = _as_list(spec)
+        if n_outputs > 1 and spec and all(isinstance(s, list | tuple) for s in spec):
+            return [list(s) for s in spec]
+        return [list(spec)] + [list(spec) for _ in range(n_outputs - 1)]
+
+    def stateless_update(self, values: list[list[Any]], y_true: Any, y_pred: Any, sample_weight: Any) -> list[list[Any]]:
+        names = list(y_pred.keys()) if isinstance(y_pred, dict) else None
+        preds = _flatten_outputs(y_pred, names)
+        trues = _flatten_outputs(y_true, names)
+        out = []
+        for metric, weighted, index, vals in zip(
+            self.metrics, self._weighted, self._output_index, values, strict=True
+        ):
+            sw = sample_weight if weighted else None
+            if isinstance(sw, list | tuple | dict):
+                sw = _flatten_outputs(sw, names)[index]
+            out.append(metric.stateless_update_state(vals, trues[index], preds[index], sample_weight=sw))
+        return out
+
+
+def _as_list(spec: Any) -> list[Any]:
+    if isinstance(spec, list | tuple):
+        return list(spec)
+    return [spec]
+
+
+def _renamed(metric: Any, name: str) -> Any:
+    metric._name = name if hasattr(metric, "_name") else name
+    if not hasattr(metric, "_name"):
+        metric.name = name
+    return metric

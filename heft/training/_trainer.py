@@ -1,0 +1,729 @@
+"""``compile``/``fit``/``evaluate``/``predict``: one pure jitted step, K steps per dispatch."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._variable import Variable
+from . import _data
+
+# A chunk of steps should take about this long, so the progress bar moves several
+# times a second while Python dispatches rarely.
+_TARGET_CHUNK_SECONDS = 0.1
+# Steps slower than this gain nothing from running several per dispatch.
+_SCAN_WORTHWHILE_SECONDS = 0.02
+_MAX_STEPS_PER_CHUNK = 512
+
+
+def _leaves(tree: Any) -> list[Any]:
+    return jax.tree_util.tree_leaves(tree)
+
+
+class _StepPlan:
+    """The compiled functions of one configuration (trainable set, batch structure)."""
+
+    def __init__(self) -> None:
+        self.single: Callable | None = None
+        self.chunks: dict[int, Callable] = {}
+        self.k: int | None = None
+
+
+class Trainer:
+    """Mixin giving ``Model`` Keras's training API on top of ``stateless_call``."""
+
+    # ------------------------------------------------------------------ compile
+    def compile(
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        loss_weights: Any = None,
+        metrics: Any = None,
+        weighted_metrics: Any = None,
+        run_eagerly: bool = False,
+        steps_per_execution: int | str = 1,
+        jit_compile: bool | str = "auto",
+        auto_scale_loss: bool = True,
+    ) -> None:
+        """Configure the model for training.
+
+        Args:
+            optimizer: An optimizer name (``"adam"``) or instance.
+            loss: A loss name, instance or function; a list or dict for several outputs.
+            loss_weights: Scalars weighting each output's loss.
+            metrics: Metrics to track (``["accuracy"]``...).
+            weighted_metrics: Metrics that also receive the sample weights.
+            run_eagerly: Run steps without ``jax.jit`` (for debugging).
+            steps_per_execution: Steps per dispatch; ``"auto"`` or ``1`` lets heft
+                choose per model from measured speed; an int above 1 is used as given.
+            jit_compile: ``False`` is the same as ``run_eagerly=True``.
+            auto_scale_loss: Accepted for Keras compatibility (no loss scaling is needed
+                for float32 or bfloat16 training).
+
+        Raises:
+            ValueError: For unknown optimizer, loss or metric names, or a bad
+                ``steps_per_execution``.
+        """
+        from .. import losses as losses_module
+        from .. import optimizers as optimizers_module
+        from ._compile import CompiledLoss, CompiledMetrics
+
+        self.optimizer = optimizers_module.get(optimizer)
+        if loss is not None and not isinstance(loss, list | tuple | dict):
+            losses_module.get(loss)  # fail now on an unknown name
+        self._compiled_loss = CompiledLoss(loss, loss_weights)
+        self._compiled_metrics = CompiledMetrics(metrics, weighted_metrics, loss)
+        _check_metric_names(metrics)
+        _check_metric_names(weighted_metrics)
+        from .. import metrics as metrics_module
+
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        if steps_per_execution == "auto":
+            steps_per_execution = 1
+        if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) or steps_per_execution < 1:
+            raise ValueError(
+                "`steps_per_execution` must be a positive int or 'auto'. "
+                f"Received: steps_per_execution={steps_per_execution}"
+            )
+        self._user_steps_per_execution = steps_per_execution if steps_per_execution > 1 else None
+        self.run_eagerly = bool(run_eagerly) or jit_compile is False
+        self.compiled = True
+        self.stop_training = False
+        self._plans: dict[Any, _StepPlan] = {}
+        self._compile_config = {
+            "optimizer": optimizers_module.serialize(self.optimizer),
+            "loss": loss,
+            "loss_weights": loss_weights,
+            "metrics": metrics,
+            "weighted_metrics": weighted_metrics,
+            "run_eagerly": run_eagerly,
+            "steps_per_execution": steps_per_execution,
+            "jit_compile": jit_compile,
+        }
+
+    def _check_compiled(self) -> None:
+        if not getattr(self, "compiled", False):
+            raise ValueError(
+                "You must call `compile()` before using the model: "
+                "`model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')`."
+            )
+
+    @property
+    def metrics_names(self) -> list[str]:
+        names = ["loss"]
+        if getattr(self, "_compiled_metrics", None) is not None:
+            names += [m.name for m in self._compiled_metrics.metrics]
+        return names
+
+    def _all_metrics(self) -> list[Any]:
+        return [self._loss_tracker, *self._compiled_metrics.metrics]
+
+    # ------------------------------------------------------------------ pure functions
+    def _ensure_built_for(self, x: Any, y: Any) -> None:
+        """Build the model, the loss and the metrics from one sample of the data."""
+        if not self.built:
+            sample = jax.tree_util.tree_map(lambda a: a[:1], x)
+            self(sample)
+        if not self._compiled_metrics.built or self._compiled_loss._losses is None:
+            spec = jax.eval_shape(
+                lambda xs: self.stateless_call(
+                    [v.value for v in self.trainable_variables],
+                    [v.value for v in self.non_trainable_variables],
+                    xs,
+                )[0],
+                jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct((2, *a.shape[1:]), a.dtype), x),
+            )
+            if self._compiled_loss._losses is None:
+                self._compiled_loss.build(spec)
+            if not self._compiled_metrics.built and y is not None:
+                y_spec = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct((2, *a.shape[1:]), a.dtype), y)
+                self._compiled_metrics.build(y_spec, spec)
+
+    def _state(self) -> tuple[list, list, list, list]:
+        return (
+            [v.value for v in self._plan_trainable],
+            [v.value for v in self._plan_non_trainable],
+            [v.value for v in self.optimizer.variables],
+            [[v.value for v in m.variables] for m in self._all_metrics()],
+        )
+
+    def _write_back(self, state: tuple) -> None:
+        """Point the variables at the newest state (no copy); user code sees current weights."""
+        tv, ntv, ov, mv = state
+        for v, a in zip(self._plan_trainable, tv, strict=True):
+            v._value = a
+        for v, a in zip(self._plan_non_trainable, ntv, strict=True):
+            v._value = a
+        for v, a in zip(self.optimizer.variables, ov, strict=True):
+            v._value = a
+        for metric, vals in zip(self._all_metrics(), mv, strict=True):
+            for v, a in zip(metric.variables, vals, strict=True):
+                v._value = a
+
+    def _loss_and_updates(self, tv: list, ntv: list, x: Any, y: Any, sw: Any, training: bool) -> tuple:
+        y_pred, new_ntv, losses = self.stateless_call(tv, ntv, x, training=training, return_losses=True)
+        loss = self._compiled_loss(y, y_pred, sw)
+        for extra in losses:
+            loss = loss + jnp.asarray(extra, jnp.float32)
+        return loss, (y_pred, new_ntv)
+
+    def _update_metrics(self, mv: list, loss: Any, x: Any, y: Any, y_pred: Any, sw: Any) -> list:
+        batch = _leaves(x)[0].shape[0]
+        tracker_vals = self._loss_tracker.stateless_update_state(mv[0], loss, sample_weight=batch)
+        rest = self._compiled_metrics.stateless_update(mv[1:], y, y_pred, sw) if y is not None else mv[1:]
+        return [tracker_vals, *rest]
+
+    def _train_step(self, state: tuple, batch: tuple) -> tuple:
+        tv, ntv, ov, mv = state
+        x, y, sw = batch
+        (loss, (y_pred, new_ntv)), grads = jax.value_and_grad(
+            lambda t: self._loss_and_updates(t, ntv, x, y, sw, True), has_aux=True
+        )(tv)
+        new_tv, new_ov = self.optimizer.stateless_apply(ov, grads, tv)
+        new_mv = self._update_metrics(mv, loss, x, y, y_pred, sw)
+        return (new_tv, new_ntv, new_ov, new_mv)
+
+    def _test_step(self, state: tuple, batch: tuple) -> tuple:
+        tv, ntv, ov, mv = state
+        x, y, sw = batch
+        loss, (y_pred, new_ntv) = self._loss_and_updates(tv, ntv, x, y, sw, False)
+        return (tv, new_ntv, ov, self._update_metrics(mv, loss, x, y, y_pred, sw))
+
+    def _jit(self, fn: Callable, donate: bool = True) -> Callable:
+        if self.run_eagerly:
+            return fn
+        return jax.jit(fn, donate_argnums=(0,) if donate else ())
+
+    def _gathered(self, step: Callable, k: int, batch_size: int) -> Callable:
+        """K steps over batches gathered on the device from full arrays and an index order."""
+
+        def take(data: tuple, order: jax.Array, start: jax.Array) -> tuple:
+            idx = jax.lax.dynamic_slice_in_dim(order, start, batch_size)
+            return jax.tree_util.tree_map(lambda a: jnp.take(a, idx, axis=0), data)
+
+        if k == 1:
+
+            def one(state: tuple, data: tuple, order: jax.Array, start: jax.Array) -> tuple:
+                return step(state, take(data, order, start))
+
+            return self._jit(one)
+
+        def many(state: tuple, data: tuple, order: jax.Array, start: jax.Array) -> tuple:
+            def body(carry: tuple, i: jax.Array) -> tuple:
+                return step(carry, take(data, order, start + i * batch_size)), None
+
+            state, _ = jax.lax.scan(body, state, jnp.arange(k))
+            return state
+
+        return self._jit(many)
+
+    def _results(self, mv: list) -> dict[str, float]:
+        logs: dict[str, Any] = {}
+        for metric, vals in zip(self._all_metrics(), mv, strict=True):
+            result = metric.stateless_result(vals)
+            if isinstance(result, dict):
+                logs.update(result)
+            else:
+                logs[metric.name] = result
+        host = jax.device_get(logs)
+        return {k: float(np.asarray(v)) if np.ndim(v) == 0 else np.asarray(v) for k, v in host.items()}
+
+    def _reset_metric_values(self, mv: list) -> list:
+        return [[jnp.zeros_like(a) if not isinstance(a, Variable) else a for a in vals] for vals in mv]
+
+    def _reset_metrics(self, state: tuple) -> tuple:
+        tv, ntv, ov, _ = state
+        for metric in self._all_metrics():
+            metric.reset_state()
+        return (tv, ntv, ov, [[v.value for v in m.variables] for m in self._all_metrics()])
+
+    # ------------------------------------------------------------------ plan
+    def _prepare(self, x: Any, y: Any) -> None:
+        self._check_compiled()
+        self._ensure_built_for(x, y)
+        self.optimizer.build(self.trainable_variables)
+        self._plan_trainable = self.trainable_variables
+        self._plan_non_trainable = self.non_trainable_variables
+
+    def _plan(self, kind: str, batch_size: int, structure: Any) -> _StepPlan:
+        key = (
+            kind,
+            batch_size,
+            structure,
+            tuple(id(v) for v in self._plan_trainable),
+        )
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = _StepPlan()
+        return plan
+
+    def _choose_k(
+        self, plan: _StepPlan, run_chunk: Callable, steps: int, per_batch_hooks: bool
+    ) -> int:
+        """Steps per dispatch: the user's choice, else measured (scan where it is faster)."""
+        if per_batch_hooks or self.run_eagerly:
+            return 1
+        if self._user_steps_per_execution is not None:
+            return self._user_steps_per_execution
+        if plan.k is not None:
+            return plan.k
+        return 0  # measure during the epoch
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: int | str = "auto",
+        callbacks: list[Any] | None = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool = True,
+        class_weight: dict[int, float] | None = None,
+        sample_weight: Any = None,
+        initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_batch_size: int | None = None,
+        validation_freq: int = 1,
+    ) -> Any:
+        """Train the model for ``epochs`` epochs and return a ``History``.
+
+        Args:
+            x: Inputs: arrays (or lists/dicts of arrays), or an iterable of
+                ``(x, y)``/``(x, y, sample_weight)`` batches.
+            y: Targets, when ``x`` is arrays.
+            batch_size: Samples per step (default 32), for arrays.
+            epochs: Index of the last epoch to train.
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch, ``"auto"`` is 1.
+            callbacks: ``heft.callbacks.Callback`` instances.
+            validation_split: Fraction of the arrays held out (the last samples) for validation.
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight)``.
+            shuffle: Whether to reshuffle array data every epoch.
+            class_weight: ``{class: weight}`` weighting the loss per sample by its class.
+            sample_weight: Per-sample loss weights, for arrays.
+            initial_epoch: Epoch to start from (to resume training).
+            steps_per_epoch: Steps per epoch (required for endless iterables).
+            validation_steps: Steps of validation per epoch, for iterables.
+            validation_batch_size: Batch size for validation arrays.
+            validation_freq: Validate every ``validation_freq`` epochs.
+
+        Returns:
+            The ``History`` callback, whose ``history`` dict holds each epoch's logs.
+
+        Raises:
+            ValueError: Before any step runs, for data that cannot train the
+                compiled model (lengths, ranks, label shapes, missing compile).
+        """
+        self._check_compiled()
+        verbose = 1 if verbose == "auto" else int(verbose)
+        if validation_split and validation_data is None and not _data.is_array_data(x):
+            raise ValueError(
+                "`validation_split` is only supported for array inputs; pass `validation_data` "
+                "when training from a generator or iterable."
+            )
+        array_mode = _data.is_array_data(x)
+        val_data = None
+        if array_mode:
+            data = _data.make_array_data(x, y, sample_weight, class_weight, where="fit")
+            if data.y is None:
+                raise ValueError(
+                    "`fit` received inputs `x` but no targets `y`. Pass `y=...`, or an iterable "
+                    "of `(x, y)` batches."
+                )
+            if validation_split and validation_data is None:
+                data, val_data = _data.split_validation(data, validation_split)
+            batch_size = batch_size or 32
+            steps = math.ceil(data.size / batch_size)
+            if steps_per_epoch is not None:
+                steps = min(steps, int(steps_per_epoch))
+            first_x, first_y = data.x, data.y
+        else:
+            if x is None:
+                raise ValueError("`fit` needs data: pass arrays `x` and `y`, or an iterable of batches.")
+            if y is not None:
+                raise ValueError(
+                    "`y` must not be given when `x` is a generator or iterable: the batches "
+                    "must contain the targets, as `(x, y)` tuples."
+                )
+            steps = steps_per_epoch
+            first_x = first_y = None
+        if validation_data is not None:
+            vx, vy, vsw = _data.unpack_batch(tuple(validation_data)) if isinstance(validation_data, tuple | list) else (validation_data, None, None)
+            if _data.is_array_data(vx):
+                val_data = _data.make_array_data(vx, vy, vsw, where="fit (validation_data)")
+            else:
+                val_data = validation_data
+
+        callback_list = _callbacks().CallbackList(
+            callbacks,
+            add_history=True,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=epochs,
+            steps=steps,
+        )
+        per_batch_hooks = callback_list.needs_train_batch_hooks
+        if first_x is not None:
+            self._prepare(first_x, first_y)
+            device_data = jax.device_put((data.x, data.y, data.sample_weight))
+        self.stop_training = False
+        callback_list.on_train_begin()
+        logs: dict[str, Any] = {}
+        rng = np.random.default_rng()
+        for epoch in range(initial_epoch, epochs):
+            callback_list.on_epoch_begin(epoch)
+            if array_mode:
+                order = rng.permutation(data.size) if shuffle else np.arange(data.size)
+                logs = self._fit_epoch_arrays(
+                    device_data, data.size, jnp.asarray(order, jnp.int32), batch_size, steps,
+                    callback_list, per_batch_hooks,
+                )
+            else:
+                logs = self._fit_epoch_iterable(x, steps, callback_list)
+            if logs is None:
+                break
+            epoch_logs = dict(logs)
+            if val_data is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self.evaluate(
+                    val_data.x if isinstance(val_data, _data.ArrayData) else val_data,
+                    val_data.y if isinstance(val_data, _data.ArrayData) else None,
+                    sample_weight=val_data.sample_weight if isinstance(val_data, _data.ArrayData) else None,
+                    batch_size=validation_batch_size or batch_size,
+                    steps=validation_steps,
+                    verbose=0,
+                    return_dict=True,
+                    _internal=True,
+                )
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callback_list.on_epoch_end(epoch, epoch_logs)
+            logs = epoch_logs
+            if self.stop_training:
+                break
+        callback_list.on_train_end(logs)
+        return self.history
+
+    def _fit_epoch_arrays(
+        self,
+        device_data: tuple,
+        size: int,
+        order: jax.Array,
+        batch_size: int,
+        steps: int,
+        callback_list: Any,
+        per_batch_hooks: bool,
+    ) -> dict[str, Any]:
+        full = min(steps, size // batch_size)
+        structure = jax.tree_util.tree_structure(device_data)
+        plan = self._plan("train", batch_size, structure)
+        state = self._reset_metrics(self._state())
+        k = self._choose_k(plan, None, full, per_batch_hooks)
+        step_index = 0
+        try:
+            while step_index < full:
+                if k == 0:
+                    state, k = self._measure_k(plan, state, device_data, order, batch_size, full)
+                    step_index = self._steps_done
+                    self._write_back(state)
+                    if step_index:
+                        callback_list.on_train_batch_end(step_index - 1, None)
+                    continue
+                chunk = min(k, full - step_index)
+                if per_batch_hooks:
+                    callback_list.on_train_batch_begin(step_index)
+                fn = self._chunk_fn(plan, chunk, batch_size)
+                state = fn(state, device_data, order, jnp.int32(step_index * batch_size))
+                step_index += chunk
+                self._write_back(state)
+                if per_batch_hooks or callback_list.wants_logs_every_chunk:
+                    callback_list.on_train_batch_end(step_index - 1, self._results(state[3]))
+                else:
+                    callback_list.on_train_batch_end(step_index - 1, None)
+                if self.stop_training:
+                    break
+            remainder = size - full * batch_size if steps * batch_size > full * batch_size else 0
+            if remainder and not self.stop_training:
+                rplan = self._plan("train", remainder, structure)
+                if rplan.single is None:
+                    rplan.single = self._gathered(self._train_step, 1, remainder)
+                if per_batch_hooks:
+                    callback_list.on_train_batch_begin(step_index)
+                state = rplan.single(state, device_data, order, jnp.int32(full * batch_size))
+                step_index += 1
+                self._write_back(state)
+                callback_list.on_train_batch_end(step_index - 1, self._results(state[3]))
+        except BaseException:
+            self._write_back_safe()
+            raise
+        self._write_back(state)
+        return self._results(state[3])
+
+    def _write_back_safe(self) -> None:
+        """After an interrupted step, make sure no variable points at a donated buffer."""
+        for v in [*self._plan_trainable, *self._plan_non_trainable, *self.optimizer.variables]:
+            if v._value.is_deleted():
+                raise RuntimeError(
+                    f"Training was interrupted inside a step and variable '{v.path}' lost its "
+                    "value. Reload the weights from your last checkpoint."
+                )
+
+    def _chunk_fn(self, plan: _StepPlan, k: int, batch_size: int) -> Callable:
+        if k == 1:
+            if plan.single is None:
+                plan.single = self._gathered(self._train_step, 1, batch_size)
+            return plan.single
+        fn = plan.chunks.get(k)
+        if fn is None:
+            fn = plan.chunks[k] = self._gathered(self._train_step, k, batch_size)
+        return fn
+
+    def _measure_k(
+        self, plan: _StepPlan, state: tuple, data: tuple, order: jax.Array, batch_size: int, full: int
+    ) -> tuple[tuple, int]:
+        """Time one-step dispatches, then a scanned chunk; keep whichever is faster per step."""
+        single = self._chunk_fn(plan, 1, batch_size)
+        done = 0
+        state = single(state, data, order, jnp.int32(0))  # compile + first step
+        jax.block_until_ready(state)
+        done += 1
+        probes = min(3, full - done)
+        t0 = time.perf_counter()
+        for _ in range(probes):
+            state = single(state, data, order, jnp.int32(done * batch_size))
+            done += 1
+        jax.block_until_ready(state)
+        per_step = (time.perf_counter() - t0) / max(probes, 1)
+        k = 1
+        if probes and per_step < _SCAN_WORTHWHILE_SECONDS:
+            k = int(min(_MAX_STEPS_PER_CHUNK, max(2, _TARGET_CHUNK_SECONDS / max(per_step, 1e-6))))
+            k = min(k, max(full - done, 2))
+            if full - done >= 2 * k:
+                fn = self._chunk_fn(plan, k, batch_size)
+                state = fn(state, data, order, jnp.int32(done * batch_size))  # compile
+                jax.block_until_ready(state)
+                done += k
+                t0 = time.perf_counter()
+                state = fn(state, data, order, jnp.int32(done * batch_size))
+                jax.block_until_ready(state)
+                done += k
+                scanned = (time.perf_counter() - t0) / k
+                if scanned > per_step:
+                    k = 1
+            else:
+                k = 1 if full - done < 2 else k
+        plan.k = k
+        self._steps_done = done
+        return state, k
+
+    def _fit_epoch_iterable(self, data: Any, steps: int | None, callback_list: Any) -> dict[str, Any]:
+        state = None
+        plan = None
+        step_index = 0
+        for x, y, sw in _data.iterate_batches(data, steps):
+            if y is None:
+                raise ValueError(
+                    "Each training batch must contain targets: yield `(x, y)` or "
+                    "`(x, y, sample_weight)` tuples."
+                )
+            if state is None:
+                self._prepare(x, y)
+                state = self._reset_metrics(self._state())
+            structure = jax.tree_util.tree_structure((x, y, sw))
+            plan = self._plan("train_batch", _leaves(x)[0].shape[0], structure)
+            if plan.single is None:
+                plan.single = self._jit(self._train_step)
+            callback_list.on_train_batch_begin(step_index)
+            sw = None if sw is None else jnp.asarray(sw, jnp.float32)
+            state = plan.single(state, (x, y, sw))
+            self._write_back(state)
+            callback_list.on_train_batch_end(step_index, self._results(state[3]))
+            step_index += 1
+            if self.stop_training:
+                break
+        if state is None:
+            raise ValueError(
+                "The training data produced no batches. Check that the iterable is not exhausted "
+                "(a generator can be consumed only once; pass `steps_per_epoch` and an endless "
+                "generator to train several epochs)."
+            )
+        return self._results(state[3])
+
+    # ------------------------------------------------------------------ evaluate / predict
+    def evaluate(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        verbose: int | str = "auto",
+        sample_weight: Any = None,
+        steps: int | None = None,
+        callbacks: list[Any] | None = None,
+        return_dict: bool = False,
+        _internal: bool = False,
+    ) -> Any:
+        """The loss and metrics of the model on the given data.
+
+        Returns:
+            The loss (a float) when there are no metrics, else ``[loss, *metrics]``,
+            or a dict with ``return_dict=True``.
+        """
+        self._check_compiled()
+        verbose = 1 if verbose == "auto" else int(verbose)
+        callback_list = _callbacks().CallbackList(
+            callbacks, add_progbar=verbose != 0 and not _internal, model=self, verbose=verbose,
+            epochs=1, steps=None,
+        )
+        callback_list.on_test_begin()
+        state = None
+        batches = self._batches(x, y, sample_weight, batch_size, steps, where="evaluate")
+        for index, (bx, by, bsw) in enumerate(batches):
+            if by is None:
+                raise ValueError("`evaluate` needs targets: pass `y`, or batches of `(x, y)`.")
+            if state is None:
+                self._prepare(bx, by)
+                state = self._reset_metrics(self._state())
+            structure = jax.tree_util.tree_structure((bx, by, bsw))
+            plan = self._plan("test", _leaves(bx)[0].shape[0], structure)
+            if plan.single is None:
+                plan.single = self._jit(self._test_step, donate=False)
+            callback_list.on_test_batch_begin(index)
+            state = plan.single(state, (bx, by, bsw))
+            callback_list.on_test_batch_end(index, None)
+        if state is None:
+            raise ValueError("`evaluate` received no data.")
+        for metric, vals in zip(self._all_metrics(), state[3], strict=True):
+            for v, a in zip(metric.variables, vals, strict=True):
+                v._value = a
+        for v, a in zip(self._plan_non_trainable, state[1], strict=True):
+            v._value = a
+        logs = self._results(state[3])
+        callback_list.on_test_end(logs)
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def _batches(self, x: Any, y: Any, sample_weight: Any, batch_size: int | None, steps: int | None, where: str):
+        if _data.is_array_data(x):
+            data = _data.make_array_data(x, y, sample_weight, where=where)
+            batch_size = batch_size or 32
+            n_batches = math.ceil(data.size / batch_size)
+            if steps is not None:
+                n_batches = min(n_batches, int(steps))
+            device = jax.device_put((data.x, data.y, data.sample_weight))
+            for i in range(n_batches):
+                sl = slice(i * batch_size, (i + 1) * batch_size)
+                yield jax.tree_util.tree_map(lambda a: a[sl], device[0]), (
+                    None if device[1] is None else jax.tree_util.tree_map(lambda a: a[sl], device[1])
+                ), (None if device[2] is None else device[2][sl])
+            return
+        if x is None:
+            raise ValueError(f"`{where}` needs data: pass arrays, or an iterable of batches.")
+        if y is not None:
+            raise ValueError(
+                f"`y` must not be given to `{where}` when `x` is an iterable of batches."
+            )
+        for bx, by, bsw in _data.iterate_batches(x, steps):
+            yield bx, by, (None if bsw is None else jnp.asarray(bsw, jnp.float32))
+
+    def predict(
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: int | str = "auto",
+        steps: int | None = None,
+        callbacks: list[Any] | None = None,
+    ) -> Any:
+        """The model's outputs on ``x``, batch by batch, as numpy arrays."""
+        verbose = 1 if verbose == "auto" else int(verbose)
+        callback_list = _callbacks().CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=None
+        )
+        callback_list.on_predict_begin()
+        outputs = []
+        fn_cache: dict[Any, Callable] = getattr(self, "_predict_fns", {})
+        self._predict_fns = fn_cache
+        for index, (bx, _, _) in enumerate(self._batches(x, None, None, batch_size, steps, "predict")):
+            if not self.built:
+                self(jax.tree_util.tree_map(lambda a: a[:1], bx))
+            key = (jax.tree_util.tree_structure(bx), tuple(id(v) for v in self.trainable_variables))
+            fn = fn_cache.get(key)
+            if fn is None:
+
+                def run(tv: list, ntv: list, xs: Any) -> Any:
+                    return self.stateless_call(tv, ntv, xs, training=False)[0]
+
+                fn = fn_cache[key] = run if getattr(self, "run_eagerly", False) else jax.jit(run)
+            callback_list.on_predict_batch_begin(index)
+            out = fn([v.value for v in self.trainable_variables], [v.value for v in self.non_trainable_variables], bx)
+            outputs.append(out)
+            callback_list.on_predict_batch_end(index, {"outputs": out})
+        if not outputs:
+            raise ValueError("`predict` received no data.")
+        host = jax.device_get(outputs)
+        result = jax.tree_util.tree_map(lambda *parts: np.concatenate(parts, axis=0), *host)
+        callback_list.on_predict_end()
+        return result
+
+    # ------------------------------------------------------------------ one batch
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: Any = None, return_dict: bool = False) -> Any:
+        """Run one training step on one batch; return the loss and metrics so far."""
+        data = _data.make_array_data(x, y, sample_weight, class_weight, where="train_on_batch")
+        self._prepare(data.x, data.y)
+        plan = self._plan("train_batch", data.size, jax.tree_util.tree_structure((data.x, data.y, data.sample_weight)))
+        if plan.single is None:
+            plan.single = self._jit(self._train_step)
+        sw = None if data.sample_weight is None else jnp.asarray(data.sample_weight)
+        state = plan.single(self._state(), (jax.device_put(data.x), jax.device_put(data.y), sw))
+        self._write_back(state)
+        return self._format_logs(self._results(state[3]), return_dict)
+
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
+        """Evaluate one batch; return the loss and metrics so far."""
+        data = _data.make_array_data(x, y, sample_weight, where="test_on_batch")
+        self._prepare(data.x, data.y)
+        plan = self._plan("test", data.size, jax.tree_util.tree_structure((data.x, data.y, data.sample_weight)))
+        if plan.single is None:
+            plan.single = self._jit(self._test_step, donate=False)
+        sw = None if data.sample_weight is None else jnp.asarray(data.sample_weight)
+        state = plan.single(self._state(), (jax.device_put(data.x), jax.device_put(data.y), sw))
+        self._write_back(state)
+        return self._format_logs(self._results(state[3]), return_dict)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        """The model's outputs on one batch, as numpy arrays."""
+        return self.predict(x, batch_size=_data.num_samples(x), verbose=0)
+
+    @staticmethod
+    def _format_logs(logs: dict[str, Any], return_dict: bool) -> Any:
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def reset_metrics(self) -> None:
+        for metric in self._all_metrics():
+            metric.reset_state()
+
+
+def _check_metric_names(metrics: Any) -> None:
+    from .. import metrics as metrics_module
+
+    for item in jax.tree_util.tree_leaves(metrics, is_leaf=lambda m: not isinstance(m, list | tuple | dict)):
+        if isinstance(item, str) and item not in ("accuracy", "acc", "crossentropy", "ce"):
+            metrics_module.get(item)
+
+
+def _callbacks() -> Any:
+    from .. import callbacks
+
+    return callbacks
