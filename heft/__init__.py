@@ -1,15 +1,23 @@
 """heft: a weight-centred neural-network library on JAX with the Keras 3 API."""
 
+__version__ = "0.1.0"
+
 from . import activations as activations
+from . import callbacks as callbacks
 from . import config as config
 from . import constraints as constraints
+from . import datasets as datasets
 from . import dtype_policies as dtype_policies
 from . import initializers as initializers
 from . import layers as layers
+from . import losses as losses
+from . import metrics as metrics
 from . import models as models
 from . import ops as ops
+from . import optimizers as optimizers
 from . import random as random
 from . import regularizers as regularizers
+from . import saving as saving
 from ._scope import StatelessScope as StatelessScope
 from ._scope import name_scope as name_scope
 from ._symbolic import KerasTensor as KerasTensor
@@ -18,10 +26,10 @@ from .dtype_policies import DTypePolicy as DTypePolicy
 from .layers import Input as Input
 from .layers import InputSpec as InputSpec
 from .layers import Layer as Layer
+from .metrics import Metric as Metric
 from .models import Model as Model
 from .models import Sequential as Sequential
 
-__version__ = "0.1.0"
 
 # `import heft as tf` lets TensorFlow-style code (`tf.keras.Sequential`) run unchanged.
 import sys as _sys

@@ -14,7 +14,7 @@ _SCOPED_OBJECTS: list[Mapping[str, Any]] = []
 
 def to_snake_case(name: str) -> str:
     """``"GlorotUniform"`` -> ``"glorot_uniform"``; ``"L1L2"`` -> ``"l1l2"``."""
-    intermediate = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    intermediate = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", intermediate).lower()
 
 

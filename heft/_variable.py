@@ -175,7 +175,8 @@ class Variable:
         jdtype = jax.dtypes.canonicalize_dtype(_dtypes.to_jax_dtype(self._dtype))
         if isinstance(value, jax.Array) or _is_tracer(value):
             return value if value.dtype == jdtype else value.astype(jdtype)
-        return jnp.asarray(np.asarray(value), dtype=jdtype)
+        # device_put, unlike jnp.asarray, compiles nothing per new shape.
+        return jax.device_put(np.asarray(value, dtype=jdtype))
 
     def _place(self, value: jax.Array) -> jax.Array:
         if self._layout is not None and not _is_tracer(value):

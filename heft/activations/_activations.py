@@ -59,6 +59,13 @@ def relu(
 def leaky_relu(x: Any, negative_slope: float = 0.2) -> jax.Array:
     """Leaky ReLU: ``x`` if positive, else ``negative_slope * x``.
 
+    Args:
+        x: Input tensor.
+        negative_slope: Slope of the negative part.
+
+    Returns:
+        A tensor of the same shape as ``x``.
+
     >>> leaky_relu([-1.0, 2.0])
     Array([-0.2,  2. ], dtype=float32)
     """
@@ -77,6 +84,13 @@ def relu6(x: Any) -> jax.Array:
 def softmax(x: Any, axis: int = -1) -> jax.Array:
     """Softmax along ``axis``: non-negative outputs that sum to 1.
 
+    Args:
+        x: Input tensor.
+        axis: The axis (or axes) to normalize over.
+
+    Returns:
+        Probabilities, shaped like ``x``, summing to 1 along ``axis``.
+
     >>> softmax([0.0, 0.0])
     Array([0.5, 0.5], dtype=float32)
     """
@@ -85,6 +99,13 @@ def softmax(x: Any, axis: int = -1) -> jax.Array:
 
 def log_softmax(x: Any, axis: int = -1) -> jax.Array:
     """Log of the softmax along ``axis``, computed stably.
+
+    Args:
+        x: Input tensor.
+        axis: The axis (or axes) to normalize over.
+
+    Returns:
+        Log-probabilities, shaped like ``x``.
 
     >>> log_softmax([0.0, 0.0])
     Array([-0.6931472, -0.6931472], dtype=float32)
@@ -95,6 +116,13 @@ def log_softmax(x: Any, axis: int = -1) -> jax.Array:
 def sparsemax(x: Any, axis: int = -1) -> jax.Array:
     """Sparsemax along ``axis``: like softmax, but small logits get exactly 0.
 
+    Args:
+        x: Input tensor.
+        axis: The axis to normalize over.
+
+    Returns:
+        Probabilities, shaped like ``x``, summing to 1 along ``axis``.
+
     >>> sparsemax([0.0, 2.0])
     Array([0., 1.], dtype=float32)
     """
@@ -103,6 +131,13 @@ def sparsemax(x: Any, axis: int = -1) -> jax.Array:
 
 def elu(x: Any, alpha: float = 1.0) -> jax.Array:
     """Exponential linear unit: ``x`` if positive, else ``alpha * (exp(x) - 1)``.
+
+    Args:
+        x: Input tensor.
+        alpha: Scale of the negative part.
+
+    Returns:
+        A tensor of the same shape as ``x``.
 
     >>> elu([0.0, 1.0])
     Array([0., 1.], dtype=float32)
@@ -121,6 +156,13 @@ def selu(x: Any) -> jax.Array:
 
 def celu(x: Any, alpha: float = 1.0) -> jax.Array:
     """Continuously differentiable ELU.
+
+    Args:
+        x: Input tensor.
+        alpha: Scale of the negative part.
+
+    Returns:
+        A tensor of the same shape as ``x``.
 
     >>> celu([0.0, 1.0])
     Array([0., 1.], dtype=float32)
@@ -149,6 +191,13 @@ def softsign(x: Any) -> jax.Array:
 def soft_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
     """Shrink values towards zero by ``threshold``; those within it become 0.
 
+    Args:
+        x: Input tensor.
+        threshold: Amount to shrink towards zero.
+
+    Returns:
+        A tensor of the same shape as ``x``.
+
     >>> soft_shrink([-1.0, 0.2, 2.0])
     Array([-0.5,  0. ,  1.5], dtype=float32)
     """
@@ -157,6 +206,13 @@ def soft_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
 
 def hard_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
     """Zero the values whose magnitude is at most ``threshold``.
+
+    Args:
+        x: Input tensor.
+        threshold: Magnitudes at or below this become 0.
+
+    Returns:
+        A tensor of the same shape as ``x``.
 
     >>> hard_shrink([-1.0, 0.2])
     Array([-1.,  0.], dtype=float32)
@@ -185,6 +241,13 @@ def silu(x: Any) -> jax.Array:
 def squareplus(x: Any, b: float = 4) -> jax.Array:
     """``(x + sqrt(x**2 + b)) / 2``.
 
+    Args:
+        x: Input tensor.
+        b: Smoothness: larger values round the corner at 0 more.
+
+    Returns:
+        A tensor of the same shape as ``x``.
+
     >>> squareplus([0.0])
     Array([1.], dtype=float32)
     """
@@ -209,6 +272,13 @@ def gelu(x: Any, approximate: bool = False) -> jax.Array:
 
 def glu(x: Any, axis: int = -1) -> jax.Array:
     """Gated linear unit: halves ``a, b`` of ``x`` along ``axis`` give ``a * sigmoid(b)``.
+
+    Args:
+        x: Input tensor.
+        axis: The axis to split in two halves (its size must be even).
+
+    Returns:
+        ``x`` with ``axis`` halved.
 
     >>> glu([1.0, 0.0])
     Array([0.5], dtype=float32)
@@ -245,6 +315,14 @@ def hard_tanh(x: Any) -> jax.Array:
 
 def threshold(x: Any, threshold: float, default_value: float) -> jax.Array:
     """``x`` where ``x > threshold``, else ``default_value``.
+
+    Args:
+        x: Input tensor.
+        threshold: Values at or below this are replaced.
+        default_value: The replacement value.
+
+    Returns:
+        A tensor of the same shape as ``x``.
 
     >>> threshold([0.5, 2.0], 1.0, 0.0)
     Array([0., 2.], dtype=float32)

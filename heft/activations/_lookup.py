@@ -10,12 +10,36 @@ from .. import _registry
 from . import _activations as _fns
 
 _BUILTINS: tuple[Callable, ...] = (
-    _fns.celu, _fns.elu, _fns.exponential, _fns.gelu, _fns.glu, _fns.hard_shrink,
-    _fns.hard_sigmoid, _fns.hard_silu, _fns.hard_tanh, _fns.leaky_relu, _fns.linear,
-    _fns.log_sigmoid, _fns.log_softmax, _fns.mish, _fns.relu, _fns.relu6, _fns.selu,
-    _fns.sigmoid, _fns.silu, _fns.soft_shrink, _fns.softmax, _fns.softplus, _fns.softsign,
-    _fns.sparse_plus, _fns.sparse_sigmoid, _fns.sparsemax, _fns.squareplus, _fns.tanh,
-    _fns.tanh_shrink, _fns.threshold,
+    _fns.celu,
+    _fns.elu,
+    _fns.exponential,
+    _fns.gelu,
+    _fns.glu,
+    _fns.hard_shrink,
+    _fns.hard_sigmoid,
+    _fns.hard_silu,
+    _fns.hard_tanh,
+    _fns.leaky_relu,
+    _fns.linear,
+    _fns.log_sigmoid,
+    _fns.log_softmax,
+    _fns.mish,
+    _fns.relu,
+    _fns.relu6,
+    _fns.selu,
+    _fns.sigmoid,
+    _fns.silu,
+    _fns.soft_shrink,
+    _fns.softmax,
+    _fns.softplus,
+    _fns.softsign,
+    _fns.sparse_plus,
+    _fns.sparse_sigmoid,
+    _fns.sparsemax,
+    _fns.squareplus,
+    _fns.tanh,
+    _fns.tanh_shrink,
+    _fns.threshold,
 )
 
 #: Builtin activations by name, including the aliases ``swish`` and ``hard_swish``.
@@ -82,7 +106,9 @@ def _lookup(name: str, custom_objects: Mapping[str, Any] | None) -> Any:
     return _registry.get_registered_object(name, custom_objects, ALL_OBJECTS_DICT)
 
 
-def deserialize(config: str | Mapping[str, Any], custom_objects: Mapping[str, Any] | None = None) -> Callable:
+def deserialize(
+    config: str | Mapping[str, Any], custom_objects: Mapping[str, Any] | None = None
+) -> Callable:
     """The activation described by ``config`` (a name, or a dict from ``serialize``).
 
     Args:
@@ -103,7 +129,9 @@ def deserialize(config: str | Mapping[str, Any], custom_objects: Mapping[str, An
     if isinstance(config, str):
         found = _lookup(config, custom_objects)
         if found is None:
-            raise ValueError(f"Could not interpret activation function identifier: {config!r}. {_HINT}")
+            raise ValueError(
+                f"Could not interpret activation function identifier: {config!r}. {_HINT}"
+            )
         return found
     if isinstance(config, Mapping) and config.get("class_name") == "function":
         name = config.get("config")

@@ -132,9 +132,9 @@ class MinMaxNorm(Constraint):
     def __call__(self, w: Any) -> jax.Array:
         w = _as_array(w)
         norms = _norms(w, self.axis)
-        desired = self.rate * jnp.clip(norms, self.min_value, self.max_value) + (
-            1 - self.rate
-        ) * norms
+        desired = (
+            self.rate * jnp.clip(norms, self.min_value, self.max_value) + (1 - self.rate) * norms
+        )
         return w.astype(norms.dtype) * (desired / (_config.epsilon() + norms))
 
     def get_config(self) -> dict[str, Any]:

@@ -176,6 +176,8 @@ def _host_key(key: Any, n: int, dtype_name: str, *scalars: Any) -> np.ndarray | 
         return None
     if isinstance(key, jax.core.Tracer) or not jax.config.jax_threefry_partitionable:
         return None
+    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):  # a typed key: let JAX handle it
+        return None
     if not all(isinstance(s, numbers.Real) for s in scalars):
         return None
     if jax.default_backend() != "cpu" or jax.config.jax_default_prng_impl != "threefry2x32":
@@ -234,7 +236,5 @@ def uniform(shape: Any, minval: Any, maxval: Any, dtype: Any, seed: Any) -> jax.
     if jdtype == np.float32:
         values = _uniform_float32_host(bits, minval, maxval)
     else:
-        values = _run_chunked(
-            _uniform_kernel(jdtype), bits, np.float32(minval), np.float32(maxval)
-        )
+        values = _run_chunked(_uniform_kernel(jdtype), bits, np.float32(minval), np.float32(maxval))
     return _finish(values, shape, jdtype)

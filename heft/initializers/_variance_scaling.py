@@ -93,9 +93,7 @@ class VarianceScaling(RandomInitializer):
                 "It multiplies the variance; use e.g. 1.0 (Glorot, LeCun) or 2.0 (He)."
             )
         if mode not in _MODES:
-            raise ValueError(
-                f"Invalid `mode` argument: {mode}. Please use one of {set(_MODES)}."
-            )
+            raise ValueError(f"Invalid `mode` argument: {mode}. Please use one of {set(_MODES)}.")
         name = distribution.lower() if isinstance(distribution, str) else distribution
         if name == "normal":
             name = "truncated_normal"

@@ -88,3 +88,40 @@ class Model(Trainer, Layer):
             show_trainable=show_trainable,
             print_fn=print_fn,
         )
+
+    def save_weights(self, filepath: str, overwrite: bool = True, **kwargs: Any) -> None:
+        """Write every weight (and the optimizer's state) to ``filepath``.
+
+        The suffix picks the format: ``.weights.h5`` (Keras 3 layout) or
+        ``.h5``/``.hdf5`` (Keras 2 layout). The file is written atomically.
+
+        Raises:
+            ValueError: For an unbuilt model or an unsupported suffix.
+            FileExistsError: If ``overwrite=False`` and the file exists.
+        """
+        from .. import saving
+
+        return saving.save_weights(self, filepath, overwrite=overwrite, **kwargs)
+
+    def load_weights(
+        self,
+        filepath: str,
+        skip_mismatch: bool = False,
+        by_name: bool = False,
+        dry_run: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """Load weights from ``filepath``, all or nothing, and return a ``LoadReport``.
+
+        Every value is checked before any is assigned: on failure the model is
+        unchanged. ``dry_run=True`` only returns the report.
+
+        Raises:
+            ValueError: For a missing, corrupted or mismatched file (the message
+                lists what is missing, unexpected and mismatched).
+        """
+        from .. import saving
+
+        return saving.load_weights(
+            self, filepath, skip_mismatch=skip_mismatch, by_name=by_name, dry_run=dry_run, **kwargs
+        )

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 from ._core import convert_to_tensor
 from ._elementwise import _unary
 
+# fmt: off
 relu = _unary("relu", jnn.relu, "Rectified linear unit, ``max(x, 0)``.", "[-1.0, 2.0]", "Array([0., 2.], dtype=float32)")
 relu6 = _unary("relu6", jnn.relu6, "ReLU capped at 6, ``min(max(x, 0), 6)``.", "[-1.0, 8.0]", "Array([0., 6.], dtype=float32)")
 sigmoid = _unary("sigmoid", jnn.sigmoid, "Logistic sigmoid, ``1 / (1 + exp(-x))``.", "[0.0, 0.0]", "Array([0.5, 0.5], dtype=float32)")
@@ -26,6 +27,7 @@ hard_silu = _unary("hard_silu", jnn.hard_silu, "Hard SiLU, ``x * relu6(x + 3) / 
 hard_swish = _unary("hard_swish", jnn.hard_silu, "Hard swish, ``x * relu6(x + 3) / 6`` (alias of ``hard_silu``).", "[-4.0, 3.0]", "Array([-0.,  3.], dtype=float32)")
 hard_tanh = _unary("hard_tanh", jnn.hard_tanh, "Tanh approximated piecewise: ``clip(x, -1, 1)``.", "[-2.0, 0.5]", "Array([-1. ,  0.5], dtype=float32)")
 selu = _unary("selu", jnn.selu, "Scaled exponential linear unit.", "[0.0, 1.0]", "Array([0.      , 1.050701], dtype=float32)")
+# fmt: on
 
 
 def tanh_shrink(x: Any) -> jax.Array:
@@ -41,6 +43,13 @@ def tanh_shrink(x: Any) -> jax.Array:
 def leaky_relu(x: Any, negative_slope: float = 0.2) -> jax.Array:
     """Leaky ReLU: ``x`` for positive ``x``, ``negative_slope * x`` otherwise.
 
+    Args:
+        x: Input tensor.
+        negative_slope: Slope of the negative part.
+
+    Returns:
+        A tensor of the same shape as ``x``.
+
     >>> ops.leaky_relu([-1.0, 2.0])
     Array([-0.2,  2. ], dtype=float32)
     """
@@ -50,6 +59,13 @@ def leaky_relu(x: Any, negative_slope: float = 0.2) -> jax.Array:
 def elu(x: Any, alpha: float = 1.0) -> jax.Array:
     """Exponential linear unit: ``x`` for positive ``x``, ``alpha * (exp(x) - 1)`` otherwise.
 
+    Args:
+        x: Input tensor.
+        alpha: Scale of the negative part.
+
+    Returns:
+        A tensor of the same shape as ``x``.
+
     >>> ops.elu([0.0, 1.0])
     Array([0., 1.], dtype=float32)
     """
@@ -58,6 +74,13 @@ def elu(x: Any, alpha: float = 1.0) -> jax.Array:
 
 def celu(x: Any, alpha: float = 1.0) -> jax.Array:
     """Continuously differentiable ELU: ``max(x, 0) + alpha * min(0, exp(x / alpha) - 1)``.
+
+    Args:
+        x: Input tensor.
+        alpha: Scale of the negative part.
+
+    Returns:
+        A tensor of the same shape as ``x``.
 
     >>> ops.celu([0.0, 1.0])
     Array([0., 1.], dtype=float32)
@@ -85,6 +108,13 @@ def gelu(x: Any, approximate: bool = True) -> jax.Array:
 def glu(x: Any, axis: int = -1) -> jax.Array:
     """Gated linear unit: split ``x`` in halves ``a, b`` along ``axis``; return ``a * sigmoid(b)``.
 
+    Args:
+        x: Input tensor.
+        axis: The axis to split in two halves (its size must be even).
+
+    Returns:
+        ``x`` with ``axis`` halved.
+
     >>> ops.glu([1.0, 0.0])
     Array([0.5], dtype=float32)
     """
@@ -94,6 +124,13 @@ def glu(x: Any, axis: int = -1) -> jax.Array:
 def squareplus(x: Any, b: float = 4) -> jax.Array:
     """Smooth ReLU, ``(x + sqrt(x**2 + b)) / 2``.
 
+    Args:
+        x: Input tensor.
+        b: Smoothness: larger values round the corner at 0 more.
+
+    Returns:
+        A tensor of the same shape as ``x``.
+
     >>> ops.squareplus([0.0])
     Array([1.], dtype=float32)
     """
@@ -102,6 +139,13 @@ def squareplus(x: Any, b: float = 4) -> jax.Array:
 
 def soft_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
     """Move ``x`` towards zero by ``threshold``; values within ``threshold`` become 0.
+
+    Args:
+        x: Input tensor.
+        threshold: Amount to shrink towards zero.
+
+    Returns:
+        A tensor of the same shape as ``x``.
 
     >>> ops.soft_shrink([-1.0, 0.2, 2.0])
     Array([-0.5,  0. ,  1.5], dtype=float32)
@@ -113,6 +157,13 @@ def soft_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
 def hard_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
     """Zero the values whose magnitude is at most ``threshold``.
 
+    Args:
+        x: Input tensor.
+        threshold: Magnitudes at or below this become 0.
+
+    Returns:
+        A tensor of the same shape as ``x``.
+
     >>> ops.hard_shrink([-1.0, 0.2, 2.0])
     Array([-1.,  0.,  2.], dtype=float32)
     """
@@ -122,6 +173,14 @@ def hard_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
 
 def threshold(x: Any, threshold: float, default_value: float) -> jax.Array:
     """``x`` where ``x > threshold``, else ``default_value``.
+
+    Args:
+        x: Input tensor.
+        threshold: Values at or below this are replaced.
+        default_value: The replacement value.
+
+    Returns:
+        A tensor of the same shape as ``x``.
 
     >>> ops.threshold([0.5, 2.0], 1.0, -1.0)
     Array([-1.,  2.], dtype=float32)
@@ -133,6 +192,13 @@ def threshold(x: Any, threshold: float, default_value: float) -> jax.Array:
 def softmax(x: Any, axis: int | tuple[int, ...] = -1) -> jax.Array:
     """Softmax along ``axis`` (an int or a tuple of axes): ``exp(x) / sum(exp(x))``.
 
+    Args:
+        x: Input tensor.
+        axis: The axis (or axes) to normalize over.
+
+    Returns:
+        Probabilities, shaped like ``x``, summing to 1 along ``axis``.
+
     >>> ops.softmax([0.0, 0.0])
     Array([0.5, 0.5], dtype=float32)
     """
@@ -142,10 +208,19 @@ def softmax(x: Any, axis: int | tuple[int, ...] = -1) -> jax.Array:
 def log_softmax(x: Any, axis: int | tuple[int, ...] = -1) -> jax.Array:
     """``log(softmax(x))`` along ``axis``, computed stably.
 
+    Args:
+        x: Input tensor.
+        axis: The axis (or axes) to normalize over.
+
+    Returns:
+        Log-probabilities, shaped like ``x``.
+
     >>> ops.log_softmax([0.0, 0.0])
     Array([-0.6931472, -0.6931472], dtype=float32)
     """
-    return jnn.log_softmax(convert_to_tensor(x), axis=tuple(axis) if isinstance(axis, list) else axis)
+    return jnn.log_softmax(
+        convert_to_tensor(x), axis=tuple(axis) if isinstance(axis, list) else axis
+    )
 
 
 def sparsemax(x: Any, axis: int = -1) -> jax.Array:
@@ -154,6 +229,13 @@ def sparsemax(x: Any, axis: int = -1) -> jax.Array:
     Like softmax its outputs sum to 1, but small logits get exactly 0.
     (Keras 3.15's version sums the wrong cumulative values and can return all
     zeros; this one follows the published definition.)
+
+    Args:
+        x: Input tensor.
+        axis: The axis to normalize over.
+
+    Returns:
+        Probabilities, shaped like ``x``, summing to 1 along ``axis``.
 
     >>> ops.sparsemax([1.0, 1.2, 1.1])
     Array([0.23333329, 0.43333334, 0.3333333 ], dtype=float32)

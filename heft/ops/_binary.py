@@ -12,6 +12,7 @@ from ._core import convert_to_tensor
 from ._elementwise import _binary
 
 _BOOL = "A bool tensor of the broadcast shape."
+# fmt: off
 
 add = _binary("add", jnp.add, "``x1 + x2``, elementwise.", "[1, 2], [0.5, 0.5]", "Array([1.5, 2.5], dtype=float32)")
 subtract = _binary("subtract", jnp.subtract, "``x1 - x2``, elementwise.", "[3, 2], 1", "Array([2, 1], dtype=int32)")
@@ -52,6 +53,7 @@ bitwise_left_shift = _binary("bitwise_left_shift", jnp.left_shift, "Shift the bi
 left_shift = _binary("left_shift", jnp.left_shift, "Shift the bits of ``x`` left by ``y`` (alias).", "[1, 3], 2", "Array([ 4, 12], dtype=int32)", xy=True)
 bitwise_right_shift = _binary("bitwise_right_shift", jnp.right_shift, "Shift the bits of ``x`` right by ``y``.", "[8, 12], 2", "Array([2, 3], dtype=int32)", xy=True)
 right_shift = _binary("right_shift", jnp.right_shift, "Shift the bits of ``x`` right by ``y`` (alias).", "[8, 12], 2", "Array([2, 3], dtype=int32)", xy=True)
+# fmt: on
 
 
 def divide_no_nan(x1: Any, x2: Any) -> jax.Array:
@@ -75,6 +77,13 @@ def divide_no_nan(x1: Any, x2: Any) -> jax.Array:
 def ldexp(x1: Any, x2: Any) -> jax.Array:
     """``x1 * 2 ** x2`` for an integer exponent ``x2``.
 
+    Args:
+        x1: Mantissas (a float tensor).
+        x2: Integer exponents.
+
+    Returns:
+        ``x1 * 2**x2``, broadcast.
+
     Raises:
         TypeError: If ``x2`` is not an integer tensor.
 
@@ -90,8 +99,20 @@ def ldexp(x1: Any, x2: Any) -> jax.Array:
     return jnp.ldexp(x1, x2)
 
 
-def isclose(x1: Any, x2: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> jax.Array:
+def isclose(
+    x1: Any, x2: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+) -> jax.Array:
     """Whether ``|x1 - x2| <= atol + rtol * |x2|``, elementwise.
+
+    Args:
+        x1: First input tensor.
+        x2: Second input tensor, broadcast against ``x1``.
+        rtol: Relative tolerance.
+        atol: Absolute tolerance.
+        equal_nan: Whether NaN compares equal to NaN.
+
+    Returns:
+        A bool tensor of the broadcast shape.
 
     >>> ops.isclose([1.0, 1.1], 1.0)
     Array([ True, False], dtype=bool)
@@ -100,8 +121,20 @@ def isclose(x1: Any, x2: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan:
     return jnp.isclose(x1, x2, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
-def allclose(x1: Any, x2: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> jax.Array:
+def allclose(
+    x1: Any, x2: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+) -> jax.Array:
     """Whether all elements of ``x1`` and ``x2`` are close (see ``isclose``).
+
+    Args:
+        x1: First input tensor.
+        x2: Second input tensor, broadcast against ``x1``.
+        rtol: Relative tolerance.
+        atol: Absolute tolerance.
+        equal_nan: Whether NaN compares equal to NaN.
+
+    Returns:
+        A scalar bool tensor.
 
     >>> ops.allclose([1.0, 2.0], [1.0, 2.000001])
     Array(True, dtype=bool)

@@ -1,8 +1,8 @@
-"""Tensor conversion, dtypes, control flow and indexed updates: Keras's ``ops.core``."""
+"""Tensor conversion, dtypes, slicing and indexed updates: the core of ``heft.ops``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -23,6 +23,11 @@ def unwrap(x: Any) -> Any:
     if isinstance(x, list | tuple) and any(isinstance(v, Variable | list | tuple) for v in x):
         return type(x)(unwrap(v) for v in x)
     return x
+
+
+def unwrap_tree(tree: Any) -> Any:
+    """Replace every ``Variable`` leaf of a pytree (dicts, lists, tuples, ...) by its value."""
+    return jax.tree_util.tree_map(lambda v: v.value if isinstance(v, Variable) else v, tree)
 
 
 def jax_dtype(dtype: Any) -> Any:
@@ -123,12 +128,21 @@ def _dtype_range(dtype: Any) -> tuple[Any, Any]:
 def saturate_cast(x: Any, dtype: Any) -> jax.Array:
     """Cast ``x`` to ``dtype``, first clipping values to the range ``dtype`` can hold.
 
+    Args:
+        x: Input tensor.
+        dtype: The target dtype.
+
+    Returns:
+        ``x`` clipped and cast to ``dtype``.
+
     >>> ops.saturate_cast([-1.0, 300.0], "uint8")
     Array([  0, 255], dtype=uint8)
     """
     target = jax_dtype(_dtypes.standardize_dtype(dtype))
     x = convert_to_tensor(x)
     source = np.dtype(x.dtype)
+    if source == np.bool_:
+        return x.astype(target)
     in_min, in_max = _dtype_range(source)
     out_min, out_max = _dtype_range(np.dtype(target))
     # Limits are expressed in the input dtype; rounding may push them past the
@@ -139,8 +153,6 @@ def saturate_cast(x: Any, dtype: Any) -> jax.Array:
     high = np.asarray(min(in_max, out_max)).astype(source)
     if high > out_max:
         high = np.nextafter(high, np.asarray(0, source))
-    if source == np.bool_:
-        return x.astype(target)
     return jnp.clip(x, low, high).astype(target)
 
 
@@ -157,13 +169,13 @@ def shape(x: Any) -> tuple[int, ...]:
 
 
 def dtype(x: Any) -> str:
-    """The dtype name of ``x``, e.g. ``"float32"``.
+    """The dtype name of ``x`` (anything with a ``dtype``, or a value to convert).
 
     >>> ops.dtype(ops.zeros(2))
     'float32'
     """
-    if isinstance(x, Variable):
-        return x.dtype
+    if hasattr(x, "dtype"):
+        return _dtypes.standardize_dtype(x.dtype)
     return _dtypes.standardize_dtype(convert_to_tensor(x).dtype)
 
 
@@ -176,159 +188,18 @@ def stop_gradient(variable: Any) -> jax.Array:
     return jax.lax.stop_gradient(convert_to_tensor(variable))
 
 
-def cond(pred: Any, true_fn: Callable, false_fn: Callable) -> Any:
-    """Call ``true_fn()`` if ``pred`` is true, else ``false_fn()`` (traceable).
-
-    >>> ops.cond(True, lambda: 1, lambda: 2)
-    Array(1, dtype=int32, weak_type=True)
-    """
-    return jax.lax.cond(convert_to_tensor(pred), true_fn, false_fn)
-
-
-def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
-    """Call ``branches[index](*operands)``; the index is clamped to the valid range.
-
-    >>> ops.switch(1, [lambda x: x + 1, lambda x: x * 10], 3)
-    Array(30, dtype=int32, weak_type=True)
-    """
-    return jax.lax.switch(convert_to_tensor(index), branches, *unwrap(operands))
-
-
-def scan(
-    f: Callable,
-    init: Any,
-    xs: Any = None,
-    length: int | None = None,
-    reverse: bool = False,
-    unroll: int | bool = 1,
-) -> tuple[Any, Any]:
-    """Loop ``carry, y = f(carry, x)`` over the leading axis of ``xs``.
-
-    Args:
-        f: ``(carry, x) -> (new_carry, y)``.
-        init: The initial carry (any pytree of arrays).
-        xs: The values to loop over (a pytree of arrays), or ``None``.
-        length: Number of iterations when ``xs`` is ``None``.
-        reverse: Whether to loop from the end.
-        unroll: Loop iterations to unroll, a positive int or a bool.
-
-    Returns:
-        ``(final_carry, stacked_ys)``.
-
-    Raises:
-        ValueError: If ``unroll`` is neither a bool nor a positive int.
-
-    >>> ops.scan(lambda c, x: (c + x, c), 0, ops.arange(4))[0]
-    Array(6, dtype=int32)
-    """
-    if not isinstance(unroll, bool) and (not isinstance(unroll, int) or unroll < 1):
-        raise ValueError(
-            f"`unroll` must be a positive integer or a boolean. Received: unroll={unroll}"
-        )
-    return jax.lax.scan(
-        f, unwrap(init), unwrap(xs), length=length, reverse=reverse, unroll=unroll
-    )
-
-
-def associative_scan(f: Callable, elems: Any, reverse: bool = False, axis: int = 0) -> Any:
-    """Parallel prefix scan of ``elems`` with the associative function ``f``.
-
-    >>> ops.associative_scan(lambda a, b: a + b, [1, 2, 3])
-    Array([1, 3, 6], dtype=int32)
-    """
-    if isinstance(elems, list) and not any(isinstance(e, list | tuple) for e in elems):
-        elems = convert_to_tensor(elems)
-    return jax.lax.associative_scan(f, unwrap(elems), reverse=reverse, axis=axis)
-
-
-def map(f: Callable, xs: Any) -> Any:  # noqa: A001 (Keras's name)
-    """Apply ``f`` to each slice of ``xs`` along its leading axis, stacking the results.
-
-    >>> ops.map(lambda x: x * 2, ops.arange(3))
-    Array([0, 2, 4], dtype=int32)
-    """
-    return jax.lax.map(f, unwrap(xs))
-
-
-def vectorized_map(function: Callable, elements: Any) -> Any:
-    """Vectorize ``function`` over the leading axis of ``elements`` (``jax.vmap``).
-
-    >>> ops.vectorized_map(lambda x: x.sum(), ops.ones((2, 3)))
-    Array([3., 3.], dtype=float32)
-    """
-    return jax.vmap(function)(unwrap(elements))
-
-
-def vectorize(pyfunc: Callable, *, excluded: Any = None, signature: str | None = None) -> Callable:
-    """Turn a function of scalars (or core shapes, via ``signature``) into one that broadcasts.
-
-    Raises:
-        ValueError: If ``pyfunc`` is not callable.
-
-    >>> ops.vectorize(lambda a, b: a + b)([1, 2], 10)
-    Array([11, 12], dtype=int32)
-    """
-    if not callable(pyfunc):
-        raise ValueError(f"Expected argument `pyfunc` to be a callable. Received: pyfunc={pyfunc!r}")
-    vectorized = jnp.vectorize(pyfunc, excluded=set() if excluded is None else excluded, signature=signature)
-
-    def call(*args: Any, **kwargs: Any) -> Any:
-        args = tuple(unwrap(a) for a in args)
-        return vectorized(*args, **{k: unwrap(v) for k, v in kwargs.items()})
-
-    return call
-
-
-def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any) -> Any:
-    """Run ``val = body_fun(i, val)`` for ``i`` in ``range(lower, upper)``.
-
-    >>> ops.fori_loop(0, 4, lambda i, v: v + i, 0)
-    Array(6, dtype=int32, weak_type=True)
-    """
-    return jax.lax.fori_loop(unwrap(lower), unwrap(upper), body_fun, unwrap(init_val))
-
-
-def while_loop(
-    cond: Callable,
-    body: Callable,
-    loop_vars: Any,
-    maximum_iterations: int | None = None,
-) -> Any:
-    """Run ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)`` holds.
-
-    Args:
-        cond: Takes the loop variables (unpacked if a list/tuple), returns a bool.
-        body: Takes the loop variables the same way, returns new ones.
-        loop_vars: A value, or a list/tuple of values.
-        maximum_iterations: An optional cap on the number of iterations.
-
-    Returns:
-        The final loop variables, in the structure of ``loop_vars``.
-
-    >>> ops.while_loop(lambda i: i < 5, lambda i: i + 2, 0)
-    Array(6, dtype=int32, weak_type=True)
-    """
-    is_sequence = isinstance(loop_vars, list | tuple)
-    state = tuple(unwrap(loop_vars)) if is_sequence else (unwrap(loop_vars),)
-
-    def as_tuple(out: Any) -> tuple:
-        return tuple(out) if is_sequence else (out,)
-
-    if maximum_iterations is None:
-        result = jax.lax.while_loop(lambda s: cond(*s), lambda s: as_tuple(body(*s)), state)
-    else:
-        result = jax.lax.while_loop(
-            lambda s: jnp.logical_and(cond(*s[:-1]), s[-1] < maximum_iterations),
-            lambda s: (*as_tuple(body(*s[:-1])), s[-1] + 1),
-            (*state, 0),
-        )[:-1]
-    return result if is_sequence else result[0]
-
-
-def slice(inputs: Any, start_indices: Any, shape: Sequence[int]) -> jax.Array:  # noqa: A001
+def slice(inputs: Any, start_indices: Any, shape: Sequence[int]) -> jax.Array:
     """The block of ``inputs`` of size ``shape`` starting at ``start_indices``.
 
     A size of ``-1`` takes everything from the start index to the end of that axis.
+
+    Args:
+        inputs: Input tensor.
+        start_indices: Start index per axis (ints or a tensor).
+        shape: Block size per axis; -1 takes the rest of the axis.
+
+    Returns:
+        The block, of size ``shape``.
 
     >>> ops.slice(ops.arange(6), (2,), (3,))
     Array([2, 3, 4], dtype=int32)
@@ -343,6 +214,14 @@ def slice(inputs: Any, start_indices: Any, shape: Sequence[int]) -> jax.Array:  
 
 def slice_update(inputs: Any, start_indices: Any, updates: Any) -> jax.Array:
     """Return ``inputs`` with the block at ``start_indices`` replaced by ``updates``.
+
+    Args:
+        inputs: Input tensor.
+        start_indices: Start index per axis of the block to replace.
+        updates: The new block (cast to ``inputs``' dtype).
+
+    Returns:
+        A tensor shaped like ``inputs``.
 
     >>> ops.slice_update(ops.zeros(4), (1,), ops.ones(2))
     Array([0., 1., 1., 0.], dtype=float32)
@@ -412,6 +291,14 @@ def scatter_update(
 def unstack(x: Any, num: int | None = None, axis: int = 0) -> list[jax.Array]:
     """Split ``x`` along ``axis`` into a list of tensors with that axis removed.
 
+    Args:
+        x: Input tensor.
+        num: Accepted for Keras compatibility; the count is ``x.shape[axis]``.
+        axis: The axis to unstack along.
+
+    Returns:
+        A list of ``x.shape[axis]`` tensors.
+
     >>> [t.tolist() for t in ops.unstack(ops.eye(2))]
     [[1.0, 0.0], [0.0, 1.0]]
     """
@@ -419,36 +306,15 @@ def unstack(x: Any, num: int | None = None, axis: int = 0) -> list[jax.Array]:
     return [jax.lax.index_in_dim(x, i, axis, keepdims=False) for i in range(x.shape[axis])]
 
 
-def custom_gradient(f: Callable) -> Callable:
-    """Decorate ``f`` returning ``(output, grad_fn)`` so that ``grad_fn`` gives its gradient.
-
-    >>> @ops.custom_gradient
-    ... def clipped(x):
-    ...     return x, lambda g: ops.clip(g, -1.0, 1.0)
-    >>> jax.grad(lambda x: 5.0 * clipped(x))(2.0)
-    Array(1., dtype=float32, weak_type=True)
-    """
-    wrapped = jax.custom_gradient(f)
-
-    def call(*args: Any, **kwargs: Any) -> Any:
-        args = tuple(unwrap(a) for a in args)
-        kwargs = {k: unwrap(v) for k, v in kwargs.items()}
-        return wrapped(*args, **kwargs)
-
-    return call
-
-
-def jvp(fun: Callable, primals: Any, tangents: Any, has_aux: bool = False) -> Any:
-    """Forward-mode derivative: ``(fun(*primals), J @ tangents)`` (``jax.jvp``).
-
-    >>> ops.jvp(lambda x: x * x, (3.0,), (1.0,))[1]
-    Array(6., dtype=float32, weak_type=True)
-    """
-    return jax.jvp(fun, unwrap(primals), unwrap(tangents), has_aux=has_aux)
-
-
 def get_item(x: Any, key: Any) -> jax.Array:
     """``x[key]``; a list key is read as a tuple of indices, as in Keras.
+
+    Args:
+        x: Input tensor.
+        key: An index, slice, tensor of indices, or a tuple/list of them.
+
+    Returns:
+        The selected values.
 
     >>> ops.get_item(ops.arange(4), 2)
     Array(2, dtype=int32)

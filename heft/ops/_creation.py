@@ -1,4 +1,4 @@
-"""Tensor creation: arange, array, zeros, ones, full, eye, linspace, meshgrid, ..."""
+"""Tensor creation: arange, array, zeros, ones, full, the *_like variants, eye, identity, tri."""
 
 from __future__ import annotations
 
@@ -57,6 +57,13 @@ def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) ->
 def array(x: Any, dtype: Any = None) -> jax.Array:
     """A new tensor holding ``x``.
 
+    Args:
+        x: Array-like value (nested lists, numpy array, tensor or Variable).
+        dtype: The dtype of the result; ``None`` infers it.
+
+    Returns:
+        A new tensor.
+
     >>> ops.array([[1, 2], [3, 4]], dtype="float32")
     Array([[1., 2.],
            [3., 4.]], dtype=float32)
@@ -67,6 +74,13 @@ def array(x: Any, dtype: Any = None) -> jax.Array:
 def zeros(shape: Shape, dtype: Any = None) -> jax.Array:
     """A tensor of zeros (dtype ``floatx()`` unless given).
 
+    Args:
+        shape: The shape of the result, an int or a sequence of ints.
+        dtype: The dtype; ``floatx()`` by default.
+
+    Returns:
+        A tensor of zeros.
+
     >>> ops.zeros((2,))
     Array([0., 0.], dtype=float32)
     """
@@ -75,6 +89,13 @@ def zeros(shape: Shape, dtype: Any = None) -> jax.Array:
 
 def ones(shape: Shape, dtype: Any = None) -> jax.Array:
     """A tensor of ones (dtype ``floatx()`` unless given).
+
+    Args:
+        shape: The shape of the result, an int or a sequence of ints.
+        dtype: The dtype; ``floatx()`` by default.
+
+    Returns:
+        A tensor of ones.
 
     >>> ops.ones((2,), dtype="int32")
     Array([1, 1], dtype=int32)
@@ -85,6 +106,13 @@ def ones(shape: Shape, dtype: Any = None) -> jax.Array:
 def empty(shape: Shape, dtype: Any = None) -> jax.Array:
     """A tensor of the given shape (JAX fills it with zeros).
 
+    Args:
+        shape: The shape of the result, an int or a sequence of ints.
+        dtype: The dtype; ``floatx()`` by default.
+
+    Returns:
+        A tensor of ``shape``.
+
     >>> ops.empty((2,)).shape
     (2,)
     """
@@ -93,6 +121,14 @@ def empty(shape: Shape, dtype: Any = None) -> jax.Array:
 
 def full(shape: Shape, fill_value: Any, dtype: Any = None) -> jax.Array:
     """A tensor filled with ``fill_value`` (dtype ``floatx()`` unless given).
+
+    Args:
+        shape: The shape of the result, an int or a sequence of ints.
+        fill_value: The value to fill with.
+        dtype: The dtype; ``floatx()`` by default.
+
+    Returns:
+        A tensor of ``shape`` filled with ``fill_value``.
 
     >>> ops.full((2,), 7)
     Array([7., 7.], dtype=float32)
@@ -103,6 +139,13 @@ def full(shape: Shape, fill_value: Any, dtype: Any = None) -> jax.Array:
 def zeros_like(x: Any, dtype: Any = None) -> jax.Array:
     """Zeros with the shape (and dtype, unless given) of ``x``.
 
+    Args:
+        x: Tensor whose shape (and dtype) to use.
+        dtype: The dtype; ``x``'s dtype by default.
+
+    Returns:
+        A tensor of zeros shaped like ``x``.
+
     >>> ops.zeros_like([1, 2])
     Array([0, 0], dtype=int32)
     """
@@ -111,6 +154,13 @@ def zeros_like(x: Any, dtype: Any = None) -> jax.Array:
 
 def ones_like(x: Any, dtype: Any = None) -> jax.Array:
     """Ones with the shape (and dtype, unless given) of ``x``.
+
+    Args:
+        x: Tensor whose shape (and dtype) to use.
+        dtype: The dtype; ``x``'s dtype by default.
+
+    Returns:
+        A tensor of ones shaped like ``x``.
 
     >>> ops.ones_like([1.0, 2.0])
     Array([1., 1.], dtype=float32)
@@ -121,6 +171,13 @@ def ones_like(x: Any, dtype: Any = None) -> jax.Array:
 def empty_like(x: Any, dtype: Any = None) -> jax.Array:
     """A tensor with the shape (and dtype, unless given) of ``x`` (filled with zeros).
 
+    Args:
+        x: Tensor whose shape (and dtype) to use.
+        dtype: The dtype; ``x``'s dtype by default.
+
+    Returns:
+        A tensor shaped like ``x``.
+
     >>> ops.empty_like([1, 2]).shape
     (2,)
     """
@@ -130,10 +187,20 @@ def empty_like(x: Any, dtype: Any = None) -> jax.Array:
 def full_like(x: Any, fill_value: Any, dtype: Any = None) -> jax.Array:
     """``fill_value`` with the shape (and dtype, unless given) of ``x``.
 
+    Args:
+        x: Tensor whose shape (and dtype) to use.
+        fill_value: The value to fill with.
+        dtype: The dtype; ``x``'s dtype by default.
+
+    Returns:
+        A tensor shaped like ``x`` filled with ``fill_value``.
+
     >>> ops.full_like([1, 2], 5)
     Array([5, 5], dtype=int32)
     """
-    return jnp.full_like(convert_to_tensor(x), convert_to_tensor(fill_value), dtype=jax_dtype(dtype))
+    return jnp.full_like(
+        convert_to_tensor(x), convert_to_tensor(fill_value), dtype=jax_dtype(dtype)
+    )
 
 
 def _is_float(value: Any) -> bool:
@@ -143,7 +210,7 @@ def _is_float(value: Any) -> bool:
     return hasattr(value, "dtype") and jnp.issubdtype(value.dtype, jnp.floating)
 
 
-def eye(N: Any, M: Any = None, k: int = 0, dtype: Any = None) -> jax.Array:  # noqa: N803
+def eye(N: Any, M: Any = None, k: int = 0, dtype: Any = None) -> jax.Array:
     """A 2-D tensor with ones on the ``k``-th diagonal and zeros elsewhere.
 
     Args:
@@ -174,6 +241,13 @@ def eye(N: Any, M: Any = None, k: int = 0, dtype: Any = None) -> jax.Array:  # n
 def identity(n: int, dtype: Any = None) -> jax.Array:
     """The ``n x n`` identity matrix (dtype ``floatx()`` unless given).
 
+    Args:
+        n: Number of rows and columns.
+        dtype: The dtype; ``floatx()`` by default.
+
+    Returns:
+        A tensor of shape ``(n, n)``.
+
     >>> ops.identity(2, dtype="int32")
     Array([[1, 0],
            [0, 1]], dtype=int32)
@@ -181,142 +255,20 @@ def identity(n: int, dtype: Any = None) -> jax.Array:
     return jnp.identity(n, dtype=_default(dtype))
 
 
-def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> jax.Array:  # noqa: N803
+def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> jax.Array:
     """A matrix with ones at and below the ``k``-th diagonal and zeros above.
+
+    Args:
+        N: Number of rows.
+        M: Number of columns; defaults to ``N``.
+        k: Diagonal offset: 0 is the main diagonal, positive values are above it.
+        dtype: The dtype; ``floatx()`` by default.
+
+    Returns:
+        A tensor of shape ``(N, M)``.
 
     >>> ops.tri(2)
     Array([[1., 0.],
            [1., 1.]], dtype=float32)
     """
     return jnp.tri(N, M=M, k=k, dtype=_default(dtype))
-
-
-def linspace(
-    start: Any,
-    stop: Any,
-    num: int = 50,
-    endpoint: bool = True,
-    retstep: bool = False,
-    dtype: Any = None,
-    axis: int = 0,
-) -> Any:
-    """``num`` evenly spaced values from ``start`` to ``stop``.
-
-    Args:
-        start: First value (scalar or tensor).
-        stop: Last value (scalar or tensor).
-        num: Number of values.
-        endpoint: Whether ``stop`` is included.
-        retstep: Whether to also return the spacing.
-        dtype: The dtype of the result.
-        axis: Where the new axis goes when ``start``/``stop`` are tensors.
-
-    Returns:
-        The values, or ``(values, step)`` when ``retstep`` is true.
-
-    >>> ops.linspace(0.0, 1.0, 5)
-    Array([0.  , 0.25, 0.5 , 0.75, 1.  ], dtype=float32)
-    """
-    return jnp.linspace(
-        unwrap(start), unwrap(stop), num=num, endpoint=endpoint, retstep=retstep,
-        dtype=jax_dtype(dtype), axis=axis,
-    )
-
-
-def logspace(
-    start: Any,
-    stop: Any,
-    num: int = 50,
-    endpoint: bool = True,
-    base: float = 10,
-    dtype: Any = None,
-    axis: int = 0,
-) -> jax.Array:
-    """``num`` values spaced evenly on a log scale, from ``base**start`` to ``base**stop``.
-
-    >>> ops.logspace(0.0, 2.0, 3)
-    Array([  1.,  10., 100.], dtype=float32)
-    """
-    return jnp.logspace(
-        unwrap(start), unwrap(stop), num=num, endpoint=endpoint, base=base,
-        dtype=jax_dtype(dtype), axis=axis,
-    )
-
-
-def geomspace(
-    start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None, axis: int = 0
-) -> jax.Array:
-    """``num`` values in geometric progression from ``start`` to ``stop``.
-
-    >>> ops.geomspace(1.0, 100.0, 3)
-    Array([  1.,  10., 100.], dtype=float32)
-    """
-    return jnp.geomspace(
-        unwrap(start), unwrap(stop), num=num, endpoint=endpoint, dtype=jax_dtype(dtype), axis=axis
-    )
-
-
-def meshgrid(*x: Any, indexing: str = "xy") -> list[jax.Array]:
-    """Coordinate grids from 1-D coordinate tensors.
-
-    Args:
-        *x: 1-D tensors of coordinates.
-        indexing: ``"xy"`` (Cartesian) or ``"ij"`` (matrix) indexing.
-
-    Returns:
-        A list of N-D grids, one per input.
-
-    Raises:
-        ValueError: If ``indexing`` is not ``"xy"`` or ``"ij"``.
-
-    >>> [g.tolist() for g in ops.meshgrid([1, 2], [3, 4], indexing="ij")]
-    [[[1, 1], [2, 2]], [[3, 4], [3, 4]]]
-    """
-    if indexing not in ("xy", "ij"):
-        raise ValueError(f"Valid values for `indexing` are 'xy' and 'ij'. Received: indexing={indexing!r}")
-    return list(jnp.meshgrid(*[convert_to_tensor(v) for v in x], indexing=indexing))
-
-
-def bartlett(x: int) -> jax.Array:
-    """The Bartlett (triangular) window of ``x`` points, in ``floatx()``.
-
-    >>> ops.bartlett(3)
-    Array([0., 1., 0.], dtype=float32)
-    """
-    return jnp.bartlett(int(unwrap(x))).astype(jax_dtype(_config.floatx()))
-
-
-def blackman(x: int) -> jax.Array:
-    """The Blackman window of ``x`` points, in ``floatx()``.
-
-    >>> ops.blackman(3).round(3)
-    Array([-0.,  1., -0.], dtype=float32)
-    """
-    return jnp.blackman(int(unwrap(x))).astype(jax_dtype(_config.floatx()))
-
-
-def hamming(x: int) -> jax.Array:
-    """The Hamming window of ``x`` points, in ``floatx()``.
-
-    >>> ops.hamming(3).round(2)
-    Array([0.08, 1.  , 0.08], dtype=float32)
-    """
-    return jnp.hamming(int(unwrap(x))).astype(jax_dtype(_config.floatx()))
-
-
-def hanning(x: int) -> jax.Array:
-    """The Hann window of ``x`` points, in ``floatx()``.
-
-    >>> ops.hanning(3)
-    Array([0., 1., 0.], dtype=float32)
-    """
-    return jnp.hanning(int(unwrap(x))).astype(jax_dtype(_config.floatx()))
-
-
-def kaiser(x: int, beta: float) -> jax.Array:
-    """The Kaiser window of ``x`` points with shape parameter ``beta``, in ``floatx()``.
-
-    >>> ops.kaiser(3, 0.0)
-    Array([1., 1., 1.], dtype=float32)
-    """
-    return jnp.kaiser(int(unwrap(x)), unwrap(beta)).astype(jax_dtype(_config.floatx()))

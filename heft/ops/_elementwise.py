@@ -89,7 +89,8 @@ def _binary(
     def compute(a: Any, b: Any) -> jax.Array:
         a, b = convert_to_tensor(a), convert_to_tensor(b)
         if to_float:
-            common = float_dtype(jnp.zeros((), jnp.result_type(a, b)))
+            # Promote by dtype alone (a Python float counts as float32, as in Keras).
+            common = float_dtype(jnp.zeros((), jnp.promote_types(a.dtype, b.dtype)))
             a, b = a.astype(common), b.astype(common)
         return jfn(a, b)
 
@@ -111,11 +112,11 @@ def _binary(
 
 
 _BOOL = "A bool tensor of the same shape as ``x``."
-_BOOL2 = "A bool tensor of the broadcast shape."
 _F = "Array([0., 0.], dtype=float32)"
 
 # ----------------------------------------------------------------------------- unary
-abs = _unary("abs", jnp.abs, "Absolute value, elementwise.", "[-1.5, 2.0]", "Array([1.5, 2. ], dtype=float32)")  # noqa: A001
+# fmt: off
+abs = _unary("abs", jnp.abs, "Absolute value, elementwise.", "[-1.5, 2.0]", "Array([1.5, 2. ], dtype=float32)")
 absolute = _unary("absolute", jnp.abs, "Absolute value, elementwise (alias of ``abs``).", "[-3, 2]", "Array([3, 2], dtype=int32)")
 negative = _unary("negative", jnp.negative, "Numerical negative, elementwise.", "[1.0, -2.0]", "Array([-1.,  2.], dtype=float32)")
 square = _unary("square", jnp.square, "Square, elementwise.", "[2, -3]", "Array([4, 9], dtype=int32)")
@@ -169,6 +170,7 @@ imag = _unary("imag", jnp.imag, "Imaginary part, elementwise.", "[1 + 2j]", "Arr
 angle = _unary("angle", jnp.angle, "Argument (phase angle, in radians) of complex values.", "[1j, -1.0]", "Array([1.5707964, 3.1415927], dtype=float32)", to_float=True)
 i0 = _unary("i0", jnp.i0, "Modified Bessel function of the first kind, order 0.", "[0.0]", "Array([1.0000001], dtype=float32)", to_float=True)
 copy = _unary("copy", jnp.copy, "A copy of ``x``.", "[1, 2]", "Array([1, 2], dtype=int32)")
+# fmt: on
 
 
 def fabs(x: Any) -> jax.Array:
@@ -195,7 +197,7 @@ def fabs(x: Any) -> jax.Array:
     return jnp.fabs(x)
 
 
-def round(x: Any, decimals: int = 0) -> jax.Array:  # noqa: A001 (Keras's name)
+def round(x: Any, decimals: int = 0) -> jax.Array:
     """Round to ``decimals`` decimal places (half to even); negative values round to tens, ...
 
     Args:
@@ -235,8 +237,19 @@ def clip(x: Any, x_min: Any, x_max: Any) -> jax.Array:
     return jnp.clip(x, unwrap(x_min), unwrap(x_max))
 
 
-def nan_to_num(x: Any, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> jax.Array:
+def nan_to_num(
+    x: Any, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+) -> jax.Array:
     """Replace NaN by ``nan`` and infinities by ``posinf``/``neginf`` (default: dtype's extremes).
+
+    Args:
+        x: Input tensor.
+        nan: Replacement for NaN.
+        posinf: Replacement for +inf; the dtype's largest value by default.
+        neginf: Replacement for -inf; the dtype's lowest value by default.
+
+    Returns:
+        A tensor shaped like ``x``.
 
     >>> ops.nan_to_num([float("nan"), 1.0])
     Array([0., 1.], dtype=float32)

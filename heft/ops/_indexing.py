@@ -32,6 +32,14 @@ def take(x: Any, indices: Any, axis: int | None = None) -> jax.Array:
 def take_along_axis(x: Any, indices: Any, axis: int | None = None) -> jax.Array:
     """Gather values of ``x`` at ``indices`` matched along ``axis`` (e.g. from ``argsort``).
 
+    Args:
+        x: Input tensor.
+        indices: Int tensor with the same rank as ``x``.
+        axis: The axis to gather along; ``None`` uses the flattened tensor.
+
+    Returns:
+        The gathered tensor, shaped like ``indices``.
+
     >>> ops.take_along_axis([[10, 30, 20]], [[1]], axis=1)
     Array([[30]], dtype=int32)
     """
@@ -40,6 +48,13 @@ def take_along_axis(x: Any, indices: Any, axis: int | None = None) -> jax.Array:
 
 def tril(x: Any, k: int = 0) -> jax.Array:
     """The lower triangle of ``x``: entries above the ``k``-th diagonal set to zero.
+
+    Args:
+        x: Tensor with at least 2 dimensions; the last two are triangulated.
+        k: Diagonal offset: 0 is the main diagonal, positive values are above it.
+
+    Returns:
+        The lower triangle, shaped like ``x``.
 
     >>> ops.tril([[1, 2], [3, 4]])
     Array([[1, 0],
@@ -51,6 +66,13 @@ def tril(x: Any, k: int = 0) -> jax.Array:
 def triu(x: Any, k: int = 0) -> jax.Array:
     """The upper triangle of ``x``: entries below the ``k``-th diagonal set to zero.
 
+    Args:
+        x: Tensor with at least 2 dimensions; the last two are triangulated.
+        k: Diagonal offset: 0 is the main diagonal, positive values are above it.
+
+    Returns:
+        The upper triangle, shaped like ``x``.
+
     >>> ops.triu([[1, 2], [3, 4]])
     Array([[1, 2],
            [0, 4]], dtype=int32)
@@ -60,6 +82,13 @@ def triu(x: Any, k: int = 0) -> jax.Array:
 
 def diag(x: Any, k: int = 0) -> jax.Array:
     """The ``k``-th diagonal of a 2-D ``x``, or a 2-D tensor with 1-D ``x`` on that diagonal.
+
+    Args:
+        x: A 1-D or 2-D tensor.
+        k: Diagonal offset: 0 is the main diagonal, positive values are above it.
+
+    Returns:
+        The diagonal (1-D) or the diagonal matrix (2-D).
 
     >>> ops.diag([1, 2])
     Array([[1, 0],
@@ -71,6 +100,13 @@ def diag(x: Any, k: int = 0) -> jax.Array:
 def diagflat(x: Any, k: int = 0) -> jax.Array:
     """A 2-D tensor with the flattened ``x`` on its ``k``-th diagonal.
 
+    Args:
+        x: Values for the diagonal (flattened).
+        k: Diagonal offset: 0 is the main diagonal, positive values are above it.
+
+    Returns:
+        A 2-D tensor.
+
     >>> ops.diagflat([[1, 2]])
     Array([[1, 0],
            [0, 2]], dtype=int32)
@@ -80,6 +116,15 @@ def diagflat(x: Any, k: int = 0) -> jax.Array:
 
 def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> jax.Array:
     """The diagonal of the 2-D slices of ``x`` in the plane ``(axis1, axis2)``.
+
+    Args:
+        x: Tensor with at least 2 dimensions.
+        offset: Diagonal offset from the main diagonal.
+        axis1: First axis of the 2-D planes.
+        axis2: Second axis of the 2-D planes.
+
+    Returns:
+        The diagonals, with ``axis1`` and ``axis2`` replaced by a last axis.
 
     Raises:
         ValueError: If ``axis1`` and ``axis2`` name the same axis.
@@ -98,6 +143,15 @@ def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> jax.Arr
 def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> jax.Array:
     """Sum of the diagonal of the 2-D slices of ``x`` in the plane ``(axis1, axis2)``.
 
+    Args:
+        x: Tensor with at least 2 dimensions.
+        offset: Diagonal offset from the main diagonal.
+        axis1: First axis of the 2-D planes.
+        axis2: Second axis of the 2-D planes.
+
+    Returns:
+        The sums, with ``axis1`` and ``axis2`` removed.
+
     >>> ops.trace([[1, 2], [3, 4]])
     Array(5, dtype=int32)
     """
@@ -106,6 +160,13 @@ def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> jax.Array:
 
 def unravel_index(indices: Any, shape: Sequence[int]) -> tuple[jax.Array, ...]:
     """Convert flat indices into a tuple of coordinate tensors for ``shape``.
+
+    Args:
+        indices: Int tensor of flat indices.
+        shape: The shape the flat indices refer to.
+
+    Returns:
+        A tuple of int tensors, one per dimension of ``shape``.
 
     >>> [int(i) for i in ops.unravel_index(5, (2, 3))]
     [1, 2]
@@ -124,6 +185,15 @@ def nonzero(x: Any) -> tuple[jax.Array, ...]:
 
 def isin(x1: Any, x2: Any, assume_unique: bool = False, invert: bool = False) -> jax.Array:
     """Whether each element of ``x1`` occurs in ``x2`` (negated with ``invert=True``).
+
+    Args:
+        x1: Values to look up.
+        x2: Values to look in.
+        assume_unique: Whether both inputs hold unique values (a speed hint).
+        invert: Whether to return the negation.
+
+    Returns:
+        A bool tensor shaped like ``x1``.
 
     >>> ops.isin([1, 2, 3], [2, 3])
     Array([False,  True,  True], dtype=bool)
@@ -160,6 +230,13 @@ def searchsorted(sorted_sequence: Any, values: Any, side: str = "left") -> jax.A
 
 def digitize(x: Any, bins: Any) -> jax.Array:
     """The index of the bin (edges ``bins``, increasing) each element of ``x`` falls in.
+
+    Args:
+        x: Input tensor.
+        bins: 1-D tensor of increasing bin edges.
+
+    Returns:
+        An int tensor of bin indices, shaped like ``x``.
 
     >>> ops.digitize([0.5, 1.5, 3.0], [1.0, 2.0])
     Array([0, 1, 2], dtype=int32)
@@ -200,7 +277,9 @@ def bincount(x: Any, weights: Any = None, minlength: int = 0, sparse: bool = Fal
     return jnp.bincount(x, weights, minlength=minlength)
 
 
-def _segment(reduce: Any, data: Any, segment_ids: Any, num_segments: Any, is_sorted: bool) -> jax.Array:
+def _segment(
+    reduce: Any, data: Any, segment_ids: Any, num_segments: Any, is_sorted: bool
+) -> jax.Array:
     data, segment_ids = convert_to_tensor(data), convert_to_tensor(segment_ids)
     if segment_ids.ndim != 1:
         raise ValueError(
@@ -222,7 +301,9 @@ def _segment(reduce: Any, data: Any, segment_ids: Any, num_segments: Any, is_sor
     return reduce(data, segment_ids, int(num_segments), indices_are_sorted=is_sorted)
 
 
-def segment_sum(data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False) -> jax.Array:  # noqa: A002
+def segment_sum(
+    data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
+) -> jax.Array:
     """Sum of ``data`` rows per segment id.
 
     Args:
@@ -244,8 +325,19 @@ def segment_sum(data: Any, segment_ids: Any, num_segments: int | None = None, so
     return _segment(jax.ops.segment_sum, data, segment_ids, num_segments, sorted)
 
 
-def segment_max(data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False) -> jax.Array:  # noqa: A002
+def segment_max(
+    data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
+) -> jax.Array:
     """Maximum of ``data`` rows per segment id (see ``segment_sum``).
+
+    Args:
+        data: Input tensor; rows are grouped by ``segment_ids``.
+        segment_ids: 1-D int tensor of segment ids, one per row of ``data``.
+        num_segments: Number of segments (required with JAX).
+        sorted: Whether ``segment_ids`` is sorted (a speed hint).
+
+    Returns:
+        A tensor of shape ``(num_segments,) + data.shape[1:]``.
 
     >>> ops.segment_max([1, 5, 3], [0, 0, 1], num_segments=2)
     Array([5, 3], dtype=int32)
@@ -253,8 +345,19 @@ def segment_max(data: Any, segment_ids: Any, num_segments: int | None = None, so
     return _segment(jax.ops.segment_max, data, segment_ids, num_segments, sorted)
 
 
-def segment_min(data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False) -> jax.Array:  # noqa: A002
+def segment_min(
+    data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
+) -> jax.Array:
     """Minimum of ``data`` rows per segment id (see ``segment_sum``).
+
+    Args:
+        data: Input tensor; rows are grouped by ``segment_ids``.
+        segment_ids: 1-D int tensor of segment ids, one per row of ``data``.
+        num_segments: Number of segments (required with JAX).
+        sorted: Whether ``segment_ids`` is sorted (a speed hint).
+
+    Returns:
+        A tensor of shape ``(num_segments,) + data.shape[1:]``.
 
     >>> ops.segment_min([1, 5, 3], [0, 0, 1], num_segments=2)
     Array([1, 3], dtype=int32)
@@ -262,8 +365,19 @@ def segment_min(data: Any, segment_ids: Any, num_segments: int | None = None, so
     return _segment(jax.ops.segment_min, data, segment_ids, num_segments, sorted)
 
 
-def segment_prod(data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False) -> jax.Array:  # noqa: A002
+def segment_prod(
+    data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
+) -> jax.Array:
     """Product of ``data`` rows per segment id (see ``segment_sum``).
+
+    Args:
+        data: Input tensor; rows are grouped by ``segment_ids``.
+        segment_ids: 1-D int tensor of segment ids, one per row of ``data``.
+        num_segments: Number of segments (required with JAX).
+        sorted: Whether ``segment_ids`` is sorted (a speed hint).
+
+    Returns:
+        A tensor of shape ``(num_segments,) + data.shape[1:]``.
 
     >>> ops.segment_prod([2, 5, 3], [0, 0, 1], num_segments=2)
     Array([10,  3], dtype=int32)

@@ -46,6 +46,13 @@ def concatenate(xs: Sequence[Any], axis: int = 0) -> jax.Array:
 def stack(x: Sequence[Any], axis: int = 0) -> jax.Array:
     """Join a sequence of same-shaped tensors along a new axis.
 
+    Args:
+        x: A list or tuple of tensors of the same shape.
+        axis: Position of the new axis.
+
+    Returns:
+        A tensor with one more axis than the inputs.
+
     >>> ops.stack([[1, 2], [3, 4]], axis=1)
     Array([[1, 3],
            [2, 4]], dtype=int32)
@@ -84,6 +91,14 @@ def dstack(xs: Sequence[Any]) -> jax.Array:
 def append(x1: Any, x2: Any, axis: int | None = None) -> jax.Array:
     """Append ``x2`` to the end of ``x1`` along ``axis`` (both flattened when ``None``).
 
+    Args:
+        x1: Tensor to append to.
+        x2: Values to append.
+        axis: Axis to append along; ``None`` flattens both inputs first.
+
+    Returns:
+        The joined tensor.
+
     >>> ops.append([1, 2], [[3, 4]])
     Array([1, 2, 3, 4], dtype=int32)
     """
@@ -115,6 +130,14 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> li
 def array_split(x: Any, indices_or_sections: int, axis: int = 0) -> list[jax.Array]:
     """Split ``x`` into ``indices_or_sections`` nearly equal parts along ``axis``.
 
+    Args:
+        x: Input tensor.
+        indices_or_sections: Number of parts (a positive int); parts differ in size by at most one.
+        axis: The axis to split.
+
+    Returns:
+        A list of tensors.
+
     Raises:
         TypeError: If ``indices_or_sections`` or ``axis`` is not an int.
         ValueError: If ``indices_or_sections`` is not positive.
@@ -140,6 +163,13 @@ def array_split(x: Any, indices_or_sections: int, axis: int = 0) -> list[jax.Arr
 def hsplit(x: Any, indices_or_sections: int | Sequence[int]) -> list[jax.Array]:
     """Split ``x`` column-wise (axis 1, or axis 0 for 1-D tensors).
 
+    Args:
+        x: Input tensor.
+        indices_or_sections: Number of equal sections, or a sequence of split indices.
+
+    Returns:
+        A list of tensors.
+
     >>> [t.tolist() for t in ops.hsplit([[1, 2], [3, 4]], 2)]
     [[[1], [3]], [[2], [4]]]
     """
@@ -149,6 +179,13 @@ def hsplit(x: Any, indices_or_sections: int | Sequence[int]) -> list[jax.Array]:
 def vsplit(x: Any, indices_or_sections: int | Sequence[int]) -> list[jax.Array]:
     """Split ``x`` row-wise (axis 0).
 
+    Args:
+        x: Input tensor.
+        indices_or_sections: Number of equal sections, or a sequence of split indices.
+
+    Returns:
+        A list of tensors.
+
     >>> [t.tolist() for t in ops.vsplit([[1, 2], [3, 4]], 2)]
     [[[1, 2]], [[3, 4]]]
     """
@@ -157,6 +194,13 @@ def vsplit(x: Any, indices_or_sections: int | Sequence[int]) -> list[jax.Array]:
 
 def dsplit(x: Any, indices_or_sections: int | Sequence[int]) -> list[jax.Array]:
     """Split ``x`` depth-wise (axis 2).
+
+    Args:
+        x: Input tensor.
+        indices_or_sections: Number of equal sections, or a sequence of split indices.
+
+    Returns:
+        A list of tensors.
 
     >>> [t.shape for t in ops.dsplit(ops.zeros((1, 1, 4)), 2)]
     [(1, 1, 2), (1, 1, 2)]

@@ -12,7 +12,7 @@ from ._core import convert_to_tensor, float_dtype
 from ._reduction import axes
 
 
-def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> jax.Array:  # noqa: A002
+def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> jax.Array:
     """Vector or matrix norm of ``x`` (int inputs are computed as floats).
 
     Args:
@@ -73,6 +73,13 @@ def logdet(x: Any) -> jax.Array:
 def solve(a: Any, b: Any) -> jax.Array:
     """Solve ``a @ x = b`` for ``x``.
 
+    Args:
+        a: Square coefficient matrix (batched over leading axes).
+        b: Right-hand side.
+
+    Returns:
+        The solution ``x``, shaped like ``b``.
+
     >>> ops.solve([[2.0, 0.0], [0.0, 4.0]], [2.0, 8.0])
     Array([1., 2.], dtype=float32)
     """
@@ -82,6 +89,14 @@ def solve(a: Any, b: Any) -> jax.Array:
 def solve_triangular(a: Any, b: Any, lower: bool = False) -> jax.Array:
     """Solve ``a @ x = b`` for ``x`` with ``a`` triangular (lower if ``lower``, else upper).
 
+    Args:
+        a: Triangular coefficient matrix.
+        b: Right-hand side.
+        lower: Whether ``a`` is lower (else upper) triangular.
+
+    Returns:
+        The solution ``x``, shaped like ``b``.
+
     >>> ops.solve_triangular([[1.0, 0.0], [1.0, 1.0]], [1.0, 3.0], lower=True)
     Array([1., 2.], dtype=float32)
     """
@@ -90,6 +105,14 @@ def solve_triangular(a: Any, b: Any, lower: bool = False) -> jax.Array:
 
 def lstsq(a: Any, b: Any, rcond: float | None = None) -> jax.Array:
     """Least-squares solution ``x`` minimising ``|a @ x - b|``.
+
+    Args:
+        a: Coefficient matrix of shape ``(m, n)``.
+        b: Right-hand side of shape ``(m,)`` or ``(m, k)``.
+        rcond: Cut-off for small singular values; ``None`` uses machine precision.
+
+    Returns:
+        The solution ``x``.
 
     >>> ops.lstsq([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]], [1.0, 2.0, 5.0])
     Array([1., 2.], dtype=float32)
@@ -127,6 +150,13 @@ def cholesky(x: Any, upper: bool = False) -> jax.Array:
 def cholesky_inverse(x: Any, upper: bool = False) -> jax.Array:
     """Inverse of ``A`` given its Cholesky factor ``x`` (lower, or upper if ``upper``).
 
+    Args:
+        x: Triangular Cholesky factor of ``A``.
+        upper: Whether ``x`` is the upper factor.
+
+    Returns:
+        The inverse of ``A``.
+
     >>> ops.cholesky_inverse([[2.0, 0.0], [0.0, 1.0]])
     Array([[0.25, 0.  ],
            [0.  , 1.  ]], dtype=float32)
@@ -156,9 +186,7 @@ def qr(x: Any, mode: str = "reduced") -> tuple[jax.Array, jax.Array]:
     [(3, 2), (2, 2)]
     """
     if mode not in ("reduced", "complete"):
-        raise ValueError(
-            f"Unsupported `mode` for qr: {mode!r}. Expected 'reduced' or 'complete'."
-        )
+        raise ValueError(f"Unsupported `mode` for qr: {mode!r}. Expected 'reduced' or 'complete'.")
     return tuple(jnp.linalg.qr(convert_to_tensor(x), mode=mode))
 
 
@@ -167,6 +195,14 @@ def svd(x: Any, full_matrices: bool = True, compute_uv: bool = True) -> Any:
 
     Returns:
         ``(u, s, vh)``, or just ``s`` when ``compute_uv`` is false.
+
+    Args:
+        x: Matrix (batched over leading axes).
+        full_matrices: Whether ``u`` and ``vh`` are square (else reduced).
+        compute_uv: Whether to compute ``u`` and ``vh``.
+
+    Returns:
+        ``(u, s, vh)``, or ``s`` alone.
 
     >>> ops.svd([[3.0, 0.0], [0.0, 2.0]], compute_uv=False)
     Array([3., 2.], dtype=float32)
@@ -217,6 +253,13 @@ def _check_matrix(x: jax.Array) -> None:
 def pinv(x: Any, rcond: float | None = None) -> jax.Array:
     """Moore-Penrose pseudo-inverse.
 
+    Args:
+        x: Matrix (batched over leading axes).
+        rcond: Relative cut-off for small singular values; ``None`` picks one from the dtype.
+
+    Returns:
+        The pseudo-inverse, with the last two axes swapped in size.
+
     Raises:
         ValueError: If ``x`` has rank below 2.
 
@@ -231,6 +274,13 @@ def pinv(x: Any, rcond: float | None = None) -> jax.Array:
 
 def matrix_rank(x: Any, tol: float | None = None) -> jax.Array:
     """Rank of a matrix (number of singular values above ``tol``), as int32.
+
+    Args:
+        x: Matrix (batched over leading axes).
+        tol: Singular values below this count as zero; ``None`` picks one from the dtype.
+
+    Returns:
+        An int32 tensor.
 
     Raises:
         ValueError: If ``x`` has rank below 2.

@@ -36,6 +36,13 @@ def dot(x1: Any, x2: Any) -> jax.Array:
     """Dot product: inner product of vectors, matrix product of matrices, else sum over
     the last axis of ``x1`` and the second-to-last of ``x2``.
 
+    Args:
+        x1: First input tensor.
+        x2: Second input tensor, broadcast against ``x1``.
+
+    Returns:
+        The product.
+
     >>> ops.dot([1, 2], [3, 4])
     Array(11, dtype=int32)
     """
@@ -64,6 +71,14 @@ def einsum(subscripts: str, *operands: Any, **kwargs: Any) -> jax.Array:
 def tensordot(x1: Any, x2: Any, axes: Any = 2) -> jax.Array:
     """Sum products over the last ``axes`` axes of ``x1`` and first of ``x2`` (or given pairs).
 
+    Args:
+        x1: First input tensor.
+        x2: Second input tensor, broadcast against ``x1``.
+        axes: An int ``N`` (last ``N`` axes of ``x1`` with first ``N`` of ``x2``) or a pair of axis sequences.
+
+    Returns:
+        The contracted tensor.
+
     >>> ops.tensordot(ops.ones((2, 3)), ops.ones((3, 4)), axes=1).shape
     (2, 4)
     """
@@ -73,6 +88,13 @@ def tensordot(x1: Any, x2: Any, axes: Any = 2) -> jax.Array:
 def inner(x1: Any, x2: Any) -> jax.Array:
     """Inner product over the last axes of ``x1`` and ``x2``.
 
+    Args:
+        x1: First input tensor.
+        x2: Second input tensor, broadcast against ``x1``.
+
+    Returns:
+        The inner products.
+
     >>> ops.inner([1, 2], [3, 4])
     Array(11, dtype=int32)
     """
@@ -81,6 +103,13 @@ def inner(x1: Any, x2: Any) -> jax.Array:
 
 def outer(x1: Any, x2: Any) -> jax.Array:
     """Outer product of the flattened ``x1`` and ``x2``.
+
+    Args:
+        x1: First input tensor.
+        x2: Second input tensor, broadcast against ``x1``.
+
+    Returns:
+        A 2-D tensor of shape ``(x1.size, x2.size)``.
 
     >>> ops.outer([1, 2], [3, 4])
     Array([[3, 4],
@@ -92,6 +121,13 @@ def outer(x1: Any, x2: Any) -> jax.Array:
 def vdot(x1: Any, x2: Any) -> jax.Array:
     """Dot product of the flattened tensors (conjugating ``x1`` if complex).
 
+    Args:
+        x1: First input tensor.
+        x2: Second input tensor, broadcast against ``x1``.
+
+    Returns:
+        A scalar tensor.
+
     >>> ops.vdot([[1, 2]], [[3, 4]])
     Array(11, dtype=int32)
     """
@@ -100,6 +136,13 @@ def vdot(x1: Any, x2: Any) -> jax.Array:
 
 def kron(x1: Any, x2: Any) -> jax.Array:
     """Kronecker product of ``x1`` and ``x2``.
+
+    Args:
+        x1: First input tensor.
+        x2: Second input tensor, broadcast against ``x1``.
+
+    Returns:
+        The Kronecker product.
 
     >>> ops.kron([1, 2], [1, 10])
     Array([ 1, 10,  2, 20], dtype=int32)
@@ -112,11 +155,27 @@ def cross(
 ) -> jax.Array:
     """Cross product of 2- or 3-element vectors (``axis`` overrides the three axis arguments).
 
+    Args:
+        x1: Vectors with 2 or 3 components along ``axisa``.
+        x2: Vectors with 2 or 3 components along ``axisb``.
+        axisa: Component axis of ``x1``.
+        axisb: Component axis of ``x2``.
+        axisc: Component axis of the result.
+        axis: If given, used for all three axes.
+
+    Returns:
+        The cross products.
+
     >>> ops.cross([1.0, 0.0, 0.0], [0.0, 1.0, 0.0])
     Array([0., 0., 1.], dtype=float32)
     """
     return jnp.cross(
-        convert_to_tensor(x1), convert_to_tensor(x2), axisa=axisa, axisb=axisb, axisc=axisc, axis=axis
+        convert_to_tensor(x1),
+        convert_to_tensor(x2),
+        axisa=axisa,
+        axisb=axisb,
+        axisc=axisc,
+        axis=axis,
     )
 
 
@@ -154,6 +213,14 @@ def cdist(x: Any, y: Any) -> jax.Array:
 def correlate(x1: Any, x2: Any, mode: str = "valid") -> jax.Array:
     """Cross-correlation of two 1-D tensors (``mode``: ``"valid"``, ``"same"`` or ``"full"``).
 
+    Args:
+        x1: First 1-D tensor.
+        x2: Second 1-D tensor.
+        mode: ``"valid"``, ``"same"`` or ``"full"``.
+
+    Returns:
+        A 1-D tensor.
+
     >>> ops.correlate([1.0, 2.0, 3.0], [0.0, 1.0])
     Array([2., 3.], dtype=float32)
     """
@@ -170,7 +237,7 @@ def corrcoef(x: Any) -> jax.Array:
     return jnp.corrcoef(convert_to_tensor(x))
 
 
-def vander(x: Any, N: int | None = None, increasing: bool = False) -> jax.Array:  # noqa: N803
+def vander(x: Any, N: int | None = None, increasing: bool = False) -> jax.Array:
     """The Vandermonde matrix of a 1-D ``x``: columns are powers of ``x``.
 
     Args:

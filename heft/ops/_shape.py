@@ -12,6 +12,7 @@ import numpy as np
 from ._core import convert_to_tensor, unwrap
 from ._reduction import axes
 
+
 def reshape(x: Any, newshape: Any) -> jax.Array:
     """Give ``x`` a new shape with the same number of elements (one dimension may be -1).
 
@@ -48,6 +49,13 @@ def reshape(x: Any, newshape: Any) -> jax.Array:
 def transpose(x: Any, axes: Sequence[int] | None = None) -> jax.Array:
     """Permute the axes of ``x`` (reverse them when ``axes`` is ``None``).
 
+    Args:
+        x: Input tensor.
+        axes: A permutation of the axes; ``None`` reverses them.
+
+    Returns:
+        The permuted tensor.
+
     >>> ops.transpose(ops.zeros((2, 3, 4)), (1, 0, 2)).shape
     (3, 2, 4)
     """
@@ -56,6 +64,13 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> jax.Array:
 
 def expand_dims(x: Any, axis: int | Sequence[int]) -> jax.Array:
     """Insert axes of size 1 at ``axis`` (an int or a sequence of ints).
+
+    Args:
+        x: Input tensor.
+        axis: Position(s) of the new axes.
+
+    Returns:
+        ``x`` with new axes of size 1.
 
     Raises:
         ValueError: If ``axis`` is not an int, tuple or list.
@@ -74,6 +89,13 @@ def expand_dims(x: Any, axis: int | Sequence[int]) -> jax.Array:
 def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> jax.Array:
     """Remove axes of size 1 (all of them, or those in ``axis``).
 
+    Args:
+        x: Input tensor.
+        axis: Axis or axes to remove; ``None`` removes all size-1 axes.
+
+    Returns:
+        ``x`` without the removed axes.
+
     >>> ops.squeeze(ops.zeros((1, 3, 1))).shape
     (3,)
     """
@@ -82,6 +104,13 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> jax.Array:
 
 def broadcast_to(x: Any, shape: Sequence[int]) -> jax.Array:
     """Broadcast ``x`` to ``shape``.
+
+    Args:
+        x: Input tensor.
+        shape: The target shape.
+
+    Returns:
+        The broadcast tensor.
 
     >>> ops.broadcast_to([1, 2], (2, 2))
     Array([[1, 2],
@@ -92,6 +121,14 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> jax.Array:
 
 def moveaxis(x: Any, source: int | Sequence[int], destination: int | Sequence[int]) -> jax.Array:
     """Move axes ``source`` to positions ``destination``; other axes keep their order.
+
+    Args:
+        x: Input tensor.
+        source: Axis or axes to move.
+        destination: Their new positions.
+
+    Returns:
+        The tensor with axes moved.
 
     Raises:
         ValueError: If ``source`` and ``destination`` have different lengths.
@@ -112,6 +149,14 @@ def moveaxis(x: Any, source: int | Sequence[int], destination: int | Sequence[in
 def swapaxes(x: Any, axis1: int, axis2: int) -> jax.Array:
     """Swap two axes of ``x``.
 
+    Args:
+        x: Input tensor.
+        axis1: First axis.
+        axis2: Second axis.
+
+    Returns:
+        The tensor with the two axes swapped.
+
     >>> ops.swapaxes(ops.zeros((2, 3)), 0, 1).shape
     (3, 2)
     """
@@ -129,6 +174,13 @@ def ravel(x: Any) -> jax.Array:
 
 def flip(x: Any, axis: int | Sequence[int] | None = None) -> jax.Array:
     """Reverse the order of elements along ``axis`` (all axes when ``None``).
+
+    Args:
+        x: Input tensor.
+        axis: Axis or axes to flip; ``None`` flips all.
+
+    Returns:
+        The flipped tensor.
 
     >>> ops.flip([1, 2, 3])
     Array([3, 2, 1], dtype=int32)
@@ -159,6 +211,14 @@ def flipud(x: Any) -> jax.Array:
 def roll(x: Any, shift: int | Sequence[int], axis: int | Sequence[int] | None = None) -> jax.Array:
     """Shift elements along ``axis`` by ``shift``, wrapping around (flattened if ``None``).
 
+    Args:
+        x: Input tensor.
+        shift: Number of places to shift (or one per axis).
+        axis: Axis or axes to roll; ``None`` rolls the flattened tensor.
+
+    Returns:
+        The rolled tensor.
+
     >>> ops.roll([1, 2, 3, 4], 1)
     Array([4, 1, 2, 3], dtype=int32)
     """
@@ -167,6 +227,14 @@ def roll(x: Any, shift: int | Sequence[int], axis: int | Sequence[int] | None = 
 
 def rot90(array: Any, k: int = 1, axes: tuple[int, int] = (0, 1)) -> jax.Array:
     """Rotate ``array`` by 90 degrees ``k`` times in the plane of ``axes``.
+
+    Args:
+        array: Input tensor with at least 2 dimensions.
+        k: Number of quarter turns (counter-clockwise).
+        axes: The two axes that define the plane of rotation.
+
+    Returns:
+        The rotated tensor.
 
     Raises:
         ValueError: If ``array`` has fewer than 2 dimensions, or ``axes`` is not
@@ -182,14 +250,19 @@ def rot90(array: Any, k: int = 1, axes: tuple[int, int] = (0, 1)) -> jax.Array:
             f"Input array must have at least 2 dimensions. Received: array.ndim={array.ndim}"
         )
     if len(axes) != 2 or axes[0] == axes[1]:
-        raise ValueError(
-            f"Invalid axes: {axes}. Axes must be a tuple of two different dimensions."
-        )
+        raise ValueError(f"Invalid axes: {axes}. Axes must be a tuple of two different dimensions.")
     return jnp.rot90(array, k=k, axes=tuple(axes))
 
 
 def tile(x: Any, repeats: int | Sequence[int]) -> jax.Array:
     """Repeat the whole of ``x`` ``repeats`` times along each axis.
+
+    Args:
+        x: Input tensor.
+        repeats: Repetitions per axis (an int or a sequence).
+
+    Returns:
+        The tiled tensor.
 
     >>> ops.tile([1, 2], 2)
     Array([1, 2, 1, 2], dtype=int32)
@@ -200,15 +273,24 @@ def tile(x: Any, repeats: int | Sequence[int]) -> jax.Array:
 def repeat(x: Any, repeats: Any, axis: int | None = None) -> jax.Array:
     """Repeat each element of ``x`` ``repeats`` times along ``axis`` (flattened if ``None``).
 
+    Args:
+        x: Input tensor.
+        repeats: Repetitions per element (an int, or one per element along ``axis``).
+        axis: The axis to repeat along; ``None`` flattens first.
+
+    Returns:
+        The repeated tensor.
+
     >>> ops.repeat([1, 2], 2)
     Array([1, 1, 2, 2], dtype=int32)
     """
-    return jnp.repeat(convert_to_tensor(x), unwrap(repeats), axis=axis)
+    repeats = unwrap(repeats)
+    if isinstance(repeats, list | tuple):
+        repeats = convert_to_tensor(repeats)
+    return jnp.repeat(convert_to_tensor(x), repeats, axis=axis)
 
 
-def pad(
-    x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = None
-) -> jax.Array:
+def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = None) -> jax.Array:
     """Pad ``x`` with ``pad_width = [(before, after), ...]`` values per axis.
 
     Args:
@@ -266,6 +348,14 @@ def size(x: Any) -> int:
 
 def diff(a: Any, n: int = 1, axis: int = -1) -> jax.Array:
     """The ``n``-th discrete difference along ``axis``.
+
+    Args:
+        a: Input tensor.
+        n: Number of times to take differences.
+        axis: The axis along which to take differences.
+
+    Returns:
+        A tensor whose ``axis`` is ``n`` shorter.
 
     >>> ops.diff([1, 4, 9, 16])
     Array([3, 5, 7], dtype=int32)

@@ -13,6 +13,13 @@ from ._core import convert_to_tensor
 def sort(x: Any, axis: int = -1) -> jax.Array:
     """Sort ``x`` in ascending order along ``axis``.
 
+    Args:
+        x: Input tensor.
+        axis: The axis to sort along.
+
+    Returns:
+        The sorted tensor.
+
     >>> ops.sort([3, 1, 2])
     Array([1, 2, 3], dtype=int32)
     """
@@ -21,6 +28,13 @@ def sort(x: Any, axis: int = -1) -> jax.Array:
 
 def argsort(x: Any, axis: int = -1) -> jax.Array:
     """The indices that sort ``x`` in ascending order along ``axis`` (stable).
+
+    Args:
+        x: Input tensor.
+        axis: The axis to sort along.
+
+    Returns:
+        An int32 tensor of indices, shaped like ``x``.
 
     >>> ops.argsort([3, 1, 2])
     Array([1, 2, 0], dtype=int32)
@@ -56,7 +70,7 @@ def argpartition(x: Any, kth: int, axis: int = -1) -> jax.Array:
     return jnp.argpartition(x, kth, axis=axis)
 
 
-def top_k(x: Any, k: int, sorted: bool = True) -> tuple[jax.Array, jax.Array]:  # noqa: A002
+def top_k(x: Any, k: int, sorted: bool = True) -> tuple[jax.Array, jax.Array]:
     """The ``k`` largest values along the last axis and their indices.
 
     Args:
@@ -100,7 +114,7 @@ def in_top_k(targets: Any, predictions: Any, k: int) -> jax.Array:
 
 def unique(
     x: Any,
-    sorted: bool = True,  # noqa: A002
+    sorted: bool = True,
     return_index: bool = False,
     return_inverse: bool = False,
     return_counts: bool = False,

@@ -266,7 +266,9 @@ def dropout(
     >>> dropout(jnp.ones((4,)), rate=0.0).tolist()
     [1.0, 1.0, 1.0, 1.0]
     """
-    inputs = jnp.asarray(_unwrap(inputs))
+    inputs = _unwrap(inputs)
+    if not isinstance(inputs, jax.Array | np.ndarray):
+        inputs = jnp.asarray(inputs)
     if isinstance(rate, numbers.Real) and not 0.0 <= rate <= 1.0:
         raise ValueError(
             f"Invalid value for argument `rate`: expected a float in [0, 1]. Received: "
@@ -286,6 +288,8 @@ def dropout(
         )
     mask = jax.random.bernoulli(key, p=keep_prob, shape=mask_shape)
     mask = jnp.broadcast_to(mask, inputs.shape)
+    # A numpy input is scaled by numpy, as Keras does: XLA's float division can
+    # differ from numpy's by one ulp.
     return jax.lax.select(mask, inputs / keep_prob, jnp.zeros_like(inputs))
 
 
@@ -341,7 +345,9 @@ def categorical(logits: Any, num_samples: int, dtype: Any = "int32", seed: Any =
     return out.astype(_dtypes.standardize_dtype(dtype))
 
 
-def gamma(shape: Sequence[int] | int, alpha: float, dtype: Any = None, seed: Any = None) -> jax.Array:
+def gamma(
+    shape: Sequence[int] | int, alpha: float, dtype: Any = None, seed: Any = None
+) -> jax.Array:
     """Samples from a Gamma distribution with concentration ``alpha``.
 
     Args:

@@ -6,6 +6,7 @@ import random as _pyrandom
 from typing import Any
 
 import jax.numpy as jnp
+import numpy as np
 
 from .. import _naming, _scope
 from .._variable import Variable
@@ -39,15 +40,17 @@ class SeedGenerator:
             raise ValueError(f"Unrecognized keyword arguments passed to SeedGenerator: {kwargs}")
         if name is None:
             name = _naming.auto_name("SeedGenerator")
+        seed_argument = seed
         if seed is None:
             seed = make_default_seed()
         elif isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"Argument `seed` must be an integer. Received: seed={seed}")
         self.name = name
+        self._seed_argument = seed_argument
         self._initial_seed = seed
         with _scope.name_scope(name, caller=self):
             self.state = Variable(
-                jnp.array([seed, 0], dtype="uint32"),
+                np.array([seed, 0], dtype="uint32"),
                 dtype="uint32",
                 trainable=False,
                 name="seed_generator_state",
@@ -60,7 +63,7 @@ class SeedGenerator:
         return value
 
     def get_config(self) -> dict[str, Any]:
-        return {"seed": self._initial_seed}
+        return {"seed": self._seed_argument, "name": self.name}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> SeedGenerator:

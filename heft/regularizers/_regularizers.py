@@ -27,12 +27,7 @@ def validate_float_arg(value: Any, name: str) -> float:
     >>> validate_float_arg(0.5, name="l2")
     0.5
     """
-    if (
-        not isinstance(value, numbers.Real)
-        or math.isinf(value)
-        or math.isnan(value)
-        or value < 0
-    ):
+    if not isinstance(value, numbers.Real) or math.isinf(value) or math.isnan(value) or value < 0:
         raise ValueError(
             f"Invalid value for argument {name}: expected a non-negative float. "
             f"Received: {name}={value}. Pass a finite number >= 0, such as 0.01."

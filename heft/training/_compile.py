@@ -62,7 +62,7 @@ class CompiledLoss:
             losses = list(spec)
         else:
             losses = [spec] * len(outputs) if len(outputs) > 1 else [spec]
-        self._losses = [losses_module.get(loss) if loss is not None else None for loss in losses]
+        self._losses = [_as_loss(loss) for loss in losses]
         weights = self._loss_weights
         if weights is None:
             self._weights = [1.0] * len(outputs)
@@ -116,14 +116,9 @@ class CompiledMetrics:
                 continue
             per_output = self._per_output(spec, names, len(preds))
             for index, items in enumerate(per_output):
-                loss = self._loss
-                if isinstance(loss, dict) and names is not None:
-                    loss = loss.get(names[index])
-                elif isinstance(loss, list | tuple):
-                    loss = loss[index]
                 for item in items:
                     metric = metrics_module.resolve_metric(
-                        item, trues[index].shape, preds[index].shape, loss
+                        item, trues[index].shape, preds[index].shape
                     )
                     if weighted:
                         metric = _renamed(metric, f"weighted_{metric.name}")
@@ -163,6 +158,17 @@ class CompiledMetrics:
         return out
 
 
+def _as_loss(identifier: Any) -> Any:
+    """A ``Loss`` object (taking ``sample_weight``) for a name, function or Loss."""
+    if identifier is None:
+        return None
+    loss = losses_module.get(identifier)
+    if isinstance(loss, losses_module.Loss):
+        return loss
+    name = getattr(loss, "__name__", None)
+    return losses_module.LossFunctionWrapper(loss, name=name)
+
+
 def _as_list(spec: Any) -> list[Any]:
     if isinstance(spec, list | tuple):
         return list(spec)
@@ -170,7 +176,6 @@ def _as_list(spec: Any) -> list[Any]:
 
 
 def _renamed(metric: Any, name: str) -> Any:
-    metric._name = name if hasattr(metric, "_name") else name
-    if not hasattr(metric, "_name"):
-        metric.name = name
+    """Give ``metric`` the display name used in logs (its variables keep their paths)."""
+    metric.name = name
     return metric

@@ -11,7 +11,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._variable import Variable
 from . import _data
 
 # A chunk of steps should take about this long, so the progress bar moves several
@@ -223,7 +222,7 @@ class Trainer:
 
         return self._jit(many)
 
-    def _results(self, mv: list) -> dict[str, float]:
+    def _metric_results(self, mv: list) -> dict[str, Any]:
         logs: dict[str, Any] = {}
         for metric, vals in zip(self._all_metrics(), mv, strict=True):
             result = metric.stateless_result(vals)
@@ -231,11 +230,22 @@ class Trainer:
                 logs.update(result)
             else:
                 logs[metric.name] = result
-        host = jax.device_get(logs)
-        return {k: float(np.asarray(v)) if np.ndim(v) == 0 else np.asarray(v) for k, v in host.items()}
+        return logs
 
-    def _reset_metric_values(self, mv: list) -> list:
-        return [[jnp.zeros_like(a) if not isinstance(a, Variable) else a for a in vals] for vals in mv]
+    def _results(self, mv: list) -> dict[str, float]:
+        """The current loss and metric values, fetched to the host in one transfer."""
+        fn = self.__dict__.get("_results_fn")
+        if fn is None or fn[0] is not self._compiled_metrics:
+            fn = (self._compiled_metrics, self._metric_results if self.run_eagerly else jax.jit(self._metric_results))
+            object.__setattr__(self, "_results_fn", fn)
+        host = jax.device_get(fn[1](mv))
+        # jit returns dicts with sorted keys; logs keep the metrics' order, loss first.
+        ordered = [name for name in self.metrics_names if name in host]
+        ordered += [name for name in host if name not in ordered]
+        return {
+            k: float(np.asarray(host[k])) if np.ndim(host[k]) == 0 else np.asarray(host[k])
+            for k in ordered
+        }
 
     def _reset_metrics(self, state: tuple) -> tuple:
         tv, ntv, ov, _ = state
@@ -262,18 +272,6 @@ class Trainer:
         if plan is None:
             plan = self._plans[key] = _StepPlan()
         return plan
-
-    def _choose_k(
-        self, plan: _StepPlan, run_chunk: Callable, steps: int, per_batch_hooks: bool
-    ) -> int:
-        """Steps per dispatch: the user's choice, else measured (scan where it is faster)."""
-        if per_batch_hooks or self.run_eagerly:
-            return 1
-        if self._user_steps_per_execution is not None:
-            return self._user_steps_per_execution
-        if plan.k is not None:
-            return plan.k
-        return 0  # measure during the epoch
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -426,51 +424,50 @@ class Trainer:
         structure = jax.tree_util.tree_structure(device_data)
         plan = self._plan("train", batch_size, structure)
         state = self._reset_metrics(self._state())
-        k = self._choose_k(plan, None, full, per_batch_hooks)
-        step_index = 0
+        if per_batch_hooks or self.run_eagerly:
+            k = 1
+        elif self._user_steps_per_execution is not None:
+            k = self._user_steps_per_execution
+        else:
+            k = plan.k
+        i = 0
         try:
-            while step_index < full:
-                if k == 0:
-                    state, k = self._measure_k(plan, state, device_data, order, batch_size, full)
-                    step_index = self._steps_done
+            while i < full and not self.stop_training:
+                if k is None:
+                    state, i = self._measure_k(plan, state, device_data, order, batch_size, full)
+                    k = plan.k
                     self._write_back(state)
-                    if step_index:
-                        callback_list.on_train_batch_end(step_index - 1, None)
+                    callback_list.on_train_batch_end(i - 1, self._results(state[3]))
                     continue
-                chunk = min(k, full - step_index)
+                # Full chunks run scanned; the tail of the epoch runs one step at a time,
+                # so no other scan length is ever compiled.
+                chunk = k if full - i >= k else 1
                 if per_batch_hooks:
-                    callback_list.on_train_batch_begin(step_index)
+                    callback_list.on_train_batch_begin(i)
                 fn = self._chunk_fn(plan, chunk, batch_size)
-                state = fn(state, device_data, order, jnp.int32(step_index * batch_size))
-                step_index += chunk
+                state = fn(state, device_data, order, jnp.int32(i * batch_size))
+                i += chunk
                 self._write_back(state)
-                if per_batch_hooks or callback_list.wants_logs_every_chunk:
-                    callback_list.on_train_batch_end(step_index - 1, self._results(state[3]))
-                else:
-                    callback_list.on_train_batch_end(step_index - 1, None)
-                if self.stop_training:
-                    break
-            remainder = size - full * batch_size if steps * batch_size > full * batch_size else 0
+                callback_list.on_train_batch_end(i - 1, self._results(state[3]))
+            remainder = size - full * batch_size if steps > full else 0
             if remainder and not self.stop_training:
                 rplan = self._plan("train", remainder, structure)
-                if rplan.single is None:
-                    rplan.single = self._gathered(self._train_step, 1, remainder)
+                fn = self._chunk_fn(rplan, 1, remainder)
                 if per_batch_hooks:
-                    callback_list.on_train_batch_begin(step_index)
-                state = rplan.single(state, device_data, order, jnp.int32(full * batch_size))
-                step_index += 1
+                    callback_list.on_train_batch_begin(i)
+                state = fn(state, device_data, order, jnp.int32(full * batch_size))
+                i += 1
                 self._write_back(state)
-                callback_list.on_train_batch_end(step_index - 1, self._results(state[3]))
+                callback_list.on_train_batch_end(i - 1, self._results(state[3]))
         except BaseException:
-            self._write_back_safe()
+            self._check_not_donated()
             raise
-        self._write_back(state)
         return self._results(state[3])
 
-    def _write_back_safe(self) -> None:
-        """After an interrupted step, make sure no variable points at a donated buffer."""
+    def _check_not_donated(self) -> None:
+        """After an interrupted step, say so if a variable lost its (donated) buffer."""
         for v in [*self._plan_trainable, *self._plan_non_trainable, *self.optimizer.variables]:
-            if v._value.is_deleted():
+            if isinstance(v._value, jax.Array) and v._value.is_deleted():
                 raise RuntimeError(
                     f"Training was interrupted inside a step and variable '{v.path}' lost its "
                     "value. Reload the weights from your last checkpoint."
@@ -489,40 +486,39 @@ class Trainer:
     def _measure_k(
         self, plan: _StepPlan, state: tuple, data: tuple, order: jax.Array, batch_size: int, full: int
     ) -> tuple[tuple, int]:
-        """Time one-step dispatches, then a scanned chunk; keep whichever is faster per step."""
+        """Choose steps per dispatch by timing: one-step dispatches, then a scanned chunk.
+
+        Runs real training steps (from the start of the epoch) while measuring.
+        Returns the new state and the number of steps done.
+        """
         single = self._chunk_fn(plan, 1, batch_size)
         done = 0
-        state = single(state, data, order, jnp.int32(0))  # compile + first step
-        jax.block_until_ready(state)
-        done += 1
+
+        def run(fn: Callable, state: tuple, n: int) -> tuple:
+            nonlocal done
+            state = fn(state, data, order, jnp.int32(done * batch_size))
+            done += n
+            return jax.block_until_ready(state)
+
+        state = run(single, state, 1)  # compiles
         probes = min(3, full - done)
         t0 = time.perf_counter()
         for _ in range(probes):
-            state = single(state, data, order, jnp.int32(done * batch_size))
-            done += 1
-        jax.block_until_ready(state)
+            state = run(single, state, 1)
         per_step = (time.perf_counter() - t0) / max(probes, 1)
         k = 1
         if probes and per_step < _SCAN_WORTHWHILE_SECONDS:
-            k = int(min(_MAX_STEPS_PER_CHUNK, max(2, _TARGET_CHUNK_SECONDS / max(per_step, 1e-6))))
-            k = min(k, max(full - done, 2))
-            if full - done >= 2 * k:
-                fn = self._chunk_fn(plan, k, batch_size)
-                state = fn(state, data, order, jnp.int32(done * batch_size))  # compile
-                jax.block_until_ready(state)
-                done += k
+            candidate = int(min(_MAX_STEPS_PER_CHUNK, max(2, _TARGET_CHUNK_SECONDS / max(per_step, 1e-6))))
+            candidate = min(candidate, max(2, (full - done) // 2))
+            if full - done >= 2 * candidate:
+                chunk = self._chunk_fn(plan, candidate, batch_size)
+                state = run(chunk, state, candidate)  # compiles
                 t0 = time.perf_counter()
-                state = fn(state, data, order, jnp.int32(done * batch_size))
-                jax.block_until_ready(state)
-                done += k
-                scanned = (time.perf_counter() - t0) / k
-                if scanned > per_step:
-                    k = 1
-            else:
-                k = 1 if full - done < 2 else k
+                state = run(chunk, state, candidate)
+                scanned = (time.perf_counter() - t0) / candidate
+                k = candidate if scanned < per_step else 1
         plan.k = k
-        self._steps_done = done
-        return state, k
+        return state, done
 
     def _fit_epoch_iterable(self, data: Any, steps: int | None, callback_list: Any) -> dict[str, Any]:
         state = None

@@ -49,7 +49,9 @@ def test_constant_accepts_jax_array_and_variable():
 
 
 def test_constant_incompatible_array_raises():
-    with pytest.raises(TypeError, match=r"shape \(2,\) cannot be broadcast to the requested shape \(3,\)"):
+    with pytest.raises(
+        TypeError, match=r"shape \(2,\) cannot be broadcast to the requested shape \(3,\)"
+    ):
         Constant(np.array([1.0, 2.0]))((3,))
 
 
@@ -97,7 +99,9 @@ def test_identity_dtype():
 
 
 def test_identity_rejects_non_2d():
-    with pytest.raises(ValueError, match=r"only be used for 2D matrices. Received: shape=\(2, 2, 2\) of rank 3"):
+    with pytest.raises(
+        ValueError, match=r"only be used for 2D matrices. Received: shape=\(2, 2, 2\) of rank 3"
+    ):
         Identity()((2, 2, 2))
 
 

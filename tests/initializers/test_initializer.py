@@ -50,7 +50,7 @@ def test_standardize_shape_accepts_int_and_numpy_dims():
 
 
 def test_standardize_shape_rejects_non_iterable():
-    with pytest.raises(ValueError, match="Invalid shape 2.5 for an initializer"):
+    with pytest.raises(ValueError, match=r"Invalid shape 2\.5 for an initializer"):
         standardize_shape(2.5)
 
 

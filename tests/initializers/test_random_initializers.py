@@ -132,5 +132,7 @@ def test_orthogonal_is_orthogonal_times_gain(shape):
 
 
 def test_orthogonal_rejects_rank_below_two():
-    with pytest.raises(ValueError, match=r"at least two-dimensional. Received: shape=\(3,\) of rank 1"):
+    with pytest.raises(
+        ValueError, match=r"at least two-dimensional. Received: shape=\(3,\) of rank 1"
+    ):
         Orthogonal(seed=1)((3,))

@@ -6,7 +6,7 @@ import pytest
 from heft import random as hr
 from heft.initializers import _sampling
 
-SHAPES = [(7,), (300, 257)]  # one partial chunk; one spanning two chunks
+SHAPES = [(784, 64), (300, 257)]  # one partial chunk; one spanning two chunks
 
 
 def _bits_equal(a, b):
@@ -25,8 +25,9 @@ def test_random_bits_match_jax_threefry():
     np.testing.assert_array_equal(ours, np.asarray(theirs))
 
 
-@pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize(
+    ("shape", "dtype"), [((784, 64), "float32"), ((300, 257), "float32"), ((784, 64), "bfloat16")]
+)
 def test_uniform_host_path_is_bit_identical(shape, dtype):
     ours = _sampling.uniform(shape, -0.3, 0.7, dtype, 5)
     theirs = jax.random.uniform(_key(5), shape, dtype, -0.3, 0.7)
@@ -48,8 +49,8 @@ def test_normal_host_path_is_bit_identical(shape):
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
 def test_truncated_normal_host_path_is_bit_identical(dtype):
-    ours = _sampling.truncated_normal((300, 257), 0.0, 0.1, dtype, 4)
-    theirs = jax.random.truncated_normal(_key(4), -2.0, 2.0, (300, 257), dtype) * 0.1 + 0.0
+    ours = _sampling.truncated_normal((784, 64), 0.0, 0.1, dtype, 4)
+    theirs = jax.random.truncated_normal(_key(4), -2.0, 2.0, (784, 64), dtype) * 0.1 + 0.0
     assert _bits_equal(ours, theirs)
 
 
@@ -87,6 +88,12 @@ def test_traced_key_falls_back_to_jax():
     assert _bits_equal(out, jax.random.normal(key, (3,)))
 
 
+def test_typed_key_falls_back_to_jax():
+    key = jax.random.key(5)
+    out = _sampling.uniform((784, 64), 0.0, 1.0, "float32", key)
+    assert _bits_equal(out, jax.random.uniform(key, (784, 64)))
+
+
 def test_array_parameters_fall_back_to_jax():
     out = _sampling.normal((4,), jnp.zeros(4), 1.0, "float32", 6)
     assert _bits_equal(out, jax.random.normal(_key(6), (4,)) * 1.0 + jnp.zeros(4))
@@ -114,3 +121,14 @@ def test_scalar_shape():
 def test_integer_dtype_rejected():
     with pytest.raises(ValueError, match="requires a floating point `dtype`"):
         _sampling.uniform((2,), 0.0, 1.0, "int32", 1)
+
+
+def test_non_partitionable_threefry_falls_back_to_jax():
+    jax.config.update("jax_threefry_partitionable", False)
+    try:
+        ours = _sampling.uniform((784, 64), -0.1, 0.1, "float32", 3)
+        theirs = jax.random.uniform(_key(3), (784, 64), "float32", -0.1, 0.1)
+    finally:
+        jax.config.update("jax_threefry_partitionable", True)
+    assert _bits_equal(ours, theirs)
+    assert not _bits_equal(ours, _sampling.uniform((784, 64), -0.1, 0.1, "float32", 3))

@@ -28,9 +28,7 @@ def test_compute_fans_with_explicit_axes():
     assert compute_fans((4, 5, 6), input_axes=[0], output_axes=None) == (20, 24)
 
 
-@pytest.mark.parametrize(
-    ("mode", "fan"), [("fan_in", 400), ("fan_out", 100), ("fan_avg", 250)]
-)
+@pytest.mark.parametrize(("mode", "fan"), [("fan_in", 400), ("fan_out", 100), ("fan_avg", 250)])
 @pytest.mark.parametrize("distribution", ["truncated_normal", "untruncated_normal", "uniform"])
 def test_variance_scaling_std_is_sqrt_scale_over_fan(mode, fan, distribution):
     init = VarianceScaling(scale=2.0, mode=mode, distribution=distribution, seed=1)
@@ -68,7 +66,9 @@ def test_variance_scaling_config():
 
 @pytest.mark.parametrize("scale", [0.0, -1.0])
 def test_variance_scaling_rejects_non_positive_scale(scale):
-    with pytest.raises(ValueError, match=f"Argument `scale` must be positive float. Received: scale={scale}"):
+    with pytest.raises(
+        ValueError, match=f"Argument `scale` must be positive float. Received: scale={scale}"
+    ):
         VarianceScaling(scale=scale)
 
 

@@ -1,0 +1,72 @@
+"""Array helpers shared by the metrics: conversion, rank matching, safe division, argmax."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from .. import _config
+from ..ops import convert_to_tensor
+
+
+def to_array(x: Any, dtype: Any = None) -> jax.Array:
+    """``x`` (array, list, scalar or Variable) as a JAX array, optionally cast to ``dtype``."""
+    return convert_to_tensor(x, dtype=dtype)
+
+
+def floatx_dtype() -> Any:
+    """The JAX dtype named by ``floatx()``."""
+    return jnp.dtype(_config.floatx())
+
+
+def match_ranks(
+    x1: jax.Array, x2: jax.Array, expand_rank_1: bool = True
+) -> tuple[jax.Array, jax.Array]:
+    """Make two arrays whose ranks differ by one (with a trailing size-1 axis) agree.
+
+    The array with the extra trailing axis of size 1 loses it, except when the
+    other array is 1-D and ``expand_rank_1`` is true: then that one gains an axis.
+    Arrays whose ranks are equal, or differ otherwise, are returned unchanged.
+    """
+    rank1, rank2 = x1.ndim, x2.ndim
+    if rank1 == rank2 + 1 and x1.shape[-1] == 1:
+        if rank2 == 1 and expand_rank_1:
+            x2 = jnp.expand_dims(x2, -1)
+        else:
+            x1 = jnp.squeeze(x1, -1)
+    if rank2 == rank1 + 1 and x2.shape[-1] == 1:
+        if rank1 == 1 and expand_rank_1:
+            x1 = jnp.expand_dims(x1, -1)
+        else:
+            x2 = jnp.squeeze(x2, -1)
+    return x1, x2
+
+
+def divide_no_nan(x1: Any, x2: Any) -> jax.Array:
+    """``x1 / x2`` with 0 wherever ``x2`` is 0."""
+    x1, x2 = jnp.asarray(x1), jnp.asarray(x2)
+    zero = x2 == 0
+    return jnp.where(zero, 0, x1 / jnp.where(zero, 1, x2))
+
+
+def argmax_last(x: jax.Array) -> jax.Array:
+    """Index of the largest entry along the last axis.
+
+    Negative zeros of float inputs count as slightly below zero on CPU, as in
+    Keras's JAX backend (which works around flush-to-zero comparisons there).
+    """
+    if not jnp.issubdtype(x.dtype, jnp.floating) or x.ndim == 0 or not _on_cpu(x):
+        return jnp.argmax(x, axis=-1)
+    x = x.astype(jnp.promote_types(x.dtype, jnp.float32))
+    negative_zero = (x == 0.0) & jnp.signbit(x)
+    x = jnp.where(negative_zero, -jnp.finfo(x.dtype).tiny, x)
+    return jnp.argmax(x, axis=-1)
+
+
+def _on_cpu(x: jax.Array) -> bool:
+    if isinstance(x, jax.core.Tracer):
+        return jax.default_backend() == "cpu"
+    devices = x.devices()
+    return len(devices) == 1 and next(iter(devices)).platform == "cpu"

@@ -1,0 +1,16 @@
+"""Optimizers with Keras 3's API and update math, built on optax, as in ``keras.optimizers``."""
+
+from . import schedules as schedules
+from ._adadelta import Adadelta as Adadelta
+from ._adagrad import Adagrad as Adagrad
+from ._adam import Adam as Adam
+from ._adamax import Adamax as Adamax
+from ._adamw import AdamW as AdamW
+from ._get import deserialize as deserialize
+from ._get import get as get
+from ._get import serialize as serialize
+from ._lion import Lion as Lion
+from ._nadam import Nadam as Nadam
+from ._optimizer import Optimizer as Optimizer
+from ._rmsprop import RMSprop as RMSprop
+from ._sgd import SGD as SGD

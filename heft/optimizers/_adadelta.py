@@ -1,0 +1,83 @@
+"""Adadelta: step sizes from running averages of squared gradients and updates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optax
+
+from . import _adaptive_rules
+from ._optimizer import Optimizer
+
+
+class Adadelta(Optimizer):
+    """Adadelta with Keras's update math (scaled by the learning rate).
+
+    ``ag = rho * ag + (1 - rho) * g**2``;
+    ``d = -sqrt(ad + epsilon) * g / sqrt(ag + epsilon)``;
+    ``ad = rho * ad + (1 - rho) * d**2``; ``v += lr * d``.
+
+    Args:
+        learning_rate: A float, a ``LearningRateSchedule`` or a callable.
+        rho: Decay rate of both running averages.
+        epsilon: Added under the square roots.
+        **kwargs: The common arguments of ``Optimizer`` (``weight_decay``,
+            ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``use_ema``,
+            ``ema_momentum``, ``ema_overwrite_frequency``, ``loss_scale_factor``,
+            ``gradient_accumulation_steps``, ``name``).
+
+    Raises:
+        ValueError: For an unknown argument or an invalid common argument (see ``Optimizer``).
+
+    >>> Adadelta().get_config()["rho"]
+    0.95
+    """
+
+    _slot_groups = (("accumulated_grad", "accumulated_delta_var"),)
+
+    def __init__(
+        self,
+        learning_rate: Any = 0.001,
+        rho: float = 0.95,
+        epsilon: float = 1e-7,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+            **kwargs,
+        )
+        self.rho = rho
+        self.epsilon = epsilon
+
+    def _make_rule(self) -> optax.GradientTransformationExtraArgs:
+        return _adaptive_rules.adadelta(self.rho, self.epsilon)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            {
+                "rho": self.rho,
+                "epsilon": self.epsilon,
+            }
+        )
+        return config

@@ -1,0 +1,86 @@
+"""Adamax: Adam with the infinity norm in place of the second moment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optax
+
+from . import _adam_rules
+from ._optimizer import Optimizer
+
+
+class Adamax(Optimizer):
+    """Adamax with Keras's update math.
+
+    ``m += (g - m) * (1 - beta_1)``; ``u = max(beta_2 * u, |g|)``;
+    ``v -= lr * m / ((1 - beta_1**t) * (u + epsilon))``.
+
+    Args:
+        learning_rate: A float, a ``LearningRateSchedule`` or a callable.
+        beta_1: Decay of the first moment.
+        beta_2: Decay of the infinity norm.
+        epsilon: Added to the norm.
+        **kwargs: The common arguments of ``Optimizer`` (``weight_decay``,
+            ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``use_ema``,
+            ``ema_momentum``, ``ema_overwrite_frequency``, ``loss_scale_factor``,
+            ``gradient_accumulation_steps``, ``name``).
+
+    Raises:
+        ValueError: For an unknown argument or an invalid common argument (see ``Optimizer``).
+
+    >>> Adamax().get_config()["beta_2"]
+    0.999
+    """
+
+    _slot_groups = (("momentum", "norm"),)
+
+    def __init__(
+        self,
+        learning_rate: Any = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+            **kwargs,
+        )
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def _make_rule(self) -> optax.GradientTransformationExtraArgs:
+        return _adam_rules.adamax(self.beta_1, self.beta_2, self.epsilon)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            {
+                "beta_1": self.beta_1,
+                "beta_2": self.beta_2,
+                "epsilon": self.epsilon,
+            }
+        )
+        return config

@@ -1,0 +1,63 @@
+"""Keras's checks of the arguments every optimizer accepts."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+
+def check_arguments(
+    class_name: str,
+    kwargs: dict[str, Any],
+    *,
+    clipnorm: float | None,
+    clipvalue: float | None,
+    global_clipnorm: float | None,
+    use_ema: bool,
+    ema_momentum: float,
+    ema_overwrite_frequency: int | None,
+    gradient_accumulation_steps: int | None,
+) -> None:
+    """Keras's checks of the common optimizer arguments (``decay`` warns and is dropped).
+
+    Raises:
+        ValueError: For an unknown argument, more than one clipping argument,
+            ``gradient_accumulation_steps < 2``, or an invalid EMA argument.
+    """
+    if kwargs.pop("decay", None) is not None:
+        warnings.warn(
+            "Argument `decay` is no longer supported and will be ignored. Use a "
+            "learning-rate schedule from `heft.optimizers.schedules` instead.",
+            stacklevel=4,
+        )
+    if kwargs:
+        raise ValueError(
+            f"Argument(s) not recognized: {kwargs}. {class_name} accepts its "
+            "own hyperparameters and the common ones (weight_decay, clipnorm, clipvalue, "
+            "global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency, "
+            "loss_scale_factor, gradient_accumulation_steps, name)."
+        )
+    if gradient_accumulation_steps and not gradient_accumulation_steps >= 2:
+        raise ValueError(
+            "`gradient_accumulation_steps` must be an integer >= 2. Received: "
+            f"gradient_accumulation_steps={gradient_accumulation_steps}. Pass None to "
+            "update at every step."
+        )
+    if use_ema:
+        if ema_momentum > 1 or ema_momentum < 0:
+            raise ValueError(
+                f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}"
+            )
+        if ema_overwrite_frequency and (
+            not isinstance(ema_overwrite_frequency, int) or ema_overwrite_frequency < 1
+        ):
+            raise ValueError(
+                "`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
+                f"ema_overwrite_frequency={ema_overwrite_frequency}"
+            )
+    if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
+        raise ValueError(
+            "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
+            f"Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
+            f"global_clipnorm={global_clipnorm}"
+        )

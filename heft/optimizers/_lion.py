@@ -1,0 +1,85 @@
+"""Lion: sign-based updates from an interpolated momentum."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optax
+
+from . import _sgd_rules
+from ._optimizer import Optimizer
+
+
+class Lion(Optimizer):
+    """Lion with Keras's update math.
+
+    ``v -= lr * sign(m * beta_1 + g * (1 - beta_1))``; ``m = m * beta_2 + g * (1 - beta_2)``.
+
+    Args:
+        learning_rate: A float, a ``LearningRateSchedule`` or a callable.
+        beta_1: Interpolation between momentum and gradient, in ``(0, 1]``.
+        beta_2: Decay of the momentum.
+        **kwargs: The common arguments of ``Optimizer`` (``weight_decay``,
+            ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``use_ema``,
+            ``ema_momentum``, ``ema_overwrite_frequency``, ``loss_scale_factor``,
+            ``gradient_accumulation_steps``, ``name``).
+
+    Raises:
+        ValueError: If ``beta_1`` is not in ``(0, 1]``.
+        ValueError: For an unknown argument or an invalid common argument (see ``Optimizer``).
+
+    >>> Lion(beta_1=0.95).get_config()["beta_1"]
+    0.95
+    """
+
+    def __init__(
+        self,
+        learning_rate: Any = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.99,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+            **kwargs,
+        )
+        if beta_1 <= 0 or beta_1 > 1:
+            raise ValueError(
+                "Argument `beta_1` must be in the [0, 1] range. Otherwise, the optimizer "
+                f"degenerates to SignSGD. Received: beta_1={beta_1}. Use a value such as 0.9."
+            )
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+
+    def _make_rule(self) -> optax.GradientTransformationExtraArgs:
+        return _sgd_rules.lion(self.beta_1, self.beta_2)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            {
+                "beta_1": self.beta_1,
+                "beta_2": self.beta_2,
+            }
+        )
+        return config

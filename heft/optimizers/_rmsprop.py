@@ -1,0 +1,89 @@
+"""RMSprop: gradients divided by a running root mean square."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optax
+
+from . import _adaptive_rules
+from ._optimizer import Optimizer
+
+
+class RMSprop(Optimizer):
+    """RMSprop with Keras's update math (epsilon under the square root).
+
+    ``s = rho * s + (1 - rho) * g**2``; ``inc = lr * g / sqrt(s + epsilon)``
+    (centered: ``sqrt(s - a**2 + epsilon)`` with ``a`` the running mean gradient);
+    with momentum ``m = momentum * m + inc`` and ``v -= m``, else ``v -= inc``.
+
+    Args:
+        learning_rate: A float, a ``LearningRateSchedule`` or a callable.
+        rho: Decay of the running average of squared gradients.
+        momentum: Momentum factor; ``0`` keeps no momentum slot.
+        epsilon: Added under the square root.
+        centered: Whether to normalize by the gradient's estimated variance.
+        **kwargs: The common arguments of ``Optimizer`` (``weight_decay``,
+            ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``use_ema``,
+            ``ema_momentum``, ``ema_overwrite_frequency``, ``loss_scale_factor``,
+            ``gradient_accumulation_steps``, ``name``).
+
+    Raises:
+        ValueError: For an unknown argument or an invalid common argument (see ``Optimizer``).
+
+    >>> RMSprop(momentum=0.9).get_config()["momentum"]
+    0.9
+    """
+
+    def __init__(
+        self,
+        learning_rate: Any = 0.001,
+        rho: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float = 1e-7,
+        centered: bool = False,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+            **kwargs,
+        )
+        self.rho = rho
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.centered = centered
+
+    def _make_rule(self) -> optax.GradientTransformationExtraArgs:
+        return _adaptive_rules.rmsprop(self.rho, self.momentum, self.epsilon, self.centered)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            {
+                "rho": self.rho,
+                "momentum": self.momentum,
+                "epsilon": self.epsilon,
+                "centered": self.centered,
+            }
+        )
+        return config

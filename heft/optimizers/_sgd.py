@@ -1,0 +1,90 @@
+"""Stochastic gradient descent, with optional (Nesterov) momentum."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optax
+
+from . import _sgd_rules
+from ._optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """Gradient descent with momentum, with Keras's update math.
+
+    ``m = m * momentum - g * lr``; ``v += m`` (Nesterov: ``v += m * momentum - g * lr``);
+    without momentum ``v -= g * lr``.
+
+    Args:
+        learning_rate: A float, a ``LearningRateSchedule`` or a callable.
+        momentum: A float in ``[0, 1]``; ``0`` keeps no momentum slot.
+        nesterov: Whether to use Nesterov momentum.
+        **kwargs: The common arguments of ``Optimizer`` (``weight_decay``,
+            ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``use_ema``,
+            ``ema_momentum``, ``ema_overwrite_frequency``, ``loss_scale_factor``,
+            ``gradient_accumulation_steps``, ``name``).
+
+    Raises:
+        ValueError: If ``momentum`` is not a float in ``[0, 1]``.
+        ValueError: For an unknown argument or an invalid common argument (see ``Optimizer``).
+
+    >>> import jax.numpy as jnp
+    >>> from heft import Variable
+    >>> w = Variable([1.0], name="w")
+    >>> SGD(learning_rate=0.1).apply([jnp.array([2.0])], [w])
+    >>> round(float(w.numpy()[0]), 6)
+    0.8
+    """
+
+    def __init__(
+        self,
+        learning_rate: Any = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+            **kwargs,
+        )
+        if not isinstance(momentum, float) or momentum < 0 or momentum > 1:
+            raise ValueError(
+                f"`momentum` must be a float between [0, 1]. Received: momentum={momentum}. "
+                "Write it as a float, such as 0.9 (or 0.0 for none)."
+            )
+        self.momentum = momentum
+        self.nesterov = nesterov
+
+    def _make_rule(self) -> optax.GradientTransformationExtraArgs:
+        return _sgd_rules.sgd(self.momentum, self.nesterov)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            {
+                "momentum": self.momentum,
+                "nesterov": self.nesterov,
+            }
+        )
+        return config

@@ -1,0 +1,11 @@
+"""Weight files and object registration: ``save_weights``/``load_weights`` over one walk."""
+
+from .._registry import CustomObjectScope as CustomObjectScope
+from .._registry import custom_object_scope as custom_object_scope
+from .._registry import get_registered_name as get_registered_name
+from .._registry import get_registered_object as get_registered_object
+from .._registry import register_keras_serializable as register_keras_serializable
+from ._api import load_weights as load_weights
+from ._api import save_weights as save_weights
+from ._report import LoadEntry as LoadEntry
+from ._report import LoadReport as LoadReport

@@ -1,0 +1,162 @@
+"""``save_weights`` and ``load_weights``: check the arguments, pick the format by suffix."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..layers._layer import Layer
+from . import _h5, _legacy_h5
+from ._report import LoadReport
+
+SUPPORTED_SUFFIXES = (".weights.h5", ".h5", ".hdf5")
+
+
+def _format_of(filepath: str, action: str) -> str:
+    name = filepath.lower()
+    if name.endswith(".weights.h5"):
+        return "weights.h5"
+    if name.endswith((".h5", ".hdf5")):
+        return "legacy h5"
+    raise ValueError(
+        f"Cannot {action} weights with file path '{filepath}': the format is chosen by the "
+        f"suffix, and the supported suffixes are {', '.join(SUPPORTED_SUFFIXES)} "
+        "(`.weights.h5`: the Keras 3 layout; `.h5`/`.hdf5`: the legacy Keras 2 layout). "
+        "Rename the file, e.g. 'model.weights.h5'."
+    )
+
+
+def _check_model(model: Any, action: str) -> None:
+    if not isinstance(model, Layer):
+        raise TypeError(
+            f"Can only {action} weights of a heft model or layer. Received: {model!r} "
+            f"(of type {type(model).__name__})."
+        )
+    if not model.built:
+        verb = "saving" if action == "save" else "loading weights into"
+        raise ValueError(
+            f"You are {verb} model '{model.name}', which has not been built yet, so its "
+            "weights do not exist. Build it first by calling it on some data, by calling "
+            "`model.build(input_shape)`, or by starting it with an `Input(shape=...)`."
+        )
+
+
+def _path(filepath: Any) -> str:
+    try:
+        path = os.fspath(filepath)
+    except TypeError:
+        raise TypeError(
+            "`filepath` must be a string or a path-like object. "
+            f"Received: filepath={filepath!r} (of type {type(filepath).__name__})."
+        ) from None
+    if not isinstance(path, str):
+        path = os.fsdecode(path)
+    return path
+
+
+def _check_bool(value: Any, argument: str) -> None:
+    if not isinstance(value, bool):
+        raise TypeError(
+            f"`{argument}` must be True or False. Received: {argument}={value!r} "
+            f"(of type {type(value).__name__})."
+        )
+
+
+def save_weights(model: Layer, filepath: str | os.PathLike, overwrite: bool = True) -> None:
+    """Save every variable of ``model`` to a weights file.
+
+    The file is written to a temporary name in the same folder, flushed to
+    disk and renamed, so an interrupted save leaves any previous file intact.
+
+    Args:
+        model: A built heft model (or layer).
+        filepath: Path ending in ``.weights.h5`` (Keras 3's layout, read by Keras
+            3's ``load_weights``) or ``.h5``/``.hdf5`` (the legacy Keras 2
+            layout with ``layer_names``/``weight_names``).
+        overwrite: Whether to replace an existing file.
+
+    Raises:
+        TypeError: If ``model`` is not a heft layer or ``filepath`` is not a path.
+        ValueError: If the suffix is not supported or the model is not built.
+        FileExistsError: If the file exists and ``overwrite`` is False.
+        FileNotFoundError: If the target folder does not exist.
+
+    >>> import heft, os, tempfile
+    >>> model = heft.Sequential([heft.Input((3,)), heft.layers.Dense(2)])
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.weights.h5")
+    >>> save_weights(model, path)
+    >>> load_weights(model, path).loaded
+    2
+    """
+    _check_model(model, "save")
+    path = _path(filepath)
+    _check_bool(overwrite, "overwrite")
+    fmt = _format_of(path, "save")
+    if fmt == "weights.h5":
+        _h5.save(model, path, overwrite)
+    else:
+        _legacy_h5.save(model, path, overwrite)
+
+
+def load_weights(
+    model: Layer,
+    filepath: str | os.PathLike,
+    skip_mismatch: bool = False,
+    by_name: bool = False,
+    dry_run: bool = False,
+) -> LoadReport:
+    """Load a weights file into ``model``, all or nothing, and report what happened.
+
+    Every variable is paired with the file's value (by the object-graph walk
+    for ``.weights.h5``, by layer position or name for legacy ``.h5``), and every
+    pair is checked (present, count, shape, dtype) before any value is assigned.
+    If something does not fit, nothing changes and a ``ValueError`` lists what is
+    missing, mismatched and unexpected. Entries of the file the model does not
+    use are reported but do not stop the load.
+
+    Args:
+        model: A built heft model (or layer).
+        filepath: A ``.weights.h5``, ``.h5`` or ``.hdf5`` file.
+        skip_mismatch: Whether to load what fits and keep the current values of
+            missing or mismatched variables (with a warning listing them).
+        by_name: For legacy ``.h5`` files only: match layers by name instead of
+            by position; model layers absent from the file are skipped.
+        dry_run: Whether to only check and return the report, changing nothing.
+
+    Returns:
+        A ``LoadReport`` (matched, missing, unexpected, mismatched, skipped);
+        its ``repr`` is a readable table.
+
+    Raises:
+        TypeError: On a non-heft model, a non-path ``filepath`` or non-bool flags.
+        ValueError: On an unsupported suffix, an unbuilt model, ``by_name`` with
+            a ``.weights.h5`` file, a mismatch (without ``skip_mismatch``), or a
+            corrupted, truncated or unsafe file (links, external data).
+        FileNotFoundError: If the file does not exist.
+
+    >>> import heft, os, tempfile
+    >>> model = heft.Sequential([heft.Input((3,)), heft.layers.Dense(2)])
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.weights.h5")
+    >>> save_weights(model, path)
+    >>> report = load_weights(model, path, dry_run=True)
+    >>> report.ok, report.loaded
+    (True, 2)
+    """
+    _check_model(model, "load")
+    path = _path(filepath)
+    for value, argument in (
+        (skip_mismatch, "skip_mismatch"),
+        (by_name, "by_name"),
+        (dry_run, "dry_run"),
+    ):
+        _check_bool(value, argument)
+    fmt = _format_of(path, "load")
+    if fmt == "weights.h5":
+        if by_name:
+            raise ValueError(
+                f"`by_name=True` only applies to legacy `.h5`/`.hdf5` files; '{path}' is a "
+                "`.weights.h5` file, whose entries are matched by the model's structure. "
+                "Remove `by_name=True`."
+            )
+        return _h5.load(model, path, skip_mismatch, dry_run)
+    return _legacy_h5.load(model, path, skip_mismatch, by_name, dry_run)

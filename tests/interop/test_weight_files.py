@@ -1,0 +1,310 @@
+"""Weight files move both ways between heft and real Keras 3, with identical layouts."""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import h5py
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+import heft  # noqa: E402
+from heft.saving import load_weights, save_weights  # noqa: E402
+
+X = np.random.default_rng(0).normal(size=(6, 3)).astype("float32")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_keras_names():
+    keras.utils.clear_session()
+    yield
+
+
+def structure(path):
+    """Every group and dataset: names, attributes, dtypes, shapes and storage."""
+    with h5py.File(path, "r") as f:
+        out = [("/", sorted(f.attrs))]
+
+        def visit(name, obj):
+            attrs = {k: str(v) for k, v in obj.attrs.items()}
+            if isinstance(obj, h5py.Dataset):
+                kind = obj.id.get_type().get_class()
+                out.append(
+                    (name, obj.shape, obj.dtype.str, kind, attrs, obj.chunks, obj.compression)
+                )
+            else:
+                out.append((name, attrs))
+
+        f.visititems(visit)
+    return out
+
+
+def _random_weights(model, seed):
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=w.shape).astype(w.dtype) for w in model.get_weights()]
+
+
+def _sequential(lib, dtype=None):
+    return lib.Sequential(
+        [
+            lib.layers.Input((3,)),
+            lib.layers.Dense(4, activation="relu", dtype=dtype),
+            lib.layers.Dropout(0.2),
+            lib.layers.Dense(2, dtype=dtype),
+        ]
+    )
+
+
+def _subclassed(lib):
+    L = lib.layers
+
+    class Block(L.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.inner = L.Dense(3)
+            self.scale = self.add_weight(shape=(3,), initializer="ones", name="scale")
+
+        def call(self, x):
+            return self.inner(x) * self.scale
+
+    class Sub(lib.Model):
+        def __init__(self):
+            super().__init__(name="sub")
+            self.zdict = {"b": L.Dense(3), "a": L.Dense(3)}
+            self.blocks = [Block(), L.Dense(3), [L.Dense(3), (L.Dense(3),)]]
+            self._priv = L.Dense(3)
+            self.tup = (L.Dropout(0.1), Block())
+            self.enc = L.Dense(3)
+            self.alias = self.enc
+            self.w = self.add_weight(shape=(3,), initializer="ones", name="own")
+
+        @property
+        def head(self):
+            return self._priv
+
+        def call(self, x):
+            x = self.enc(x) * self.w
+            for layer in [
+                self.zdict["b"],
+                self.zdict["a"],
+                self.blocks[0],
+                self.blocks[1],
+                self.blocks[2][0],
+                self.blocks[2][1][0],
+                self.tup[0],
+                self.tup[1],
+                self._priv,
+            ]:
+                x = layer(x)
+            return x
+
+    model = Sub()
+    model(X)
+    return model
+
+
+def _predict(model):
+    return np.asarray(model(X))
+
+
+def test_weights_h5_layout_equals_keras_for_sequential(tmp_path):
+    k, h = _sequential(keras), _sequential(heft)
+    k.save_weights(tmp_path / "k.weights.h5")
+    save_weights(h, tmp_path / "h.weights.h5")
+    expected = structure(tmp_path / "k.weights.h5")
+    assert [row[0] for row in expected] == [
+        "/",
+        "layers",
+        "layers/dense",
+        "layers/dense/vars",
+        "layers/dense/vars/0",
+        "layers/dense/vars/1",
+        "layers/dense_1",
+        "layers/dense_1/vars",
+        "layers/dense_1/vars/0",
+        "layers/dense_1/vars/1",
+        "layers/dropout",
+        "layers/dropout/vars",
+        "vars",
+    ]
+    assert structure(tmp_path / "h.weights.h5") == expected
+
+
+def test_weights_h5_layout_equals_keras_for_subclassed_model(tmp_path):
+    k, h = _subclassed(keras), _subclassed(heft)
+    k.save_weights(tmp_path / "k.weights.h5")
+    save_weights(h, tmp_path / "h.weights.h5")
+    expected = structure(tmp_path / "k.weights.h5")
+    assert "layers/block_1/inner/vars/0" in [row[0] for row in expected]
+    assert structure(tmp_path / "h.weights.h5") == expected
+
+
+def test_weights_h5_layout_equals_keras_for_bfloat16(tmp_path):
+    k, h = _sequential(keras, "bfloat16"), _sequential(heft, "bfloat16")
+    k.save_weights(tmp_path / "k.weights.h5")
+    save_weights(h, tmp_path / "h.weights.h5")
+    assert structure(tmp_path / "h.weights.h5") == structure(tmp_path / "k.weights.h5")
+    h.set_weights(_random_weights(h, 1))
+    save_weights(h, tmp_path / "h.weights.h5")
+    k.load_weights(tmp_path / "h.weights.h5")
+    for a, b in zip(k.weights, h.weights, strict=True):
+        assert np.asarray(a.value).tobytes() == b.numpy().tobytes()
+
+
+@pytest.mark.parametrize("build", [_sequential, _subclassed])
+def test_weights_h5_heft_to_keras_predicts_the_same(tmp_path, build):
+    h, k = build(heft), build(keras)
+    h.set_weights(_random_weights(h, 2))
+    save_weights(h, tmp_path / "h.weights.h5")
+    k.load_weights(tmp_path / "h.weights.h5")
+    np.testing.assert_array_equal(_predict(k), _predict(h))
+
+
+@pytest.mark.parametrize("build", [_sequential, _subclassed])
+def test_weights_h5_keras_to_heft_predicts_the_same(tmp_path, build):
+    k, h = build(keras), build(heft)
+    k.set_weights(_random_weights(k, 3))
+    h.set_weights(k.get_weights())  # both start identical...
+    k.set_weights(_random_weights(k, 4))  # ...then Keras moves on and saves
+    k.save_weights(tmp_path / "k.weights.h5")
+    report = load_weights(h, tmp_path / "k.weights.h5")
+    assert report.ok and not report.unexpected and report.loaded == len(h.weights)
+    np.testing.assert_array_equal(_predict(h), _predict(k))
+
+
+def test_weights_h5_keras_file_with_extra_layer_loads_and_reports_it(tmp_path):
+    k = _sequential(keras)
+    k.set_weights(_random_weights(k, 5))
+    k.save_weights(tmp_path / "k.weights.h5")
+    h = heft.Sequential([heft.layers.Input((3,)), heft.layers.Dense(4, activation="relu")])
+    report = load_weights(h, tmp_path / "k.weights.h5")
+    assert [e.key for e in report.unexpected] == [
+        "layers/dense_1/vars/0",
+        "layers/dense_1/vars/1",
+        "layers/dropout/vars",
+    ]
+    np.testing.assert_array_equal(h.layers[0].kernel.numpy(), np.asarray(k.layers[0].kernel.value))
+
+
+def test_weights_h5_optimizer_state_moves_both_ways(tmp_path):
+    k = _sequential(keras)
+    k.compile(optimizer="adam", loss="mse")
+    k.fit(X, np.ones((6, 2), "float32"), epochs=2, verbose=0)
+    k.save_weights(tmp_path / "k.weights.h5")
+
+    class StandIn:
+        name = "adam"
+
+        def __init__(self, shapes_dtypes):
+            self.variables = [heft.Variable(np.zeros(s, d)) for s, d in shapes_dtypes]
+
+    h = _sequential(heft)
+    h.optimizer = StandIn([(tuple(v.shape), v.dtype) for v in k.optimizer.variables])
+    load_weights(h, tmp_path / "k.weights.h5")
+    for hv, kv in zip(h.optimizer.variables, k.optimizer.variables, strict=True):
+        np.testing.assert_array_equal(hv.numpy(), np.asarray(kv.value))
+    assert int(h.optimizer.variables[0].numpy()) == 2
+
+    for v in h.optimizer.variables[2:]:
+        v.assign(np.full(v.shape, 0.5, "float32"))
+    save_weights(h, tmp_path / "h.weights.h5")
+    assert structure(tmp_path / "h.weights.h5") == structure(tmp_path / "k.weights.h5")
+    k.load_weights(tmp_path / "h.weights.h5")
+    for kv in k.optimizer.variables[2:]:
+        np.testing.assert_array_equal(np.asarray(kv.value), np.full(kv.shape, 0.5, "float32"))
+
+
+def test_legacy_h5_heft_to_keras_predicts_the_same(tmp_path):
+    h, k = _sequential(heft), _sequential(keras)
+    h.set_weights(_random_weights(h, 6))
+    save_weights(h, tmp_path / "model_weights.h5")
+    k.load_weights(tmp_path / "model_weights.h5")
+    np.testing.assert_array_equal(_predict(k), _predict(h))
+
+
+def test_legacy_h5_keras_model_file_to_heft_predicts_the_same(tmp_path):
+    k, h = _sequential(keras), _sequential(heft)
+    k.set_weights(_random_weights(k, 7))
+    k.save(tmp_path / "k.h5")  # Keras's legacy whole-model file: weights under model_weights
+    report = load_weights(h, tmp_path / "k.h5")
+    assert report.ok and report.loaded == 4
+    np.testing.assert_array_equal(_predict(h), _predict(k))
+    renamed = heft.Sequential(
+        [
+            heft.layers.Input((3,)),
+            heft.layers.Dense(4, activation="relu", name="dense"),
+            heft.layers.Dense(2, name="head"),
+        ]
+    )
+    report = load_weights(renamed, tmp_path / "k.h5", by_name=True)
+    assert report.loaded == 2 and len(report.skipped) == 2
+    np.testing.assert_array_equal(
+        renamed.layers[0].kernel.numpy(), np.asarray(k.layers[0].kernel.value)
+    )
+
+
+def test_legacy_h5_subclassed_model_moves_both_ways(tmp_path):
+    h, k = _subclassed(heft), _subclassed(keras)
+    assert [layer.name for layer in h.layers] == [layer.name for layer in k.layers]
+    h.set_weights(_random_weights(h, 8))
+    save_weights(h, tmp_path / "h.h5")
+    k.load_weights(tmp_path / "h.h5")
+    np.testing.assert_array_equal(_predict(k), _predict(h))
+    k.set_weights(_random_weights(k, 9))
+    k.save(tmp_path / "k.h5")
+    load_weights(h, tmp_path / "k.h5")
+    np.testing.assert_array_equal(_predict(h), _predict(k))
+
+
+def test_weights_h5_heft_adam_state_matches_keras_layout_and_values(tmp_path):
+    from heft.optimizers import Adam
+
+    k = _sequential(keras)
+    k.compile(optimizer="adam", loss="mse")
+    k.fit(X, np.ones((6, 2), "float32"), epochs=2, verbose=0)
+    h = _sequential(heft)
+    h.optimizer = Adam(name="adam")
+    h.optimizer.build(h.trainable_variables)
+    save_weights(h, tmp_path / "h.weights.h5")
+    k.save_weights(tmp_path / "k.weights.h5")
+    assert structure(tmp_path / "h.weights.h5") == structure(tmp_path / "k.weights.h5")
+    assert load_weights(h, tmp_path / "k.weights.h5").loaded == 4 + 10
+    for hv, kv in zip(h.optimizer.variables, k.optimizer.variables, strict=True):
+        np.testing.assert_array_equal(hv.numpy(), np.asarray(kv.value))
+    unbuilt = _sequential(heft)
+    unbuilt.optimizer = Adam(name="adam")
+    with pytest.warns(UserWarning, match="the optimizer is not built yet"):
+        report = load_weights(unbuilt, tmp_path / "k.weights.h5")
+    assert report.loaded == 4 and len(report.skipped) == 2
+
+
+def _nested(lib):
+    L = lib.layers
+    inner = lib.Sequential([L.Dense(4), L.Dense(4)], name="inner")
+    outer = lib.Sequential([L.Input((3,)), inner, L.Dense(2)], name="outer")
+
+    class Sub(lib.Model):
+        def __init__(self):
+            super().__init__(name="sub")
+            self.backbone = lib.Sequential([L.Dense(4), L.Dropout(0.1)], name="bb")
+            self.heads = {"x": L.Dense(1), "y": L.Dense(2)}
+
+        def call(self, x):
+            x = self.backbone(x)
+            return self.heads["x"](x) + self.heads["y"](x)[:, :1]
+
+    sub = Sub()
+    sub(X)
+    return outer, sub
+
+
+def test_weights_h5_layout_equals_keras_for_nested_models(tmp_path):
+    keras_models, heft_models = _nested(keras), _nested(heft)
+    for i, (k, h) in enumerate(zip(keras_models, heft_models, strict=True)):
+        k.save_weights(tmp_path / f"k{i}.weights.h5")
+        save_weights(h, tmp_path / f"h{i}.weights.h5")
+        assert structure(tmp_path / f"h{i}.weights.h5") == structure(tmp_path / f"k{i}.weights.h5")
+    with h5py.File(tmp_path / "h0.weights.h5", "r") as f:
+        assert "layers/sequential/layers/dense_1/vars/0" in f

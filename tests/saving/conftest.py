@@ -1,0 +1,29 @@
+"""Shared helpers for weight-file tests."""
+
+import h5py
+import pytest
+
+
+def structure(path):
+    """Every group and dataset of an HDF5 file: names, attributes, dtypes, shapes, storage."""
+    out = [("/", "attrs", sorted(h5py.File(path, "r").attrs.keys()))]
+    with h5py.File(path, "r") as f:
+
+        def visit(name, obj):
+            attrs = {
+                k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in obj.attrs.items()
+            }
+            if isinstance(obj, h5py.Dataset):
+                out.append(
+                    (name, "dataset", obj.shape, obj.dtype.str, attrs, obj.chunks, obj.compression)
+                )
+            else:
+                out.append((name, "group", attrs))
+
+        f.visititems(visit)
+    return out
+
+
+@pytest.fixture
+def h5_structure():
+    return structure
