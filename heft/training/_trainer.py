@@ -73,16 +73,16 @@ class Trainer:
         from .. import optimizers as optimizers_module
         from ._compile import CompiledLoss, CompiledMetrics
 
-        self.optimizer = optimizers_module.get(optimizer)
+        _set(self, "optimizer", optimizers_module.get(optimizer))
         if loss is not None and not isinstance(loss, list | tuple | dict):
             losses_module.get(loss)  # fail now on an unknown name
-        self._compiled_loss = CompiledLoss(loss, loss_weights)
-        self._compiled_metrics = CompiledMetrics(metrics, weighted_metrics, loss)
+        _set(self, "_compiled_loss", CompiledLoss(loss, loss_weights))
+        _set(self, "_compiled_metrics", CompiledMetrics(metrics, weighted_metrics, loss))
         _check_metric_names(metrics)
         _check_metric_names(weighted_metrics)
         from .. import metrics as metrics_module
 
-        self._loss_tracker = metrics_module.Mean(name="loss")
+        _set(self, "_loss_tracker", metrics_module.Mean(name="loss"))
         if steps_per_execution == "auto":
             steps_per_execution = 1
         if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) or steps_per_execution < 1:
@@ -90,12 +90,12 @@ class Trainer:
                 "`steps_per_execution` must be a positive int or 'auto'. "
                 f"Received: steps_per_execution={steps_per_execution}"
             )
-        self._user_steps_per_execution = steps_per_execution if steps_per_execution > 1 else None
-        self.run_eagerly = bool(run_eagerly) or jit_compile is False
-        self.compiled = True
+        _set(self, "_user_steps_per_execution", steps_per_execution if steps_per_execution > 1 else None)
+        _set(self, "run_eagerly", bool(run_eagerly) or jit_compile is False)
+        _set(self, "compiled", True)
         self.stop_training = False
         self._plans: dict[Any, _StepPlan] = {}
-        self._compile_config = {
+        compile_config = {
             "optimizer": optimizers_module.serialize(self.optimizer),
             "loss": loss,
             "loss_weights": loss_weights,
@@ -105,6 +105,7 @@ class Trainer:
             "steps_per_execution": steps_per_execution,
             "jit_compile": jit_compile,
         }
+        _set(self, "_compile_config", compile_config)
 
     def _check_compiled(self) -> None:
         if not getattr(self, "compiled", False):
@@ -112,6 +113,12 @@ class Trainer:
                 "You must call `compile()` before using the model: "
                 "`model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')`."
             )
+
+    @property
+    def metrics(self) -> list[Any]:
+        """The loss tracker and compiled metrics (once compiled), then layers' metrics."""
+        own = self._all_metrics() if getattr(self, "compiled", False) else []
+        return own + super().metrics  # type: ignore[misc]
 
     @property
     def metrics_names(self) -> list[str]:
@@ -258,8 +265,8 @@ class Trainer:
         self._check_compiled()
         self._ensure_built_for(x, y)
         self.optimizer.build(self.trainable_variables)
-        self._plan_trainable = self.trainable_variables
-        self._plan_non_trainable = self.non_trainable_variables
+        _set(self, "_plan_trainable", self.trainable_variables)
+        _set(self, "_plan_non_trainable", self.non_trainable_variables)
 
     def _plan(self, kind: str, batch_size: int, structure: Any) -> _StepPlan:
         key = (
@@ -647,7 +654,7 @@ class Trainer:
         callback_list.on_predict_begin()
         outputs = []
         fn_cache: dict[Any, Callable] = getattr(self, "_predict_fns", {})
-        self._predict_fns = fn_cache
+        _set(self, "_predict_fns", fn_cache)
         for index, (bx, _, _) in enumerate(self._batches(x, None, None, batch_size, steps, "predict")):
             if not self.built:
                 self(jax.tree_util.tree_map(lambda a: a[:1], bx))
@@ -723,3 +730,8 @@ def _callbacks() -> Any:
     from .. import callbacks
 
     return callbacks
+
+
+def _set(model: Any, name: str, value: Any) -> None:
+    """Set trainer bookkeeping without the layer's state tracking (it is not model state)."""
+    object.__setattr__(model, name, value)
