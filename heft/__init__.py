@@ -2,6 +2,9 @@
 
 __version__ = "0.1.0"
 
+# `import heft as tf` lets TensorFlow-style code (`tf.keras.Sequential`) run unchanged.
+import sys as _sys
+
 from . import activations as activations
 from . import callbacks as callbacks
 from . import config as config
@@ -29,9 +32,5 @@ from .layers import Layer as Layer
 from .metrics import Metric as Metric
 from .models import Model as Model
 from .models import Sequential as Sequential
-
-
-# `import heft as tf` lets TensorFlow-style code (`tf.keras.Sequential`) run unchanged.
-import sys as _sys
 
 keras = _sys.modules[__name__]

@@ -54,7 +54,7 @@ def standardize_dtype(dtype: Any = None) -> str:
         return _PYTHON_TYPES[dtype]
     if isinstance(dtype, str):
         name = _STRING_ALIASES.get(dtype, dtype)
-    elif hasattr(dtype, "name") and isinstance(getattr(dtype, "name"), str):
+    elif hasattr(dtype, "name") and isinstance(dtype.name, str):
         name = dtype.name
     else:
         try:

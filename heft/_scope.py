@@ -16,7 +16,7 @@ def _stack(name: str) -> list:
     return stack
 
 
-class name_scope:  # noqa: N801 (lower case, as the Keras API spells it)
+class name_scope:
     """Push ``name`` onto the path under which variables are created.
 
     Args:

@@ -374,7 +374,7 @@ class Variable:
     def __repr__(self) -> str:
         try:
             value = np.array2string(self.numpy(), threshold=20, edgeitems=3)
-        except Exception:  # noqa: BLE001 (a traced value has no printable content)
+        except Exception:
             value = None
         tail = f", value={value}" if value is not None else ""
         return f"<Variable path={self._path}, shape={self._shape}, dtype={self._dtype}{tail}>"

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax
-import jax.numpy as jnp
-
+from .. import random
 from ..random._seed_generator import SeedGenerator
 from ._layer import Layer
 
@@ -49,15 +47,7 @@ class Dropout(Layer):
     def call(self, inputs: Any, training: bool | None = False) -> Any:
         if not training or self.rate == 0:
             return inputs
-        if self.rate >= 1:
-            return jnp.zeros_like(inputs)
-        shape = inputs.shape
-        if self.noise_shape is not None:
-            shape = tuple(s if n is None else n for s, n in zip(shape, self.noise_shape, strict=True))
-        keep = 1.0 - self.rate
-        key = self.seed_generator.next()
-        mask = jax.random.bernoulli(key, keep, shape)
-        return jnp.where(mask, inputs / jnp.asarray(keep, inputs.dtype), jnp.zeros_like(inputs))
+        return random.dropout(inputs, self.rate, noise_shape=self.noise_shape, seed=self.seed_generator)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape

@@ -111,7 +111,7 @@ class InputLayer(Layer):
         return cls(**config)
 
 
-def Input(  # noqa: N802 (a function named like a class, as in Keras)
+def Input(
     shape: Any = None,
     batch_size: int | None = None,
     dtype: Any = None,

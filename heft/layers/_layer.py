@@ -331,9 +331,8 @@ class Layer:
                 f"`name` must be passed as a keyword argument. Received: add_weight('{args[0]}', "
                 f"...). Use: add_weight(shape=..., name='{args[0]}')."
             )
-        for value, (arg_name, kwarg) in zip(
-            args, (("shape", shape), ("initializer", initializer), ("dtype", dtype)), strict=False
-        ):
+        keywords = (("shape", shape), ("initializer", initializer), ("dtype", dtype))
+        for arg_name, kwarg in keywords[: len(args)]:
             if kwarg is not None:
                 raise ValueError(
                     f"`{arg_name}` was passed both positionally and as a keyword argument "

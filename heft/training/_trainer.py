@@ -624,10 +624,7 @@ class Trainer:
                 n_batches = min(n_batches, int(steps))
             device = jax.device_put((data.x, data.y, data.sample_weight))
             for i in range(n_batches):
-                sl = slice(i * batch_size, (i + 1) * batch_size)
-                yield jax.tree_util.tree_map(lambda a: a[sl], device[0]), (
-                    None if device[1] is None else jax.tree_util.tree_map(lambda a: a[sl], device[1])
-                ), (None if device[2] is None else device[2][sl])
+                yield _slice_batch(device, slice(i * batch_size, (i + 1) * batch_size))
             return
         if x is None:
             raise ValueError(f"`{where}` needs data: pass arrays, or an iterable of batches.")
@@ -735,3 +732,10 @@ def _callbacks() -> Any:
 def _set(model: Any, name: str, value: Any) -> None:
     """Set trainer bookkeeping without the layer's state tracking (it is not model state)."""
     object.__setattr__(model, name, value)
+
+
+def _slice_batch(data: tuple, rows: slice) -> tuple:
+    """Rows ``rows`` of ``(x, y, sample_weight)``; ``None`` parts stay ``None``."""
+    return tuple(
+        None if part is None else jax.tree_util.tree_map(lambda a: a[rows], part) for part in data
+    )

@@ -37,6 +37,6 @@ def load_data(
         with np.load(f) as data:
             images, labels = data["images"], data["labels"]
     order = np.random.default_rng(seed).permutation(len(labels))
-    n_test = int(round(len(labels) * test_split))
+    n_test = round(len(labels) * test_split)
     test, train = order[:n_test], order[n_test:]
     return (images[train], labels[train]), (images[test], labels[test])
