@@ -75,14 +75,18 @@ class Model(Trainer, Layer):
 
         Args:
             line_length: Table width in characters.
-            positions: Ignored (column positions are chosen by the table).
+            positions: Accepted for Keras compatibility; the table sizes its columns.
             print_fn: Called with each chunk of text instead of printing.
             expand_nested: Whether to list the layers of nested models too.
             show_trainable: Whether to add a column saying if each layer is trainable.
-            layer_range: Ignored; all layers are listed.
+            layer_range: ``[first, last]`` layer names: list only that span.
+
+        Raises:
+            ValueError: If ``layer_range`` names layers the model does not have.
         """
         summarize(
             self,
+            layer_range=layer_range,
             line_length=line_length,
             expand_nested=expand_nested,
             show_trainable=show_trainable,

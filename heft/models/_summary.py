@@ -55,12 +55,32 @@ def _rows(layers: list[Any], expand_nested: bool, depth: int) -> list[tuple[Any,
     return rows
 
 
+def _select(layers: list[Any], layer_range: Any) -> list[Any]:
+    if layer_range is None:
+        return list(layers)
+    if not isinstance(layer_range, list | tuple) or len(layer_range) != 2:
+        raise ValueError(
+            "`layer_range` must be a list or tuple of two layer names, the first and the last "
+            f"layer to show. Received: layer_range={layer_range}"
+        )
+    names = [layer.name for layer in layers]
+    for name in layer_range:
+        if name not in names:
+            raise ValueError(
+                f"`layer_range` names '{name}', which is not a layer of the model. Its layers "
+                f"are: {names}"
+            )
+    start, end = names.index(layer_range[0]), names.index(layer_range[1])
+    return list(layers[start : end + 1])
+
+
 def summarize(
     model: Any,
     line_length: int | None = None,
     expand_nested: bool = False,
     show_trainable: bool = False,
     print_fn: Callable[..., Any] | None = None,
+    layer_range: Any = None,
 ) -> None:
     """Print (or pass to ``print_fn``) a table of ``model``'s layers and parameter counts."""
     title = f'Model: "{model.name}"'
@@ -70,7 +90,8 @@ def summarize(
     table.add_column("Param #", justify="right")
     if show_trainable:
         table.add_column("Trainable")
-    for layer, row in _rows(model.layers, expand_nested, 0):
+    layers = _select(model.layers, layer_range)
+    for layer, row in _rows(layers, expand_nested, 0):
         cells = list(row)
         if show_trainable:
             cells.append("Y" if layer.trainable else "N")

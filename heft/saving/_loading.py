@@ -12,7 +12,7 @@ import jax
 import numpy as np
 
 from .. import _dtypes
-from ..layers._layer import assign_prepared, prepare_values
+from ..layers._assign import assign_prepared, prepare_values
 from ._hdf5 import StoredArray, convertible, read_array
 from ._report import LoadEntry, LoadReport, failure_message, skipped_message
 
