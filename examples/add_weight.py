@@ -1,11 +1,12 @@
-import heft as tf
 import heft
+import heft as tf
 from heft import layers
+
 
 # Custom layer using the add_weight method
 class CustomLayer(layers.Layer):
     def __init__(self, units=32, input_dim=32):
-        super(CustomLayer, self).__init__()
+        super().__init__()
         # Adding a custom weight
         self.w = self.add_weight(shape=(input_dim, units),
                                  initializer='random_normal',
@@ -29,6 +30,7 @@ model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=
 
 # Creating dummy data
 import numpy as np
+
 X_train = np.random.rand(1000, 784)
 y_train = np.random.randint(10, size=(1000,))
 

@@ -1,4 +1,3 @@
-import heft as tf
 from heft.layers import Dense
 from heft.models import Sequential
 
@@ -14,6 +13,7 @@ print("Original Weights:", layer_weights[0].numpy())
 
 # Modify the weights (e.g., setting them to a constant value)
 import numpy as np
+
 new_weights = np.ones_like(layer_weights[0].numpy())
 model.layers[0].set_weights([new_weights, layer_weights[1].numpy()])
 

@@ -31,6 +31,14 @@ class Model(Trainer, Layer):
     ['mlp/dense/kernel', 'mlp/dense/bias']
     """
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Model:
+        # `Model(inputs, outputs)` builds a Functional model, as in Keras.
+        if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
+            from ._functional import Functional
+
+            return object.__new__(Functional)
+        return object.__new__(cls)
+
     @property
     def layers(self) -> list[Layer]:
         """Direct sublayers, in the order they were assigned."""

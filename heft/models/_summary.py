@@ -27,9 +27,12 @@ def _weights_bytes(weights: list[Any]) -> int:
 
 def _output_shape(layer: Any) -> str:
     inbound = layer.__dict__.get("_inbound") or []
-    if not inbound:
+    if inbound:
+        out = inbound[-1][2]
+    elif hasattr(layer, "batch_shape"):  # an input layer
+        return str(tuple(layer.batch_shape))
+    else:
         return "?"
-    out = inbound[-1][2]
     if hasattr(out, "shape"):
         return str(tuple(out.shape))
     if isinstance(out, list | tuple):
