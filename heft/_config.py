@@ -59,8 +59,7 @@ def set_image_data_format(data_format: str) -> None:
     global _IMAGE_DATA_FORMAT
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(
-            f"Unknown data_format: {data_format!r}. Expected 'channels_last' or "
-            "'channels_first'."
+            f"Unknown data_format: {data_format!r}. Expected 'channels_last' or 'channels_first'."
         )
     _IMAGE_DATA_FORMAT = data_format
 

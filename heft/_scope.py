@@ -99,9 +99,7 @@ class StatelessScope:
     (1.0, 6.0)
     """
 
-    def __init__(
-        self, state_mapping: Any = None, collect_losses: bool = False
-    ) -> None:
+    def __init__(self, state_mapping: Any = None, collect_losses: bool = False) -> None:
         from ._variable import Variable
 
         self._values: dict[int, Any] = {}

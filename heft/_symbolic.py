@@ -59,7 +59,10 @@ def is_symbolic(x: Any) -> bool:
 
 
 def any_symbolic(tree: Any) -> bool:
-    return any(isinstance(leaf, KerasTensor) for leaf in jax.tree_util.tree_leaves(tree, is_leaf=is_symbolic))
+    return any(
+        isinstance(leaf, KerasTensor)
+        for leaf in jax.tree_util.tree_leaves(tree, is_leaf=is_symbolic)
+    )
 
 
 # Two distinct sizes stand in for unknown dimensions; a dimension of the output that
@@ -87,7 +90,11 @@ def compute_output_spec(fn: Any, args: tuple, kwargs: dict) -> Any:
     outs = []
     for size in _PROBE_SIZES if has_unknown else _PROBE_SIZES[:1]:
         a, k = concretize(size)
-        arrays = [leaf for leaf in jax.tree_util.tree_leaves((a, k), is_leaf=_is_struct) if _is_struct(leaf)]
+        arrays = [
+            leaf
+            for leaf in jax.tree_util.tree_leaves((a, k), is_leaf=_is_struct)
+            if _is_struct(leaf)
+        ]
         outs.append(jax.eval_shape(lambda arrs, a=a, k=k: _call_with(fn, a, k, arrs), arrays))
 
     def to_keras(s1: Any, s2: Any) -> Any:

@@ -118,7 +118,14 @@ class Tracker:
             self.metrics,
             self.seed_generators,
             self._ids,
-        ) = (list(snap[0]), list(snap[1]), list(snap[2]), list(snap[3]), list(snap[4]), set(snap[5]))
+        ) = (
+            list(snap[0]),
+            list(snap[1]),
+            list(snap[2]),
+            list(snap[3]),
+            list(snap[4]),
+            set(snap[5]),
+        )
 
 
 class TrackedList(list):

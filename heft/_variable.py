@@ -188,7 +188,9 @@ class Variable:
         if isinstance(value, Variable):
             value = value.value
         if check_shape:
-            value_shape = tuple(np.shape(value)) if not hasattr(value, "shape") else tuple(value.shape)
+            value_shape = (
+                tuple(np.shape(value)) if not hasattr(value, "shape") else tuple(value.shape)
+            )
             if value_shape != self._shape:
                 raise ValueError(
                     "The shape of the target variable and the shape of the target value in "
@@ -423,7 +425,9 @@ def _unwrap(x: Any) -> Any:
 
 
 def _describe_initializer(initializer: Any) -> str:
-    name = type(initializer).__name__ if not hasattr(initializer, "__name__") else initializer.__name__
+    name = (
+        type(initializer).__name__ if not hasattr(initializer, "__name__") else initializer.__name__
+    )
     seed = getattr(initializer, "seed", None)
     return f"{name}(seed={seed})" if isinstance(seed, int) else name
 

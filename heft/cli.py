@@ -83,11 +83,19 @@ def demo(epochs: int = 30, verbose: int = 1) -> float:
     # Transfer learning: keep the trained base frozen, train a new head on top of it.
     base = fresh.get_layer("base")
     base.trainable = False
-    transfer = heft.Sequential([heft.Input(shape=(64,)), base, heft.layers.Dense(10, activation="softmax", name="new_head")])
+    transfer = heft.Sequential(
+        [
+            heft.Input(shape=(64,)),
+            base,
+            heft.layers.Dense(10, activation="softmax", name="new_head"),
+        ]
+    )
     frozen_before = base.get_weights()
     transfer.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     transfer.fit(x_train, y_train, epochs=max(epochs // 2, 1), batch_size=32, verbose=verbose)
-    unchanged = all(np.array_equal(a, b) for a, b in zip(frozen_before, base.get_weights(), strict=True))
+    unchanged = all(
+        np.array_equal(a, b) for a, b in zip(frozen_before, base.get_weights(), strict=True)
+    )
     console.print(f"Frozen base unchanged by training the new head: [bold]{unchanged}[/bold]")
 
     # Fine-tuning: unfreeze and train everything with a small learning rate.
@@ -99,7 +107,9 @@ def demo(epochs: int = 30, verbose: int = 1) -> float:
     )
     transfer.fit(x_train, y_train, epochs=max(epochs // 3, 1), batch_size=32, verbose=verbose)
     _, accuracy = transfer.evaluate(x_test, y_test, verbose=0)
-    console.print(f"Test accuracy after transfer learning and fine-tuning: [bold]{accuracy:.4f}[/bold]")
+    console.print(
+        f"Test accuracy after transfer learning and fine-tuning: [bold]{accuracy:.4f}[/bold]"
+    )
     return accuracy
 
 

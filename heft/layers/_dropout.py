@@ -47,7 +47,9 @@ class Dropout(Layer):
     def call(self, inputs: Any, training: bool | None = False) -> Any:
         if not training or self.rate == 0:
             return inputs
-        return random.dropout(inputs, self.rate, noise_shape=self.noise_shape, seed=self.seed_generator)
+        return random.dropout(
+            inputs, self.rate, noise_shape=self.noise_shape, seed=self.seed_generator
+        )
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape

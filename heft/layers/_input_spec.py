@@ -72,7 +72,7 @@ def assert_input_compatibility(spec: Any, inputs: Any, layer_name: str) -> None:
             continue
         shape = tuple(x.shape)
         rank = len(shape)
-        where = f"Input {index} of layer \"{layer_name}\" is incompatible with the layer"
+        where = f'Input {index} of layer "{layer_name}" is incompatible with the layer'
         if s.ndim is not None and rank != s.ndim:
             raise ValueError(
                 f"{where}: expected ndim={s.ndim}, found ndim={rank}. Full shape received: "
@@ -100,6 +100,4 @@ def assert_input_compatibility(spec: Any, inputs: Any, layer_name: str) -> None:
         if s.shape is not None:
             for expected, got in zip(s.shape, shape, strict=False):
                 if expected is not None and got is not None and expected != got:
-                    raise ValueError(
-                        f"{where}: expected shape={s.shape}, found shape={shape}."
-                    )
+                    raise ValueError(f"{where}: expected shape={s.shape}, found shape={shape}.")

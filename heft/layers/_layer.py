@@ -63,7 +63,11 @@ def _wrap_build(build: Callable) -> Callable:
 
 def _shapes_of(x: Any) -> Any:
     if isinstance(x, list | tuple) and not _is_shape_like(x):
-        return type(x)(_shapes_of(v) for v in x) if isinstance(x, tuple) else [_shapes_of(v) for v in x]
+        return (
+            type(x)(_shapes_of(v) for v in x)
+            if isinstance(x, tuple)
+            else [_shapes_of(v) for v in x]
+        )
     if isinstance(x, dict):
         return {k: _shapes_of(v) for k, v in x.items()}
     if hasattr(x, "shape"):

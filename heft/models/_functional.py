@@ -133,7 +133,12 @@ class Functional(Model):
     """
 
     def __init__(
-        self, inputs: Any, outputs: Any, name: str | None = None, trainable: bool = True, **kwargs: Any
+        self,
+        inputs: Any,
+        outputs: Any,
+        name: str | None = None,
+        trainable: bool = True,
+        **kwargs: Any,
     ) -> None:
         super().__init__(name=name, trainable=trainable, **kwargs)
         for role, value in (("inputs", inputs), ("outputs", outputs)):

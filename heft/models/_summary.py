@@ -127,7 +127,9 @@ def summarize(
             console.print(line, highlight=False)
         return
     buffer = io.StringIO()
-    console = Console(file=buffer, width=line_length or 100, force_terminal=False, color_system=None)
+    console = Console(
+        file=buffer, width=line_length or 100, force_terminal=False, color_system=None
+    )
     console.print(table)
     print_fn(buffer.getvalue().rstrip("\n"))
     for line in lines:

@@ -84,11 +84,17 @@ class CompiledLoss:
                 f"The model has {len(preds)} outputs but {len(trues)} targets were given. "
                 "Pass one target array per output."
             )
-        weights = _flatten_outputs(sample_weight, self._output_names) if sample_weight is not None else [None] * len(preds)
+        weights = (
+            _flatten_outputs(sample_weight, self._output_names)
+            if sample_weight is not None
+            else [None] * len(preds)
+        )
         if len(weights) == 1 and len(preds) > 1:
             weights = weights * len(preds)
         total = jnp.zeros((), jnp.float32)
-        for loss, w, yt, yp, sw in zip(self._losses, self._weights, trues, preds, weights, strict=True):
+        for loss, w, yt, yp, sw in zip(
+            self._losses, self._weights, trues, preds, weights, strict=True
+        ):
             if loss is None:
                 continue
             total = total + w * jnp.asarray(loss(yt, yp, sample_weight=sw), jnp.float32)
@@ -143,7 +149,9 @@ class CompiledMetrics:
             return [list(s) for s in spec]
         return [list(spec)] + [list(spec) for _ in range(n_outputs - 1)]
 
-    def stateless_update(self, values: list[list[Any]], y_true: Any, y_pred: Any, sample_weight: Any) -> list[list[Any]]:
+    def stateless_update(
+        self, values: list[list[Any]], y_true: Any, y_pred: Any, sample_weight: Any
+    ) -> list[list[Any]]:
         names = list(y_pred.keys()) if isinstance(y_pred, dict) else None
         preds = _flatten_outputs(y_pred, names)
         trues = _flatten_outputs(y_true, names)
@@ -154,7 +162,9 @@ class CompiledMetrics:
             sw = sample_weight if weighted else None
             if isinstance(sw, list | tuple | dict):
                 sw = _flatten_outputs(sw, names)[index]
-            out.append(metric.stateless_update_state(vals, trues[index], preds[index], sample_weight=sw))
+            out.append(
+                metric.stateless_update_state(vals, trues[index], preds[index], sample_weight=sw)
+            )
         return out
 
 

@@ -85,12 +85,20 @@ class Trainer:
         _set(self, "_loss_tracker", metrics_module.Mean(name="loss"))
         if steps_per_execution == "auto":
             steps_per_execution = 1
-        if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) or steps_per_execution < 1:
+        if (
+            isinstance(steps_per_execution, bool)
+            or not isinstance(steps_per_execution, int)
+            or steps_per_execution < 1
+        ):
             raise ValueError(
                 "`steps_per_execution` must be a positive int or 'auto'. "
                 f"Received: steps_per_execution={steps_per_execution}"
             )
-        _set(self, "_user_steps_per_execution", steps_per_execution if steps_per_execution > 1 else None)
+        _set(
+            self,
+            "_user_steps_per_execution",
+            steps_per_execution if steps_per_execution > 1 else None,
+        )
         _set(self, "run_eagerly", bool(run_eagerly) or jit_compile is False)
         _set(self, "compiled", True)
         self.stop_training = False
@@ -143,12 +151,16 @@ class Trainer:
                     [v.value for v in self.non_trainable_variables],
                     xs,
                 )[0],
-                jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct((2, *a.shape[1:]), a.dtype), x),
+                jax.tree_util.tree_map(
+                    lambda a: jax.ShapeDtypeStruct((2, *a.shape[1:]), a.dtype), x
+                ),
             )
             if self._compiled_loss._losses is None:
                 self._compiled_loss.build(spec)
             if not self._compiled_metrics.built and y is not None:
-                y_spec = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct((2, *a.shape[1:]), a.dtype), y)
+                y_spec = jax.tree_util.tree_map(
+                    lambda a: jax.ShapeDtypeStruct((2, *a.shape[1:]), a.dtype), y
+                )
                 self._compiled_metrics.build(y_spec, spec)
 
     def _state(self) -> tuple[list, list, list, list]:
@@ -172,8 +184,12 @@ class Trainer:
             for v, a in zip(metric.variables, vals, strict=True):
                 v._value = a
 
-    def _loss_and_updates(self, tv: list, ntv: list, x: Any, y: Any, sw: Any, training: bool) -> tuple:
-        y_pred, new_ntv, losses = self.stateless_call(tv, ntv, x, training=training, return_losses=True)
+    def _loss_and_updates(
+        self, tv: list, ntv: list, x: Any, y: Any, sw: Any, training: bool
+    ) -> tuple:
+        y_pred, new_ntv, losses = self.stateless_call(
+            tv, ntv, x, training=training, return_losses=True
+        )
         loss = self._compiled_loss(y, y_pred, sw)
         for extra in losses:
             loss = loss + jnp.asarray(extra, jnp.float32)
@@ -182,7 +198,11 @@ class Trainer:
     def _update_metrics(self, mv: list, loss: Any, x: Any, y: Any, y_pred: Any, sw: Any) -> list:
         batch = _leaves(x)[0].shape[0]
         tracker_vals = self._loss_tracker.stateless_update_state(mv[0], loss, sample_weight=batch)
-        rest = self._compiled_metrics.stateless_update(mv[1:], y, y_pred, sw) if y is not None else mv[1:]
+        rest = (
+            self._compiled_metrics.stateless_update(mv[1:], y, y_pred, sw)
+            if y is not None
+            else mv[1:]
+        )
         return [tracker_vals, *rest]
 
     def _train_step(self, state: tuple, batch: tuple) -> tuple:
@@ -243,7 +263,10 @@ class Trainer:
         """The current loss and metric values, fetched to the host in one transfer."""
         fn = self.__dict__.get("_results_fn")
         if fn is None or fn[0] is not self._compiled_metrics:
-            fn = (self._compiled_metrics, self._metric_results if self.run_eagerly else jax.jit(self._metric_results))
+            fn = (
+                self._compiled_metrics,
+                self._metric_results if self.run_eagerly else jax.jit(self._metric_results),
+            )
             object.__setattr__(self, "_results_fn", fn)
         host = jax.device_get(fn[1](mv))
         # jit returns dicts with sorted keys; logs keep the metrics' order, loss first.
@@ -353,7 +376,9 @@ class Trainer:
             first_x, first_y = data.x, data.y
         else:
             if x is None:
-                raise ValueError("`fit` needs data: pass arrays `x` and `y`, or an iterable of batches.")
+                raise ValueError(
+                    "`fit` needs data: pass arrays `x` and `y`, or an iterable of batches."
+                )
             if y is not None:
                 raise ValueError(
                     "`y` must not be given when `x` is a generator or iterable: the batches "
@@ -362,7 +387,11 @@ class Trainer:
             steps = steps_per_epoch
             first_x = first_y = None
         if validation_data is not None:
-            vx, vy, vsw = _data.unpack_batch(tuple(validation_data)) if isinstance(validation_data, tuple | list) else (validation_data, None, None)
+            vx, vy, vsw = (
+                _data.unpack_batch(tuple(validation_data))
+                if isinstance(validation_data, tuple | list)
+                else (validation_data, None, None)
+            )
             if _data.is_array_data(vx):
                 val_data = _data.make_array_data(vx, vy, vsw, where="fit (validation_data)")
             else:
@@ -390,8 +419,13 @@ class Trainer:
             if array_mode:
                 order = rng.permutation(data.size) if shuffle else np.arange(data.size)
                 logs = self._fit_epoch_arrays(
-                    device_data, data.size, jnp.asarray(order, jnp.int32), batch_size, steps,
-                    callback_list, per_batch_hooks,
+                    device_data,
+                    data.size,
+                    jnp.asarray(order, jnp.int32),
+                    batch_size,
+                    steps,
+                    callback_list,
+                    per_batch_hooks,
                 )
             else:
                 logs = self._fit_epoch_iterable(x, steps, callback_list)
@@ -402,7 +436,9 @@ class Trainer:
                 val_logs = self.evaluate(
                     val_data.x if isinstance(val_data, _data.ArrayData) else val_data,
                     val_data.y if isinstance(val_data, _data.ArrayData) else None,
-                    sample_weight=val_data.sample_weight if isinstance(val_data, _data.ArrayData) else None,
+                    sample_weight=val_data.sample_weight
+                    if isinstance(val_data, _data.ArrayData)
+                    else None,
                     batch_size=validation_batch_size or batch_size,
                     steps=validation_steps,
                     verbose=0,
@@ -491,7 +527,13 @@ class Trainer:
         return fn
 
     def _measure_k(
-        self, plan: _StepPlan, state: tuple, data: tuple, order: jax.Array, batch_size: int, full: int
+        self,
+        plan: _StepPlan,
+        state: tuple,
+        data: tuple,
+        order: jax.Array,
+        batch_size: int,
+        full: int,
     ) -> tuple[tuple, int]:
         """Choose steps per dispatch by timing: one-step dispatches, then a scanned chunk.
 
@@ -515,7 +557,9 @@ class Trainer:
         per_step = (time.perf_counter() - t0) / max(probes, 1)
         k = 1
         if probes and per_step < _SCAN_WORTHWHILE_SECONDS:
-            candidate = int(min(_MAX_STEPS_PER_CHUNK, max(2, _TARGET_CHUNK_SECONDS / max(per_step, 1e-6))))
+            candidate = int(
+                min(_MAX_STEPS_PER_CHUNK, max(2, _TARGET_CHUNK_SECONDS / max(per_step, 1e-6)))
+            )
             candidate = min(candidate, max(2, (full - done) // 2))
             if full - done >= 2 * candidate:
                 chunk = self._chunk_fn(plan, candidate, batch_size)
@@ -527,7 +571,9 @@ class Trainer:
         plan.k = k
         return state, done
 
-    def _fit_epoch_iterable(self, data: Any, steps: int | None, callback_list: Any) -> dict[str, Any]:
+    def _fit_epoch_iterable(
+        self, data: Any, steps: int | None, callback_list: Any
+    ) -> dict[str, Any]:
         state = None
         plan = None
         step_index = 0
@@ -582,8 +628,12 @@ class Trainer:
         self._check_compiled()
         verbose = 1 if verbose == "auto" else int(verbose)
         callback_list = _callbacks().CallbackList(
-            callbacks, add_progbar=verbose != 0 and not _internal, model=self, verbose=verbose,
-            epochs=1, steps=None,
+            callbacks,
+            add_progbar=verbose != 0 and not _internal,
+            model=self,
+            verbose=verbose,
+            epochs=1,
+            steps=None,
         )
         callback_list.on_test_begin()
         state = None
@@ -615,7 +665,15 @@ class Trainer:
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
-    def _batches(self, x: Any, y: Any, sample_weight: Any, batch_size: int | None, steps: int | None, where: str):
+    def _batches(
+        self,
+        x: Any,
+        y: Any,
+        sample_weight: Any,
+        batch_size: int | None,
+        steps: int | None,
+        where: str,
+    ):
         if _data.is_array_data(x):
             data = _data.make_array_data(x, y, sample_weight, where=where)
             batch_size = batch_size or 32
@@ -652,7 +710,9 @@ class Trainer:
         outputs = []
         fn_cache: dict[Any, Callable] = getattr(self, "_predict_fns", {})
         _set(self, "_predict_fns", fn_cache)
-        for index, (bx, _, _) in enumerate(self._batches(x, None, None, batch_size, steps, "predict")):
+        for index, (bx, _, _) in enumerate(
+            self._batches(x, None, None, batch_size, steps, "predict")
+        ):
             if not self.built:
                 self(jax.tree_util.tree_map(lambda a: a[:1], bx))
             key = (jax.tree_util.tree_structure(bx), tuple(id(v) for v in self.trainable_variables))
@@ -664,7 +724,11 @@ class Trainer:
 
                 fn = fn_cache[key] = run if getattr(self, "run_eagerly", False) else jax.jit(run)
             callback_list.on_predict_batch_begin(index)
-            out = fn([v.value for v in self.trainable_variables], [v.value for v in self.non_trainable_variables], bx)
+            out = fn(
+                [v.value for v in self.trainable_variables],
+                [v.value for v in self.non_trainable_variables],
+                bx,
+            )
             outputs.append(out)
             callback_list.on_predict_batch_end(index, {"outputs": out})
         if not outputs:
@@ -675,11 +739,22 @@ class Trainer:
         return result
 
     # ------------------------------------------------------------------ one batch
-    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: Any = None, return_dict: bool = False) -> Any:
+    def train_on_batch(
+        self,
+        x: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        class_weight: Any = None,
+        return_dict: bool = False,
+    ) -> Any:
         """Run one training step on one batch; return the loss and metrics so far."""
         data = _data.make_array_data(x, y, sample_weight, class_weight, where="train_on_batch")
         self._prepare(data.x, data.y)
-        plan = self._plan("train_batch", data.size, jax.tree_util.tree_structure((data.x, data.y, data.sample_weight)))
+        plan = self._plan(
+            "train_batch",
+            data.size,
+            jax.tree_util.tree_structure((data.x, data.y, data.sample_weight)),
+        )
         if plan.single is None:
             plan.single = self._jit(self._train_step)
         sw = None if data.sample_weight is None else jnp.asarray(data.sample_weight)
@@ -687,11 +762,15 @@ class Trainer:
         self._write_back(state)
         return self._format_logs(self._results(state[3]), return_dict)
 
-    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
+    def test_on_batch(
+        self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False
+    ) -> Any:
         """Evaluate one batch; return the loss and metrics so far."""
         data = _data.make_array_data(x, y, sample_weight, where="test_on_batch")
         self._prepare(data.x, data.y)
-        plan = self._plan("test", data.size, jax.tree_util.tree_structure((data.x, data.y, data.sample_weight)))
+        plan = self._plan(
+            "test", data.size, jax.tree_util.tree_structure((data.x, data.y, data.sample_weight))
+        )
         if plan.single is None:
             plan.single = self._jit(self._test_step, donate=False)
         sw = None if data.sample_weight is None else jnp.asarray(data.sample_weight)
@@ -718,7 +797,9 @@ class Trainer:
 def _check_metric_names(metrics: Any) -> None:
     from .. import metrics as metrics_module
 
-    for item in jax.tree_util.tree_leaves(metrics, is_leaf=lambda m: not isinstance(m, list | tuple | dict)):
+    for item in jax.tree_util.tree_leaves(
+        metrics, is_leaf=lambda m: not isinstance(m, list | tuple | dict)
+    ):
         if isinstance(item, str) and item not in ("accuracy", "acc", "crossentropy", "ce"):
             metrics_module.get(item)
 

@@ -30,5 +30,7 @@ def test_functional_layer_order_paths_and_outputs_match_keras():
     assert h_model.count_params() == k_model.count_params()
     h_model.set_weights(k_model.get_weights())
     x = [np.random.default_rng(0).normal(size=(4, 3)), np.random.default_rng(1).normal(size=(4, 2))]
-    for k_out, h_out in zip(k_model.predict(x, verbose=0), h_model.predict(x, verbose=0), strict=True):
+    for k_out, h_out in zip(
+        k_model.predict(x, verbose=0), h_model.predict(x, verbose=0), strict=True
+    ):
         np.testing.assert_allclose(h_out, k_out, rtol=1e-5, atol=1e-6)

@@ -20,7 +20,12 @@ def test_functional_model_call_builds_functional_with_graph_order():
     assert isinstance(model, heft.models.Functional)
     assert [layer.name for layer in model.layers] == ["x", "B", "A", "C"]
     assert [w.path for w in model.weights] == [
-        "B/kernel", "B/bias", "A/kernel", "A/bias", "C/kernel", "C/bias",
+        "B/kernel",
+        "B/bias",
+        "A/kernel",
+        "A/bias",
+        "C/kernel",
+        "C/bias",
     ]
     assert model.built and model.count_params() == 16 + 20 + 10
 
@@ -50,7 +55,10 @@ def test_functional_several_inputs_and_outputs_with_shared_layer():
 def test_functional_nested_in_sequential_keeps_paths():
     inner = _chain()
     outer = heft.Sequential([heft.Input((3,)), inner, layers.Dense(1)])
-    assert [w.path for w in outer.weights][-2:] == ["sequential/dense/kernel", "sequential/dense/bias"]
+    assert [w.path for w in outer.weights][-2:] == [
+        "sequential/dense/kernel",
+        "sequential/dense/bias",
+    ]
     assert outer(np.ones((2, 3))).shape == (2, 1)
 
 
