@@ -243,3 +243,150 @@ class Functional(Model):
 
     def compute_output_spec(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
         return self.call(inputs)
+
+    # ------------------------------------------------------------------ config
+    def _node_keys(self) -> dict[tuple[int, int], int]:
+        """Number each layer's calls within this graph 0, 1, ... (Keras's node indices)."""
+        keys: dict[tuple[int, int], int] = {}
+        counts: dict[int, int] = {}
+        for layer in self._graph.layers:
+            if isinstance(layer, InputLayer):
+                keys[(id(layer), 0)] = 0
+        for layer, index in self._graph.nodes:
+            keys[(id(layer), index)] = counts.get(id(layer), 0)
+            counts[id(layer)] = keys[(id(layer), index)] + 1
+        return keys
+
+    def get_config(self) -> dict[str, Any]:
+        """Layers with their inbound calls, and the input and output layers (Keras's form)."""
+        from ..layers import serialize
+
+        keys = self._node_keys()
+
+        def tensor_ref(t: _symbolic.KerasTensor) -> list[Any]:
+            layer, index, tensor_index = _history(t)
+            return [layer.name, keys[(id(layer), index)], tensor_index]
+
+        def encode(x: Any) -> Any:
+            if isinstance(x, _symbolic.KerasTensor):
+                return {
+                    "class_name": "__keras_tensor__",
+                    "config": {
+                        "shape": list(x.shape),
+                        "dtype": x.dtype,
+                        "keras_history": tensor_ref(x),
+                    },
+                }
+            if isinstance(x, list | tuple):
+                return [encode(v) for v in x]
+            if isinstance(x, dict):
+                return {k: encode(v) for k, v in x.items()}
+            return x
+
+        layer_configs = []
+        for layer in self._graph.layers:
+            entry = serialize(layer)
+            entry.pop("build_config", None)
+            entry["name"] = layer.name
+            nodes = []
+            for node_layer, index in self._graph.nodes:
+                if node_layer is layer:
+                    args, kwargs, _ = layer._inbound[index]
+                    kwargs = {k: v for k, v in kwargs.items() if k != "training"}
+                    nodes.append({"args": encode(list(args)), "kwargs": encode(kwargs)})
+            entry["inbound_nodes"] = nodes
+            layer_configs.append(entry)
+
+        def refs(structure: Any) -> Any:
+            if isinstance(structure, dict):
+                return {k: tensor_ref(v) for k, v in structure.items()}
+            if isinstance(structure, list | tuple):
+                return [tensor_ref(v) for v in structure]
+            return [tensor_ref(structure)]
+
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": layer_configs,
+            "input_layers": refs(self._inputs_struct),
+            "output_layers": refs(self._outputs_struct),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Functional:
+        """Rebuild the model (new layers, same graph) from ``get_config()``'s output.
+
+        Raises:
+            ValueError: If a layer's inputs refer to layers or calls the config lacks.
+        """
+        from ..layers import deserialize
+
+        created: dict[str, Layer] = {}
+        outputs_of: dict[str, list[Any]] = {}
+        pending: list[tuple[str, dict[str, Any]]] = []
+        for entry in config["layers"]:
+            layer_config = {k: v for k, v in entry.items() if k not in ("inbound_nodes", "name")}
+            layer = deserialize(layer_config, custom_objects)
+            name = entry.get("name", layer.name)
+            created[name] = layer
+            if isinstance(layer, InputLayer):
+                outputs_of[name] = [layer.output]
+            for node in entry.get("inbound_nodes", []):
+                pending.append((name, node))
+
+        def resolve(x: Any) -> Any:
+            if isinstance(x, dict) and x.get("class_name") == "__keras_tensor__":
+                layer_name, node_index, tensor_index = x["config"]["keras_history"]
+                produced = outputs_of.get(layer_name, [])
+                if node_index >= len(produced):
+                    raise LookupError(layer_name)
+                leaves = _symbolic_leaves(produced[node_index])
+                return leaves[tensor_index]
+            if isinstance(x, list | tuple):
+                return [resolve(v) for v in x]
+            if isinstance(x, dict):
+                return {k: resolve(v) for k, v in x.items()}
+            return x
+
+        while pending:
+            progressed = False
+            remaining = []
+            for name, node in pending:
+                # A layer's calls must run in order: wait while an earlier one is pending.
+                if any(n == name for n, _ in remaining):
+                    remaining.append((name, node))
+                    continue
+                try:
+                    args = resolve(node.get("args", []))
+                    kwargs = resolve(node.get("kwargs", {}))
+                except LookupError:
+                    remaining.append((name, node))
+                    continue
+                out = created[name](*args, **kwargs)
+                outputs_of.setdefault(name, []).append(out)
+                progressed = True
+            if not progressed:
+                raise ValueError(
+                    "Cannot rebuild the Functional model from its config: the inputs of layers "
+                    f"{sorted({n for n, _ in remaining})} refer to layers or calls that are not "
+                    "in the config."
+                )
+            pending = remaining
+
+        def tensors(refs: Any) -> Any:
+            def one(ref: list[Any]) -> Any:
+                return _symbolic_leaves(outputs_of[ref[0]][ref[1]])[ref[2]]
+
+            if isinstance(refs, dict):
+                return {k: one(v) for k, v in refs.items()}
+            if refs and isinstance(refs[0], list):
+                items = [one(r) for r in refs]
+                return items[0] if len(items) == 1 else items
+            return one(refs)
+
+        return cls(
+            tensors(config["input_layers"]),
+            tensors(config["output_layers"]),
+            name=config.get("name"),
+            trainable=config.get("trainable", True),
+        )

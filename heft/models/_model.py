@@ -39,6 +39,15 @@ class Model(Trainer, Layer):
             return object.__new__(Functional)
         return object.__new__(cls)
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Model:
+        """Create a model from its config; a Functional config gives a Functional model."""
+        if cls is Model and "input_layers" in config and "output_layers" in config:
+            from ._functional import Functional
+
+            return Functional.from_config(config, custom_objects)
+        return super().from_config(config)  # type: ignore[return-value]
+
     @property
     def layers(self) -> list[Layer]:
         """Direct sublayers, in the order they were assigned."""

@@ -34,3 +34,14 @@ def test_functional_layer_order_paths_and_outputs_match_keras():
         k_model.predict(x, verbose=0), h_model.predict(x, verbose=0), strict=True
     ):
         np.testing.assert_allclose(h_out, k_out, rtol=1e-5, atol=1e-6)
+
+
+def test_functional_configs_load_in_both_libraries():
+    keras.backend.clear_session()
+    k_model, h_model = _build(keras), _build(heft)
+    from_keras = heft.Model.from_config(k_model.get_config())
+    assert [layer.name for layer in from_keras.layers] == [layer.name for layer in k_model.layers]
+    assert [w.path for w in from_keras.weights] == [w.path for w in k_model.weights]
+    from_heft = keras.Model.from_config(h_model.get_config())
+    assert [layer.name for layer in from_heft.layers] == [layer.name for layer in h_model.layers]
+    assert [tuple(w.shape) for w in from_heft.weights] == [w.shape for w in h_model.weights]

@@ -89,3 +89,29 @@ def test_functional_rejects_wrong_number_of_inputs_at_call():
     model = heft.Model([i1, i2], layers.Dense(1)(i1))
     with pytest.raises(ValueError, match="expects 2 inputs"):
         model([np.ones((1, 3))] * 3)
+
+
+def test_functional_config_round_trip_rebuilds_the_same_graph():
+    i1, i2 = heft.Input((3,), name="i1"), heft.Input((2,), name="i2")
+    shared = layers.Dense(5, name="shared")
+    a = shared(layers.Dense(5, name="p")(i1))
+    b = shared(layers.Dense(5, name="q")(i2))
+    model = heft.Model([i1, i2], [a, b], name="two")
+    config = model.get_config()
+    shared_entry = next(e for e in config["layers"] if e["name"] == "shared")
+    assert len(shared_entry["inbound_nodes"]) == 2
+    clone = heft.Model.from_config(config)
+    assert isinstance(clone, heft.models.Functional)
+    assert [layer.name for layer in clone.layers] == [layer.name for layer in model.layers]
+    assert [w.shape for w in clone.weights] == [w.shape for w in model.weights]
+    clone.set_weights(model.get_weights())
+    x = [np.ones((2, 3), "float32"), np.ones((2, 2), "float32")]
+    for got, want in zip(clone(x), model(x), strict=True):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-6)
+
+
+def test_functional_from_config_reports_dangling_references():
+    config = _chain().get_config()
+    config["layers"] = [e for e in config["layers"] if e["name"] != "A"]
+    with pytest.raises(ValueError, match="refer to layers or calls"):
+        heft.Model.from_config(config)
