@@ -1,0 +1,347 @@
+"""Convolution layers ``Conv1D`` and ``Conv2D``, and the argument checks they share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from .. import _config, activations, constraints, initializers, regularizers
+from ._input_spec import InputSpec
+from ._layer import Layer
+
+
+def standardize_tuple(value: Any, n: int, name: str, allow_zero: bool = False) -> tuple:
+    """``value`` (an int or ``n`` ints) as a tuple of ``n`` non-negative ints."""
+    bound = "non-negative" if allow_zero else "positive"
+    message = (
+        f"The `{name}` argument must be an integer or a tuple of {n} {bound} integers. "
+        f"Received: {name}={value!r}."
+    )
+    if isinstance(value, int) and not isinstance(value, bool):
+        out = (value,) * n
+    elif isinstance(value, list | tuple):
+        out = tuple(value)
+    else:
+        raise ValueError(message)
+    if len(out) != n or not all(isinstance(v, int) and not isinstance(v, bool) for v in out):
+        raise ValueError(message)
+    if any(v < 0 or (v == 0 and not allow_zero) for v in out):
+        raise ValueError(message + f" Use {bound} values.")
+    return out
+
+
+def standardize_padding(value: Any, allow_causal: bool = False) -> str:
+    """``value`` lower-cased, checked to be ``"valid"``, ``"same"`` (or ``"causal"``)."""
+    allowed = ("valid", "same", "causal") if allow_causal else ("valid", "same")
+    padding = value.lower() if isinstance(value, str) else value
+    if padding not in allowed:
+        raise ValueError(
+            f"The `padding` argument must be one of {allowed}. Received: padding={value!r}. "
+            "Use 'valid' for no padding or 'same' to keep the spatial size (with stride 1)."
+        )
+    return padding
+
+
+def standardize_data_format(value: Any) -> str:
+    """``value`` (``None`` for the global default) checked to be a data format name."""
+    if value is None:
+        return _config.image_data_format()
+    data_format = str(value).lower()
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(
+            "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+            f"Received: data_format={value!r}. Use 'channels_last' for (batch, ..., channels) "
+            "inputs or 'channels_first' for (batch, channels, ...)."
+        )
+    return data_format
+
+
+def conv_output_length(
+    length: int | None, kernel: int, stride: int, padding: str, dilation: int = 1
+) -> int | None:
+    """The output length of one spatial axis of a convolution or pooling."""
+    if length is None:
+        return None
+    if padding == "valid":
+        return (length - dilation * (kernel - 1) - 1) // stride + 1
+    return (length + stride - 1) // stride
+
+
+class _Conv(Layer):
+    """Shared N-D convolution with Keras's kernel layout ``(*kernel_size, in/groups, out)``."""
+
+    rank = 0
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: Any,
+        strides: Any = 1,
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate: Any = 1,
+        groups: int = 1,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        lora_rank: int | None = None,
+        lora_alpha: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        cls = type(self).__name__
+        if lora_rank is not None or lora_alpha is not None:
+            raise ValueError(
+                f"{cls} layer '{self.name}': LoRA (`lora_rank`, `lora_alpha`) is not supported "
+                "by heft. Remove these arguments."
+            )
+        if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
+            raise ValueError(
+                "Invalid value for argument `filters`. Expected a strictly positive integer. "
+                f"Received: filters={filters!r}."
+            )
+        if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0:
+            raise ValueError(
+                f"The number of groups must be a positive integer. Received: groups={groups!r}."
+            )
+        if filters % groups != 0:
+            raise ValueError(
+                "The number of filters must be evenly divisible by the number of groups. "
+                f"Received: groups={groups}, filters={filters}. Change one of them."
+            )
+        self.filters = filters
+        self.groups = groups
+        self.kernel_size = standardize_tuple(kernel_size, self.rank, "kernel_size")
+        self.strides = standardize_tuple(strides, self.rank, "strides")
+        self.dilation_rate = standardize_tuple(dilation_rate, self.rank, "dilation_rate")
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(
+                "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+                f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}. "
+                "Set one of them to 1."
+            )
+        self.padding = standardize_padding(padding, allow_causal=self.rank == 1)
+        self.data_format = standardize_data_format(data_format)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.input_spec = InputSpec(min_ndim=self.rank + 2)
+
+    def _channel_axis(self) -> int:
+        return -1 if self.data_format == "channels_last" else 1
+
+    def build(self, input_shape: Any) -> None:
+        if len(input_shape) != self.rank + 2:
+            raise ValueError(
+                f"{type(self).__name__} layer '{self.name}' expects inputs of rank "
+                f"{self.rank + 2} (batch, {self.rank} spatial axes, channels). Received: "
+                f"input_shape={tuple(input_shape)}."
+            )
+        channels = input_shape[self._channel_axis()]
+        if channels is None:
+            raise ValueError(
+                f"The channel dimension of the inputs to {type(self).__name__} layer "
+                f"'{self.name}' must be known. Received: input_shape={tuple(input_shape)}."
+            )
+        if channels % self.groups != 0:
+            raise ValueError(
+                "The number of input channels must be evenly divisible by the number of "
+                f"groups. Received groups={self.groups}, but the input has {channels} channels "
+                f"(full input shape is {tuple(input_shape)})."
+            )
+        self.compute_output_shape(input_shape)
+        self._kernel = self.add_weight(
+            name="kernel",
+            shape=(*self.kernel_size, channels // self.groups, self.filters),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias",
+                shape=(self.filters,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+        else:
+            self.bias = None
+        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={self._channel_axis(): channels})
+
+    @property
+    def kernel(self) -> Any:
+        if "_kernel" not in self.__dict__:
+            raise AttributeError(
+                f"Layer '{self.name}' is not built: build it (call it on data, or "
+                "`layer.build(input_shape)`) before reading `kernel`."
+            )
+        return self._kernel
+
+    def _dimension_numbers(self) -> tuple[str, str, str]:
+        spatial = "WHD"[: self.rank][::-1]
+        lhs = f"N{spatial}C" if self.data_format == "channels_last" else f"NC{spatial}"
+        return lhs, f"{spatial}IO", lhs
+
+    def call(self, inputs: Any) -> Any:
+        kernel = self._kernel.value
+        x = inputs.astype(kernel.dtype)
+        padding = self.padding.upper()
+        if self.padding == "causal":
+            padding = [(self.dilation_rate[0] * (self.kernel_size[0] - 1), 0)]
+        out = jax.lax.conv_general_dilated(
+            x,
+            kernel,
+            window_strides=self.strides,
+            padding=padding,
+            rhs_dilation=self.dilation_rate,
+            dimension_numbers=self._dimension_numbers(),
+            feature_group_count=self.groups,
+        )
+        if self.bias is not None:
+            shape = [1] * out.ndim
+            shape[self._channel_axis()] = self.filters
+            out = out + jnp.reshape(self.bias.value, shape)
+        return self.activation(out) if self.activation is not None else out
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        shape = tuple(input_shape)
+        if self.data_format == "channels_last":
+            spatial = shape[1:-1]
+        else:
+            spatial = shape[2:]
+        if len(spatial) != self.rank:
+            raise ValueError(
+                f"{type(self).__name__} layer '{self.name}' expects inputs of rank "
+                f"{self.rank + 2} (batch, {self.rank} spatial axes, channels). Received: "
+                f"input_shape={shape}."
+            )
+        out = tuple(
+            conv_output_length(n, k, s, self.padding, d)
+            for n, k, s, d in zip(
+                spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
+            )
+        )
+        if any(n is not None and n <= 0 for n in out):
+            raise ValueError(
+                f"Computed output size would be negative or zero in {type(self).__name__} "
+                f"layer '{self.name}': input_shape={shape}, kernel_size={self.kernel_size}, "
+                f"strides={self.strides}, dilation_rate={self.dilation_rate}, "
+                f"padding='{self.padding}' give output spatial size {out}. Use larger inputs, "
+                "a smaller kernel, or padding='same'."
+            )
+        if self.data_format == "channels_last":
+            return (shape[0], *out, self.filters)
+        return (shape[0], self.filters, *out)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            {
+                "filters": self.filters,
+                "kernel_size": self.kernel_size,
+                "strides": self.strides,
+                "padding": self.padding,
+                "data_format": self.data_format,
+                "dilation_rate": self.dilation_rate,
+                "groups": self.groups,
+                "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint),
+            }
+        )
+        return config
+
+
+class Conv1D(_Conv):
+    """1D convolution over ``(batch, steps, channels)`` inputs (``channels_last``).
+
+    The kernel has shape ``(kernel_size, input_channels // groups, filters)``.
+
+    Args:
+        filters: Number of output channels.
+        kernel_size: Length of the window (an int or a 1-tuple).
+        strides: Stride of the window.
+        padding: ``"valid"``, ``"same"`` or ``"causal"`` (left padding only, so
+            output ``t`` sees inputs up to ``t``).
+        data_format: ``"channels_last"`` or ``"channels_first"``; ``None`` uses
+            the global image data format.
+        dilation_rate: Dilation of the window (``> 1`` needs ``strides=1``).
+        groups: Number of channel groups, dividing inputs and filters.
+        activation: Activation name or function; ``None`` is linear.
+        use_bias: Whether to add a bias vector.
+        kernel_initializer: Initializer of the kernel.
+        bias_initializer: Initializer of the bias.
+        kernel_regularizer: Regularizer of the kernel.
+        bias_regularizer: Regularizer of the bias.
+        activity_regularizer: Regularizer of the output.
+        kernel_constraint: Constraint of the kernel.
+        bias_constraint: Constraint of the bias.
+        **kwargs: Base layer arguments.
+
+    Raises:
+        ValueError: For bad filters, groups, sizes, strides, padding or data
+            format names, or inputs of the wrong rank.
+
+    >>> import heft
+    >>> Conv1D(4, 3)(heft.ops.ones((2, 10, 3))).shape
+    (2, 8, 4)
+    """
+
+    rank = 1
+
+
+class Conv2D(_Conv):
+    """2D convolution over ``(batch, height, width, channels)`` inputs (``channels_last``).
+
+    The kernel has shape ``(*kernel_size, input_channels // groups, filters)``.
+
+    Args:
+        filters: Number of output channels.
+        kernel_size: Height and width of the window (an int or a 2-tuple).
+        strides: Strides of the window.
+        padding: ``"valid"`` or ``"same"``.
+        data_format: ``"channels_last"`` or ``"channels_first"``; ``None`` uses
+            the global image data format.
+        dilation_rate: Dilation of the window (``> 1`` needs ``strides=1``).
+        groups: Number of channel groups, dividing inputs and filters.
+        activation: Activation name or function; ``None`` is linear.
+        use_bias: Whether to add a bias vector.
+        kernel_initializer: Initializer of the kernel.
+        bias_initializer: Initializer of the bias.
+        kernel_regularizer: Regularizer of the kernel.
+        bias_regularizer: Regularizer of the bias.
+        activity_regularizer: Regularizer of the output.
+        kernel_constraint: Constraint of the kernel.
+        bias_constraint: Constraint of the bias.
+        **kwargs: Base layer arguments.
+
+    Raises:
+        ValueError: For bad filters, groups, sizes, strides, padding or data
+            format names, or inputs of the wrong rank.
+
+    >>> import heft
+    >>> Conv2D(8, 3, padding="same")(heft.ops.ones((2, 5, 5, 3))).shape
+    (2, 5, 5, 8)
+    """
+
+    rank = 2
