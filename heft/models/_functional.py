@@ -179,6 +179,13 @@ class Functional(Model):
         return _symbolic_leaves(self._outputs_struct)
 
     @property
+    def output_names(self) -> list[str]:
+        """Names of the outputs: dict keys, else the names of the layers producing them."""
+        if isinstance(self._outputs_struct, dict):
+            return list(self._outputs_struct)
+        return [_history(t)[0].name for t in self.outputs]
+
+    @property
     def input_shape(self) -> Any:
         shapes = [t.shape for t in self.inputs]
         return shapes[0] if len(shapes) == 1 else shapes

@@ -21,6 +21,15 @@ def _flatten_outputs(value: Any, output_names: list[str] | None) -> list[Any]:
     return [value]
 
 
+def _names(y_pred: Any, output_names: list[str] | None) -> list[str] | None:
+    if isinstance(y_pred, dict):
+        return list(y_pred.keys())
+    count = len(y_pred) if isinstance(y_pred, list | tuple) else 1
+    if output_names is not None and len(output_names) == count:
+        return list(output_names)
+    return None
+
+
 class CompiledLoss:
     """The total training loss: one loss per output, weighted and summed."""
 
@@ -30,14 +39,20 @@ class CompiledLoss:
         self._losses: list[Any] | None = None
         self._weights: list[float] | None = None
         self._output_names: list[str] | None = None
+        self.output_trackers: list[Any] = []
+        self._tracked: list[int] = []
 
     @property
     def spec(self) -> Any:
         return self._spec
 
-    def build(self, y_pred: Any) -> None:
-        """Resolve one loss per model output, now that the outputs are known."""
-        names = list(y_pred.keys()) if isinstance(y_pred, dict) else None
+    def build(self, y_pred: Any, output_names: list[str] | None = None) -> None:
+        """Resolve one loss per model output, now that the outputs are known.
+
+        ``output_names`` names list outputs (a Functional model's output layers),
+        so a dict of losses or targets can address them.
+        """
+        names = _names(y_pred, output_names)
         outputs = _flatten_outputs(y_pred, names)
         spec = self._spec
         if isinstance(spec, dict):
@@ -73,8 +88,22 @@ class CompiledLoss:
         else:
             self._weights = [float(weights)] * len(outputs)
         self._output_names = names
+        # With several outputs, each output's own loss is tracked too (`<output>_loss`).
+        self.output_trackers = []
+        self._tracked = []
+        if len(outputs) > 1:
+            for index, loss in enumerate(self._losses):
+                if loss is None:
+                    continue
+                label = names[index] if names is not None else f"output_{index}"
+                self.output_trackers.append(metrics_module.Mean(name=f"{label}_loss"))
+                self._tracked.append(index)
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> jax.Array:
+        return self.compute(y_true, y_pred, sample_weight)[0]
+
+    def compute(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> tuple[Any, list]:
+        """The total loss and, for the tracked outputs, each output's unweighted loss."""
         if self._losses is None:
             self.build(y_pred)
         trues = _flatten_outputs(y_true, self._output_names)
@@ -92,13 +121,16 @@ class CompiledLoss:
         if len(weights) == 1 and len(preds) > 1:
             weights = weights * len(preds)
         total = jnp.zeros((), jnp.float32)
-        for loss, w, yt, yp, sw in zip(
-            self._losses, self._weights, trues, preds, weights, strict=True
+        parts: dict[int, Any] = {}
+        for index, (loss, w, yt, yp, sw) in enumerate(
+            zip(self._losses, self._weights, trues, preds, weights, strict=True)
         ):
             if loss is None:
                 continue
-            total = total + w * jnp.asarray(loss(yt, yp, sample_weight=sw), jnp.float32)
-        return total
+            value = jnp.asarray(loss(yt, yp, sample_weight=sw), jnp.float32)
+            parts[index] = value
+            total = total + w * value
+        return total, [parts[i] for i in self._tracked]
 
 
 class CompiledMetrics:
@@ -111,10 +143,12 @@ class CompiledMetrics:
         self.metrics: list[Any] = []
         self._weighted: list[bool] = []
         self._output_index: list[int] = []
+        self._names: list[str] | None = None
         self.built = False
 
-    def build(self, y_true: Any, y_pred: Any) -> None:
-        names = list(y_pred.keys()) if isinstance(y_pred, dict) else None
+    def build(self, y_true: Any, y_pred: Any, output_names: list[str] | None = None) -> None:
+        names = _names(y_pred, output_names)
+        self._names = names
         preds = _flatten_outputs(y_pred, names)
         trues = _flatten_outputs(y_true, names)
         for spec, weighted in ((self._metrics_spec, False), (self._weighted_spec, True)):
@@ -126,7 +160,7 @@ class CompiledMetrics:
                     metric = metrics_module.resolve_metric(
                         item, trues[index].shape, preds[index].shape
                     )
-                    if weighted:
+                    if weighted and any(m.name == metric.name for m in self.metrics):
                         metric = _renamed(metric, f"weighted_{metric.name}")
                     if len(preds) > 1 and names is not None:
                         metric = _renamed(metric, f"{names[index]}_{metric.name}")
@@ -152,7 +186,7 @@ class CompiledMetrics:
     def stateless_update(
         self, values: list[list[Any]], y_true: Any, y_pred: Any, sample_weight: Any
     ) -> list[list[Any]]:
-        names = list(y_pred.keys()) if isinstance(y_pred, dict) else None
+        names = self._names
         preds = _flatten_outputs(y_pred, names)
         trues = _flatten_outputs(y_true, names)
         out = []

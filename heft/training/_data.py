@@ -75,6 +75,11 @@ def make_array_data(
     x: Any, y: Any = None, sample_weight: Any = None, class_weight: Any = None, where: str = "fit"
 ) -> ArrayData:
     """Check that ``x``, ``y`` and ``sample_weight`` agree in length, and build weights."""
+    if class_weight is not None and sample_weight is not None:
+        raise ValueError(
+            f"`{where}` received both `sample_weight` and `class_weight`. Pass one of them: "
+            "fold the class weights into `sample_weight` if you need both."
+        )
     x = _to_host(x)
     y = _to_host(y) if y is not None else None
     sizes = {"x": {int(leaf.shape[0]) if np.ndim(leaf) else 0 for leaf in _leaves(x)}}
@@ -95,8 +100,7 @@ def make_array_data(
     if class_weight is not None:
         if y is None:
             raise ValueError("`class_weight` needs targets `y` to weight samples by their class.")
-        cw = class_weight_to_sample_weight(y, class_weight)
-        sample_weight = cw if sample_weight is None else sample_weight * cw
+        sample_weight = class_weight_to_sample_weight(y, class_weight)
     return ArrayData(x, y, sample_weight, size)
 
 

@@ -130,13 +130,16 @@ class Trainer:
 
     @property
     def metrics_names(self) -> list[str]:
-        names = ["loss"]
-        if getattr(self, "_compiled_metrics", None) is not None:
-            names += [m.name for m in self._compiled_metrics.metrics]
-        return names
+        if getattr(self, "_compiled_metrics", None) is None:
+            return ["loss"]
+        return [m.name for m in self._all_metrics()]
 
     def _all_metrics(self) -> list[Any]:
-        return [self._loss_tracker, *self._compiled_metrics.metrics]
+        return [
+            self._loss_tracker,
+            *self._compiled_loss.output_trackers,
+            *self._compiled_metrics.metrics,
+        ]
 
     # ------------------------------------------------------------------ pure functions
     def _ensure_built_for(self, x: Any, y: Any) -> None:
@@ -155,13 +158,14 @@ class Trainer:
                     lambda a: jax.ShapeDtypeStruct((2, *a.shape[1:]), a.dtype), x
                 ),
             )
+            names = getattr(self, "output_names", None)
             if self._compiled_loss._losses is None:
-                self._compiled_loss.build(spec)
+                self._compiled_loss.build(spec, names)
             if not self._compiled_metrics.built and y is not None:
                 y_spec = jax.tree_util.tree_map(
                     lambda a: jax.ShapeDtypeStruct((2, *a.shape[1:]), a.dtype), y
                 )
-                self._compiled_metrics.build(y_spec, spec)
+                self._compiled_metrics.build(y_spec, spec, names)
 
     def _state(self) -> tuple[list, list, list, list]:
         return (
@@ -190,36 +194,39 @@ class Trainer:
         y_pred, new_ntv, losses = self.stateless_call(
             tv, ntv, x, training=training, return_losses=True
         )
-        loss = self._compiled_loss(y, y_pred, sw)
+        loss, parts = self._compiled_loss.compute(y, y_pred, sw)
         for extra in losses:
             loss = loss + jnp.asarray(extra, jnp.float32)
-        return loss, (y_pred, new_ntv)
+        return loss, (y_pred, new_ntv, parts)
 
-    def _update_metrics(self, mv: list, loss: Any, x: Any, y: Any, y_pred: Any, sw: Any) -> list:
+    def _update_metrics(
+        self, mv: list, loss: Any, parts: list, x: Any, y: Any, y_pred: Any, sw: Any
+    ) -> list:
         batch = _leaves(x)[0].shape[0]
-        tracker_vals = self._loss_tracker.stateless_update_state(mv[0], loss, sample_weight=batch)
-        rest = (
-            self._compiled_metrics.stateless_update(mv[1:], y, y_pred, sw)
-            if y is not None
-            else mv[1:]
-        )
-        return [tracker_vals, *rest]
+        out = [self._loss_tracker.stateless_update_state(mv[0], loss, sample_weight=batch)]
+        trackers = self._compiled_loss.output_trackers
+        for i, (tracker, part) in enumerate(zip(trackers, parts, strict=True)):
+            out.append(tracker.stateless_update_state(mv[1 + i], part, sample_weight=batch))
+        rest = mv[1 + len(trackers) :]
+        if y is not None:
+            rest = self._compiled_metrics.stateless_update(rest, y, y_pred, sw)
+        return [*out, *rest]
 
     def _train_step(self, state: tuple, batch: tuple) -> tuple:
         tv, ntv, ov, mv = state
         x, y, sw = batch
-        (loss, (y_pred, new_ntv)), grads = jax.value_and_grad(
+        (loss, (y_pred, new_ntv, parts)), grads = jax.value_and_grad(
             lambda t: self._loss_and_updates(t, ntv, x, y, sw, True), has_aux=True
         )(tv)
         new_tv, new_ov = self.optimizer.stateless_apply(ov, grads, tv)
-        new_mv = self._update_metrics(mv, loss, x, y, y_pred, sw)
+        new_mv = self._update_metrics(mv, loss, parts, x, y, y_pred, sw)
         return (new_tv, new_ntv, new_ov, new_mv)
 
     def _test_step(self, state: tuple, batch: tuple) -> tuple:
         tv, ntv, ov, mv = state
         x, y, sw = batch
-        loss, (y_pred, new_ntv) = self._loss_and_updates(tv, ntv, x, y, sw, False)
-        return (tv, new_ntv, ov, self._update_metrics(mv, loss, x, y, y_pred, sw))
+        loss, (y_pred, new_ntv, parts) = self._loss_and_updates(tv, ntv, x, y, sw, False)
+        return (tv, new_ntv, ov, self._update_metrics(mv, loss, parts, x, y, y_pred, sw))
 
     def _jit(self, fn: Callable, donate: bool = True) -> Callable:
         if self.run_eagerly:
@@ -758,7 +765,8 @@ class Trainer:
         if plan.single is None:
             plan.single = self._jit(self._train_step)
         sw = None if data.sample_weight is None else jnp.asarray(data.sample_weight)
-        state = plan.single(self._state(), (jax.device_put(data.x), jax.device_put(data.y), sw))
+        state = self._reset_metrics(self._state())  # logs describe this batch only
+        state = plan.single(state, (jax.device_put(data.x), jax.device_put(data.y), sw))
         self._write_back(state)
         return self._format_logs(self._results(state[3]), return_dict)
 
@@ -774,7 +782,8 @@ class Trainer:
         if plan.single is None:
             plan.single = self._jit(self._test_step, donate=False)
         sw = None if data.sample_weight is None else jnp.asarray(data.sample_weight)
-        state = plan.single(self._state(), (jax.device_put(data.x), jax.device_put(data.y), sw))
+        state = self._reset_metrics(self._state())  # logs describe this batch only
+        state = plan.single(state, (jax.device_put(data.x), jax.device_put(data.y), sw))
         self._write_back(state)
         return self._format_logs(self._results(state[3]), return_dict)
 
