@@ -74,15 +74,9 @@ class Tracker:
             value._tracker = self
             return value
         if isinstance(value, list):
-            tracked = TrackedList(value, self)
-            for item in tracked:
-                self.track(item)
-            return tracked
+            return TrackedList([self.track(item) for item in value], self)
         if isinstance(value, dict):
-            tracked_dict = TrackedDict(value, self)
-            for item in tracked_dict.values():
-                self.track(item)
-            return tracked_dict
+            return TrackedDict({k: self.track(v) for k, v in value.items()}, self)
         if isinstance(value, tuple):
             for item in value:
                 self.track(item)

@@ -256,8 +256,8 @@ class Variable:
         return self.assign(self.value - _unwrap(value))
 
     def numpy(self) -> np.ndarray:
-        """The value as a numpy array (one host transfer)."""
-        return np.asarray(jax.device_get(self.value))
+        """The value as a new, writable numpy array (one host transfer)."""
+        return np.array(jax.device_get(self.value))
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         out = self.numpy()
@@ -421,7 +421,11 @@ class Variable:
 
 
 def _unwrap(x: Any) -> Any:
-    return x.value if isinstance(x, Variable) else x
+    if isinstance(x, Variable):
+        return x.value
+    if isinstance(x, list | tuple):
+        return jnp.asarray(x)
+    return x
 
 
 def _describe_initializer(initializer: Any) -> str:

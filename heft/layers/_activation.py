@@ -24,8 +24,7 @@ class Activation(Layer):
         super().__init__(**kwargs)
         self.supports_masking = True
         self.activation = activations.get(activation)
-        self.built = True
-        self._lock_state()
+        self._build_at_init()
 
     def call(self, inputs: Any) -> Any:
         return self.activation(inputs)
@@ -50,8 +49,7 @@ class Identity(Layer):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.supports_masking = True
-        self.built = True
-        self._lock_state()
+        self._build_at_init()
 
     def call(self, inputs: Any) -> Any:
         return inputs

@@ -42,7 +42,7 @@ class Dropout(Layer):
         if rate > 0:
             self.seed_generator = SeedGenerator(seed)
         self.supports_masking = True
-        self.built = True
+        self._build_at_init()
 
     def call(self, inputs: Any, training: bool | None = False) -> Any:
         if not training or self.rate == 0:

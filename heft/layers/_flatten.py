@@ -34,7 +34,6 @@ class Flatten(Layer):
                 f"Received: data_format={data_format}"
             )
         self.data_format = data_format
-        self.built = True
 
     def call(self, inputs: Any) -> Any:
         x = inputs

@@ -71,9 +71,12 @@ class InputLayer(Layer):
         self._batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
         self._dtype_name = _dtypes.standardize_dtype(dtype)
         self.optional = optional
-        tensor = input_tensor or _symbolic.KerasTensor(
-            self._batch_shape, dtype=self._dtype_name, name=self.name
-        )
+        if input_tensor is not None:
+            tensor = input_tensor
+        else:
+            tensor = _symbolic.KerasTensor(
+                self._batch_shape, dtype=self._dtype_name, name=self.name
+            )
         tensor._keras_history = (self, 0, 0)
         self._output_tensor = tensor
         self.built = True

@@ -224,6 +224,12 @@ class Layer:
     def _lock_state(self) -> None:
         self._tracker.locked = True
 
+    def _build_at_init(self) -> None:
+        """Mark a layer whose state is complete after ``__init__`` as built (and lock it)."""
+        self.built = True
+        self._post_build()
+        self._lock_state()
+
     def _post_build(self) -> None:
         """Hook run after ``build``; subclasses may override."""
 
@@ -349,7 +355,50 @@ class Layer:
             initializer = args[1]
         if len(args) > 2:
             dtype = args[2]
-        where = f"add_weight(name={name!r}) on layer '{self.name}'"
+        from .. import constraints, regularizers
+
+        # A plain name scope (not `_open_name_scope`): weights made in `__init__` must not
+        # fix the layer's parent path, which its first build or call decides.
+        with _scope.name_scope(self.name, caller=self):
+            path = f"{_scope.current_path()}/{name if name is not None else '<auto>'}"
+            where = f"add_weight(name={name!r}) on layer '{self.name}' (weight path '{path}')"
+            try:
+                variable = self._create_weight(
+                    where,
+                    shape,
+                    initializer,
+                    dtype,
+                    trainable,
+                    autocast,
+                    aggregation,
+                    overwrite_with_gradient,
+                    name,
+                )
+                variable.regularizer = regularizers.get(regularizer)
+                variable.constraint = constraints.get(constraint)
+            except (ValueError, TypeError) as err:
+                if where in str(err):
+                    raise
+                raise type(err)(f"{err} [in {where}]") from None
+        variable.overwrite_with_gradient = overwrite_with_gradient
+        self._track_variable(variable)
+        return variable
+
+    def _create_weight(
+        self,
+        where: str,
+        shape: Any,
+        initializer: Any,
+        dtype: Any,
+        trainable: Any,
+        autocast: bool,
+        aggregation: Any,
+        overwrite_with_gradient: Any,
+        name: str | None,
+    ) -> Variable:
+        """Validate ``add_weight``'s arguments and create the variable (not yet tracked)."""
+        from .. import initializers
+
         if not isinstance(trainable, bool):
             raise TypeError(
                 f"`trainable` must be a boolean. Received: trainable={trainable!r} in {where}. "
@@ -365,30 +414,19 @@ class Layer:
                 f"{_tracking.LOCK_MESSAGE} Layer '{self.name}' is built; {where} came too late. "
                 "Move it to `build()` or `__init__()`."
             )
-        from .. import constraints, initializers, regularizers
-
         shape = () if shape is None else shape
         dtype = _dtypes.standardize_dtype(dtype) if dtype is not None else self.variable_dtype
         if initializer is None:
             initializer = "glorot_uniform" if "float" in dtype else "zeros"
-        initializer = initializers.get(initializer)
-        regularizer = regularizers.get(regularizer)
-        constraint = constraints.get(constraint)
-        with self._open_name_scope():
-            variable = Variable(
-                initializer=initializer,
-                shape=shape,
-                dtype=dtype,
-                trainable=trainable,
-                autocast=autocast,
-                aggregation=aggregation,
-                name=name,
-            )
-        variable.regularizer = regularizer
-        variable.constraint = constraint
-        variable.overwrite_with_gradient = overwrite_with_gradient
-        self._track_variable(variable)
-        return variable
+        return Variable(
+            initializer=initializers.get(initializer),
+            shape=shape,
+            dtype=dtype,
+            trainable=trainable,
+            autocast=autocast,
+            aggregation=aggregation,
+            name=name,
+        )
 
     def add_variable(
         self,
@@ -511,7 +549,8 @@ class Layer:
     def get_weights(self) -> list[np.ndarray]:
         """The weights' values as numpy arrays, in ``weights`` order, in one host transfer."""
         weights = self.weights
-        return [np.asarray(a) for a in jax.device_get([v.value for v in weights])]
+        # np.array copies: the caller owns writable arrays that alias no device buffer.
+        return [np.array(a) for a in jax.device_get([v.value for v in weights])]
 
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Set every weight from a list of arrays, in ``weights`` order.
@@ -875,3 +914,8 @@ def _shape_to_spec(shape: Any, dtype: str) -> Any:
     if isinstance(shape, list | tuple) and shape and isinstance(shape[0], list | tuple):
         return [_shape_to_spec(s, dtype) for s in shape]
     return _symbolic.KerasTensor(tuple(shape), dtype)
+
+
+# The base `build` gets the same wrapper as subclasses' builds: a layer without its own
+# `build` is built (path set, state locked) on its first call.
+Layer.build = _wrap_build(Layer.build)  # type: ignore[method-assign]

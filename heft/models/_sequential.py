@@ -48,8 +48,7 @@ class Sequential(Model):
         """Append ``layer`` (or an ``Input``) to the stack.
 
         Raises:
-            TypeError: If ``layer`` is not a layer.
-            ValueError: If its name is already used in this model, or a second
+            ValueError: If ``layer`` is not a layer, if its name is already used in this model, or a second
                 input is added.
         """
         if isinstance(layer, _symbolic.KerasTensor):
@@ -62,7 +61,7 @@ class Sequential(Model):
                 )
             layer = history[0]
         if not isinstance(layer, Layer):
-            raise TypeError(
+            raise ValueError(
                 "Only instances of `heft.layers.Layer` can be added to a Sequential model. "
                 f"Received: {layer} (of type {type(layer)})"
             )
