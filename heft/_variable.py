@@ -166,13 +166,14 @@ class Variable:
                         f"but `shape={expected}` was given. Pass a value of shape {expected} "
                         "or omit `shape`."
                     )
+        self._jdtype = jax.dtypes.canonicalize_dtype(_dtypes.to_jax_dtype(self._dtype))
         self._value = self._place(self._cast(value))
 
     # ------------------------------------------------------------------ conversion
     def _cast(self, value: Any) -> jax.Array:
         if isinstance(value, Variable):
             value = value.value
-        jdtype = jax.dtypes.canonicalize_dtype(_dtypes.to_jax_dtype(self._dtype))
+        jdtype = self._jdtype
         if isinstance(value, jax.Array) or _is_tracer(value):
             return value if value.dtype == jdtype else value.astype(jdtype)
         # device_put, unlike jnp.asarray, compiles nothing per new shape.

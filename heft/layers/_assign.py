@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import jax
 import numpy as np
 
-from .. import _dtypes
+from .. import _scope
 from .._variable import Variable
 
 
@@ -50,12 +51,9 @@ def prepare_values(variables: Sequence[Variable], values: Sequence[Any], owner: 
         host.append(value)
     numpy_idx = [i for i, v in enumerate(host) if not isinstance(v, jax.Array)]
     if numpy_idx:
-        target = [
-            jax.dtypes.canonicalize_dtype(_dtypes.to_jax_dtype(variables[i]._dtype))
-            for i in numpy_idx
-        ]
+        target = [variables[i]._jdtype for i in numpy_idx]
         cast = [np.asarray(host[i], dtype=t) for i, t in zip(numpy_idx, target, strict=True)]
-        placed = jax.device_put(cast)
+        placed = to_device(cast)
         for i, arr in zip(numpy_idx, placed, strict=True):
             host[i] = arr
     return [variables[i]._cast(v) for i, v in enumerate(host)]
@@ -63,5 +61,69 @@ def prepare_values(variables: Sequence[Variable], values: Sequence[Any], owner: 
 
 def assign_prepared(variables: Sequence[Variable], values: Sequence[Any]) -> None:
     """Assign values produced by ``prepare_values`` (no further checks can fail)."""
+    scope = _scope.stateless_scope()
     for variable, value in zip(variables, values, strict=True):
-        variable.assign(value)
+        if scope is not None:
+            scope.add_update(variable, value)
+        else:  # already checked and cast by prepare_values
+            variable._value = variable._place(value)
+
+
+# Many small arrays cost JAX a fixed amount each to move; past this count, small arrays
+# of one dtype travel as a single flat buffer (one transfer) and are split on the other side.
+_BATCH_MIN_COUNT = 32
+_SMALL_SIZE = 1 << 16
+
+
+def _small_groups(arrays: Sequence[Any]) -> dict[Any, list[int]]:
+    groups: dict[Any, list[int]] = {}
+    for i, a in enumerate(arrays):
+        if a.size <= _SMALL_SIZE:
+            groups.setdefault(a.dtype, []).append(i)
+    return {k: v for k, v in groups.items() if len(v) >= _BATCH_MIN_COUNT}
+
+
+@jax.jit
+def _flatten_all(arrays: tuple) -> jax.Array:
+    return jax.numpy.concatenate([jax.numpy.ravel(a) for a in arrays])
+
+
+def _split_flat(flat: jax.Array, shapes: tuple) -> list[jax.Array]:
+    out, offset = [], 0
+    for shape in shapes:
+        size = math.prod(shape)
+        out.append(flat[offset : offset + size].reshape(shape))
+        offset += size
+    return out
+
+
+_split_on_device = jax.jit(_split_flat, static_argnums=1)
+
+
+def fetch_to_host(arrays: Sequence[Any]) -> list[np.ndarray]:
+    """Device arrays -> new writable numpy arrays, with one transfer per group of small ones."""
+    out: list[Any] = [None] * len(arrays)
+    for indices in _small_groups(arrays).values():
+        flat = np.array(jax.device_get(_flatten_all(tuple(arrays[i] for i in indices))))
+        for i, part in zip(
+            indices, _split_flat(flat, tuple(arrays[i].shape for i in indices)), strict=True
+        ):
+            out[i] = part
+    rest = [i for i, o in enumerate(out) if o is None]
+    for i, host in zip(rest, jax.device_get([arrays[i] for i in rest]), strict=True):
+        out[i] = np.array(host)
+    return out
+
+
+def to_device(arrays: Sequence[np.ndarray]) -> list[jax.Array]:
+    """Numpy arrays -> device arrays, with one transfer per group of small ones."""
+    out: list[Any] = [None] * len(arrays)
+    for indices in _small_groups(arrays).values():
+        flat = jax.device_put(np.concatenate([np.ravel(arrays[i]) for i in indices]))
+        parts = _split_on_device(flat, tuple(tuple(arrays[i].shape) for i in indices))
+        for i, part in zip(indices, parts, strict=True):
+            out[i] = part
+    rest = [i for i, o in enumerate(out) if o is None]
+    for i, placed in zip(rest, jax.device_put([arrays[i] for i in rest]), strict=True):
+        out[i] = placed
+    return out

@@ -15,7 +15,7 @@ import numpy as np
 from .. import _dtypes, _naming, _scope, _symbolic, _tracking
 from .. import dtype_policies as _dtype_policies
 from .._variable import Variable, _is_tracer
-from ._assign import assign_prepared, prepare_values
+from ._assign import assign_prepared, fetch_to_host, prepare_values
 from ._input_spec import InputSpec, assert_input_compatibility
 
 _call_state = threading.local()
@@ -549,8 +549,8 @@ class Layer:
     def get_weights(self) -> list[np.ndarray]:
         """The weights' values as numpy arrays, in ``weights`` order, in one host transfer."""
         weights = self.weights
-        # np.array copies: the caller owns writable arrays that alias no device buffer.
-        return [np.array(a) for a in jax.device_get([v.value for v in weights])]
+        # New writable arrays that alias no device buffer.
+        return fetch_to_host([v.value for v in weights])
 
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Set every weight from a list of arrays, in ``weights`` order.

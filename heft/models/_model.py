@@ -113,8 +113,10 @@ class Model(Trainer, Layer):
     def save_weights(self, filepath: str, overwrite: bool = True, **kwargs: Any) -> None:
         """Write every weight (and the optimizer's state) to ``filepath``.
 
-        The suffix picks the format: ``.weights.h5`` (Keras 3 layout) or
-        ``.h5``/``.hdf5`` (Keras 2 layout). The file is written atomically.
+        The suffix picks the format: ``.weights.h5`` (Keras 3 layout),
+        ``.weights.json`` with ``max_shard_size=<GB>`` (Keras 3 sharded layout),
+        ``.safetensors``, or ``.h5``/``.hdf5`` (Keras 2 layout). Files are written
+        atomically, with a checksum per entry (except the Keras 2 layout).
 
         Raises:
             ValueError: For an unbuilt model or an unsupported suffix.

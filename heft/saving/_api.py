@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
+import math
 import os
+import warnings
 from typing import Any
 
 from ..layers._layer import Layer
-from . import _h5, _legacy_h5
+from . import _h5, _legacy_h5, _safetensors, _sharded
 from ._report import LoadReport
 
-SUPPORTED_SUFFIXES = (".weights.h5", ".h5", ".hdf5")
+SUPPORTED_SUFFIXES = (".weights.h5", ".weights.json", ".safetensors", ".h5", ".hdf5")
 
 
 def _format_of(filepath: str, action: str) -> str:
     name = filepath.lower()
     if name.endswith(".weights.h5"):
         return "weights.h5"
+    if name.endswith(".weights.json"):
+        return "weights.json"
+    if name.endswith(".safetensors"):
+        return "safetensors"
     if name.endswith((".h5", ".hdf5")):
         return "legacy h5"
     raise ValueError(
         f"Cannot {action} weights with file path '{filepath}': the format is chosen by the "
         f"suffix, and the supported suffixes are {', '.join(SUPPORTED_SUFFIXES)} "
-        "(`.weights.h5`: the Keras 3 layout; `.h5`/`.hdf5`: the legacy Keras 2 layout). "
+        "(`.weights.h5`: the Keras 3 layout; `.weights.json`: the same layout split in "
+        "shards, with `max_shard_size`; `.safetensors`: the same keys in the safetensors "
+        "format; `.h5`/`.hdf5`: the legacy Keras 2 layout). "
         "Rename the file, e.g. 'model.weights.h5'."
     )
 
@@ -62,22 +70,82 @@ def _check_bool(value: Any, argument: str) -> None:
         )
 
 
-def save_weights(model: Layer, filepath: str | os.PathLike, overwrite: bool = True) -> None:
+def _check_shard_size(max_shard_size: Any) -> None:
+    if isinstance(max_shard_size, bool) or not isinstance(max_shard_size, int | float):
+        raise TypeError(
+            "`max_shard_size` must be a number of gigabytes (an int or a float) or None. "
+            f"Received: max_shard_size={max_shard_size!r} (of type "
+            f"{type(max_shard_size).__name__})."
+        )
+    if not (math.isfinite(max_shard_size) and max_shard_size > 0):
+        raise ValueError(
+            "`max_shard_size` must be a positive, finite number of gigabytes, e.g. "
+            f"`max_shard_size=2` for shards of at most 2 GB. Received: "
+            f"max_shard_size={max_shard_size!r}."
+        )
+
+
+def _sharded_path(path: str, fmt: str, max_shard_size: Any) -> str | None:
+    """The ``.weights.json`` path to write shards to, or ``None`` when not sharding."""
+    if max_shard_size is None:
+        if fmt == "weights.json":
+            raise ValueError(
+                f"Saving to '{path}' writes sharded weights, which needs `max_shard_size`: "
+                "pass the largest shard size in GB, e.g. `max_shard_size=2`, or save to a "
+                "single `.weights.h5` file instead."
+            )
+        return None
+    _check_shard_size(max_shard_size)
+    if fmt == "weights.json":
+        return path
+    if fmt == "weights.h5":
+        new_path = path[: -len(".h5")] + ".json"
+        warnings.warn(
+            f"Sharded weights are saved as a `.weights.json` map plus shards, so "
+            f"'{path}' is written as '{new_path}'. Pass a path ending in `.weights.json` "
+            "to avoid this warning.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return new_path
+    raise ValueError(
+        f"`max_shard_size` only applies to sharded `.weights.json` files (or "
+        f"`.weights.h5`, which is then renamed). Received: filepath='{path}' with "
+        f"max_shard_size={max_shard_size!r}. Use a path ending in `.weights.json`, or drop "
+        "`max_shard_size`."
+    )
+
+
+def save_weights(
+    model: Layer,
+    filepath: str | os.PathLike,
+    overwrite: bool = True,
+    max_shard_size: float | None = None,
+) -> None:
     """Save every variable of ``model`` to a weights file.
 
-    The file is written to a temporary name in the same folder, flushed to
+    Each file is written to a temporary name in the same folder, flushed to
     disk and renamed, so an interrupted save leaves any previous file intact.
 
     Args:
         model: A built heft model (or layer).
         filepath: Path ending in ``.weights.h5`` (Keras 3's layout, read by Keras
-            3's ``load_weights``) or ``.h5``/``.hdf5`` (the legacy Keras 2
-            layout with ``layer_names``/``weight_names``).
+            3's ``load_weights``), ``.weights.json`` (the same layout in shards,
+            with ``max_shard_size``), ``.safetensors`` (one tensor per variable,
+            keyed like the ``.weights.h5`` datasets) or ``.h5``/``.hdf5`` (the
+            legacy Keras 2 layout with ``layer_names``/``weight_names``).
         overwrite: Whether to replace an existing file.
+        max_shard_size: Largest shard in GB: writes ``{base}_00000.weights.h5``,
+            ``{base}_00001.weights.h5``... next to a ``.weights.json`` map, as
+            Keras does. A ``.weights.h5`` path is renamed to ``.weights.json``
+            (with a warning).
 
     Raises:
-        TypeError: If ``model`` is not a heft layer or ``filepath`` is not a path.
-        ValueError: If the suffix is not supported or the model is not built.
+        TypeError: If ``model`` is not a heft layer, ``filepath`` is not a path,
+            or ``max_shard_size`` is not a number.
+        ValueError: If the suffix is not supported, the model is not built,
+            ``max_shard_size`` does not fit the suffix or is not positive, or one
+            variable is larger than ``max_shard_size``.
         FileExistsError: If the file exists and ``overwrite`` is False.
         FileNotFoundError: If the target folder does not exist.
 
@@ -92,8 +160,13 @@ def save_weights(model: Layer, filepath: str | os.PathLike, overwrite: bool = Tr
     path = _path(filepath)
     _check_bool(overwrite, "overwrite")
     fmt = _format_of(path, "save")
-    if fmt == "weights.h5":
+    sharded = _sharded_path(path, fmt, max_shard_size)
+    if sharded is not None:
+        _sharded.save(model, sharded, overwrite, max_shard_size)
+    elif fmt == "weights.h5":
         _h5.save(model, path, overwrite)
+    elif fmt == "safetensors":
+        _safetensors.save(model, path, overwrite)
     else:
         _legacy_h5.save(model, path, overwrite)
 
@@ -108,7 +181,8 @@ def load_weights(
     """Load a weights file into ``model``, all or nothing, and report what happened.
 
     Every variable is paired with the file's value (by the object-graph walk
-    for ``.weights.h5``, by layer position or name for legacy ``.h5``), and every
+    for ``.weights.h5``, ``.weights.json`` and ``.safetensors``, by layer
+    position or name for legacy ``.h5``), and every
     pair is checked (present, count, shape, dtype) before any value is assigned.
     If something does not fit, nothing changes and a ``ValueError`` lists what is
     missing, mismatched and unexpected. Entries of the file the model does not
@@ -116,7 +190,8 @@ def load_weights(
 
     Args:
         model: A built heft model (or layer).
-        filepath: A ``.weights.h5``, ``.h5`` or ``.hdf5`` file.
+        filepath: A ``.weights.h5``, ``.weights.json`` (sharded; the shards must
+            be in the same folder), ``.safetensors``, ``.h5`` or ``.hdf5`` file.
         skip_mismatch: Whether to load what fits and keep the current values of
             missing or mismatched variables (with a warning listing them).
         by_name: For legacy ``.h5`` files only: match layers by name instead of
@@ -130,7 +205,7 @@ def load_weights(
     Raises:
         TypeError: On a non-heft model, a non-path ``filepath`` or non-bool flags.
         ValueError: On an unsupported suffix, an unbuilt model, ``by_name`` with
-            a ``.weights.h5`` file, a mismatch (without ``skip_mismatch``), or a
+            a file other than legacy ``.h5``, a mismatch (without ``skip_mismatch``), or a
             corrupted, truncated or unsafe file (links, external data).
         FileNotFoundError: If the file does not exist.
 
@@ -151,12 +226,16 @@ def load_weights(
     ):
         _check_bool(value, argument)
     fmt = _format_of(path, "load")
+    if fmt != "legacy h5" and by_name:
+        raise ValueError(
+            f"`by_name=True` only applies to legacy `.h5`/`.hdf5` files; '{path}' is a "
+            f"`.{fmt}` file, whose entries are matched by the model's structure. "
+            "Remove `by_name=True`."
+        )
     if fmt == "weights.h5":
-        if by_name:
-            raise ValueError(
-                f"`by_name=True` only applies to legacy `.h5`/`.hdf5` files; '{path}' is a "
-                "`.weights.h5` file, whose entries are matched by the model's structure. "
-                "Remove `by_name=True`."
-            )
         return _h5.load(model, path, skip_mismatch, dry_run)
+    if fmt == "safetensors":
+        return _safetensors.load(model, path, skip_mismatch, dry_run)
+    if fmt == "weights.json":
+        return _sharded.load(model, path, skip_mismatch, dry_run)
     return _legacy_h5.load(model, path, skip_mismatch, by_name, dry_run)

@@ -7,7 +7,7 @@ from typing import Any
 import h5py
 
 from ._atomic import atomic_path
-from ._hdf5 import H5Index, StoredArray, index_file, open_h5, write_array
+from ._hdf5 import H5Index, StoredArray, index_file, open_h5, read_array, write_array
 from ._loading import Slot, execute
 from ._report import LoadEntry, LoadReport
 from ._walk import WalkEntry, model_optimizer, vars_group, walk
@@ -151,4 +151,13 @@ def load(model: Any, filepath: str, skip_mismatch: bool, dry_run: bool) -> LoadR
                 "and load it again; the legacy reader matches it layer by layer."
             )
         slots, unexpected = plan(model, index)
-        return execute(f, model, slots, unexpected, filepath, FORMAT, skip_mismatch, dry_run)
+        return execute(
+            lambda stored: read_array(f, stored, filepath),
+            model,
+            slots,
+            unexpected,
+            filepath,
+            FORMAT,
+            skip_mismatch,
+            dry_run,
+        )

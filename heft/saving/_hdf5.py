@@ -11,6 +11,8 @@ import h5py
 import ml_dtypes
 import numpy as np
 
+from . import _checksum
+
 # A dataset declaring more than this many bytes must store at least 1/1000 of
 # them, else it is refused as a shape or decompression bomb.
 _BOMB_FLOOR_BYTES = 1 << 32
@@ -25,6 +27,7 @@ class StoredArray:
     shape: tuple[int, ...]
     dtype: str  # "float32", "bfloat16"..., or the raw numpy spelling when unsupported
     numeric: bool
+    checksum: str | None = None  # "crc32:<hex>" for files heft wrote, else None
 
     def describe(self) -> str:
         return f"{self.shape} {self.dtype}"
@@ -38,10 +41,19 @@ class H5Index:
     groups: set[str]
 
 
-def _dtype_of(ds: h5py.Dataset) -> tuple[str, bool]:
+def _dtype_of(ds: h5py.Dataset, has_checksum: bool) -> tuple[str, bool]:
     dt = ds.dtype
-    if dt.kind == "V" and dt.itemsize == 2 and _attr_str(ds.attrs.get("dtype")) == "bfloat16":
-        return "bfloat16", True
+    if dt.kind == "V" and dt.itemsize == 2:
+        # Keras marks bfloat16 with a variable-length string attribute, whose value
+        # lives in the file's global heap (which a damaged file can make HDF5 loop
+        # on). In heft's files the checksum already binds the dtype, so there the
+        # attribute's presence is enough and its value is never read.
+        if has_checksum:
+            is_bfloat16 = "dtype" in ds.attrs
+        else:
+            is_bfloat16 = _attr_str(ds.attrs.get("dtype")) == "bfloat16"
+        if is_bfloat16:
+            return "bfloat16", True
     if dt.names is None and dt.kind in "biufc":
         return dt.name, True
     return str(dt), False
@@ -166,15 +178,40 @@ def _check_dataset(ds: h5py.Dataset, name: str, filepath: str) -> StoredArray:
                 f"{declared} bytes but stores only {stored}; reading it would allocate "
                 "memory the file does not hold (a shape or decompression bomb)."
             )
-    dtype, numeric = _dtype_of(ds)
-    return StoredArray(name, shape, dtype, numeric)
+    try:
+        checksum = _read_checksum(ds)
+        dtype, numeric = _dtype_of(ds, checksum is not None)
+    except (OSError, RuntimeError, KeyError, TypeError, ValueError) as err:
+        raise ValueError(
+            f"Weights file '{filepath}' is corrupted: the attributes of dataset '{name}' "
+            f"cannot be read ({err}). Save it again or copy it again from its source."
+        ) from None
+    if checksum is not None:
+        checksum = _checksum.parse(checksum, name, filepath)
+    return StoredArray(name, shape, dtype, numeric, checksum)
+
+
+def _read_checksum(ds: h5py.Dataset) -> Any:
+    """The dataset's checksum attribute, read only if it is a short fixed-length string."""
+    if _checksum.ATTRIBUTE not in ds.attrs:
+        return None
+    attr = h5py.h5a.open(ds.id, _checksum.ATTRIBUTE.encode())
+    kind = attr.get_type()
+    fixed_string = (
+        kind.get_class() == h5py.h5t.STRING
+        and not kind.is_variable_str()
+        and kind.get_size() <= 64
+        and attr.get_space().get_simple_extent_type() == h5py.h5s.SCALAR
+    )
+    # Anything else (a variable-length string, an array) is damage: never read it.
+    return ds.attrs[_checksum.ATTRIBUTE] if fixed_string else "(not a short fixed-length string)"
 
 
 def read_array(f: h5py.File, stored: StoredArray, filepath: str) -> np.ndarray:
     """Read one dataset into a numpy array (bfloat16 datasets come back as bfloat16).
 
     Raises:
-        ValueError: If the data cannot be read (a damaged file).
+        ValueError: If the data cannot be read or fails its checksum (a damaged file).
     """
     try:
         ds = f[stored.key]
@@ -188,6 +225,7 @@ def read_array(f: h5py.File, stored: StoredArray, filepath: str) -> np.ndarray:
         ) from None
     if stored.dtype == "bfloat16":
         out = out.view(ml_dtypes.bfloat16)
+    _checksum.verify(out, stored.key, stored.checksum, filepath)
     return out
 
 
@@ -201,9 +239,15 @@ def convertible(stored: StoredArray, variable_dtype: str) -> bool:
 
 
 def write_array(group: h5py.Group, key: str, value: np.ndarray) -> None:
-    """Write one dataset as Keras does (bfloat16 as raw 2-byte values marked by an attribute)."""
+    """Write one dataset as Keras does (bfloat16 as raw 2-byte values marked by an attribute).
+
+    The dataset also gets a ``checksum`` attribute (see ``_checksum.digest``),
+    which Keras ignores and heft verifies on load.
+    """
     if value.dtype == ml_dtypes.bfloat16:
         ds = group.create_dataset(key, data=value.view("V2"))
         ds.attrs["dtype"] = "bfloat16"
     else:
-        group.create_dataset(key, data=value)
+        ds = group.create_dataset(key, data=value)
+    # A fixed-length string: stored in the dataset's header, not the global heap.
+    ds.attrs[_checksum.ATTRIBUTE] = np.bytes_(_checksum.digest(value, key))

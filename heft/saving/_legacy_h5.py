@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import __version__
 from ._atomic import atomic_path
-from ._hdf5 import H5Index, index_file, open_h5
+from ._hdf5 import H5Index, index_file, open_h5, read_array
 from ._loading import Slot, execute
 from ._report import LoadEntry, LoadReport
 
@@ -217,4 +217,13 @@ def load(
     with open_h5(filepath) as f:
         index = index_file(f, filepath)
         slots, unexpected = plan(f, index, model, filepath, by_name)
-        return execute(f, model, slots, unexpected, filepath, FORMAT, skip_mismatch, dry_run)
+        return execute(
+            lambda stored: read_array(f, stored, filepath),
+            model,
+            slots,
+            unexpected,
+            filepath,
+            FORMAT,
+            skip_mismatch,
+            dry_run,
+        )

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import h5py
 import jax
 import numpy as np
 
 from .. import _dtypes
 from ..layers._assign import assign_prepared, prepare_values
-from ._hdf5 import StoredArray, convertible, read_array
+from ._hdf5 import StoredArray, convertible
 from ._report import LoadEntry, LoadReport, failure_message, skipped_message
 
 
@@ -103,7 +102,7 @@ def build_report(
 
 
 def execute(
-    f: h5py.File,
+    read: Callable[[StoredArray], np.ndarray],
     model: Any,
     slots: Sequence[Slot],
     unexpected: Sequence[LoadEntry],
@@ -114,9 +113,11 @@ def execute(
 ) -> LoadReport:
     """Check everything, then (unless ``dry_run``) assign every loadable value at once.
 
-    Values are read one variable at a time and moved to the device as they are
-    read; nothing is assigned until every value has been read and converted, so
-    any failure leaves the model unchanged.
+    Values are read one variable at a time (by ``read``, which raises
+    ``ValueError`` for damaged data or a failed checksum) and moved to the
+    device as they are read;
+    nothing is assigned until every value has been read and converted, so any
+    failure leaves the model unchanged.
 
     Raises:
         ValueError: If a variable is missing or mismatched and ``skip_mismatch``
@@ -127,7 +128,7 @@ def execute(
         raise ValueError(failure_message(report, model.name))
     values = []
     for slot in loadable:
-        array = read_array(f, slot.stored, filepath)
+        array = read(slot.stored)
         if dry_run:
             continue
         target = jax.dtypes.canonicalize_dtype(_dtypes.to_jax_dtype(slot.variable.dtype))

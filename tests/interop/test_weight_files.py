@@ -23,12 +23,16 @@ def _fresh_keras_names():
 
 
 def structure(path):
-    """Every group and dataset: names, attributes, dtypes, shapes and storage."""
+    """Every group and dataset: names, attributes, dtypes, shapes and storage.
+
+    heft's per-dataset ``checksum`` attribute (which Keras ignores) is left out.
+    """
     with h5py.File(path, "r") as f:
         out = [("/", sorted(f.attrs))]
 
         def visit(name, obj):
             attrs = {k: str(v) for k, v in obj.attrs.items()}
+            attrs.pop("checksum", None)
             if isinstance(obj, h5py.Dataset):
                 kind = obj.id.get_type().get_class()
                 out.append(
@@ -308,3 +312,92 @@ def test_weights_h5_layout_equals_keras_for_nested_models(tmp_path):
         assert structure(tmp_path / f"h{i}.weights.h5") == structure(tmp_path / f"k{i}.weights.h5")
     with h5py.File(tmp_path / "h0.weights.h5", "r") as f:
         assert "layers/sequential/layers/dense_1/vars/0" in f
+
+
+def _shard_files(folder):
+    import json
+
+    names = sorted(p.name for p in folder.iterdir())
+    config = json.loads((folder / "m.weights.json").read_text())
+    shards = {n: structure(folder / n) for n in names if n.endswith(".h5")}
+    return names, config, shards
+
+
+@pytest.mark.parametrize("build", [_sequential, _subclassed])
+def test_sharded_weights_layout_equals_keras(tmp_path, build):
+    k, h = build(keras), build(heft)
+    (tmp_path / "k").mkdir()
+    (tmp_path / "h").mkdir()
+    size = 50 / 1024**3
+    k.save_weights(tmp_path / "k" / "m.weights.json", max_shard_size=size)
+    save_weights(h, tmp_path / "h" / "m.weights.json", max_shard_size=size)
+    expected = _shard_files(tmp_path / "k")
+    assert len(expected[0]) > 3  # several shards, groups split across them
+    assert any(isinstance(v, list) for v in expected[1]["weight_map"].values())
+    assert _shard_files(tmp_path / "h") == expected
+    assert (tmp_path / "h" / "m.weights.json").read_text() == (
+        tmp_path / "k" / "m.weights.json"
+    ).read_text()
+
+
+@pytest.mark.parametrize("build", [_sequential, _subclassed])
+def test_sharded_weights_move_both_ways(tmp_path, build):
+    h, k = build(heft), build(keras)
+    h.set_weights(_random_weights(h, 10))
+    save_weights(h, tmp_path / "h.weights.json", max_shard_size=60 / 1024**3)
+    k.load_weights(tmp_path / "h.weights.json")
+    np.testing.assert_array_equal(_predict(k), _predict(h))
+    k.set_weights(_random_weights(k, 11))
+    k.save_weights(tmp_path / "k.weights.json", max_shard_size=60 / 1024**3)
+    report = load_weights(h, tmp_path / "k.weights.json")
+    assert report.ok and not report.unexpected and report.loaded == len(h.weights)
+    np.testing.assert_array_equal(_predict(h), _predict(k))
+
+
+def test_sharded_weights_optimizer_state_moves_both_ways(tmp_path):
+    from heft.optimizers import Adam
+
+    k = _sequential(keras)
+    k.compile(optimizer="adam", loss="mse")
+    k.fit(X, np.ones((6, 2), "float32"), epochs=2, verbose=0)
+    k.save_weights(tmp_path / "k.weights.json", max_shard_size=60 / 1024**3)
+    h = _sequential(heft)
+    h.optimizer = Adam(name="adam")
+    h.optimizer.build(h.trainable_variables)
+    assert load_weights(h, tmp_path / "k.weights.json").loaded == 4 + 10
+    for hv, kv in zip(h.optimizer.variables, k.optimizer.variables, strict=True):
+        assert hv.numpy().tobytes() == np.asarray(kv.value).tobytes()
+    for v in h.optimizer.variables[2:]:
+        v.assign(np.full(v.shape, 0.25, "float32"))
+    save_weights(h, tmp_path / "h.weights.json", max_shard_size=60 / 1024**3)
+    k.load_weights(tmp_path / "h.weights.json")
+    for kv in k.optimizer.variables[2:]:
+        np.testing.assert_array_equal(np.asarray(kv.value), np.full(kv.shape, 0.25, "float32"))
+
+
+def _checksums(path):
+    out = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(
+            lambda n, o: (
+                out.update({n: o.attrs.get("checksum")}) if isinstance(o, h5py.Dataset) else None
+            )
+        )
+    return out
+
+
+def test_weights_h5_checksums_only_in_heft_files_and_keras_ignores_them(tmp_path):
+    h, k = _sequential(heft, "bfloat16"), _sequential(keras, "bfloat16")
+    h.set_weights(_random_weights(h, 12))
+    save_weights(h, tmp_path / "h.weights.h5")
+    k.save_weights(tmp_path / "k.weights.h5")
+    heft_sums = _checksums(tmp_path / "h.weights.h5")
+    assert len(heft_sums) == 4
+    # fixed-length strings (kept in each dataset's header, not in the global heap)
+    assert all(isinstance(v, bytes) and v.startswith(b"crc32:") for v in heft_sums.values())
+    assert set(_checksums(tmp_path / "k.weights.h5").values()) == {None}
+    k.load_weights(tmp_path / "h.weights.h5")  # the extra attribute is ignored
+    for a, b in zip(k.weights, h.weights, strict=True):
+        assert np.asarray(a.value).tobytes() == b.numpy().tobytes()
+    report = load_weights(h, tmp_path / "k.weights.h5")  # no checksums: loads as before
+    assert report.ok and report.loaded == 4

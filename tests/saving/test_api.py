@@ -14,7 +14,10 @@ def _model():
 
 @pytest.mark.parametrize("name", ["m.keras", "m.npz", "m.weights", "m"])
 def test_save_weights_unsupported_suffix(tmp_path, name):
-    with pytest.raises(ValueError, match=r"the supported suffixes are .weights.h5, .h5, .hdf5"):
+    with pytest.raises(
+        ValueError,
+        match=r"the supported suffixes are .weights.h5, .weights.json, .safetensors, .h5, .hdf5",
+    ):
         save_weights(_model(), tmp_path / name)
 
 

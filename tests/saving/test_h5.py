@@ -59,12 +59,12 @@ def test_save_weights_h5_writes_keras_layout(tmp_path, h5_structure):
         ("layers", "group", {}),
         ("layers/dense", "group", {}),
         ("layers/dense/vars", "group", {"name": "dense"}),
-        ("layers/dense/vars/0", "dataset", (3, 4), "<f4", {}, None, None),
-        ("layers/dense/vars/1", "dataset", (4,), "<f4", {}, None, None),
+        ("layers/dense/vars/0", "dataset", (3, 4), "<f4", {"checksum": "<crc32>"}, None, None),
+        ("layers/dense/vars/1", "dataset", (4,), "<f4", {"checksum": "<crc32>"}, None, None),
         ("layers/dense_1", "group", {}),
         ("layers/dense_1/vars", "group", {"name": "dense_1"}),
-        ("layers/dense_1/vars/0", "dataset", (4, 2), "<f4", {}, None, None),
-        ("layers/dense_1/vars/1", "dataset", (2,), "<f4", {}, None, None),
+        ("layers/dense_1/vars/0", "dataset", (4, 2), "<f4", {"checksum": "<crc32>"}, None, None),
+        ("layers/dense_1/vars/1", "dataset", (2,), "<f4", {"checksum": "<crc32>"}, None, None),
         ("layers/dropout", "group", {}),
         ("layers/dropout/vars", "group", {"name": "dropout"}),
         ("vars", "group", {"name": "sequential"}),
@@ -482,6 +482,8 @@ def test_load_weights_h5_flipped_byte_loads_or_raises_without_change(
     except ValueError as err:
         assert "flip.weights.h5" in str(err)
         _assert_unchanged(model, before)
+    else:  # the per-dataset checksums let nothing altered load
+        _assert_unchanged(model, _values(_mlp(seed=0)))
 
 
 def test_load_weights_h5_attribute_named_model_weights_is_not_legacy(tmp_path):

@@ -146,8 +146,10 @@ def test_index_file_lists_datasets_with_dtypes(tmp_path):
         "layers/dense_1/vars/0",
         "layers/dense_1/vars/1",
     ]
-    assert index.arrays["layers/dense/vars/0"] == _hdf5.StoredArray(
-        "layers/dense/vars/0", (3, 4), "float32", True
+    stored = index.arrays["layers/dense/vars/0"]
+    assert stored.checksum.startswith("crc32:")
+    assert stored == _hdf5.StoredArray(
+        "layers/dense/vars/0", (3, 4), "float32", True, stored.checksum
     )
     assert {"layers", "layers/dense/vars", "vars"} <= index.groups
 

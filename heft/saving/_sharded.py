@@ -1,0 +1,261 @@
+"""Sharded weights: ``x.weights.json`` (Keras's ``weight_map``) plus ``x_00000.weights.h5`` shards."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import h5py
+import numpy as np
+
+from .. import _dtypes
+from ._atomic import atomic_path
+from ._h5 import plan
+from ._hdf5 import H5Index, StoredArray, index_file, open_h5, read_array, write_array
+from ._loading import execute
+from ._report import LoadReport
+from ._walk import vars_group, walk
+
+FORMAT = "sharded weights.h5"
+_GB = 1024**3
+_MAX_JSON_BYTES = 64 * 1024**2
+
+
+def base_name(json_path: str) -> str:
+    """The shards' stem: the JSON file's stem without ``.weights`` (``big.weights.json`` -> ``big``)."""
+    stem = os.path.splitext(os.path.basename(json_path))[0]
+    return stem.replace(".weights", "")
+
+
+def shard_name(base: str, index: int) -> str:
+    """The file name of shard ``index`` (``big_00000.weights.h5``)."""
+    return f"{base}_{index:05d}.weights.h5"
+
+
+def variable_bytes(variable: Any) -> float:
+    """The size Keras counts for a variable: elements times bits per element, over 8."""
+    dtype = _dtypes.standardize_dtype(variable.dtype)
+    bits = 1 if dtype == "bool" else np.dtype(_dtypes.to_jax_dtype(dtype)).itemsize * 8
+    return math.prod(variable.shape) * bits / 8
+
+
+def _readable(size: float) -> str:
+    for unit, scale in (("GB", _GB), ("MB", 1024**2), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.4g} {unit}"
+    return f"{size:g} bytes"
+
+
+class _ShardWriter:
+    """Writes datasets into shards in order, starting a new shard when one would overflow."""
+
+    def __init__(
+        self, stack: contextlib.ExitStack, json_path: str, limit: float, overwrite: bool
+    ) -> None:
+        self.stack, self.limit, self.overwrite = stack, limit, overwrite
+        self.folder = os.path.dirname(os.path.abspath(json_path))
+        self.base = base_name(json_path)
+        self.index = -1
+        self.size = 0.0
+        self.total: float = 0
+        self.weight_map: dict[str, Any] = {}
+        self.file: h5py.File | None = None
+        self.name = ""
+        self._next_shard()
+
+    def _next_shard(self) -> None:
+        self.close()
+        self.index += 1
+        self.name = shard_name(self.base, self.index)
+        target = os.path.join(self.folder, self.name)
+        tmp = self.stack.enter_context(atomic_path(target, self.overwrite))
+        self.file = h5py.File(tmp, "w")
+
+    def make(self, path: str, name: Any) -> None:
+        """Open an object's group in the current shard (only if it has a name to record)."""
+        if isinstance(name, str):
+            self.file.require_group(vars_group(path)).attrs["name"] = name
+
+    def put(self, path: str, i: int, variable: Any) -> None:
+        """Write one variable, moving to a new shard first if this one would overflow."""
+        size = variable_bytes(variable)
+        self.total += size
+        self.size += size
+        if self.size > self.limit:
+            self._next_shard()
+            self.size = size
+        group = self.file.require_group(vars_group(path))
+        write_array(group, str(i), variable.numpy())
+        key = f"/{vars_group(path)}"
+        # As in Keras: a group's first variable maps to a file name; from the
+        # second on, the entry is the list of the group's shards.
+        if key not in self.weight_map:
+            self.weight_map[key] = self.name
+            return
+        if not isinstance(self.weight_map[key], list):
+            self.weight_map[key] = [self.weight_map[key]]
+        if self.name not in self.weight_map[key]:
+            self.weight_map[key].append(self.name)
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
+def save(model: Any, json_path: str, overwrite: bool, max_shard_size: float) -> None:
+    """Save ``model``'s weights as shards of at most ``max_shard_size`` GB plus a JSON map.
+
+    Every shard and the JSON are written to temporary files and renamed only
+    once all are complete (the JSON last), so a failed save changes nothing.
+
+    Raises:
+        ValueError: If one variable is larger than ``max_shard_size``.
+    """
+    limit = float(max_shard_size) * _GB
+    entries = walk(model)
+    for path, (_, variables) in entries.items():
+        for i, variable in enumerate(variables):
+            size = variable_bytes(variable)
+            if size > limit:
+                raise ValueError(
+                    f"Cannot save sharded weights to '{json_path}': variable "
+                    f"'{variable.path}' (file key '{vars_group(path)}/{i}') is "
+                    f"{_readable(size)}, which exceeds the maximum shard size "
+                    f"{_readable(limit)} (max_shard_size={max_shard_size!r}, in GB). A "
+                    "variable is never split across shards: increase `max_shard_size` "
+                    f"to at least {size / _GB:.4g}."
+                )
+    with contextlib.ExitStack() as stack:
+        json_tmp = stack.enter_context(atomic_path(json_path, overwrite))
+        writer = _ShardWriter(stack, json_path, limit, overwrite)
+        try:
+            for path, (obj, variables) in entries.items():
+                writer.make(path, getattr(obj, "name", None))
+                for i, variable in enumerate(variables):
+                    writer.put(path, i, variable)
+        finally:
+            writer.close()
+        config = {"metadata": {"total_size": writer.total}, "weight_map": writer.weight_map}
+        with open(json_tmp, "w", encoding="utf8") as fh:
+            fh.write(json.dumps(config, indent=4))
+
+
+def _bad_map(json_path: str, what: str) -> ValueError:
+    return ValueError(
+        f"Sharded weights file '{json_path}' is not a valid weight map: {what}. It must be "
+        'the JSON written with the shards: {"metadata": {...}, "weight_map": {"/<path>/vars": '
+        '"<shard>.weights.h5", ...}}. Save the weights again.'
+    )
+
+
+def read_weight_map(json_path: str) -> dict[str, list[str]]:
+    """Read and check a ``.weights.json`` file: ``{group: [shard file names]}``.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        ValueError: If it is not a weight map, or names a shard outside its folder.
+    """
+    if not os.path.isfile(json_path):
+        raise FileNotFoundError(
+            f"No sharded weights file at '{json_path}'. Check the path (relative paths start "
+            f"from the working folder {os.getcwd()!r})."
+        )
+    if os.path.getsize(json_path) > _MAX_JSON_BYTES:
+        raise _bad_map(json_path, f"it is larger than {_MAX_JSON_BYTES} bytes")
+    with open(json_path, "rb") as fh:
+        raw = fh.read()
+    try:
+        config = json.loads(raw.decode("utf8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise _bad_map(json_path, f"it is not valid JSON ({err})") from None
+    weight_map = config.get("weight_map") if isinstance(config, dict) else None
+    if not isinstance(weight_map, dict):
+        raise _bad_map(json_path, "it has no `weight_map` object")
+    out: dict[str, list[str]] = {}
+    for group, shards in weight_map.items():
+        names = [shards] if isinstance(shards, str) else shards
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise _bad_map(json_path, f"the entry of '{group}' is not a file name or a list")
+        for name in names:
+            if name in ("", ".", "..") or os.path.basename(name) != name or "\\" in name:
+                raise _bad_map(
+                    json_path,
+                    f"shard '{name}' (of '{group}') is not a plain file name in the same "
+                    "folder; shards outside the JSON's folder are refused",
+                )
+        out[group] = names
+    return out
+
+
+@contextlib.contextmanager
+def _open_shards(json_path: str, names: list[str]) -> Iterator[dict[str, h5py.File]]:
+    folder = os.path.dirname(os.path.abspath(json_path))
+    with contextlib.ExitStack() as stack:
+        files: dict[str, h5py.File] = {}
+        for name in names:
+            path = os.path.join(folder, name)
+            if not os.path.isfile(path):
+                raise FileNotFoundError(
+                    f"Sharded weights file '{json_path}' lists shard '{name}', which is not in "
+                    f"'{folder}'. Keep every shard next to the JSON file (copy them all)."
+                )
+            files[name] = stack.enter_context(open_h5(path))
+        yield files
+
+
+def _merge(
+    json_path: str, files: dict[str, h5py.File], weight_map: dict[str, list[str]]
+) -> tuple[H5Index, dict[str, str]]:
+    """One index over every shard, and the shard holding each dataset.
+
+    Raises:
+        ValueError: If a dataset is in two shards, or a shard does not hold a
+            group the weight map puts in it.
+    """
+    arrays: dict[str, StoredArray] = {}
+    groups: set[str] = set()
+    owner: dict[str, str] = {}
+    listed: dict[str, set[str]] = {}
+    for group, shards in weight_map.items():
+        for shard in shards:
+            listed.setdefault(shard, set()).add(group)
+    folder = os.path.dirname(os.path.abspath(json_path))
+    for name, f in files.items():
+        index = index_file(f, os.path.join(folder, name))
+        for key, stored in index.arrays.items():
+            if key in owner:
+                raise ValueError(
+                    f"Sharded weights '{json_path}' are inconsistent: dataset '{key}' is in "
+                    f"both '{owner[key]}' and '{name}'. Save the weights again."
+                )
+            arrays[key], owner[key] = stored, name
+        for group in sorted(listed.get(name, ())):
+            if group.strip("/") not in index.groups:
+                raise ValueError(
+                    f"Sharded weights '{json_path}' are inconsistent: the weight map puts "
+                    f"group '{group}' in shard '{name}', which does not hold it. Save the "
+                    "weights again."
+                )
+        groups |= index.groups
+    return H5Index(arrays, groups), owner
+
+
+def load(model: Any, json_path: str, skip_mismatch: bool, dry_run: bool) -> LoadReport:
+    """Load sharded weights (the ``.weights.json`` and its shards) into ``model``."""
+    weight_map = read_weight_map(json_path)
+    names = list(dict.fromkeys(n for shards in weight_map.values() for n in shards))
+    folder = os.path.dirname(os.path.abspath(json_path))
+    with _open_shards(json_path, names) as files:
+        index, owner = _merge(json_path, files, weight_map)
+        slots, unexpected = plan(model, index)
+
+        def read(stored: StoredArray) -> np.ndarray:
+            shard = owner[stored.key]
+            return read_array(files[shard], stored, os.path.join(folder, shard))
+
+        return execute(read, model, slots, unexpected, json_path, FORMAT, skip_mismatch, dry_run)

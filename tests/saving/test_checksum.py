@@ -1,0 +1,265 @@
+"""Tests for per-entry checksums: damaged data in heft-written files never loads silently."""
+
+import functools
+import json
+import os
+import struct
+import tempfile
+
+import h5py
+import ml_dtypes
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import heft
+from heft import layers
+from heft.saving import _checksum, load_weights, save_weights
+
+
+def _mlp(seed=None, dtype=None):
+    model = heft.Sequential(
+        [layers.Input((3,)), layers.Dense(4, dtype=dtype), layers.Dense(2, dtype=dtype)]
+    )
+    if seed is not None:
+        rng = np.random.default_rng(seed)
+        model.set_weights([rng.normal(size=w.shape).astype(w.dtype) for w in model.weights])
+    return model
+
+
+def _values(model):
+    return [np.array(w.numpy(), copy=True) for w in model.weights]
+
+
+def _assert_same(model, expected):
+    after = _values(model)
+    assert len(after) == len(expected)
+    for a, b in zip(after, expected, strict=True):
+        assert a.dtype == b.dtype
+        assert a.tobytes() == b.tobytes()
+
+
+def _flip(path, offset):
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def _h5_data_offset(path, key):
+    with h5py.File(path, "r") as f:
+        return f[key].id.get_offset()
+
+
+def _safetensors_data_offset(path, key):
+    data = path.read_bytes()
+    (n,) = struct.unpack("<Q", data[:8])
+    return 8 + n + json.loads(data[8 : 8 + n])[key]["data_offsets"][0]
+
+
+def test_digest_binds_name_dtype_byte_order_shape_and_data():
+    a = np.arange(6, dtype="float32").reshape(2, 3)
+    base = _checksum.digest(a, "0")
+    assert base == _checksum.digest(a.copy(), "0")
+    assert base.startswith("crc32:") and len(base) == 14
+    others = [
+        _checksum.digest(a, "1"),
+        _checksum.digest(a.view("int32"), "0"),
+        _checksum.digest(a.view(">f4"), "0"),
+        _checksum.digest(a.reshape(3, 2), "0"),
+        _checksum.digest(a + 1, "0"),
+        _checksum.digest(a.astype(ml_dtypes.bfloat16), "0"),
+    ]
+    assert len({base, *others}) == 7
+    assert _checksum.digest(np.float32(2.0).reshape(()), "0") != _checksum.digest(
+        np.array([2.0], "float32"), "0"
+    )
+
+
+def test_parse_and_verify_errors():
+    assert _checksum.parse(b"crc32:0123abcd", "k", "f.weights.h5") == "crc32:0123abcd"
+    with pytest.raises(ValueError, match=r"'f\.weights\.h5' is corrupted: the checksum of 'k'"):
+        _checksum.parse("crc32:xyz", "k", "f.weights.h5")
+    a = np.zeros(3, "float32")
+    _checksum.verify(a, "g/vars/0", None, "f.weights.h5")  # no checksum: nothing to check
+    _checksum.verify(a, "g/vars/0", _checksum.digest(a, "0"), "f.weights.h5")
+    with pytest.raises(ValueError, match=r"the data of entry 'g/vars/1' does not match"):
+        _checksum.verify(a, "g/vars/1", _checksum.digest(a, "0"), "f.weights.h5")
+
+
+@pytest.mark.parametrize("dtype", [None, "bfloat16"])
+def test_load_weights_h5_flipped_data_byte_raises_and_changes_nothing(tmp_path, dtype):
+    path = tmp_path / "m.weights.h5"
+    save_weights(_mlp(seed=0, dtype=dtype), path)
+    _flip(path, _h5_data_offset(path, "layers/dense_1/vars/0") + 5)
+    model = _mlp(seed=1, dtype=dtype)
+    before = _values(model)
+    message = r"'.*m\.weights\.h5' is corrupted: the data of entry 'layers/dense_1/vars/0'"
+    with pytest.raises(ValueError, match=message):
+        load_weights(model, path)
+    with pytest.raises(ValueError, match=message):
+        load_weights(model, path, dry_run=True)
+    _assert_same(model, before)
+
+
+def test_load_weights_safetensors_flipped_data_byte_raises_and_changes_nothing(tmp_path):
+    path = tmp_path / "m.safetensors"
+    save_weights(_mlp(seed=0), path)
+    _flip(path, _safetensors_data_offset(path, "layers/dense/vars/1") + 2)
+    model = _mlp(seed=1)
+    before = _values(model)
+    with pytest.raises(
+        ValueError,
+        match=r"'.*m\.safetensors' is corrupted: the data of entry 'layers/dense/vars/1'",
+    ):
+        load_weights(model, path)
+    _assert_same(model, before)
+
+
+def test_load_weights_sharded_flipped_data_byte_names_the_shard(tmp_path):
+    path = tmp_path / "m.weights.json"
+    save_weights(_mlp(seed=0), path, max_shard_size=50 / 1024**3)
+    shard = tmp_path / "m_00001.weights.h5"
+    _flip(shard, _h5_data_offset(shard, "layers/dense/vars/1"))
+    model = _mlp(seed=1)
+    before = _values(model)
+    with pytest.raises(ValueError, match=r"'.*m_00001\.weights\.h5' is corrupted: the data of"):
+        load_weights(model, path)
+    _assert_same(model, before)
+
+
+def test_load_weights_h5_without_or_with_malformed_checksums(tmp_path):
+    source = _mlp(seed=0)
+    path = tmp_path / "m.weights.h5"
+    save_weights(source, path)
+    with h5py.File(path, "a") as f:
+        del f["layers/dense/vars/0"].attrs["checksum"]  # as in files written by Keras
+    model = _mlp(seed=1)
+    assert load_weights(model, path).loaded == 4
+    _assert_same(model, _values(source))
+    with h5py.File(path, "a") as f:
+        f["layers/dense/vars/1"].attrs["checksum"] = np.bytes_("md5:abc")
+    with pytest.raises(ValueError, match=r"the checksum of 'layers/dense/vars/1' is 'md5:abc'"):
+        load_weights(_mlp(), path)
+    with h5py.File(path, "a") as f:
+        f["layers/dense/vars/1"].attrs["checksum"] = "crc32:00000000"  # variable-length
+    with pytest.raises(ValueError, match=r"is '\(not a short fixed-length string\)'"):
+        load_weights(_mlp(), path)
+
+
+def test_load_weights_h5_data_moved_within_a_group_fails_its_checksum(tmp_path):
+    class Pair(layers.Layer):
+        def build(self, input_shape):
+            self.a = self.add_weight(shape=(3,), initializer="ones")
+            self.b = self.add_weight(shape=(3,), initializer="zeros")
+
+        def call(self, x):
+            return x * self.a + self.b
+
+    model = heft.Sequential([layers.Input((3,)), Pair()])
+    path = tmp_path / "m.weights.h5"
+    save_weights(model, path)
+    with h5py.File(path, "a") as f:
+        f.move("layers/pair/vars/0", "layers/pair/vars/tmp")
+        f.move("layers/pair/vars/1", "layers/pair/vars/0")
+        f.move("layers/pair/vars/tmp", "layers/pair/vars/1")
+    with pytest.raises(ValueError, match=r"entry 'layers/pair/vars/0' does not match"):
+        load_weights(model, path)  # same shape and dtype, but written as entry "1"
+    np.testing.assert_array_equal(model.layers[0].a.numpy(), np.ones(3))
+
+
+def _rewrite_metadata(path, edit):
+    data = path.read_bytes()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + n])
+    edit(header["__metadata__"])
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + data[8 + n :])
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda m: m.update(checksums="{"), r"its `checksums` metadata is not valid JSON"),
+        (lambda m: m.update(checksums="[]"), r"its `checksums` metadata is not a JSON object"),
+        (
+            lambda m: m.update(checksums=json.dumps({"layers/dense/vars/0": "crc32:00000000"})),
+            r"tensor 'layers/dense/vars/1' has no checksum although the file carries",
+        ),
+        (
+            lambda m: m.update(
+                checksums=m["checksums"].replace('"layers/dense/vars/0":"crc32:', '"x":"crc32:')
+            ),
+            r"tensor 'layers/dense/vars/0' has no checksum",
+        ),
+    ],
+)
+def test_load_weights_safetensors_bad_checksum_metadata(tmp_path, edit, message):
+    path = tmp_path / "m.safetensors"
+    save_weights(_mlp(seed=0), path)
+    _rewrite_metadata(path, edit)
+    model = _mlp(seed=1)
+    before = _values(model)
+    with pytest.raises(ValueError, match=message):
+        load_weights(model, path)
+    _assert_same(model, before)
+
+
+def test_load_weights_safetensors_without_checksums_loads(tmp_path):
+    source = _mlp(seed=0)
+    path = tmp_path / "m.safetensors"
+    save_weights(source, path)
+    _rewrite_metadata(path, lambda m: m.pop("checksums"))
+    model = _mlp(seed=1)
+    assert load_weights(model, path).loaded == 4
+    _assert_same(model, _values(source))
+
+
+@functools.cache
+def _saved():
+    """The bytes of one model saved in each format (computed once), and its values."""
+    folder = tempfile.mkdtemp()
+    source = _mlp(seed=0, dtype="bfloat16")
+    out = {"values": _values(source)}
+    for suffix in ("weights.h5", "safetensors"):
+        path = os.path.join(folder, f"m.{suffix}")
+        save_weights(source, path)
+        with open(path, "rb") as fh:
+            out[suffix] = fh.read()
+    return out
+
+
+def _flip_and_load(tmp_path, suffix, offset, byte):
+    saved = _saved()
+    data = bytearray(saved[suffix])
+    data[offset % len(data)] ^= byte or 1
+    path = tmp_path / f"flip.{suffix}"
+    path.write_bytes(bytes(data))
+    model = _mlp(seed=1, dtype="bfloat16")
+    before = _values(model)
+    try:
+        load_weights(model, path)
+    except ValueError as err:
+        assert "flip." in str(err)
+        _assert_same(model, before)
+    else:
+        _assert_same(model, saved["values"])  # loaded: then bitwise the saved values
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(offset=st.integers(min_value=0, max_value=10**6), byte=st.integers(0, 255))
+def test_load_weights_h5_any_flipped_byte_raises_or_loads_the_saved_values(tmp_path, offset, byte):
+    _flip_and_load(tmp_path, "weights.h5", offset, byte)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(offset=st.integers(min_value=0, max_value=10**6), byte=st.integers(0, 255))
+def test_load_weights_safetensors_any_flipped_byte_raises_or_loads_the_saved_values(
+    tmp_path, offset, byte
+):
+    _flip_and_load(tmp_path, "safetensors", offset, byte)
