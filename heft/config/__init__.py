@@ -8,3 +8,5 @@ from .._config import set_dtype_policy as set_dtype_policy
 from .._config import set_epsilon as set_epsilon
 from .._config import set_floatx as set_floatx
 from .._config import set_image_data_format as set_image_data_format
+from .._safe_mode import disable_unsafe_deserialization as disable_unsafe_deserialization
+from .._safe_mode import enable_unsafe_deserialization as enable_unsafe_deserialization

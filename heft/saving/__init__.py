@@ -5,6 +5,8 @@ from .._registry import custom_object_scope as custom_object_scope
 from .._registry import get_registered_name as get_registered_name
 from .._registry import get_registered_object as get_registered_object
 from .._registry import register_keras_serializable as register_keras_serializable
+from .._safe_mode import SafeModeScope as SafeModeScope
+from .._safe_mode import in_safe_mode as in_safe_mode
 from ._api import load_weights as load_weights
 from ._api import save_weights as save_weights
 from ._report import LoadEntry as LoadEntry
