@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -12,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _dtypes, _naming, _scope, _symbolic, _tracking
+from .. import _dtypes, _masking, _naming, _scope, _symbolic, _tracking
 from .. import dtype_policies as _dtype_policies
 from .._variable import Variable, _is_tracer
 from ._assign import assign_prepared, fetch_to_host, prepare_values
@@ -181,10 +182,19 @@ class Layer:
         self._build_shapes_dict: dict[str, Any] | None = None
         self._parent_path: str | None = None
         self._building = False
-        self.supports_masking = False
+        self.supports_masking = type(self).compute_mask is not Layer.compute_mask
         signature = inspect.signature(self.call)
         self._call_params = list(signature.parameters)
         self._call_has_training_arg = "training" in self._call_params
+        self._call_has_mask_arg = "mask" in self._call_params
+        self._call_positional = [
+            name
+            for name, p in signature.parameters.items()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        self._call_mask_args = {
+            name: f"{name}_mask" for name in self._call_params if f"{name}_mask" in self._call_params
+        }
         self._call_training_default = (
             signature.parameters["training"].default if self._call_has_training_arg else None
         )
@@ -669,6 +679,14 @@ class Layer:
         self._input_spec = value
 
     def _convert_input(self, x: Any) -> Any:
+        y = self._convert_one_input(x)
+        if y is not x:
+            mask = _masking.get_mask(x)
+            if mask is not None:
+                _masking.set_mask(y, mask)
+        return y
+
+    def _convert_one_input(self, x: Any) -> Any:
         if isinstance(x, _symbolic.KerasTensor):
             return x
         if isinstance(x, Variable):
@@ -730,6 +748,9 @@ class Layer:
         elif "training" in kwargs:
             kwargs.pop("training")
 
+        recorded_kwargs = dict(kwargs)
+        previous_mask = self._populate_masks(args, kwargs)
+
         symbolic = _symbolic.any_symbolic((args, kwargs))
         stack.append({"layer": self, "training": training})
         try:
@@ -740,11 +761,13 @@ class Layer:
                 cast_scope = self._autocast_scope()
                 if cast_scope is not None:
                     with cast_scope:
-                        outputs = self._call_inner(symbolic, args, kwargs)
+                        outputs = self._call_inner(symbolic, args, kwargs, recorded_kwargs)
                 else:
-                    outputs = self._call_inner(symbolic, args, kwargs)
+                    outputs = self._call_inner(symbolic, args, kwargs, recorded_kwargs)
         finally:
             stack.pop()
+        if previous_mask is not None or self.supports_masking:
+            self._attach_output_masks(args, kwargs, outputs, previous_mask, symbolic)
         if self.activity_regularizer is not None and not symbolic:
             for out in jax.tree_util.tree_leaves(outputs):
                 penalty = self.activity_regularizer(out)
@@ -753,12 +776,92 @@ class Layer:
                 self.add_loss(penalty)
         return outputs
 
-    def _call_inner(self, symbolic: bool, args: tuple, kwargs: dict) -> Any:
+    def _call_inner(self, symbolic: bool, args: tuple, kwargs: dict, recorded: dict) -> Any:
         if symbolic:
             outputs = self.compute_output_spec(*args, **kwargs)
-            self._record_symbolic_call(args, kwargs, outputs)
+            self._record_symbolic_call(args, recorded, outputs)
             return outputs
         return self.call(*args, **kwargs)
+
+    # ------------------------------------------------------------------- masks
+    def compute_mask(self, inputs: Any, previous_mask: Any) -> Any:
+        """The mask of the outputs, given the inputs and their mask.
+
+        Called after ``call`` when ``supports_masking`` is true; the default passes
+        the input's mask through unchanged. Override it in layers that change the
+        time axis or make a mask of their own (``Embedding(mask_zero=True)``).
+        """
+        return previous_mask
+
+    def _tensor_arguments(self, args: tuple, kwargs: dict) -> dict[str, Any]:
+        """The call's arguments that are tensors or nests of tensors, by name."""
+        found: dict[str, Any] = {}
+        named = list(zip(self._call_positional, args, strict=False))
+        named.extend((k, v) for k, v in kwargs.items() if k != "training")
+        for name, value in named:
+            if _is_tensor(value):
+                found[name] = value
+            elif isinstance(value, list | tuple | dict) and value:
+                leaves = jax.tree_util.tree_leaves(value, is_leaf=_is_tensor)
+                if leaves and all(_is_tensor(leaf) for leaf in leaves):
+                    found[name] = value
+        return found
+
+    def _populate_masks(self, args: tuple, kwargs: dict) -> Any:
+        """Fill ``mask=`` / ``<arg>_mask=`` from masks the inputs carry (as Keras does).
+
+        Returns the mask that arrived with the first input (``None`` when none did),
+        which ``compute_mask`` receives after the call.
+        """
+        if self._call_has_mask_arg or self._call_mask_args:
+            tensors = self._tensor_arguments(args, kwargs)
+            if len(tensors) == 1:
+                if self._call_has_mask_arg and kwargs.get("mask") is None:
+                    mask = _masks_of(next(iter(tensors.values())))
+                    if _any_mask(mask):
+                        kwargs["mask"] = mask
+            else:
+                for name, value in tensors.items():
+                    mask_arg = self._call_mask_args.get(name)
+                    if mask_arg is not None and kwargs.get(mask_arg) is None:
+                        mask = _masks_of(value)
+                        if _any_mask(mask):
+                            kwargs[mask_arg] = mask
+        if kwargs.get("mask") is not None:
+            return kwargs["mask"]
+        first = args[0] if args else next(iter(kwargs.values()), None)
+        mask = _masks_of(first)
+        return mask if _any_mask(mask) else None
+
+    def _attach_output_masks(
+        self, args: tuple, kwargs: dict, outputs: Any, previous_mask: Any, symbolic: bool
+    ) -> None:
+        if not self.supports_masking:
+            warnings.warn(
+                f"Layer '{self.name}' (of type {type(self).__name__}) received an input "
+                "with a mask, but it does not support masking, so layers after it will not "
+                "see the mask. Remove the mask upstream (e.g. `mask_zero=False`) or use a "
+                "layer that supports masking here.",
+                stacklevel=3,
+            )
+            return
+        flat_outputs = jax.tree_util.tree_leaves(outputs, is_leaf=_is_tensor)
+        if all(_masking.get_mask(out) is not None for out in flat_outputs):
+            return
+        first = args[0] if args else next(iter(kwargs.values()), None)
+        if symbolic:
+            with _scope.StatelessScope():
+                masks = _symbolic.compute_output_spec(self.compute_mask, (first, previous_mask), {})
+        else:
+            masks = self.compute_mask(first, previous_mask)
+        if masks is None:
+            return
+        flat_masks = jax.tree_util.tree_leaves(
+            masks, is_leaf=lambda m: m is None or _is_tensor(m)
+        )
+        for out, mask in zip(flat_outputs, flat_masks, strict=False):
+            if mask is not None and _masking.get_mask(out) is None:
+                _masking.set_mask(out, mask)
 
     def _record_symbolic_call(self, args: tuple, kwargs: dict, outputs: Any) -> None:
         """Remember the symbolic call (inputs -> outputs) for models and ``summary``."""
@@ -902,6 +1005,28 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _is_tensor(x: Any) -> bool:
+    return isinstance(x, jax.Array | _symbolic.KerasTensor) or _is_tracer(x)
+
+
+def _masks_of(x: Any) -> Any:
+    if x is None or _is_tensor(x):
+        return None if x is None else _masking.get_mask(x)
+    if isinstance(x, list | tuple | dict):
+        return jax.tree_util.tree_map(
+            _masking.get_mask, x, is_leaf=lambda v: v is None or _is_tensor(v)
+        )
+    return None
+
+
+def _any_mask(mask: Any) -> bool:
+    if mask is None:
+        return False
+    if isinstance(mask, list | tuple | dict):
+        return any(m is not None for m in jax.tree_util.tree_leaves(mask))
+    return True
 
 
 def _is_leaf_input(x: Any) -> bool:

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _config
+from .. import _config, _masking
 from .._variable import Variable
 
 _INT_TYPES = (int, np.integer)
@@ -118,4 +118,4 @@ def l2_normalize(x: jax.Array, axis: int = -1) -> jax.Array:
 
 def keras_mask_of(x: Any) -> Any:
     """The Keras mask attached to ``x`` (``x._keras_mask``), or ``None``."""
-    return getattr(x, "_keras_mask", None)
+    return _masking.get_mask(x)

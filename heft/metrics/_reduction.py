@@ -9,7 +9,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from .. import _registry
+from .. import _masking, _registry
+from ..losses._loss import apply_mask
 from ._metric import Metric
 from ._utils import divide_no_nan, match_ranks, to_array
 
@@ -32,9 +33,12 @@ def samplewise_values(
         ``(values, sample_weight)``: the weighted per-sample values and the
         per-sample weights (``None`` when no weight was given).
     """
+    mask = _masking.get_mask(values)
     values = to_array(values, dtype=dtype)
     if sample_weight is not None:
         sample_weight = to_array(sample_weight, dtype=dtype)
+        if mask is not None:
+            sample_weight = apply_mask(sample_weight, mask, dtype=dtype, reduction="sum")
         values, sample_weight = match_ranks(values, sample_weight)
         weight_ndim = sample_weight.ndim
         if values.ndim > weight_ndim:
@@ -180,7 +184,10 @@ class MeanMetricWrapper(Mean):
             y_pred: The predictions.
             sample_weight: Optional weights per sample (or per element).
         """
+        mask = _masking.get_mask(y_pred)
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        if mask is not None:
+            sample_weight = apply_mask(sample_weight, mask, dtype=self.dtype, reduction="sum")
         super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self) -> dict[str, Any]:
