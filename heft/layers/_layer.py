@@ -193,7 +193,9 @@ class Layer:
             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
         ]
         self._call_mask_args = {
-            name: f"{name}_mask" for name in self._call_params if f"{name}_mask" in self._call_params
+            name: f"{name}_mask"
+            for name in self._call_params
+            if f"{name}_mask" in self._call_params
         }
         self._call_training_default = (
             signature.parameters["training"].default if self._call_has_training_arg else None
@@ -777,11 +779,32 @@ class Layer:
         return outputs
 
     def _call_inner(self, symbolic: bool, args: tuple, kwargs: dict, recorded: dict) -> Any:
-        if symbolic:
-            outputs = self.compute_output_spec(*args, **kwargs)
-            self._record_symbolic_call(args, recorded, outputs)
-            return outputs
-        return self.call(*args, **kwargs)
+        try:
+            if symbolic:
+                outputs = self.compute_output_spec(*args, **kwargs)
+                self._record_symbolic_call(args, recorded, outputs)
+                return outputs
+            return self.call(*args, **kwargs)
+        except _ANNOTATED_ERRORS as error:
+            annotated = self._annotate_error(error, args, kwargs)
+            if annotated is None:
+                raise
+            raise annotated.with_traceback(error.__traceback__) from None
+
+    def _annotate_error(self, error: Exception, args: tuple, kwargs: dict) -> Exception | None:
+        """``error`` with this layer's name and the arguments it got (innermost layer only)."""
+        if type(error) not in _ANNOTATED_ERRORS or getattr(error, "_heft_layer", None):
+            return None
+        if len(error.args) != 1 or not isinstance(error.args[0], str):
+            return None
+        received = [_describe_argument(a) for a in args]
+        received += [f"{k}={_describe_argument(v)}" for k, v in kwargs.items()]
+        annotated = type(error)(
+            f"{error.args[0]}\n\nRaised while calling layer '{self.name}' "
+            f"({type(self).__name__}) with arguments: {', '.join(received)}."
+        )
+        annotated._heft_layer = self.name  # type: ignore[attr-defined]
+        return annotated
 
     # ------------------------------------------------------------------- masks
     def compute_mask(self, inputs: Any, previous_mask: Any) -> Any:
@@ -856,9 +879,7 @@ class Layer:
             masks = self.compute_mask(first, previous_mask)
         if masks is None:
             return
-        flat_masks = jax.tree_util.tree_leaves(
-            masks, is_leaf=lambda m: m is None or _is_tensor(m)
-        )
+        flat_masks = jax.tree_util.tree_leaves(masks, is_leaf=lambda m: m is None or _is_tensor(m))
         for out, mask in zip(flat_outputs, flat_masks, strict=False):
             if mask is not None and _masking.get_mask(out) is None:
                 _masking.set_mask(out, mask)
@@ -1005,6 +1026,23 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+_ANNOTATED_ERRORS = (ValueError, TypeError, IndexError, NotImplementedError)
+
+
+def _describe_argument(x: Any) -> str:
+    if isinstance(x, _symbolic.KerasTensor):
+        return f"KerasTensor(shape={x.shape}, dtype={x.dtype})"
+    if isinstance(x, jax.Array | np.ndarray) or _is_tracer(x):
+        return f"array(shape={tuple(x.shape)}, dtype={x.dtype})"
+    if isinstance(x, list | tuple):
+        inner = ", ".join(_describe_argument(v) for v in x)
+        return f"[{inner}]" if isinstance(x, list) else f"({inner})"
+    if isinstance(x, dict):
+        return "{" + ", ".join(f"{k!r}: {_describe_argument(v)}" for k, v in x.items()) + "}"
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _is_tensor(x: Any) -> bool:
