@@ -19,6 +19,7 @@ _TARGET_CHUNK_SECONDS = 0.1
 # Steps slower than this gain nothing from running several per dispatch.
 _SCAN_WORTHWHILE_SECONDS = 0.02
 _MAX_STEPS_PER_CHUNK = 512
+_MIN_TAIL_SCAN = 8
 
 
 def _leaves(tree: Any) -> list[Any]:
@@ -268,6 +269,10 @@ class Trainer:
 
     def _results(self, mv: list) -> dict[str, float]:
         """The current loss and metric values, fetched to the host in one transfer."""
+        return self._host_logs(self._results_async(mv))
+
+    def _results_async(self, mv: list) -> dict[str, Any]:
+        """Dispatch the computation of the loss and metric values; returns device arrays."""
         fn = self.__dict__.get("_results_fn")
         if fn is None or fn[0] is not self._compiled_metrics:
             fn = (
@@ -275,7 +280,10 @@ class Trainer:
                 self._metric_results if self.run_eagerly else jax.jit(self._metric_results),
             )
             object.__setattr__(self, "_results_fn", fn)
-        host = jax.device_get(fn[1](mv))
+        return fn[1](mv)
+
+    def _host_logs(self, results: dict[str, Any]) -> dict[str, float]:
+        host = jax.device_get(results)
         # jit returns dicts with sorted keys; logs keep the metrics' order, loss first.
         ordered = [name for name in self.metrics_names if name in host]
         ordered += [name for name in host if name not in ordered]
@@ -481,24 +489,43 @@ class Trainer:
         else:
             k = plan.k
         i = 0
+        measured = False
+        # Without per-batch callbacks, a chunk's logs are fetched after the next chunk
+        # is dispatched, so the device never waits for the host between chunks.
+        pending: list[tuple[int, Any]] = []
+
+        def report(index: int, state: tuple) -> None:
+            results = self._results_async(state[3])
+            if per_batch_hooks:
+                callback_list.on_train_batch_end(index, self._host_logs(results))
+                return
+            flush()
+            pending.append((index, results))
+
+        def flush() -> None:
+            while pending:
+                index, results = pending.pop()
+                callback_list.on_train_batch_end(index, self._host_logs(results))
+
         try:
             while i < full and not self.stop_training:
                 if k is None:
                     state, i = self._measure_k(plan, state, device_data, order, batch_size, full)
                     k = plan.k
+                    measured = True
                     self._write_back(state)
-                    callback_list.on_train_batch_end(i - 1, self._results(state[3]))
+                    report(i - 1, state)
                     continue
-                # Full chunks run scanned; the tail of the epoch runs one step at a time,
-                # so no other scan length is ever compiled.
-                chunk = k if full - i >= k else 1
+                # The measuring epoch's odd tail runs as single steps: a scan of its
+                # length would be compiled for this epoch alone.
+                chunk = 1 if measured and full - i < k else _chunk_length(k, full - i)
                 if per_batch_hooks:
                     callback_list.on_train_batch_begin(i)
                 fn = self._chunk_fn(plan, chunk, batch_size)
                 state = fn(state, device_data, order, jnp.int32(i * batch_size))
                 i += chunk
                 self._write_back(state)
-                callback_list.on_train_batch_end(i - 1, self._results(state[3]))
+                report(i - 1, state)
             remainder = size - full * batch_size if steps > full else 0
             if remainder and not self.stop_training:
                 rplan = self._plan("train", remainder, structure)
@@ -508,7 +535,8 @@ class Trainer:
                 state = fn(state, device_data, order, jnp.int32(full * batch_size))
                 i += 1
                 self._write_back(state)
-                callback_list.on_train_batch_end(i - 1, self._results(state[3]))
+                report(i - 1, state)
+            flush()
         except BaseException:
             self._check_not_donated()
             raise
@@ -568,6 +596,7 @@ class Trainer:
                 min(_MAX_STEPS_PER_CHUNK, max(2, _TARGET_CHUNK_SECONDS / max(per_step, 1e-6)))
             )
             candidate = min(candidate, max(2, (full - done) // 2))
+            candidate = _near_divisor(full, candidate)
             if full - done >= 2 * candidate:
                 chunk = self._chunk_fn(plan, candidate, batch_size)
                 state = run(chunk, state, candidate)  # compiles
@@ -801,6 +830,26 @@ class Trainer:
     def reset_metrics(self) -> None:
         for metric in self._all_metrics():
             metric.reset_state()
+
+
+def _near_divisor(total: int, k: int) -> int:
+    """A divisor of ``total`` within a factor of two of ``k`` (nearest first), else ``k``.
+
+    Chunks that divide the epoch leave no tail of single steps.
+    """
+    for delta in range(k):
+        for d in (k + delta, k - delta):
+            if k // 2 <= d <= 2 * k and d >= 2 and total % d == 0:
+                return d
+    return k
+
+
+def _chunk_length(k: int, left: int) -> int:
+    """Steps in the next dispatch: ``k``, or for the epoch's tail one scan of what is
+    left when that is worth a compile (at least 8 steps), else single steps."""
+    if left >= k:
+        return k
+    return left if left >= _MIN_TAIL_SCAN else 1
 
 
 def _check_metric_names(metrics: Any) -> None:

@@ -641,3 +641,30 @@ def test_fit_epoch_hooks_run_once_per_epoch_on_the_fast_path():
     assert [e for e, _ in epochs] == [0, 1, 2]
     assert all(set(logs) == {"loss", "accuracy"} for _, logs in epochs)
     assert int(model.optimizer.iterations.numpy()) == 75
+
+
+def test_fit_epoch_tail_runs_as_one_scan_with_the_same_results():
+    # 28 full batches with 10 steps per dispatch: 10, 10, then a tail scan of 8.
+    x, y = _data(n=28 * 8)
+    runs = []
+    for compile_kwargs, extra in (({"steps_per_execution": 10}, []), ({}, [_PerBatch()])):
+        model = _compiled(optimizer="adam", **compile_kwargs)
+        history = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0, callbacks=extra)
+        assert int(model.optimizer.iterations.numpy()) == 56
+        runs.append((model, history))
+    (scanned, h_scanned), (single, h_single) = runs
+    compiled_lengths = {n for plan in scanned._plans.values() for n in plan.chunks}
+    assert compiled_lengths == {10, 8}
+    _assert_weights_close(scanned.get_weights(), single.get_weights())
+    np.testing.assert_allclose(h_scanned.history["loss"], h_single.history["loss"], rtol=1e-6)
+
+
+def test_fit_chunk_helpers_pick_divisors_and_tails():
+    from heft.training._trainer import _chunk_length, _near_divisor
+
+    assert _near_divisor(1875, 57) == 75
+    assert _near_divisor(1000, 64) == 50
+    assert _near_divisor(997, 50) == 50  # a prime: no divisor near, keep k
+    assert _chunk_length(75, 200) == 75
+    assert _chunk_length(75, 30) == 30
+    assert _chunk_length(75, 5) == 1
