@@ -53,6 +53,103 @@ class KerasTensor:
     def __bool__(self) -> bool:
         raise TypeError("A symbolic KerasTensor cannot be used as a boolean.")
 
+    # Arithmetic, comparisons and indexing record ``heft.ops`` nodes, as in Keras 3.
+    def __add__(self, other: Any) -> Any:
+        return _ops().add(self, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return _ops().add(other, self)
+
+    def __sub__(self, other: Any) -> Any:
+        return _ops().subtract(self, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return _ops().subtract(other, self)
+
+    def __mul__(self, other: Any) -> Any:
+        return _ops().multiply(self, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return _ops().multiply(other, self)
+
+    def __matmul__(self, other: Any) -> Any:
+        return _ops().matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return _ops().matmul(other, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return _ops().true_divide(self, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return _ops().true_divide(other, self)
+
+    def __floordiv__(self, other: Any) -> Any:
+        return _ops().floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return _ops().floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> Any:
+        return _ops().mod(self, other)
+
+    def __rmod__(self, other: Any) -> Any:
+        return _ops().mod(other, self)
+
+    def __pow__(self, other: Any) -> Any:
+        return _ops().power(self, other)
+
+    def __rpow__(self, other: Any) -> Any:
+        return _ops().power(other, self)
+
+    def __neg__(self) -> Any:
+        return _ops().negative(self)
+
+    def __abs__(self) -> Any:
+        return _ops().absolute(self)
+
+    def __lt__(self, other: Any) -> Any:
+        return _ops().less(self, other)
+
+    def __le__(self, other: Any) -> Any:
+        return _ops().less_equal(self, other)
+
+    def __gt__(self, other: Any) -> Any:
+        return _ops().greater(self, other)
+
+    def __ge__(self, other: Any) -> Any:
+        return _ops().greater_equal(self, other)
+
+    def __and__(self, other: Any) -> Any:
+        return _ops().logical_and(self, other)
+
+    def __rand__(self, other: Any) -> Any:
+        return _ops().logical_and(other, self)
+
+    def __or__(self, other: Any) -> Any:
+        return _ops().logical_or(self, other)
+
+    def __ror__(self, other: Any) -> Any:
+        return _ops().logical_or(other, self)
+
+    def __xor__(self, other: Any) -> Any:
+        return _ops().logical_xor(self, other)
+
+    def __rxor__(self, other: Any) -> Any:
+        return _ops().logical_xor(other, self)
+
+    def __invert__(self) -> Any:
+        return _ops().logical_not(self)
+
+    def __getitem__(self, key: Any) -> Any:
+        return _ops().get_item(self, key)
+
+
+def _ops() -> Any:
+    from . import ops
+
+    return ops
+
 
 def is_symbolic(x: Any) -> bool:
     return isinstance(x, KerasTensor)

@@ -9,6 +9,7 @@ import jax
 from .. import _symbolic
 from ..layers._input_layer import InputLayer
 from ..layers._layer import Layer
+from ..layers._operation import Operation, op_name_of_class
 from ._model import Model
 
 _Node = tuple[Layer, int]  # (layer, index of its symbolic call)
@@ -22,6 +23,22 @@ def _history(tensor: _symbolic.KerasTensor) -> tuple[Layer, int, int]:
             "cannot be part of a model. Build every tensor from an `Input` with layers."
         )
     return history
+
+
+_VALUE_CLASSES = ("__slice__", "__ellipsis__")
+
+
+def _decode(x: Any, inner: Any = None) -> Any:
+    """Python values Keras writes as ``{"class_name": "__slice__", ...}`` and the like."""
+    inner = inner or _decode
+    if isinstance(x, dict) and x.get("class_name") == "__slice__":
+        c = x["config"]
+        return slice(inner(c.get("start")), inner(c.get("stop")), inner(c.get("step")))
+    if isinstance(x, dict) and x.get("class_name") == "__ellipsis__":
+        return Ellipsis
+    if isinstance(x, list):
+        return [inner(v) for v in x]
+    return x
 
 
 def _symbolic_leaves(tree: Any) -> list[_symbolic.KerasTensor]:
@@ -161,13 +178,19 @@ class Functional(Model):
         graph = _Graph(flat_inputs, _symbolic_leaves(outputs))
         object.__setattr__(self, "_graph", graph)
         for layer in graph.layers:
-            self._tracker.add(layer)
+            if not isinstance(layer, Operation):
+                self._tracker.add(layer)
         self.built = True
         self._lock_state()
 
     @property
     def layers(self) -> list[Layer]:
         """The model's layers (input layers included), in graph order."""
+        return [layer for layer in self._graph.layers if not isinstance(layer, Operation)]
+
+    @property
+    def operations(self) -> list[Layer]:
+        """The layers and the ops applied to symbolic tensors (``x * 2``), in graph order."""
         return list(self._graph.layers)
 
     @property
@@ -284,6 +307,13 @@ class Functional(Model):
                         "keras_history": tensor_ref(x),
                     },
                 }
+            if isinstance(x, slice):
+                return {
+                    "class_name": "__slice__",
+                    "config": {"start": x.start, "stop": x.stop, "step": x.step},
+                }
+            if x is Ellipsis:
+                return {"class_name": "__ellipsis__", "config": {}}
             if isinstance(x, list | tuple):
                 return [encode(v) for v in x]
             if isinstance(x, dict):
@@ -292,7 +322,15 @@ class Functional(Model):
 
         layer_configs = []
         for layer in self._graph.layers:
-            entry = serialize(layer)
+            if isinstance(layer, Operation):
+                entry = {
+                    "module": layer.keras_module(),
+                    "class_name": layer.keras_class_name(),
+                    "config": encode(layer.get_config()),
+                    "registered_name": layer.keras_class_name(),
+                }
+            else:
+                entry = serialize(layer)
             entry.pop("build_config", None)
             entry["name"] = layer.name
             nodes = []
@@ -309,7 +347,7 @@ class Functional(Model):
                 return {k: tensor_ref(v) for k, v in structure.items()}
             if isinstance(structure, list | tuple):
                 return [tensor_ref(v) for v in structure]
-            return [tensor_ref(structure)]
+            return tensor_ref(structure)
 
         return {
             "name": self.name,
@@ -333,7 +371,15 @@ class Functional(Model):
         pending: list[tuple[str, dict[str, Any]]] = []
         for entry in config["layers"]:
             layer_config = {k: v for k, v in entry.items() if k not in ("inbound_nodes", "name")}
-            layer = deserialize(layer_config, custom_objects)
+            if str(entry.get("module", "")).startswith("keras.src.ops."):
+                static = {k: _decode(v) for k, v in entry.get("config", {}).items() if k != "name"}
+                layer = Operation(
+                    op_name_of_class(entry["class_name"]),
+                    static,
+                    name=entry.get("config", {}).get("name"),
+                )
+            else:
+                layer = deserialize(layer_config, custom_objects)
             name = entry.get("name", layer.name)
             created[name] = layer
             if isinstance(layer, InputLayer):
@@ -342,6 +388,8 @@ class Functional(Model):
                 pending.append((name, node))
 
         def resolve(x: Any) -> Any:
+            if isinstance(x, dict) and x.get("class_name") in _VALUE_CLASSES:
+                return _decode(x, resolve)
             if isinstance(x, dict) and x.get("class_name") == "__keras_tensor__":
                 layer_name, node_index, tensor_index = x["config"]["keras_history"]
                 produced = outputs_of.get(layer_name, [])

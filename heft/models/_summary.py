@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import _dtypes
+from ..layers._operation import Operation
 
 
 def _human_bytes(n: float) -> str:
@@ -51,7 +52,8 @@ def _param_count(layer: Any) -> str:
 def _rows(layers: list[Any], expand_nested: bool, depth: int) -> list[tuple[Any, tuple]]:
     rows = []
     for layer in layers:
-        name = f"{'   ' * depth}{layer.name} ({type(layer).__name__})"
+        kind = layer.keras_class_name() if isinstance(layer, Operation) else type(layer).__name__
+        name = f"{'   ' * depth}{layer.name} ({kind})"
         rows.append((layer, (name, _output_shape(layer), _param_count(layer))))
         if expand_nested and getattr(layer, "layers", None):
             rows.extend(_rows(layer.layers, expand_nested, depth + 1))
@@ -93,7 +95,7 @@ def summarize(
     table.add_column("Param #", justify="right")
     if show_trainable:
         table.add_column("Trainable")
-    layers = _select(model.layers, layer_range)
+    layers = _select(getattr(model, "operations", model.layers), layer_range)
     for layer, row in _rows(layers, expand_nested, 0):
         cells = list(row)
         if show_trainable:

@@ -9,27 +9,29 @@ import jax.nn as jnn
 import jax.numpy as jnp
 
 from ._core import convert_to_tensor
+from ._dispatch import symbolic_op
 from ._elementwise import _unary
 
 # fmt: off
-relu = _unary("relu", jnn.relu, "Rectified linear unit, ``max(x, 0)``.", "[-1.0, 2.0]", "Array([0., 2.], dtype=float32)")
-relu6 = _unary("relu6", jnn.relu6, "ReLU capped at 6, ``min(max(x, 0), 6)``.", "[-1.0, 8.0]", "Array([0., 6.], dtype=float32)")
-sigmoid = _unary("sigmoid", jnn.sigmoid, "Logistic sigmoid, ``1 / (1 + exp(-x))``.", "[0.0, 0.0]", "Array([0.5, 0.5], dtype=float32)")
-sparse_sigmoid = _unary("sparse_sigmoid", jnn.sparse_sigmoid, "Piecewise-linear sigmoid: 0 below -1, 1 above 1, ``(x + 1) / 2`` between.", "[-2.0, 0.0]", "Array([0. , 0.5], dtype=float32)")
-log_sigmoid = _unary("log_sigmoid", jnn.log_sigmoid, "``log(sigmoid(x))``, computed stably.", "[0.0]", "Array([-0.6931472], dtype=float32)")
-hard_sigmoid = _unary("hard_sigmoid", jnn.hard_sigmoid, "Piecewise-linear sigmoid, ``relu6(x + 3) / 6``.", "[-4.0, 0.0]", "Array([0. , 0.5], dtype=float32)")
-softplus = _unary("softplus", jnn.softplus, "``log(exp(x) + 1)``, computed stably.", "[0.0]", "Array([0.6931472], dtype=float32)")
-softsign = _unary("softsign", jnn.soft_sign, "``x / (abs(x) + 1)``.", "[1.0, -3.0]", "Array([ 0.5 , -0.75], dtype=float32)")
-sparse_plus = _unary("sparse_plus", jnn.sparse_plus, "Smooth ReLU: 0 below -1, ``x`` above 1, ``(x + 1)**2 / 4`` between.", "[-2.0, 0.0, 2.0]", "Array([0.  , 0.25, 2.  ], dtype=float32)")
-silu = _unary("silu", jnn.silu, "Sigmoid linear unit (swish), ``x * sigmoid(x)``.", "[0.0, 0.0]", "Array([0., 0.], dtype=float32)")
-swish = _unary("swish", jnn.silu, "Swish, ``x * sigmoid(x)`` (alias of ``silu``).", "[0.0, 0.0]", "Array([0., 0.], dtype=float32)")
-hard_silu = _unary("hard_silu", jnn.hard_silu, "Hard SiLU, ``x * relu6(x + 3) / 6``.", "[-4.0, 3.0]", "Array([-0.,  3.], dtype=float32)")
-hard_swish = _unary("hard_swish", jnn.hard_silu, "Hard swish, ``x * relu6(x + 3) / 6`` (alias of ``hard_silu``).", "[-4.0, 3.0]", "Array([-0.,  3.], dtype=float32)")
-hard_tanh = _unary("hard_tanh", jnn.hard_tanh, "Tanh approximated piecewise: ``clip(x, -1, 1)``.", "[-2.0, 0.5]", "Array([-1. ,  0.5], dtype=float32)")
-selu = _unary("selu", jnn.selu, "Scaled exponential linear unit.", "[0.0, 1.0]", "Array([0.      , 1.050701], dtype=float32)")
+relu = symbolic_op(_unary("relu", jnn.relu, "Rectified linear unit, ``max(x, 0)``.", "[-1.0, 2.0]", "Array([0., 2.], dtype=float32)"))
+relu6 = symbolic_op(_unary("relu6", jnn.relu6, "ReLU capped at 6, ``min(max(x, 0), 6)``.", "[-1.0, 8.0]", "Array([0., 6.], dtype=float32)"))
+sigmoid = symbolic_op(_unary("sigmoid", jnn.sigmoid, "Logistic sigmoid, ``1 / (1 + exp(-x))``.", "[0.0, 0.0]", "Array([0.5, 0.5], dtype=float32)"))
+sparse_sigmoid = symbolic_op(_unary("sparse_sigmoid", jnn.sparse_sigmoid, "Piecewise-linear sigmoid: 0 below -1, 1 above 1, ``(x + 1) / 2`` between.", "[-2.0, 0.0]", "Array([0. , 0.5], dtype=float32)"))
+log_sigmoid = symbolic_op(_unary("log_sigmoid", jnn.log_sigmoid, "``log(sigmoid(x))``, computed stably.", "[0.0]", "Array([-0.6931472], dtype=float32)"))
+hard_sigmoid = symbolic_op(_unary("hard_sigmoid", jnn.hard_sigmoid, "Piecewise-linear sigmoid, ``relu6(x + 3) / 6``.", "[-4.0, 0.0]", "Array([0. , 0.5], dtype=float32)"))
+softplus = symbolic_op(_unary("softplus", jnn.softplus, "``log(exp(x) + 1)``, computed stably.", "[0.0]", "Array([0.6931472], dtype=float32)"))
+softsign = symbolic_op(_unary("softsign", jnn.soft_sign, "``x / (abs(x) + 1)``.", "[1.0, -3.0]", "Array([ 0.5 , -0.75], dtype=float32)"))
+sparse_plus = symbolic_op(_unary("sparse_plus", jnn.sparse_plus, "Smooth ReLU: 0 below -1, ``x`` above 1, ``(x + 1)**2 / 4`` between.", "[-2.0, 0.0, 2.0]", "Array([0.  , 0.25, 2.  ], dtype=float32)"))
+silu = symbolic_op(_unary("silu", jnn.silu, "Sigmoid linear unit (swish), ``x * sigmoid(x)``.", "[0.0, 0.0]", "Array([0., 0.], dtype=float32)"))
+swish = symbolic_op(_unary("swish", jnn.silu, "Swish, ``x * sigmoid(x)`` (alias of ``silu``).", "[0.0, 0.0]", "Array([0., 0.], dtype=float32)"))
+hard_silu = symbolic_op(_unary("hard_silu", jnn.hard_silu, "Hard SiLU, ``x * relu6(x + 3) / 6``.", "[-4.0, 3.0]", "Array([-0.,  3.], dtype=float32)"))
+hard_swish = symbolic_op(_unary("hard_swish", jnn.hard_silu, "Hard swish, ``x * relu6(x + 3) / 6`` (alias of ``hard_silu``).", "[-4.0, 3.0]", "Array([-0.,  3.], dtype=float32)"))
+hard_tanh = symbolic_op(_unary("hard_tanh", jnn.hard_tanh, "Tanh approximated piecewise: ``clip(x, -1, 1)``.", "[-2.0, 0.5]", "Array([-1. ,  0.5], dtype=float32)"))
+selu = symbolic_op(_unary("selu", jnn.selu, "Scaled exponential linear unit.", "[0.0, 1.0]", "Array([0.      , 1.050701], dtype=float32)"))
 # fmt: on
 
 
+@symbolic_op
 def tanh_shrink(x: Any) -> jax.Array:
     """``x - tanh(x)``.
 
@@ -40,6 +42,7 @@ def tanh_shrink(x: Any) -> jax.Array:
     return x - jnp.tanh(x)
 
 
+@symbolic_op
 def leaky_relu(x: Any, negative_slope: float = 0.2) -> jax.Array:
     """Leaky ReLU: ``x`` for positive ``x``, ``negative_slope * x`` otherwise.
 
@@ -56,6 +59,7 @@ def leaky_relu(x: Any, negative_slope: float = 0.2) -> jax.Array:
     return jnn.leaky_relu(convert_to_tensor(x), negative_slope=negative_slope)
 
 
+@symbolic_op
 def elu(x: Any, alpha: float = 1.0) -> jax.Array:
     """Exponential linear unit: ``x`` for positive ``x``, ``alpha * (exp(x) - 1)`` otherwise.
 
@@ -72,6 +76,7 @@ def elu(x: Any, alpha: float = 1.0) -> jax.Array:
     return jnn.elu(convert_to_tensor(x), alpha=alpha)
 
 
+@symbolic_op
 def celu(x: Any, alpha: float = 1.0) -> jax.Array:
     """Continuously differentiable ELU: ``max(x, 0) + alpha * min(0, exp(x / alpha) - 1)``.
 
@@ -88,6 +93,7 @@ def celu(x: Any, alpha: float = 1.0) -> jax.Array:
     return jnn.celu(convert_to_tensor(x), alpha=alpha)
 
 
+@symbolic_op
 def gelu(x: Any, approximate: bool = True) -> jax.Array:
     """Gaussian error linear unit, ``x * Phi(x)``; the tanh approximation by default.
 
@@ -105,6 +111,7 @@ def gelu(x: Any, approximate: bool = True) -> jax.Array:
     return jnn.gelu(convert_to_tensor(x), approximate=approximate)
 
 
+@symbolic_op
 def glu(x: Any, axis: int = -1) -> jax.Array:
     """Gated linear unit: split ``x`` in halves ``a, b`` along ``axis``; return ``a * sigmoid(b)``.
 
@@ -121,6 +128,7 @@ def glu(x: Any, axis: int = -1) -> jax.Array:
     return jnn.glu(convert_to_tensor(x), axis=axis)
 
 
+@symbolic_op
 def squareplus(x: Any, b: float = 4) -> jax.Array:
     """Smooth ReLU, ``(x + sqrt(x**2 + b)) / 2``.
 
@@ -137,6 +145,7 @@ def squareplus(x: Any, b: float = 4) -> jax.Array:
     return jnn.squareplus(convert_to_tensor(x), b=b)
 
 
+@symbolic_op
 def soft_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
     """Move ``x`` towards zero by ``threshold``; values within ``threshold`` become 0.
 
@@ -154,6 +163,7 @@ def soft_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
     return jnp.where(x > threshold, x - threshold, jnp.where(x < -threshold, x + threshold, 0.0))
 
 
+@symbolic_op
 def hard_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
     """Zero the values whose magnitude is at most ``threshold``.
 
@@ -171,6 +181,7 @@ def hard_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
     return jnp.where(jnp.abs(x) > threshold, x, 0.0)
 
 
+@symbolic_op
 def threshold(x: Any, threshold: float, default_value: float) -> jax.Array:
     """``x`` where ``x > threshold``, else ``default_value``.
 
@@ -189,6 +200,7 @@ def threshold(x: Any, threshold: float, default_value: float) -> jax.Array:
     return jnp.where(x > threshold, x, default_value)
 
 
+@symbolic_op
 def softmax(x: Any, axis: int | tuple[int, ...] = -1) -> jax.Array:
     """Softmax along ``axis`` (an int or a tuple of axes): ``exp(x) / sum(exp(x))``.
 
@@ -205,6 +217,7 @@ def softmax(x: Any, axis: int | tuple[int, ...] = -1) -> jax.Array:
     return jnn.softmax(convert_to_tensor(x), axis=tuple(axis) if isinstance(axis, list) else axis)
 
 
+@symbolic_op
 def log_softmax(x: Any, axis: int | tuple[int, ...] = -1) -> jax.Array:
     """``log(softmax(x))`` along ``axis``, computed stably.
 
@@ -223,6 +236,7 @@ def log_softmax(x: Any, axis: int | tuple[int, ...] = -1) -> jax.Array:
     )
 
 
+@symbolic_op
 def sparsemax(x: Any, axis: int = -1) -> jax.Array:
     """Sparsemax: the Euclidean projection of ``x`` onto the probability simplex along ``axis``.
 

@@ -9,53 +9,55 @@ import jax
 import jax.numpy as jnp
 
 from ._core import convert_to_tensor
+from ._dispatch import symbolic_op
 from ._elementwise import _binary
 
 _BOOL = "A bool tensor of the broadcast shape."
 # fmt: off
 
-add = _binary("add", jnp.add, "``x1 + x2``, elementwise.", "[1, 2], [0.5, 0.5]", "Array([1.5, 2.5], dtype=float32)")
-subtract = _binary("subtract", jnp.subtract, "``x1 - x2``, elementwise.", "[3, 2], 1", "Array([2, 1], dtype=int32)")
-multiply = _binary("multiply", jnp.multiply, "``x1 * x2``, elementwise.", "[1.0, 2.0], 3.0", "Array([3., 6.], dtype=float32)")
-divide = _binary("divide", jnp.divide, "``x1 / x2``, elementwise (ints give floats).", "[1, 3], 2", "Array([0.5, 1.5], dtype=float32)")
-true_divide = _binary("true_divide", jnp.divide, "``x1 / x2``, elementwise (alias of ``divide``).", "[1, 3], 2", "Array([0.5, 1.5], dtype=float32)")
-floor_divide = _binary("floor_divide", jnp.floor_divide, "``x1 // x2``, elementwise.", "[7, -7], 2", "Array([ 3, -4], dtype=int32)")
-power = _binary("power", jnp.power, "``x1 ** x2``, elementwise.", "[2.0, 3.0], 2", "Array([4., 9.], dtype=float32)")
-mod = _binary("mod", jnp.mod, "Remainder of ``x1 / x2`` with the sign of ``x2``.", "[7, -7], 3", "Array([1, 2], dtype=int32)")
-fmod = _binary("fmod", jnp.fmod, "Remainder of ``x1 / x2`` with the sign of ``x1``.", "[7, -7], 3", "Array([ 1, -1], dtype=int32)")
-maximum = _binary("maximum", jnp.maximum, "Elementwise maximum (NaN wins).", "[1.0, 5.0], 3.0", "Array([3., 5.], dtype=float32)")
-minimum = _binary("minimum", jnp.minimum, "Elementwise minimum (NaN wins).", "[1.0, 5.0], 3.0", "Array([1., 3.], dtype=float32)")
-fmax = _binary("fmax", jnp.fmax, "Elementwise maximum ignoring NaN.", "[float('nan'), 1.0], 0.0", "Array([0., 1.], dtype=float32)")
-fmin = _binary("fmin", jnp.fmin, "Elementwise minimum ignoring NaN.", "[float('nan'), 1.0], 2.0", "Array([2., 1.], dtype=float32)")
-arctan2 = _binary("arctan2", jnp.arctan2, "Angle of the point ``(x2, x1)``, elementwise.", "[0.0, 1.0], 1.0", "Array([0.       , 0.7853982], dtype=float32)", to_float=True)
-hypot = _binary("hypot", jnp.hypot, "``sqrt(x1**2 + x2**2)``, elementwise.", "[3.0], [4.0]", "Array([5.], dtype=float32)")
-logaddexp = _binary("logaddexp", jnp.logaddexp, "``log(exp(x1) + exp(x2))``, computed stably.", "[0.0], [0.0]", "Array([0.6931472], dtype=float32)", to_float=True)
-logaddexp2 = _binary("logaddexp2", jnp.logaddexp2, "``log2(2**x1 + 2**x2)``, computed stably.", "[1.0], [1.0]", "Array([2.], dtype=float32)", to_float=True)
-heaviside = _binary("heaviside", jnp.heaviside, "Heaviside step of ``x1``, with ``x2`` where ``x1 == 0``.", "[-1.0, 0.0, 2.0], 0.5", "Array([0. , 0.5, 1. ], dtype=float32)")
-nextafter = _binary("nextafter", jnp.nextafter, "The next float after ``x1`` towards ``x2``.", "[1.0], [2.0]", "Array([1.0000001], dtype=float32)")
-gcd = _binary("gcd", jnp.gcd, "Greatest common divisor of integers, elementwise.", "[12, 9], 6", "Array([6, 3], dtype=int32)")
-lcm = _binary("lcm", jnp.lcm, "Least common multiple of integers, elementwise.", "[4, 3], 6", "Array([12,  6], dtype=int32)")
-equal = _binary("equal", jnp.equal, "``x1 == x2``, elementwise.", "[1, 2], 2", "Array([False,  True], dtype=bool)", returns=_BOOL)
-not_equal = _binary("not_equal", jnp.not_equal, "``x1 != x2``, elementwise.", "[1, 2], 2", "Array([ True, False], dtype=bool)", returns=_BOOL)
-greater = _binary("greater", jnp.greater, "``x1 > x2``, elementwise.", "[1, 2], 1", "Array([False,  True], dtype=bool)", returns=_BOOL)
-greater_equal = _binary("greater_equal", jnp.greater_equal, "``x1 >= x2``, elementwise.", "[1, 2], 2", "Array([False,  True], dtype=bool)", returns=_BOOL)
-less = _binary("less", jnp.less, "``x1 < x2``, elementwise.", "[1, 2], 2", "Array([ True, False], dtype=bool)", returns=_BOOL)
-less_equal = _binary("less_equal", jnp.less_equal, "``x1 <= x2``, elementwise.", "[1, 3], 2", "Array([ True, False], dtype=bool)", returns=_BOOL)
-logical_and = _binary("logical_and", jnp.logical_and, "Logical AND, elementwise.", "[True, False], True", "Array([ True, False], dtype=bool)", returns=_BOOL)
-logical_or = _binary("logical_or", jnp.logical_or, "Logical OR, elementwise.", "[True, False], False", "Array([ True, False], dtype=bool)", returns=_BOOL)
-logical_xor = _binary("logical_xor", jnp.logical_xor, "Logical XOR, elementwise.", "[True, False], True", "Array([False,  True], dtype=bool)", returns=_BOOL)
+add = symbolic_op(_binary("add", jnp.add, "``x1 + x2``, elementwise.", "[1, 2], [0.5, 0.5]", "Array([1.5, 2.5], dtype=float32)"))
+subtract = symbolic_op(_binary("subtract", jnp.subtract, "``x1 - x2``, elementwise.", "[3, 2], 1", "Array([2, 1], dtype=int32)"))
+multiply = symbolic_op(_binary("multiply", jnp.multiply, "``x1 * x2``, elementwise.", "[1.0, 2.0], 3.0", "Array([3., 6.], dtype=float32)"))
+divide = symbolic_op(_binary("divide", jnp.divide, "``x1 / x2``, elementwise (ints give floats).", "[1, 3], 2", "Array([0.5, 1.5], dtype=float32)"))
+true_divide = symbolic_op(_binary("true_divide", jnp.divide, "``x1 / x2``, elementwise (alias of ``divide``).", "[1, 3], 2", "Array([0.5, 1.5], dtype=float32)"))
+floor_divide = symbolic_op(_binary("floor_divide", jnp.floor_divide, "``x1 // x2``, elementwise.", "[7, -7], 2", "Array([ 3, -4], dtype=int32)"))
+power = symbolic_op(_binary("power", jnp.power, "``x1 ** x2``, elementwise.", "[2.0, 3.0], 2", "Array([4., 9.], dtype=float32)"))
+mod = symbolic_op(_binary("mod", jnp.mod, "Remainder of ``x1 / x2`` with the sign of ``x2``.", "[7, -7], 3", "Array([1, 2], dtype=int32)"))
+fmod = symbolic_op(_binary("fmod", jnp.fmod, "Remainder of ``x1 / x2`` with the sign of ``x1``.", "[7, -7], 3", "Array([ 1, -1], dtype=int32)"))
+maximum = symbolic_op(_binary("maximum", jnp.maximum, "Elementwise maximum (NaN wins).", "[1.0, 5.0], 3.0", "Array([3., 5.], dtype=float32)"))
+minimum = symbolic_op(_binary("minimum", jnp.minimum, "Elementwise minimum (NaN wins).", "[1.0, 5.0], 3.0", "Array([1., 3.], dtype=float32)"))
+fmax = symbolic_op(_binary("fmax", jnp.fmax, "Elementwise maximum ignoring NaN.", "[float('nan'), 1.0], 0.0", "Array([0., 1.], dtype=float32)"))
+fmin = symbolic_op(_binary("fmin", jnp.fmin, "Elementwise minimum ignoring NaN.", "[float('nan'), 1.0], 2.0", "Array([2., 1.], dtype=float32)"))
+arctan2 = symbolic_op(_binary("arctan2", jnp.arctan2, "Angle of the point ``(x2, x1)``, elementwise.", "[0.0, 1.0], 1.0", "Array([0.       , 0.7853982], dtype=float32)", to_float=True))
+hypot = symbolic_op(_binary("hypot", jnp.hypot, "``sqrt(x1**2 + x2**2)``, elementwise.", "[3.0], [4.0]", "Array([5.], dtype=float32)"))
+logaddexp = symbolic_op(_binary("logaddexp", jnp.logaddexp, "``log(exp(x1) + exp(x2))``, computed stably.", "[0.0], [0.0]", "Array([0.6931472], dtype=float32)", to_float=True))
+logaddexp2 = symbolic_op(_binary("logaddexp2", jnp.logaddexp2, "``log2(2**x1 + 2**x2)``, computed stably.", "[1.0], [1.0]", "Array([2.], dtype=float32)", to_float=True))
+heaviside = symbolic_op(_binary("heaviside", jnp.heaviside, "Heaviside step of ``x1``, with ``x2`` where ``x1 == 0``.", "[-1.0, 0.0, 2.0], 0.5", "Array([0. , 0.5, 1. ], dtype=float32)"))
+nextafter = symbolic_op(_binary("nextafter", jnp.nextafter, "The next float after ``x1`` towards ``x2``.", "[1.0], [2.0]", "Array([1.0000001], dtype=float32)"))
+gcd = symbolic_op(_binary("gcd", jnp.gcd, "Greatest common divisor of integers, elementwise.", "[12, 9], 6", "Array([6, 3], dtype=int32)"))
+lcm = symbolic_op(_binary("lcm", jnp.lcm, "Least common multiple of integers, elementwise.", "[4, 3], 6", "Array([12,  6], dtype=int32)"))
+equal = symbolic_op(_binary("equal", jnp.equal, "``x1 == x2``, elementwise.", "[1, 2], 2", "Array([False,  True], dtype=bool)", returns=_BOOL))
+not_equal = symbolic_op(_binary("not_equal", jnp.not_equal, "``x1 != x2``, elementwise.", "[1, 2], 2", "Array([ True, False], dtype=bool)", returns=_BOOL))
+greater = symbolic_op(_binary("greater", jnp.greater, "``x1 > x2``, elementwise.", "[1, 2], 1", "Array([False,  True], dtype=bool)", returns=_BOOL))
+greater_equal = symbolic_op(_binary("greater_equal", jnp.greater_equal, "``x1 >= x2``, elementwise.", "[1, 2], 2", "Array([False,  True], dtype=bool)", returns=_BOOL))
+less = symbolic_op(_binary("less", jnp.less, "``x1 < x2``, elementwise.", "[1, 2], 2", "Array([ True, False], dtype=bool)", returns=_BOOL))
+less_equal = symbolic_op(_binary("less_equal", jnp.less_equal, "``x1 <= x2``, elementwise.", "[1, 3], 2", "Array([ True, False], dtype=bool)", returns=_BOOL))
+logical_and = symbolic_op(_binary("logical_and", jnp.logical_and, "Logical AND, elementwise.", "[True, False], True", "Array([ True, False], dtype=bool)", returns=_BOOL))
+logical_or = symbolic_op(_binary("logical_or", jnp.logical_or, "Logical OR, elementwise.", "[True, False], False", "Array([ True, False], dtype=bool)", returns=_BOOL))
+logical_xor = symbolic_op(_binary("logical_xor", jnp.logical_xor, "Logical XOR, elementwise.", "[True, False], True", "Array([False,  True], dtype=bool)", returns=_BOOL))
 
 
-bitwise_and = _binary("bitwise_and", jnp.bitwise_and, "Bitwise AND, elementwise.", "[12, 10], 6", "Array([4, 2], dtype=int32)", xy=True)
-bitwise_or = _binary("bitwise_or", jnp.bitwise_or, "Bitwise OR, elementwise.", "[12, 10], 1", "Array([13, 11], dtype=int32)", xy=True)
-bitwise_xor = _binary("bitwise_xor", jnp.bitwise_xor, "Bitwise XOR, elementwise.", "[12, 10], 6", "Array([10, 12], dtype=int32)", xy=True)
-bitwise_left_shift = _binary("bitwise_left_shift", jnp.left_shift, "Shift the bits of ``x`` left by ``y``.", "[1, 3], 2", "Array([ 4, 12], dtype=int32)", xy=True)
-left_shift = _binary("left_shift", jnp.left_shift, "Shift the bits of ``x`` left by ``y`` (alias).", "[1, 3], 2", "Array([ 4, 12], dtype=int32)", xy=True)
-bitwise_right_shift = _binary("bitwise_right_shift", jnp.right_shift, "Shift the bits of ``x`` right by ``y``.", "[8, 12], 2", "Array([2, 3], dtype=int32)", xy=True)
-right_shift = _binary("right_shift", jnp.right_shift, "Shift the bits of ``x`` right by ``y`` (alias).", "[8, 12], 2", "Array([2, 3], dtype=int32)", xy=True)
+bitwise_and = symbolic_op(_binary("bitwise_and", jnp.bitwise_and, "Bitwise AND, elementwise.", "[12, 10], 6", "Array([4, 2], dtype=int32)", xy=True))
+bitwise_or = symbolic_op(_binary("bitwise_or", jnp.bitwise_or, "Bitwise OR, elementwise.", "[12, 10], 1", "Array([13, 11], dtype=int32)", xy=True))
+bitwise_xor = symbolic_op(_binary("bitwise_xor", jnp.bitwise_xor, "Bitwise XOR, elementwise.", "[12, 10], 6", "Array([10, 12], dtype=int32)", xy=True))
+bitwise_left_shift = symbolic_op(_binary("bitwise_left_shift", jnp.left_shift, "Shift the bits of ``x`` left by ``y``.", "[1, 3], 2", "Array([ 4, 12], dtype=int32)", xy=True))
+left_shift = symbolic_op(_binary("left_shift", jnp.left_shift, "Shift the bits of ``x`` left by ``y`` (alias).", "[1, 3], 2", "Array([ 4, 12], dtype=int32)", xy=True))
+bitwise_right_shift = symbolic_op(_binary("bitwise_right_shift", jnp.right_shift, "Shift the bits of ``x`` right by ``y``.", "[8, 12], 2", "Array([2, 3], dtype=int32)", xy=True))
+right_shift = symbolic_op(_binary("right_shift", jnp.right_shift, "Shift the bits of ``x`` right by ``y`` (alias).", "[8, 12], 2", "Array([2, 3], dtype=int32)", xy=True))
 # fmt: on
 
 
+@symbolic_op
 def divide_no_nan(x1: Any, x2: Any) -> jax.Array:
     """``x1 / x2``, but 0 wherever ``x2`` is 0 (no NaN or inf, and safe gradients).
 
@@ -74,6 +76,7 @@ def divide_no_nan(x1: Any, x2: Any) -> jax.Array:
     return jnp.where(is_zero, 0, jnp.divide(x1, jnp.where(is_zero, 1, x2)))
 
 
+@symbolic_op
 def ldexp(x1: Any, x2: Any) -> jax.Array:
     """``x1 * 2 ** x2`` for an integer exponent ``x2``.
 
@@ -99,6 +102,7 @@ def ldexp(x1: Any, x2: Any) -> jax.Array:
     return jnp.ldexp(x1, x2)
 
 
+@symbolic_op
 def isclose(
     x1: Any, x2: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
 ) -> jax.Array:
@@ -121,6 +125,7 @@ def isclose(
     return jnp.isclose(x1, x2, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
+@symbolic_op
 def allclose(
     x1: Any, x2: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
 ) -> jax.Array:
@@ -143,6 +148,7 @@ def allclose(
     return jnp.allclose(x1, x2, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
+@symbolic_op
 def where(condition: Any, x1: Any = None, x2: Any = None) -> Any:
     """Pick ``x1`` where ``condition`` holds, else ``x2``; with neither, the indices of true values.
 
@@ -173,6 +179,7 @@ def where(condition: Any, x1: Any = None, x2: Any = None) -> Any:
     return jnp.where(condition, convert_to_tensor(x1), convert_to_tensor(x2))
 
 
+@symbolic_op
 def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0) -> jax.Array:
     """For each element, the entry of the first ``choicelist`` tensor whose condition holds.
 

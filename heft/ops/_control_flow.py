@@ -10,8 +10,10 @@ import jax
 import jax.numpy as jnp
 
 from ._core import convert_to_tensor, unwrap_tree
+from ._dispatch import symbolic_op
 
 
+@symbolic_op
 def cond(pred: Any, true_fn: Callable, false_fn: Callable) -> Any:
     """Call ``true_fn()`` if ``pred`` is true, else ``false_fn()`` (traceable).
 
@@ -29,6 +31,7 @@ def cond(pred: Any, true_fn: Callable, false_fn: Callable) -> Any:
     return jax.lax.cond(convert_to_tensor(pred), true_fn, false_fn)
 
 
+@symbolic_op
 def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
     """Call ``branches[index](*operands)``; the index is clamped to the valid range.
 
@@ -46,6 +49,7 @@ def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
     return jax.lax.switch(convert_to_tensor(index), branches, *unwrap_tree(operands))
 
 
+@symbolic_op
 def scan(
     f: Callable,
     init: Any,
@@ -82,6 +86,7 @@ def scan(
     )
 
 
+@symbolic_op
 def associative_scan(f: Callable, elems: Any, reverse: bool = False, axis: int = 0) -> Any:
     """Parallel prefix scan of ``elems`` with the associative function ``f``.
 
@@ -102,6 +107,7 @@ def associative_scan(f: Callable, elems: Any, reverse: bool = False, axis: int =
     return jax.lax.associative_scan(f, unwrap_tree(elems), reverse=reverse, axis=axis)
 
 
+@symbolic_op
 def map(f: Callable, xs: Any) -> Any:
     """Apply ``f`` to each slice of ``xs`` along its leading axis, stacking the results.
 
@@ -118,6 +124,7 @@ def map(f: Callable, xs: Any) -> Any:
     return jax.lax.map(f, unwrap_tree(xs))
 
 
+@symbolic_op
 def vectorized_map(function: Callable, elements: Any) -> Any:
     """Vectorize ``function`` over the leading axis of ``elements`` (``jax.vmap``).
 
@@ -134,6 +141,7 @@ def vectorized_map(function: Callable, elements: Any) -> Any:
     return jax.vmap(function)(unwrap_tree(elements))
 
 
+@symbolic_op
 def vectorize(pyfunc: Callable, *, excluded: Any = None, signature: str | None = None) -> Callable:
     """Turn a function of scalars (or core shapes, via ``signature``) into one that broadcasts.
 
@@ -166,6 +174,7 @@ def vectorize(pyfunc: Callable, *, excluded: Any = None, signature: str | None =
     return call
 
 
+@symbolic_op
 def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any) -> Any:
     """Run ``val = body_fun(i, val)`` for ``i`` in ``range(lower, upper)``.
 
@@ -186,6 +195,7 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any) -> Any:
     )
 
 
+@symbolic_op
 def while_loop(
     cond: Callable,
     body: Callable,
@@ -223,6 +233,7 @@ def while_loop(
     return result if is_sequence else result[0]
 
 
+@symbolic_op
 def custom_gradient(f: Callable) -> Callable:
     """Decorate ``f`` returning ``(output, grad_fn)`` so that ``grad_fn`` gives its gradient.
 
@@ -242,6 +253,7 @@ def custom_gradient(f: Callable) -> Callable:
     return call
 
 
+@symbolic_op
 def jvp(fun: Callable, primals: Any, tangents: Any, has_aux: bool = False) -> Any:
     """Forward-mode derivative: ``(fun(*primals), J @ tangents)`` (``jax.jvp``).
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _config, _dtypes
 from .._variable import Variable
+from ._dispatch import symbolic_op
 
 _SCATTER_REDUCTIONS = ("add", "max", "min", "mul")
 
@@ -44,6 +45,7 @@ def float_dtype(x: jax.Array) -> Any:
     return jax_dtype(_config.floatx())
 
 
+@symbolic_op
 def convert_to_tensor(
     x: Any, dtype: Any = None, sparse: bool | None = None, ragged: bool | None = None
 ) -> jax.Array:
@@ -81,6 +83,7 @@ def convert_to_tensor(
     return jnp.asarray(x, dtype=dtype)
 
 
+@symbolic_op
 def convert_to_numpy(x: Any) -> np.ndarray:
     """Return ``x`` as a numpy array (bfloat16 arrays keep their dtype).
 
@@ -93,6 +96,7 @@ def convert_to_numpy(x: Any) -> np.ndarray:
     return np.array(x)
 
 
+@symbolic_op
 def is_tensor(x: Any) -> bool:
     """Whether ``x`` is a JAX array (Variables are not tensors, as in Keras).
 
@@ -102,6 +106,7 @@ def is_tensor(x: Any) -> bool:
     return isinstance(x, jax.Array)
 
 
+@symbolic_op
 def cast(x: Any, dtype: Any) -> jax.Array:
     """Cast ``x`` to ``dtype``.
 
@@ -125,6 +130,7 @@ def _dtype_range(dtype: Any) -> tuple[Any, Any]:
     return info.min, info.max
 
 
+@symbolic_op
 def saturate_cast(x: Any, dtype: Any) -> jax.Array:
     """Cast ``x`` to ``dtype``, first clipping values to the range ``dtype`` can hold.
 
@@ -156,6 +162,7 @@ def saturate_cast(x: Any, dtype: Any) -> jax.Array:
     return jnp.clip(x, low, high).astype(target)
 
 
+@symbolic_op
 def shape(x: Any) -> tuple[int, ...]:
     """The static shape of ``x`` as a tuple of ints.
 
@@ -168,6 +175,7 @@ def shape(x: Any) -> tuple[int, ...]:
     return tuple(np.shape(x))
 
 
+@symbolic_op
 def dtype(x: Any) -> str:
     """The dtype name of ``x`` (anything with a ``dtype``, or a value to convert).
 
@@ -179,6 +187,7 @@ def dtype(x: Any) -> str:
     return _dtypes.standardize_dtype(convert_to_tensor(x).dtype)
 
 
+@symbolic_op
 def stop_gradient(variable: Any) -> jax.Array:
     """Return ``variable`` unchanged, but block gradients through it.
 
@@ -188,6 +197,7 @@ def stop_gradient(variable: Any) -> jax.Array:
     return jax.lax.stop_gradient(convert_to_tensor(variable))
 
 
+@symbolic_op
 def slice(inputs: Any, start_indices: Any, shape: Sequence[int]) -> jax.Array:
     """The block of ``inputs`` of size ``shape`` starting at ``start_indices``.
 
@@ -212,6 +222,7 @@ def slice(inputs: Any, start_indices: Any, shape: Sequence[int]) -> jax.Array:
     return jax.lax.dynamic_slice(inputs, start_indices, sizes)
 
 
+@symbolic_op
 def slice_update(inputs: Any, start_indices: Any, updates: Any) -> jax.Array:
     """Return ``inputs`` with the block at ``start_indices`` replaced by ``updates``.
 
@@ -231,6 +242,7 @@ def slice_update(inputs: Any, start_indices: Any, updates: Any) -> jax.Array:
     return jax.lax.dynamic_update_slice(inputs, updates, unwrap(start_indices))
 
 
+@symbolic_op
 def scatter(indices: Any, values: Any, shape: Sequence[int]) -> jax.Array:
     """A zero tensor of ``shape`` with ``values`` added at ``indices``.
 
@@ -251,6 +263,7 @@ def scatter(indices: Any, values: Any, shape: Sequence[int]) -> jax.Array:
     return jnp.zeros(shape, values.dtype).at[key].add(values)
 
 
+@symbolic_op
 def scatter_update(
     inputs: Any, indices: Any, updates: Any, reduction: str | None = None
 ) -> jax.Array:
@@ -288,6 +301,7 @@ def scatter_update(
     return method(updates)
 
 
+@symbolic_op
 def unstack(x: Any, num: int | None = None, axis: int = 0) -> list[jax.Array]:
     """Split ``x`` along ``axis`` into a list of tensors with that axis removed.
 
@@ -306,6 +320,7 @@ def unstack(x: Any, num: int | None = None, axis: int = 0) -> list[jax.Array]:
     return [jax.lax.index_in_dim(x, i, axis, keepdims=False) for i in range(x.shape[axis])]
 
 
+@symbolic_op
 def get_item(x: Any, key: Any) -> jax.Array:
     """``x[key]``; a list key is read as a tuple of indices, as in Keras.
 

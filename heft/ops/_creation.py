@@ -10,6 +10,7 @@ import jax.numpy as jnp
 
 from .. import _config
 from ._core import convert_to_tensor, jax_dtype, unwrap
+from ._dispatch import symbolic_op
 
 Shape = int | Sequence[int]
 
@@ -30,6 +31,7 @@ def _scalar_dtype(value: Any) -> Any:
     return jax_dtype(_config.floatx())
 
 
+@symbolic_op
 def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) -> jax.Array:
     """Evenly spaced values in ``[start, stop)`` with spacing ``step``.
 
@@ -54,6 +56,7 @@ def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) ->
     return jnp.arange(unwrap(start), unwrap(stop), unwrap(step), dtype=jax_dtype(dtype))
 
 
+@symbolic_op
 def array(x: Any, dtype: Any = None) -> jax.Array:
     """A new tensor holding ``x``.
 
@@ -71,6 +74,7 @@ def array(x: Any, dtype: Any = None) -> jax.Array:
     return jnp.array(unwrap(x), dtype=jax_dtype(dtype))
 
 
+@symbolic_op
 def zeros(shape: Shape, dtype: Any = None) -> jax.Array:
     """A tensor of zeros (dtype ``floatx()`` unless given).
 
@@ -87,6 +91,7 @@ def zeros(shape: Shape, dtype: Any = None) -> jax.Array:
     return jnp.zeros(shape, dtype=_default(dtype))
 
 
+@symbolic_op
 def ones(shape: Shape, dtype: Any = None) -> jax.Array:
     """A tensor of ones (dtype ``floatx()`` unless given).
 
@@ -103,6 +108,7 @@ def ones(shape: Shape, dtype: Any = None) -> jax.Array:
     return jnp.ones(shape, dtype=_default(dtype))
 
 
+@symbolic_op
 def empty(shape: Shape, dtype: Any = None) -> jax.Array:
     """A tensor of the given shape (JAX fills it with zeros).
 
@@ -119,6 +125,7 @@ def empty(shape: Shape, dtype: Any = None) -> jax.Array:
     return jnp.empty(shape, dtype=_default(dtype))
 
 
+@symbolic_op
 def full(shape: Shape, fill_value: Any, dtype: Any = None) -> jax.Array:
     """A tensor filled with ``fill_value`` (dtype ``floatx()`` unless given).
 
@@ -136,6 +143,7 @@ def full(shape: Shape, fill_value: Any, dtype: Any = None) -> jax.Array:
     return jnp.full(shape, convert_to_tensor(fill_value), dtype=_default(dtype))
 
 
+@symbolic_op
 def zeros_like(x: Any, dtype: Any = None) -> jax.Array:
     """Zeros with the shape (and dtype, unless given) of ``x``.
 
@@ -152,6 +160,7 @@ def zeros_like(x: Any, dtype: Any = None) -> jax.Array:
     return jnp.zeros_like(convert_to_tensor(x), dtype=jax_dtype(dtype))
 
 
+@symbolic_op
 def ones_like(x: Any, dtype: Any = None) -> jax.Array:
     """Ones with the shape (and dtype, unless given) of ``x``.
 
@@ -168,6 +177,7 @@ def ones_like(x: Any, dtype: Any = None) -> jax.Array:
     return jnp.ones_like(convert_to_tensor(x), dtype=jax_dtype(dtype))
 
 
+@symbolic_op
 def empty_like(x: Any, dtype: Any = None) -> jax.Array:
     """A tensor with the shape (and dtype, unless given) of ``x`` (filled with zeros).
 
@@ -184,6 +194,7 @@ def empty_like(x: Any, dtype: Any = None) -> jax.Array:
     return jnp.empty_like(convert_to_tensor(x), dtype=jax_dtype(dtype))
 
 
+@symbolic_op
 def full_like(x: Any, fill_value: Any, dtype: Any = None) -> jax.Array:
     """``fill_value`` with the shape (and dtype, unless given) of ``x``.
 
@@ -210,6 +221,7 @@ def _is_float(value: Any) -> bool:
     return hasattr(value, "dtype") and jnp.issubdtype(value.dtype, jnp.floating)
 
 
+@symbolic_op
 def eye(N: Any, M: Any = None, k: int = 0, dtype: Any = None) -> jax.Array:
     """A 2-D tensor with ones on the ``k``-th diagonal and zeros elsewhere.
 
@@ -238,6 +250,7 @@ def eye(N: Any, M: Any = None, k: int = 0, dtype: Any = None) -> jax.Array:
     return jnp.eye(unwrap(N), unwrap(M), k=k, dtype=_default(dtype))
 
 
+@symbolic_op
 def identity(n: int, dtype: Any = None) -> jax.Array:
     """The ``n x n`` identity matrix (dtype ``floatx()`` unless given).
 
@@ -255,6 +268,7 @@ def identity(n: int, dtype: Any = None) -> jax.Array:
     return jnp.identity(n, dtype=_default(dtype))
 
 
+@symbolic_op
 def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> jax.Array:
     """A matrix with ones at and below the ``k``-th diagonal and zeros above.
 

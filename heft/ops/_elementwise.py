@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import jax.scipy.special as jss
 
 from ._core import convert_to_tensor, float_dtype, unwrap
+from ._dispatch import symbolic_op
 
 _UNARY_DOC = """{summary}
 
@@ -116,63 +117,64 @@ _F = "Array([0., 0.], dtype=float32)"
 
 # ----------------------------------------------------------------------------- unary
 # fmt: off
-abs = _unary("abs", jnp.abs, "Absolute value, elementwise.", "[-1.5, 2.0]", "Array([1.5, 2. ], dtype=float32)")
-absolute = _unary("absolute", jnp.abs, "Absolute value, elementwise (alias of ``abs``).", "[-3, 2]", "Array([3, 2], dtype=int32)")
-negative = _unary("negative", jnp.negative, "Numerical negative, elementwise.", "[1.0, -2.0]", "Array([-1.,  2.], dtype=float32)")
-square = _unary("square", jnp.square, "Square, elementwise.", "[2, -3]", "Array([4, 9], dtype=int32)")
-sign = _unary("sign", jnp.sign, "Sign (-1, 0 or 1), elementwise.", "[-2.0, 0.0, 3.0]", "Array([-1.,  0.,  1.], dtype=float32)")
-signbit = _unary("signbit", jnp.signbit, "Whether the sign bit is set (true for -0.0), elementwise.", "[-0.0, 1.0]", "Array([ True, False], dtype=bool)", returns=_BOOL)
-reciprocal = _unary("reciprocal", jnp.reciprocal, "``1 / x``, elementwise.", "[2.0, 4.0]", "Array([0.5 , 0.25], dtype=float32)")
-cbrt = _unary("cbrt", jnp.cbrt, "Cube root, elementwise.", "[8.0, -27.0]", "Array([ 2., -3.], dtype=float32)", to_float=True)
-sqrt = _unary("sqrt", jnp.sqrt, "Square root, elementwise (int inputs give floats).", "[4, 9]", "Array([2., 3.], dtype=float32)", to_float=True)
-rsqrt = _unary("rsqrt", jax.lax.rsqrt, "``1 / sqrt(x)``, elementwise.", "[4.0, 16.0]", "Array([0.5 , 0.25], dtype=float32)", to_float=True)
-exp = _unary("exp", jnp.exp, "Exponential, elementwise.", "[0.0, 1.0]", "Array([1.       , 2.7182817], dtype=float32)", to_float=True)
-exp2 = _unary("exp2", jnp.exp2, "``2 ** x``, elementwise.", "[0, 3]", "Array([1., 8.], dtype=float32)", to_float=True)
-expm1 = _unary("expm1", jnp.expm1, "``exp(x) - 1``, accurate near zero.", "[0.0, 0.0]", _F, to_float=True)
-log = _unary("log", jnp.log, "Natural logarithm, elementwise.", "[1.0, 1.0]", _F, to_float=True)
-log1p = _unary("log1p", jnp.log1p, "``log(1 + x)``, accurate near zero.", "[0.0, 0.0]", _F, to_float=True)
-log2 = _unary("log2", jnp.log2, "Base-2 logarithm, elementwise.", "[1, 8]", "Array([0., 3.], dtype=float32)", to_float=True)
-log10 = _unary("log10", jnp.log10, "Base-10 logarithm, elementwise.", "[1.0, 100.0]", "Array([0., 2.], dtype=float32)", to_float=True)
-sin = _unary("sin", jnp.sin, "Sine, elementwise.", "[0.0, 0.0]", _F, to_float=True)
-cos = _unary("cos", jnp.cos, "Cosine, elementwise.", "[0.0, 0.0]", "Array([1., 1.], dtype=float32)", to_float=True)
-tan = _unary("tan", jnp.tan, "Tangent, elementwise.", "[0.0, 0.0]", _F, to_float=True)
-arcsin = _unary("arcsin", jnp.arcsin, "Inverse sine, elementwise.", "[0.0, 0.0]", _F, to_float=True)
-arccos = _unary("arccos", jnp.arccos, "Inverse cosine, elementwise.", "[1.0, 1.0]", _F, to_float=True)
-arctan = _unary("arctan", jnp.arctan, "Inverse tangent, elementwise.", "[0.0, 0.0]", _F, to_float=True)
-sinh = _unary("sinh", jnp.sinh, "Hyperbolic sine, elementwise.", "[0.0, 0.0]", _F, to_float=True)
-cosh = _unary("cosh", jnp.cosh, "Hyperbolic cosine, elementwise.", "[0.0, 0.0]", "Array([1., 1.], dtype=float32)", to_float=True)
-tanh = _unary("tanh", jnp.tanh, "Hyperbolic tangent, elementwise.", "[0.0, 0.0]", _F, to_float=True)
-arcsinh = _unary("arcsinh", jnp.arcsinh, "Inverse hyperbolic sine, elementwise.", "[0.0, 0.0]", _F, to_float=True)
-arccosh = _unary("arccosh", jnp.arccosh, "Inverse hyperbolic cosine, elementwise.", "[1.0, 1.0]", _F, to_float=True)
-arctanh = _unary("arctanh", jnp.arctanh, "Inverse hyperbolic tangent, elementwise.", "[0.0, 0.0]", _F, to_float=True)
-sinc = _unary("sinc", jnp.sinc, "Normalized sinc, ``sin(pi x) / (pi x)``, elementwise.", "[0.0]", "Array([1.], dtype=float32)", to_float=True)
-deg2rad = _unary("deg2rad", jnp.deg2rad, "Degrees to radians, elementwise.", "[0.0, 180.0]", "Array([0.       , 3.1415927], dtype=float32)")
-rad2deg = _unary("rad2deg", jnp.rad2deg, "Radians to degrees, elementwise.", "[0.0, 0.0]", _F)
-erf = _unary("erf", jax.lax.erf, "Gauss error function, elementwise.", "[0.0, 0.0]", _F, to_float=True)
-erfc = _unary("erfc", jss.erfc, "Complementary error function ``1 - erf(x)``, elementwise.", "[0.0, 0.0]", "Array([1., 1.], dtype=float32)", to_float=True)
-erfinv = _unary("erfinv", jss.erfinv, "Inverse error function, elementwise.", "[0.0, 0.0]", _F, to_float=True)
-floor = _unary("floor", jnp.floor, "Largest integer not above ``x`` (int inputs give floats).", "[1.7, -1.2]", "Array([ 1., -2.], dtype=float32)", to_float=True)
-ceil = _unary("ceil", jnp.ceil, "Smallest integer not below ``x`` (int inputs give floats).", "[1.2, -1.7]", "Array([ 2., -1.], dtype=float32)", to_float=True)
-trunc = _unary("trunc", jnp.trunc, "Round towards zero, elementwise (ints are returned as is).", "[1.7, -1.7]", "Array([ 1., -1.], dtype=float32)")
-isnan = _unary("isnan", jnp.isnan, "Whether each element is NaN.", "[1.0, float('nan')]", "Array([False,  True], dtype=bool)", returns=_BOOL)
-isinf = _unary("isinf", jnp.isinf, "Whether each element is positive or negative infinity.", "[1.0, float('inf')]", "Array([False,  True], dtype=bool)", returns=_BOOL)
-isfinite = _unary("isfinite", jnp.isfinite, "Whether each element is finite (not NaN or infinite).", "[1.0, float('inf')]", "Array([ True, False], dtype=bool)", returns=_BOOL)
-isneginf = _unary("isneginf", jnp.isneginf, "Whether each element is negative infinity.", "[float('-inf'), 1.0]", "Array([ True, False], dtype=bool)", returns=_BOOL)
-isposinf = _unary("isposinf", jnp.isposinf, "Whether each element is positive infinity.", "[float('inf'), 1.0]", "Array([ True, False], dtype=bool)", returns=_BOOL)
-isreal = _unary("isreal", jnp.isreal, "Whether each element has a zero imaginary part.", "[1.0, 2.0]", "Array([ True,  True], dtype=bool)", returns=_BOOL)
-logical_not = _unary("logical_not", jnp.logical_not, "Logical NOT, elementwise.", "[True, False]", "Array([False,  True], dtype=bool)", returns=_BOOL)
-bitwise_invert = _unary("bitwise_invert", jnp.invert, "Bitwise NOT of integers (logical NOT of bools).", "[0, 1]", "Array([-1, -2], dtype=int32)")
-bitwise_not = _unary("bitwise_not", jnp.invert, "Bitwise NOT of integers (alias of ``bitwise_invert``).", "[0, 1]", "Array([-1, -2], dtype=int32)")
-conjugate = _unary("conjugate", jnp.conjugate, "Complex conjugate, elementwise.", "[1 + 2j]", "Array([1.-2.j], dtype=complex64)")
-conj = _unary("conj", jnp.conjugate, "Complex conjugate, elementwise (alias of ``conjugate``).", "[1 - 1j]", "Array([1.+1.j], dtype=complex64)")
-real = _unary("real", jnp.real, "Real part, elementwise.", "[1 + 2j]", "Array([1.], dtype=float32)")
-imag = _unary("imag", jnp.imag, "Imaginary part, elementwise.", "[1 + 2j]", "Array([2.], dtype=float32)")
-angle = _unary("angle", jnp.angle, "Argument (phase angle, in radians) of complex values.", "[1j, -1.0]", "Array([1.5707964, 3.1415927], dtype=float32)", to_float=True)
-i0 = _unary("i0", jnp.i0, "Modified Bessel function of the first kind, order 0.", "[0.0]", "Array([1.0000001], dtype=float32)", to_float=True)
-copy = _unary("copy", jnp.copy, "A copy of ``x``.", "[1, 2]", "Array([1, 2], dtype=int32)")
+abs = symbolic_op(_unary("abs", jnp.abs, "Absolute value, elementwise.", "[-1.5, 2.0]", "Array([1.5, 2. ], dtype=float32)"))
+absolute = symbolic_op(_unary("absolute", jnp.abs, "Absolute value, elementwise (alias of ``abs``).", "[-3, 2]", "Array([3, 2], dtype=int32)"))
+negative = symbolic_op(_unary("negative", jnp.negative, "Numerical negative, elementwise.", "[1.0, -2.0]", "Array([-1.,  2.], dtype=float32)"))
+square = symbolic_op(_unary("square", jnp.square, "Square, elementwise.", "[2, -3]", "Array([4, 9], dtype=int32)"))
+sign = symbolic_op(_unary("sign", jnp.sign, "Sign (-1, 0 or 1), elementwise.", "[-2.0, 0.0, 3.0]", "Array([-1.,  0.,  1.], dtype=float32)"))
+signbit = symbolic_op(_unary("signbit", jnp.signbit, "Whether the sign bit is set (true for -0.0), elementwise.", "[-0.0, 1.0]", "Array([ True, False], dtype=bool)", returns=_BOOL))
+reciprocal = symbolic_op(_unary("reciprocal", jnp.reciprocal, "``1 / x``, elementwise.", "[2.0, 4.0]", "Array([0.5 , 0.25], dtype=float32)"))
+cbrt = symbolic_op(_unary("cbrt", jnp.cbrt, "Cube root, elementwise.", "[8.0, -27.0]", "Array([ 2., -3.], dtype=float32)", to_float=True))
+sqrt = symbolic_op(_unary("sqrt", jnp.sqrt, "Square root, elementwise (int inputs give floats).", "[4, 9]", "Array([2., 3.], dtype=float32)", to_float=True))
+rsqrt = symbolic_op(_unary("rsqrt", jax.lax.rsqrt, "``1 / sqrt(x)``, elementwise.", "[4.0, 16.0]", "Array([0.5 , 0.25], dtype=float32)", to_float=True))
+exp = symbolic_op(_unary("exp", jnp.exp, "Exponential, elementwise.", "[0.0, 1.0]", "Array([1.       , 2.7182817], dtype=float32)", to_float=True))
+exp2 = symbolic_op(_unary("exp2", jnp.exp2, "``2 ** x``, elementwise.", "[0, 3]", "Array([1., 8.], dtype=float32)", to_float=True))
+expm1 = symbolic_op(_unary("expm1", jnp.expm1, "``exp(x) - 1``, accurate near zero.", "[0.0, 0.0]", _F, to_float=True))
+log = symbolic_op(_unary("log", jnp.log, "Natural logarithm, elementwise.", "[1.0, 1.0]", _F, to_float=True))
+log1p = symbolic_op(_unary("log1p", jnp.log1p, "``log(1 + x)``, accurate near zero.", "[0.0, 0.0]", _F, to_float=True))
+log2 = symbolic_op(_unary("log2", jnp.log2, "Base-2 logarithm, elementwise.", "[1, 8]", "Array([0., 3.], dtype=float32)", to_float=True))
+log10 = symbolic_op(_unary("log10", jnp.log10, "Base-10 logarithm, elementwise.", "[1.0, 100.0]", "Array([0., 2.], dtype=float32)", to_float=True))
+sin = symbolic_op(_unary("sin", jnp.sin, "Sine, elementwise.", "[0.0, 0.0]", _F, to_float=True))
+cos = symbolic_op(_unary("cos", jnp.cos, "Cosine, elementwise.", "[0.0, 0.0]", "Array([1., 1.], dtype=float32)", to_float=True))
+tan = symbolic_op(_unary("tan", jnp.tan, "Tangent, elementwise.", "[0.0, 0.0]", _F, to_float=True))
+arcsin = symbolic_op(_unary("arcsin", jnp.arcsin, "Inverse sine, elementwise.", "[0.0, 0.0]", _F, to_float=True))
+arccos = symbolic_op(_unary("arccos", jnp.arccos, "Inverse cosine, elementwise.", "[1.0, 1.0]", _F, to_float=True))
+arctan = symbolic_op(_unary("arctan", jnp.arctan, "Inverse tangent, elementwise.", "[0.0, 0.0]", _F, to_float=True))
+sinh = symbolic_op(_unary("sinh", jnp.sinh, "Hyperbolic sine, elementwise.", "[0.0, 0.0]", _F, to_float=True))
+cosh = symbolic_op(_unary("cosh", jnp.cosh, "Hyperbolic cosine, elementwise.", "[0.0, 0.0]", "Array([1., 1.], dtype=float32)", to_float=True))
+tanh = symbolic_op(_unary("tanh", jnp.tanh, "Hyperbolic tangent, elementwise.", "[0.0, 0.0]", _F, to_float=True))
+arcsinh = symbolic_op(_unary("arcsinh", jnp.arcsinh, "Inverse hyperbolic sine, elementwise.", "[0.0, 0.0]", _F, to_float=True))
+arccosh = symbolic_op(_unary("arccosh", jnp.arccosh, "Inverse hyperbolic cosine, elementwise.", "[1.0, 1.0]", _F, to_float=True))
+arctanh = symbolic_op(_unary("arctanh", jnp.arctanh, "Inverse hyperbolic tangent, elementwise.", "[0.0, 0.0]", _F, to_float=True))
+sinc = symbolic_op(_unary("sinc", jnp.sinc, "Normalized sinc, ``sin(pi x) / (pi x)``, elementwise.", "[0.0]", "Array([1.], dtype=float32)", to_float=True))
+deg2rad = symbolic_op(_unary("deg2rad", jnp.deg2rad, "Degrees to radians, elementwise.", "[0.0, 180.0]", "Array([0.       , 3.1415927], dtype=float32)"))
+rad2deg = symbolic_op(_unary("rad2deg", jnp.rad2deg, "Radians to degrees, elementwise.", "[0.0, 0.0]", _F))
+erf = symbolic_op(_unary("erf", jax.lax.erf, "Gauss error function, elementwise.", "[0.0, 0.0]", _F, to_float=True))
+erfc = symbolic_op(_unary("erfc", jss.erfc, "Complementary error function ``1 - erf(x)``, elementwise.", "[0.0, 0.0]", "Array([1., 1.], dtype=float32)", to_float=True))
+erfinv = symbolic_op(_unary("erfinv", jss.erfinv, "Inverse error function, elementwise.", "[0.0, 0.0]", _F, to_float=True))
+floor = symbolic_op(_unary("floor", jnp.floor, "Largest integer not above ``x`` (int inputs give floats).", "[1.7, -1.2]", "Array([ 1., -2.], dtype=float32)", to_float=True))
+ceil = symbolic_op(_unary("ceil", jnp.ceil, "Smallest integer not below ``x`` (int inputs give floats).", "[1.2, -1.7]", "Array([ 2., -1.], dtype=float32)", to_float=True))
+trunc = symbolic_op(_unary("trunc", jnp.trunc, "Round towards zero, elementwise (ints are returned as is).", "[1.7, -1.7]", "Array([ 1., -1.], dtype=float32)"))
+isnan = symbolic_op(_unary("isnan", jnp.isnan, "Whether each element is NaN.", "[1.0, float('nan')]", "Array([False,  True], dtype=bool)", returns=_BOOL))
+isinf = symbolic_op(_unary("isinf", jnp.isinf, "Whether each element is positive or negative infinity.", "[1.0, float('inf')]", "Array([False,  True], dtype=bool)", returns=_BOOL))
+isfinite = symbolic_op(_unary("isfinite", jnp.isfinite, "Whether each element is finite (not NaN or infinite).", "[1.0, float('inf')]", "Array([ True, False], dtype=bool)", returns=_BOOL))
+isneginf = symbolic_op(_unary("isneginf", jnp.isneginf, "Whether each element is negative infinity.", "[float('-inf'), 1.0]", "Array([ True, False], dtype=bool)", returns=_BOOL))
+isposinf = symbolic_op(_unary("isposinf", jnp.isposinf, "Whether each element is positive infinity.", "[float('inf'), 1.0]", "Array([ True, False], dtype=bool)", returns=_BOOL))
+isreal = symbolic_op(_unary("isreal", jnp.isreal, "Whether each element has a zero imaginary part.", "[1.0, 2.0]", "Array([ True,  True], dtype=bool)", returns=_BOOL))
+logical_not = symbolic_op(_unary("logical_not", jnp.logical_not, "Logical NOT, elementwise.", "[True, False]", "Array([False,  True], dtype=bool)", returns=_BOOL))
+bitwise_invert = symbolic_op(_unary("bitwise_invert", jnp.invert, "Bitwise NOT of integers (logical NOT of bools).", "[0, 1]", "Array([-1, -2], dtype=int32)"))
+bitwise_not = symbolic_op(_unary("bitwise_not", jnp.invert, "Bitwise NOT of integers (alias of ``bitwise_invert``).", "[0, 1]", "Array([-1, -2], dtype=int32)"))
+conjugate = symbolic_op(_unary("conjugate", jnp.conjugate, "Complex conjugate, elementwise.", "[1 + 2j]", "Array([1.-2.j], dtype=complex64)"))
+conj = symbolic_op(_unary("conj", jnp.conjugate, "Complex conjugate, elementwise (alias of ``conjugate``).", "[1 - 1j]", "Array([1.+1.j], dtype=complex64)"))
+real = symbolic_op(_unary("real", jnp.real, "Real part, elementwise.", "[1 + 2j]", "Array([1.], dtype=float32)"))
+imag = symbolic_op(_unary("imag", jnp.imag, "Imaginary part, elementwise.", "[1 + 2j]", "Array([2.], dtype=float32)"))
+angle = symbolic_op(_unary("angle", jnp.angle, "Argument (phase angle, in radians) of complex values.", "[1j, -1.0]", "Array([1.5707964, 3.1415927], dtype=float32)", to_float=True))
+i0 = symbolic_op(_unary("i0", jnp.i0, "Modified Bessel function of the first kind, order 0.", "[0.0]", "Array([1.0000001], dtype=float32)", to_float=True))
+copy = symbolic_op(_unary("copy", jnp.copy, "A copy of ``x``.", "[1, 2]", "Array([1, 2], dtype=int32)"))
 # fmt: on
 
 
+@symbolic_op
 def fabs(x: Any) -> jax.Array:
     """Absolute value as a float, elementwise.
 
@@ -197,6 +199,7 @@ def fabs(x: Any) -> jax.Array:
     return jnp.fabs(x)
 
 
+@symbolic_op
 def round(x: Any, decimals: int = 0) -> jax.Array:
     """Round to ``decimals`` decimal places (half to even); negative values round to tens, ...
 
@@ -217,6 +220,7 @@ def round(x: Any, decimals: int = 0) -> jax.Array:
     return jnp.round(x, decimals=decimals)
 
 
+@symbolic_op
 def clip(x: Any, x_min: Any, x_max: Any) -> jax.Array:
     """Limit the values of ``x`` to ``[x_min, x_max]`` (bool inputs are clipped as int32).
 
@@ -237,6 +241,7 @@ def clip(x: Any, x_min: Any, x_max: Any) -> jax.Array:
     return jnp.clip(x, unwrap(x_min), unwrap(x_max))
 
 
+@symbolic_op
 def nan_to_num(
     x: Any, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
 ) -> jax.Array:

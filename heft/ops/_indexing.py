@@ -9,8 +9,10 @@ import jax
 import jax.numpy as jnp
 
 from ._core import convert_to_tensor, unwrap
+from ._dispatch import symbolic_op
 
 
+@symbolic_op
 def take(x: Any, indices: Any, axis: int | None = None) -> jax.Array:
     """Gather elements of ``x`` at ``indices`` along ``axis`` (of the flat tensor if ``None``).
 
@@ -29,6 +31,7 @@ def take(x: Any, indices: Any, axis: int | None = None) -> jax.Array:
     return jnp.take(convert_to_tensor(x), convert_to_tensor(indices), axis=axis)
 
 
+@symbolic_op
 def take_along_axis(x: Any, indices: Any, axis: int | None = None) -> jax.Array:
     """Gather values of ``x`` at ``indices`` matched along ``axis`` (e.g. from ``argsort``).
 
@@ -46,6 +49,7 @@ def take_along_axis(x: Any, indices: Any, axis: int | None = None) -> jax.Array:
     return jnp.take_along_axis(convert_to_tensor(x), convert_to_tensor(indices), axis=axis)
 
 
+@symbolic_op
 def tril(x: Any, k: int = 0) -> jax.Array:
     """The lower triangle of ``x``: entries above the ``k``-th diagonal set to zero.
 
@@ -63,6 +67,7 @@ def tril(x: Any, k: int = 0) -> jax.Array:
     return jnp.tril(convert_to_tensor(x), k=k)
 
 
+@symbolic_op
 def triu(x: Any, k: int = 0) -> jax.Array:
     """The upper triangle of ``x``: entries below the ``k``-th diagonal set to zero.
 
@@ -80,6 +85,7 @@ def triu(x: Any, k: int = 0) -> jax.Array:
     return jnp.triu(convert_to_tensor(x), k=k)
 
 
+@symbolic_op
 def diag(x: Any, k: int = 0) -> jax.Array:
     """The ``k``-th diagonal of a 2-D ``x``, or a 2-D tensor with 1-D ``x`` on that diagonal.
 
@@ -97,6 +103,7 @@ def diag(x: Any, k: int = 0) -> jax.Array:
     return jnp.diag(convert_to_tensor(x), k=k)
 
 
+@symbolic_op
 def diagflat(x: Any, k: int = 0) -> jax.Array:
     """A 2-D tensor with the flattened ``x`` on its ``k``-th diagonal.
 
@@ -114,6 +121,7 @@ def diagflat(x: Any, k: int = 0) -> jax.Array:
     return jnp.diagflat(convert_to_tensor(x), k=k)
 
 
+@symbolic_op
 def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> jax.Array:
     """The diagonal of the 2-D slices of ``x`` in the plane ``(axis1, axis2)``.
 
@@ -140,6 +148,7 @@ def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> jax.Arr
     return jnp.diagonal(x, offset=offset, axis1=axis1, axis2=axis2)
 
 
+@symbolic_op
 def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> jax.Array:
     """Sum of the diagonal of the 2-D slices of ``x`` in the plane ``(axis1, axis2)``.
 
@@ -158,6 +167,7 @@ def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> jax.Array:
     return jnp.trace(convert_to_tensor(x), offset=offset, axis1=axis1, axis2=axis2)
 
 
+@symbolic_op
 def unravel_index(indices: Any, shape: Sequence[int]) -> tuple[jax.Array, ...]:
     """Convert flat indices into a tuple of coordinate tensors for ``shape``.
 
@@ -174,6 +184,7 @@ def unravel_index(indices: Any, shape: Sequence[int]) -> tuple[jax.Array, ...]:
     return tuple(jnp.unravel_index(convert_to_tensor(indices), tuple(shape)))
 
 
+@symbolic_op
 def nonzero(x: Any) -> tuple[jax.Array, ...]:
     """The indices of the non-zero elements, one tensor per axis (not traceable).
 
@@ -183,6 +194,7 @@ def nonzero(x: Any) -> tuple[jax.Array, ...]:
     return jnp.nonzero(convert_to_tensor(x))
 
 
+@symbolic_op
 def isin(x1: Any, x2: Any, assume_unique: bool = False, invert: bool = False) -> jax.Array:
     """Whether each element of ``x1`` occurs in ``x2`` (negated with ``invert=True``).
 
@@ -202,6 +214,7 @@ def isin(x1: Any, x2: Any, assume_unique: bool = False, invert: bool = False) ->
     return jnp.isin(x1, x2, assume_unique=assume_unique, invert=invert)
 
 
+@symbolic_op
 def searchsorted(sorted_sequence: Any, values: Any, side: str = "left") -> jax.Array:
     """Indices at which ``values`` would be inserted to keep a 1-D ``sorted_sequence`` sorted.
 
@@ -228,6 +241,7 @@ def searchsorted(sorted_sequence: Any, values: Any, side: str = "left") -> jax.A
     return jnp.searchsorted(sorted_sequence, convert_to_tensor(values), side=side)
 
 
+@symbolic_op
 def digitize(x: Any, bins: Any) -> jax.Array:
     """The index of the bin (edges ``bins``, increasing) each element of ``x`` falls in.
 
@@ -244,6 +258,7 @@ def digitize(x: Any, bins: Any) -> jax.Array:
     return jnp.digitize(convert_to_tensor(x), convert_to_tensor(bins))
 
 
+@symbolic_op
 def bincount(x: Any, weights: Any = None, minlength: int = 0, sparse: bool = False) -> jax.Array:
     """Count occurrences of each non-negative int in ``x`` (rows counted separately for 2-D).
 
@@ -301,6 +316,7 @@ def _segment(
     return reduce(data, segment_ids, int(num_segments), indices_are_sorted=is_sorted)
 
 
+@symbolic_op
 def segment_sum(
     data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
 ) -> jax.Array:
@@ -325,6 +341,7 @@ def segment_sum(
     return _segment(jax.ops.segment_sum, data, segment_ids, num_segments, sorted)
 
 
+@symbolic_op
 def segment_max(
     data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
 ) -> jax.Array:
@@ -345,6 +362,7 @@ def segment_max(
     return _segment(jax.ops.segment_max, data, segment_ids, num_segments, sorted)
 
 
+@symbolic_op
 def segment_min(
     data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
 ) -> jax.Array:
@@ -365,6 +383,7 @@ def segment_min(
     return _segment(jax.ops.segment_min, data, segment_ids, num_segments, sorted)
 
 
+@symbolic_op
 def segment_prod(
     data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
 ) -> jax.Array:

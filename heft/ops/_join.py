@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from ._core import convert_to_tensor, unwrap
+from ._dispatch import symbolic_op
 
 
 def _tensors(xs: Any) -> list[jax.Array]:
@@ -18,6 +19,7 @@ def _tensors(xs: Any) -> list[jax.Array]:
     return list(convert_to_tensor(xs))
 
 
+@symbolic_op
 def concatenate(xs: Sequence[Any], axis: int = 0) -> jax.Array:
     """Join a sequence of tensors along an existing axis.
 
@@ -43,6 +45,7 @@ def concatenate(xs: Sequence[Any], axis: int = 0) -> jax.Array:
     return jnp.concatenate(_tensors(xs), axis=axis)
 
 
+@symbolic_op
 def stack(x: Sequence[Any], axis: int = 0) -> jax.Array:
     """Join a sequence of same-shaped tensors along a new axis.
 
@@ -60,6 +63,7 @@ def stack(x: Sequence[Any], axis: int = 0) -> jax.Array:
     return jnp.stack(_tensors(x), axis=axis)
 
 
+@symbolic_op
 def hstack(xs: Sequence[Any]) -> jax.Array:
     """Join tensors column-wise (along axis 1, or axis 0 for 1-D tensors).
 
@@ -69,6 +73,7 @@ def hstack(xs: Sequence[Any]) -> jax.Array:
     return jnp.hstack(_tensors(xs))
 
 
+@symbolic_op
 def vstack(xs: Sequence[Any]) -> jax.Array:
     """Join tensors row-wise (along axis 0, treating 1-D tensors as rows).
 
@@ -79,6 +84,7 @@ def vstack(xs: Sequence[Any]) -> jax.Array:
     return jnp.vstack(_tensors(xs))
 
 
+@symbolic_op
 def dstack(xs: Sequence[Any]) -> jax.Array:
     """Join tensors depth-wise (along axis 2).
 
@@ -88,6 +94,7 @@ def dstack(xs: Sequence[Any]) -> jax.Array:
     return jnp.dstack(_tensors(xs))
 
 
+@symbolic_op
 def append(x1: Any, x2: Any, axis: int | None = None) -> jax.Array:
     """Append ``x2`` to the end of ``x1`` along ``axis`` (both flattened when ``None``).
 
@@ -110,6 +117,7 @@ def _sections(indices_or_sections: Any) -> Any:
     return value if isinstance(value, int) else tuple(int(i) for i in value)
 
 
+@symbolic_op
 def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[jax.Array]:
     """Split ``x`` into equal sections, or at the given indices, along ``axis``.
 
@@ -127,6 +135,7 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> li
     return jnp.split(convert_to_tensor(x), _sections(indices_or_sections), axis=axis)
 
 
+@symbolic_op
 def array_split(x: Any, indices_or_sections: int, axis: int = 0) -> list[jax.Array]:
     """Split ``x`` into ``indices_or_sections`` nearly equal parts along ``axis``.
 
@@ -160,6 +169,7 @@ def array_split(x: Any, indices_or_sections: int, axis: int = 0) -> list[jax.Arr
     return jnp.array_split(convert_to_tensor(x), indices_or_sections, axis=axis)
 
 
+@symbolic_op
 def hsplit(x: Any, indices_or_sections: int | Sequence[int]) -> list[jax.Array]:
     """Split ``x`` column-wise (axis 1, or axis 0 for 1-D tensors).
 
@@ -176,6 +186,7 @@ def hsplit(x: Any, indices_or_sections: int | Sequence[int]) -> list[jax.Array]:
     return jnp.hsplit(convert_to_tensor(x), _sections(indices_or_sections))
 
 
+@symbolic_op
 def vsplit(x: Any, indices_or_sections: int | Sequence[int]) -> list[jax.Array]:
     """Split ``x`` row-wise (axis 0).
 
@@ -192,6 +203,7 @@ def vsplit(x: Any, indices_or_sections: int | Sequence[int]) -> list[jax.Array]:
     return jnp.vsplit(convert_to_tensor(x), _sections(indices_or_sections))
 
 
+@symbolic_op
 def dsplit(x: Any, indices_or_sections: int | Sequence[int]) -> list[jax.Array]:
     """Split ``x`` depth-wise (axis 2).
 

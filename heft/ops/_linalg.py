@@ -9,9 +9,11 @@ import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 
 from ._core import convert_to_tensor, float_dtype
+from ._dispatch import symbolic_op
 from ._reduction import axes
 
 
+@symbolic_op
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> jax.Array:
     """Vector or matrix norm of ``x`` (int inputs are computed as floats).
 
@@ -33,6 +35,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> j
     return jnp.linalg.norm(x.astype(float_dtype(x)), ord=ord, axis=axes(axis), keepdims=keepdims)
 
 
+@symbolic_op
 def inv(x: Any) -> jax.Array:
     """Inverse of a square matrix (batched over leading axes).
 
@@ -43,6 +46,7 @@ def inv(x: Any) -> jax.Array:
     return jnp.linalg.inv(convert_to_tensor(x))
 
 
+@symbolic_op
 def det(x: Any) -> jax.Array:
     """Determinant of a square matrix (batched over leading axes).
 
@@ -52,6 +56,7 @@ def det(x: Any) -> jax.Array:
     return jnp.linalg.det(convert_to_tensor(x))
 
 
+@symbolic_op
 def slogdet(x: Any) -> tuple[jax.Array, jax.Array]:
     """Sign and natural log of the absolute determinant, ``(sign, logabsdet)``.
 
@@ -61,6 +66,7 @@ def slogdet(x: Any) -> tuple[jax.Array, jax.Array]:
     return tuple(jnp.linalg.slogdet(convert_to_tensor(x)))
 
 
+@symbolic_op
 def logdet(x: Any) -> jax.Array:
     """Log-determinant of a positive-definite matrix, computed stably.
 
@@ -70,6 +76,7 @@ def logdet(x: Any) -> jax.Array:
     return jnp.linalg.slogdet(convert_to_tensor(x))[1]
 
 
+@symbolic_op
 def solve(a: Any, b: Any) -> jax.Array:
     """Solve ``a @ x = b`` for ``x``.
 
@@ -86,6 +93,7 @@ def solve(a: Any, b: Any) -> jax.Array:
     return jnp.linalg.solve(convert_to_tensor(a), convert_to_tensor(b))
 
 
+@symbolic_op
 def solve_triangular(a: Any, b: Any, lower: bool = False) -> jax.Array:
     """Solve ``a @ x = b`` for ``x`` with ``a`` triangular (lower if ``lower``, else upper).
 
@@ -103,6 +111,7 @@ def solve_triangular(a: Any, b: Any, lower: bool = False) -> jax.Array:
     return jsl.solve_triangular(convert_to_tensor(a), convert_to_tensor(b), lower=lower)
 
 
+@symbolic_op
 def lstsq(a: Any, b: Any, rcond: float | None = None) -> jax.Array:
     """Least-squares solution ``x`` minimising ``|a @ x - b|``.
 
@@ -120,6 +129,7 @@ def lstsq(a: Any, b: Any, rcond: float | None = None) -> jax.Array:
     return jnp.linalg.lstsq(convert_to_tensor(a), convert_to_tensor(b), rcond=rcond)[0]
 
 
+@symbolic_op
 def cholesky(x: Any, upper: bool = False) -> jax.Array:
     """Cholesky factor of a positive-definite matrix: ``L`` with ``L @ L.T == x``.
 
@@ -147,6 +157,7 @@ def cholesky(x: Any, upper: bool = False) -> jax.Array:
     return out
 
 
+@symbolic_op
 def cholesky_inverse(x: Any, upper: bool = False) -> jax.Array:
     """Inverse of ``A`` given its Cholesky factor ``x`` (lower, or upper if ``upper``).
 
@@ -169,6 +180,7 @@ def cholesky_inverse(x: Any, upper: bool = False) -> jax.Array:
     return jnp.swapaxes(inv_factor, -1, -2) @ inv_factor
 
 
+@symbolic_op
 def qr(x: Any, mode: str = "reduced") -> tuple[jax.Array, jax.Array]:
     """QR decomposition ``x = q @ r``.
 
@@ -190,6 +202,7 @@ def qr(x: Any, mode: str = "reduced") -> tuple[jax.Array, jax.Array]:
     return tuple(jnp.linalg.qr(convert_to_tensor(x), mode=mode))
 
 
+@symbolic_op
 def svd(x: Any, full_matrices: bool = True, compute_uv: bool = True) -> Any:
     """Singular value decomposition ``x = u @ diag(s) @ vh``.
 
@@ -211,6 +224,7 @@ def svd(x: Any, full_matrices: bool = True, compute_uv: bool = True) -> Any:
     return tuple(out) if compute_uv else out
 
 
+@symbolic_op
 def eig(x: Any) -> tuple[jax.Array, jax.Array]:
     """Eigenvalues and eigenvectors of a square matrix (complex results; CPU only in JAX).
 
@@ -220,6 +234,7 @@ def eig(x: Any) -> tuple[jax.Array, jax.Array]:
     return tuple(jnp.linalg.eig(convert_to_tensor(x)))
 
 
+@symbolic_op
 def eigh(x: Any) -> tuple[jax.Array, jax.Array]:
     """Eigenvalues (ascending) and eigenvectors of a symmetric or Hermitian matrix.
 
@@ -229,6 +244,7 @@ def eigh(x: Any) -> tuple[jax.Array, jax.Array]:
     return tuple(jnp.linalg.eigh(convert_to_tensor(x)))
 
 
+@symbolic_op
 def lu_factor(x: Any) -> tuple[jax.Array, jax.Array]:
     """LU factorization with partial pivoting: ``(lu, pivots)`` (batched over leading axes).
 
@@ -250,6 +266,7 @@ def _check_matrix(x: jax.Array) -> None:
         )
 
 
+@symbolic_op
 def pinv(x: Any, rcond: float | None = None) -> jax.Array:
     """Moore-Penrose pseudo-inverse.
 
@@ -272,6 +289,7 @@ def pinv(x: Any, rcond: float | None = None) -> jax.Array:
     return jnp.linalg.pinv(x, rcond=rcond)
 
 
+@symbolic_op
 def matrix_rank(x: Any, tol: float | None = None) -> jax.Array:
     """Rank of a matrix (number of singular values above ``tol``), as int32.
 

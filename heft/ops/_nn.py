@@ -10,8 +10,10 @@ import jax.numpy as jnp
 
 from .. import _config
 from ._core import convert_to_tensor, jax_dtype
+from ._dispatch import symbolic_op
 
 
+@symbolic_op
 def one_hot(
     x: Any, num_classes: int, axis: int = -1, dtype: Any = None, sparse: bool = False
 ) -> jax.Array:
@@ -42,6 +44,7 @@ def one_hot(
     return jnn.one_hot(convert_to_tensor(x), num_classes, dtype=dtype, axis=axis)
 
 
+@symbolic_op
 def multi_hot(
     inputs: Any,
     num_classes: int | None = None,
@@ -87,6 +90,7 @@ def _clip_probabilities(output: jax.Array) -> jax.Array:
     return jnp.clip(output, eps, 1.0 - eps)
 
 
+@symbolic_op
 def binary_crossentropy(target: Any, output: Any, from_logits: bool = False) -> jax.Array:
     """Elementwise binary crossentropy between ``target`` and ``output``.
 
@@ -123,6 +127,7 @@ def _log_probabilities(output: jax.Array, from_logits: bool, axis: int) -> jax.A
     return jnp.log(_clip_probabilities(output))
 
 
+@symbolic_op
 def categorical_crossentropy(
     target: Any, output: Any, from_logits: bool = False, axis: int = -1
 ) -> jax.Array:
@@ -157,6 +162,7 @@ def categorical_crossentropy(
     return -jnp.sum(target * _log_probabilities(output, from_logits, axis), axis=axis)
 
 
+@symbolic_op
 def sparse_categorical_crossentropy(
     target: Any, output: Any, from_logits: bool = False, axis: int = -1
 ) -> jax.Array:
@@ -197,6 +203,7 @@ def sparse_categorical_crossentropy(
     return -jnp.sum(labels * log_prob, axis=axis)
 
 
+@symbolic_op
 def psnr(x1: Any, x2: Any, max_val: Any) -> jax.Array:
     """Peak signal-to-noise ratio between two images, in decibels.
 

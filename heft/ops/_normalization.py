@@ -10,9 +10,11 @@ import jax.numpy as jnp
 
 from .. import _config
 from ._core import convert_to_tensor
+from ._dispatch import symbolic_op
 from ._reduction import axes as as_axes
 
 
+@symbolic_op
 def moments(
     x: Any, axes: Any, keepdims: bool = False, synchronized: bool = False
 ) -> tuple[jax.Array, jax.Array]:
@@ -53,6 +55,7 @@ def moments(
     return mean, variance
 
 
+@symbolic_op
 def normalize(x: Any, axis: int = -1, order: int = 2, epsilon: float | None = None) -> jax.Array:
     """Scale ``x`` to unit ``order``-norm along ``axis``.
 
@@ -84,6 +87,7 @@ def normalize(x: Any, axis: int = -1, order: int = 2, epsilon: float | None = No
     return x / jnp.maximum(norm, epsilon)
 
 
+@symbolic_op
 def batch_normalization(
     x: Any,
     mean: Any,
@@ -126,6 +130,7 @@ def batch_normalization(
     return x * inv + shift
 
 
+@symbolic_op
 def layer_normalization(
     x: Any,
     gamma: Any = None,
@@ -199,6 +204,7 @@ def layer_normalization(
     return (x * inv + shift).astype(original)
 
 
+@symbolic_op
 def rms_normalization(
     x: Any, scale: Any = None, axis: int | list[int] = -1, epsilon: float | None = None
 ) -> jax.Array:

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from ._core import convert_to_tensor, unwrap
+from ._dispatch import symbolic_op
 
 
 def _preferred(*xs: jax.Array) -> Any:
@@ -15,6 +16,7 @@ def _preferred(*xs: jax.Array) -> Any:
     return jnp.int32 if all(x.dtype == jnp.int8 for x in xs) else None
 
 
+@symbolic_op
 def matmul(x1: Any, x2: Any) -> jax.Array:
     """Matrix product of ``x1`` and ``x2`` (batched over leading axes).
 
@@ -32,6 +34,7 @@ def matmul(x1: Any, x2: Any) -> jax.Array:
     return jnp.matmul(x1, x2, preferred_element_type=_preferred(x1, x2))
 
 
+@symbolic_op
 def dot(x1: Any, x2: Any) -> jax.Array:
     """Dot product: inner product of vectors, matrix product of matrices, else sum over
     the last axis of ``x1`` and the second-to-last of ``x2``.
@@ -49,6 +52,7 @@ def dot(x1: Any, x2: Any) -> jax.Array:
     return jnp.dot(convert_to_tensor(x1), convert_to_tensor(x2))
 
 
+@symbolic_op
 def einsum(subscripts: str, *operands: Any, **kwargs: Any) -> jax.Array:
     """Einstein summation over ``operands`` as described by ``subscripts``.
 
@@ -68,6 +72,7 @@ def einsum(subscripts: str, *operands: Any, **kwargs: Any) -> jax.Array:
     return jnp.einsum(subscripts, *tensors, **kwargs)
 
 
+@symbolic_op
 def tensordot(x1: Any, x2: Any, axes: Any = 2) -> jax.Array:
     """Sum products over the last ``axes`` axes of ``x1`` and first of ``x2`` (or given pairs).
 
@@ -85,6 +90,7 @@ def tensordot(x1: Any, x2: Any, axes: Any = 2) -> jax.Array:
     return jnp.tensordot(convert_to_tensor(x1), convert_to_tensor(x2), axes=unwrap(axes))
 
 
+@symbolic_op
 def inner(x1: Any, x2: Any) -> jax.Array:
     """Inner product over the last axes of ``x1`` and ``x2``.
 
@@ -101,6 +107,7 @@ def inner(x1: Any, x2: Any) -> jax.Array:
     return jnp.inner(convert_to_tensor(x1), convert_to_tensor(x2))
 
 
+@symbolic_op
 def outer(x1: Any, x2: Any) -> jax.Array:
     """Outer product of the flattened ``x1`` and ``x2``.
 
@@ -118,6 +125,7 @@ def outer(x1: Any, x2: Any) -> jax.Array:
     return jnp.outer(convert_to_tensor(x1), convert_to_tensor(x2))
 
 
+@symbolic_op
 def vdot(x1: Any, x2: Any) -> jax.Array:
     """Dot product of the flattened tensors (conjugating ``x1`` if complex).
 
@@ -134,6 +142,7 @@ def vdot(x1: Any, x2: Any) -> jax.Array:
     return jnp.vdot(convert_to_tensor(x1), convert_to_tensor(x2))
 
 
+@symbolic_op
 def kron(x1: Any, x2: Any) -> jax.Array:
     """Kronecker product of ``x1`` and ``x2``.
 
@@ -150,6 +159,7 @@ def kron(x1: Any, x2: Any) -> jax.Array:
     return jnp.kron(convert_to_tensor(x1), convert_to_tensor(x2))
 
 
+@symbolic_op
 def cross(
     x1: Any, x2: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | None = None
 ) -> jax.Array:
@@ -179,6 +189,7 @@ def cross(
     )
 
 
+@symbolic_op
 def cdist(x: Any, y: Any) -> jax.Array:
     """Euclidean distances between the rows of ``x`` and ``y`` (batched over leading axes).
 
@@ -210,6 +221,7 @@ def cdist(x: Any, y: Any) -> jax.Array:
     return jnp.sqrt(jnp.sum(delta * delta, axis=-1))
 
 
+@symbolic_op
 def correlate(x1: Any, x2: Any, mode: str = "valid") -> jax.Array:
     """Cross-correlation of two 1-D tensors (``mode``: ``"valid"``, ``"same"`` or ``"full"``).
 
@@ -227,6 +239,7 @@ def correlate(x1: Any, x2: Any, mode: str = "valid") -> jax.Array:
     return jnp.correlate(convert_to_tensor(x1), convert_to_tensor(x2), mode=mode)
 
 
+@symbolic_op
 def corrcoef(x: Any) -> jax.Array:
     """Pearson correlation coefficients between the rows of ``x``.
 
@@ -237,6 +250,7 @@ def corrcoef(x: Any) -> jax.Array:
     return jnp.corrcoef(convert_to_tensor(x))
 
 
+@symbolic_op
 def vander(x: Any, N: int | None = None, increasing: bool = False) -> jax.Array:
     """The Vandermonde matrix of a 1-D ``x``: columns are powers of ``x``.
 

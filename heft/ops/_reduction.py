@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import jax.scipy.special as jss
 
 from ._core import convert_to_tensor, jax_dtype, unwrap
+from ._dispatch import symbolic_op
 from ._elementwise import _finish
 
 Axis = int | tuple[int, ...] | list[int] | None
@@ -55,27 +56,28 @@ def _reduce(
 
 _IDX = "An int32 tensor of indices."
 # fmt: off
-amax = _reduce("amax", jnp.max, "Maximum along ``axis``.", "[[1, 5], [3, 2]], axis=0", "Array([3, 5], dtype=int32)")
-amin = _reduce("amin", jnp.min, "Minimum along ``axis``.", "[[1, 5], [3, 2]], axis=0", "Array([1, 2], dtype=int32)")
-all = _reduce("all", jnp.all, "Whether all elements along ``axis`` are true.", "[[True, False], [True, True]], axis=1", "Array([False,  True], dtype=bool)")
-any = _reduce("any", jnp.any, "Whether any element along ``axis`` is true.", "[[True, False], [False, False]], axis=1", "Array([ True, False], dtype=bool)")
-ptp = _reduce("ptp", jnp.ptp, "Range (max - min) along ``axis``.", "[[1, 5], [3, 2]], axis=1", "Array([4, 1], dtype=int32)")
-argmax = _reduce("argmax", jnp.argmax, "Index of the maximum along ``axis`` (of the flat tensor if ``None``).", "[[1, 5], [3, 2]], axis=1", "Array([1, 0], dtype=int32)", returns=_IDX)
-argmin = _reduce("argmin", jnp.argmin, "Index of the minimum along ``axis`` (of the flat tensor if ``None``).", "[[1, 5], [3, 2]], axis=1", "Array([0, 1], dtype=int32)", returns=_IDX)
-nanmax = _reduce("nanmax", jnp.nanmax, "Maximum along ``axis``, ignoring NaN.", "[1.0, float('nan'), 3.0]", "Array(3., dtype=float32)")
-nanmin = _reduce("nanmin", jnp.nanmin, "Minimum along ``axis``, ignoring NaN.", "[1.0, float('nan'), 3.0]", "Array(1., dtype=float32)")
-nansum = _reduce("nansum", jnp.nansum, "Sum along ``axis``, treating NaN as 0.", "[1.0, float('nan'), 3.0]", "Array(4., dtype=float32)")
-nanprod = _reduce("nanprod", jnp.nanprod, "Product along ``axis``, treating NaN as 1.", "[2.0, float('nan'), 3.0]", "Array(6., dtype=float32)")
-nanmean = _reduce("nanmean", jnp.nanmean, "Mean along ``axis``, ignoring NaN.", "[1.0, float('nan'), 3.0]", "Array(2., dtype=float32)")
-nanvar = _reduce("nanvar", jnp.nanvar, "Variance along ``axis``, ignoring NaN.", "[1.0, float('nan'), 3.0]", "Array(1., dtype=float32)")
-nanstd = _reduce("nanstd", jnp.nanstd, "Standard deviation along ``axis``, ignoring NaN.", "[1.0, float('nan'), 3.0]", "Array(1., dtype=float32)")
-nanmedian = _reduce("nanmedian", jnp.nanmedian, "Median along ``axis``, ignoring NaN.", "[1.0, float('nan'), 3.0, 4.0]", "Array(3., dtype=float32)")
-nanargmax = _reduce("nanargmax", jnp.nanargmax, "Index of the maximum along ``axis``, ignoring NaN.", "[float('nan'), 3.0, 1.0]", "Array(1, dtype=int32)", returns=_IDX)
-nanargmin = _reduce("nanargmin", jnp.nanargmin, "Index of the minimum along ``axis``, ignoring NaN.", "[float('nan'), 3.0, 1.0]", "Array(2, dtype=int32)", returns=_IDX)
-logsumexp = _reduce("logsumexp", jss.logsumexp, "``log(sum(exp(x)))`` along ``axis``, computed stably.", "[0.0, 0.0]", "Array(0.6931472, dtype=float32)")
+amax = symbolic_op(_reduce("amax", jnp.max, "Maximum along ``axis``.", "[[1, 5], [3, 2]], axis=0", "Array([3, 5], dtype=int32)"))
+amin = symbolic_op(_reduce("amin", jnp.min, "Minimum along ``axis``.", "[[1, 5], [3, 2]], axis=0", "Array([1, 2], dtype=int32)"))
+all = symbolic_op(_reduce("all", jnp.all, "Whether all elements along ``axis`` are true.", "[[True, False], [True, True]], axis=1", "Array([False,  True], dtype=bool)"))
+any = symbolic_op(_reduce("any", jnp.any, "Whether any element along ``axis`` is true.", "[[True, False], [False, False]], axis=1", "Array([ True, False], dtype=bool)"))
+ptp = symbolic_op(_reduce("ptp", jnp.ptp, "Range (max - min) along ``axis``.", "[[1, 5], [3, 2]], axis=1", "Array([4, 1], dtype=int32)"))
+argmax = symbolic_op(_reduce("argmax", jnp.argmax, "Index of the maximum along ``axis`` (of the flat tensor if ``None``).", "[[1, 5], [3, 2]], axis=1", "Array([1, 0], dtype=int32)", returns=_IDX))
+argmin = symbolic_op(_reduce("argmin", jnp.argmin, "Index of the minimum along ``axis`` (of the flat tensor if ``None``).", "[[1, 5], [3, 2]], axis=1", "Array([0, 1], dtype=int32)", returns=_IDX))
+nanmax = symbolic_op(_reduce("nanmax", jnp.nanmax, "Maximum along ``axis``, ignoring NaN.", "[1.0, float('nan'), 3.0]", "Array(3., dtype=float32)"))
+nanmin = symbolic_op(_reduce("nanmin", jnp.nanmin, "Minimum along ``axis``, ignoring NaN.", "[1.0, float('nan'), 3.0]", "Array(1., dtype=float32)"))
+nansum = symbolic_op(_reduce("nansum", jnp.nansum, "Sum along ``axis``, treating NaN as 0.", "[1.0, float('nan'), 3.0]", "Array(4., dtype=float32)"))
+nanprod = symbolic_op(_reduce("nanprod", jnp.nanprod, "Product along ``axis``, treating NaN as 1.", "[2.0, float('nan'), 3.0]", "Array(6., dtype=float32)"))
+nanmean = symbolic_op(_reduce("nanmean", jnp.nanmean, "Mean along ``axis``, ignoring NaN.", "[1.0, float('nan'), 3.0]", "Array(2., dtype=float32)"))
+nanvar = symbolic_op(_reduce("nanvar", jnp.nanvar, "Variance along ``axis``, ignoring NaN.", "[1.0, float('nan'), 3.0]", "Array(1., dtype=float32)"))
+nanstd = symbolic_op(_reduce("nanstd", jnp.nanstd, "Standard deviation along ``axis``, ignoring NaN.", "[1.0, float('nan'), 3.0]", "Array(1., dtype=float32)"))
+nanmedian = symbolic_op(_reduce("nanmedian", jnp.nanmedian, "Median along ``axis``, ignoring NaN.", "[1.0, float('nan'), 3.0, 4.0]", "Array(3., dtype=float32)"))
+nanargmax = symbolic_op(_reduce("nanargmax", jnp.nanargmax, "Index of the maximum along ``axis``, ignoring NaN.", "[float('nan'), 3.0, 1.0]", "Array(1, dtype=int32)", returns=_IDX))
+nanargmin = symbolic_op(_reduce("nanargmin", jnp.nanargmin, "Index of the minimum along ``axis``, ignoring NaN.", "[float('nan'), 3.0, 1.0]", "Array(2, dtype=int32)", returns=_IDX))
+logsumexp = symbolic_op(_reduce("logsumexp", jss.logsumexp, "``log(sum(exp(x)))`` along ``axis``, computed stably.", "[0.0, 0.0]", "Array(0.6931472, dtype=float32)"))
 # fmt: on
 
 
+@symbolic_op
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
     """Sum of the elements along ``axis`` (bools count as ints).
 
@@ -93,6 +95,7 @@ def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
     return jnp.sum(convert_to_tensor(x), axis=axes(axis), keepdims=keepdims)
 
 
+@symbolic_op
 def max(x: Any, axis: Axis = None, keepdims: bool = False, initial: Any = None) -> jax.Array:
     """Maximum along ``axis``; ``initial`` is a lower bound included in the reduction.
 
@@ -113,6 +116,7 @@ def max(x: Any, axis: Axis = None, keepdims: bool = False, initial: Any = None) 
     )
 
 
+@symbolic_op
 def min(x: Any, axis: Axis = None, keepdims: bool = False, initial: Any = None) -> jax.Array:
     """Minimum along ``axis``; ``initial`` is an upper bound included in the reduction.
 
@@ -133,6 +137,7 @@ def min(x: Any, axis: Axis = None, keepdims: bool = False, initial: Any = None) 
     )
 
 
+@symbolic_op
 def prod(x: Any, axis: Axis = None, keepdims: bool = False, dtype: Any = None) -> jax.Array:
     """Product of the elements along ``axis``, accumulated in ``dtype`` if given.
 
@@ -152,6 +157,7 @@ def prod(x: Any, axis: Axis = None, keepdims: bool = False, dtype: Any = None) -
     return jnp.prod(x, axis=axes(axis), keepdims=keepdims, dtype=jax_dtype(dtype))
 
 
+@symbolic_op
 def cumsum(x: Any, axis: int | None = None, dtype: Any = None) -> jax.Array:
     """Cumulative sum along ``axis`` (of the flattened tensor if ``None``).
 
@@ -169,6 +175,7 @@ def cumsum(x: Any, axis: int | None = None, dtype: Any = None) -> jax.Array:
     return jnp.cumsum(convert_to_tensor(x), axis=axis, dtype=jax_dtype(dtype))
 
 
+@symbolic_op
 def cumprod(x: Any, axis: int | None = None, dtype: Any = None) -> jax.Array:
     """Cumulative product along ``axis`` (of the flattened tensor if ``None``).
 
@@ -186,6 +193,7 @@ def cumprod(x: Any, axis: int | None = None, dtype: Any = None) -> jax.Array:
     return jnp.cumprod(convert_to_tensor(x), axis=axis, dtype=jax_dtype(dtype))
 
 
+@symbolic_op
 def nancumsum(x: Any, axis: int | None = None, dtype: Any = None) -> jax.Array:
     """Cumulative sum along ``axis``, treating NaN as 0.
 
@@ -203,6 +211,7 @@ def nancumsum(x: Any, axis: int | None = None, dtype: Any = None) -> jax.Array:
     return jnp.nancumsum(convert_to_tensor(x), axis=axis, dtype=jax_dtype(dtype))
 
 
+@symbolic_op
 def nancumprod(x: Any, axis: int | None = None, dtype: Any = None) -> jax.Array:
     """Cumulative product along ``axis``, treating NaN as 1.
 
@@ -220,6 +229,7 @@ def nancumprod(x: Any, axis: int | None = None, dtype: Any = None) -> jax.Array:
     return jnp.nancumprod(convert_to_tensor(x), axis=axis, dtype=jax_dtype(dtype))
 
 
+@symbolic_op
 def count_nonzero(x: Any, axis: Axis = None) -> jax.Array:
     """Number of non-zero elements along ``axis``, as int32.
 
@@ -236,6 +246,7 @@ def count_nonzero(x: Any, axis: Axis = None) -> jax.Array:
     return jnp.count_nonzero(convert_to_tensor(x), axis=axes(axis)).astype(jnp.int32)
 
 
+@symbolic_op
 def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> jax.Array:
     """Integrate ``y`` along ``axis`` with the trapezoidal rule (sample points ``x`` or spacing ``dx``).
 

@@ -10,9 +10,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._core import convert_to_tensor, unwrap
+from ._dispatch import symbolic_op
 from ._reduction import axes
 
 
+@symbolic_op
 def reshape(x: Any, newshape: Any) -> jax.Array:
     """Give ``x`` a new shape with the same number of elements (one dimension may be -1).
 
@@ -46,6 +48,7 @@ def reshape(x: Any, newshape: Any) -> jax.Array:
     return jnp.reshape(convert_to_tensor(x), newshape)
 
 
+@symbolic_op
 def transpose(x: Any, axes: Sequence[int] | None = None) -> jax.Array:
     """Permute the axes of ``x`` (reverse them when ``axes`` is ``None``).
 
@@ -62,6 +65,7 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> jax.Array:
     return jnp.transpose(convert_to_tensor(x), axes=None if axes is None else tuple(axes))
 
 
+@symbolic_op
 def expand_dims(x: Any, axis: int | Sequence[int]) -> jax.Array:
     """Insert axes of size 1 at ``axis`` (an int or a sequence of ints).
 
@@ -86,6 +90,7 @@ def expand_dims(x: Any, axis: int | Sequence[int]) -> jax.Array:
     return jnp.expand_dims(convert_to_tensor(x), axes(axis))
 
 
+@symbolic_op
 def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> jax.Array:
     """Remove axes of size 1 (all of them, or those in ``axis``).
 
@@ -102,6 +107,7 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> jax.Array:
     return jnp.squeeze(convert_to_tensor(x), axis=axes(axis))
 
 
+@symbolic_op
 def broadcast_to(x: Any, shape: Sequence[int]) -> jax.Array:
     """Broadcast ``x`` to ``shape``.
 
@@ -119,6 +125,7 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> jax.Array:
     return jnp.broadcast_to(convert_to_tensor(x), tuple(shape))
 
 
+@symbolic_op
 def moveaxis(x: Any, source: int | Sequence[int], destination: int | Sequence[int]) -> jax.Array:
     """Move axes ``source`` to positions ``destination``; other axes keep their order.
 
@@ -146,6 +153,7 @@ def moveaxis(x: Any, source: int | Sequence[int], destination: int | Sequence[in
     return jnp.moveaxis(convert_to_tensor(x), src, dst)
 
 
+@symbolic_op
 def swapaxes(x: Any, axis1: int, axis2: int) -> jax.Array:
     """Swap two axes of ``x``.
 
@@ -163,6 +171,7 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> jax.Array:
     return jnp.swapaxes(convert_to_tensor(x), axis1, axis2)
 
 
+@symbolic_op
 def ravel(x: Any) -> jax.Array:
     """Flatten ``x`` into a 1-D tensor.
 
@@ -172,6 +181,7 @@ def ravel(x: Any) -> jax.Array:
     return jnp.ravel(convert_to_tensor(x))
 
 
+@symbolic_op
 def flip(x: Any, axis: int | Sequence[int] | None = None) -> jax.Array:
     """Reverse the order of elements along ``axis`` (all axes when ``None``).
 
@@ -188,6 +198,7 @@ def flip(x: Any, axis: int | Sequence[int] | None = None) -> jax.Array:
     return jnp.flip(convert_to_tensor(x), axis=axes(axis))
 
 
+@symbolic_op
 def fliplr(x: Any) -> jax.Array:
     """Reverse the order of columns (axis 1).
 
@@ -198,6 +209,7 @@ def fliplr(x: Any) -> jax.Array:
     return jnp.fliplr(convert_to_tensor(x))
 
 
+@symbolic_op
 def flipud(x: Any) -> jax.Array:
     """Reverse the order of rows (axis 0).
 
@@ -208,6 +220,7 @@ def flipud(x: Any) -> jax.Array:
     return jnp.flipud(convert_to_tensor(x))
 
 
+@symbolic_op
 def roll(x: Any, shift: int | Sequence[int], axis: int | Sequence[int] | None = None) -> jax.Array:
     """Shift elements along ``axis`` by ``shift``, wrapping around (flattened if ``None``).
 
@@ -225,6 +238,7 @@ def roll(x: Any, shift: int | Sequence[int], axis: int | Sequence[int] | None = 
     return jnp.roll(convert_to_tensor(x), unwrap(shift), axis=axes(axis))
 
 
+@symbolic_op
 def rot90(array: Any, k: int = 1, axes: tuple[int, int] = (0, 1)) -> jax.Array:
     """Rotate ``array`` by 90 degrees ``k`` times in the plane of ``axes``.
 
@@ -254,6 +268,7 @@ def rot90(array: Any, k: int = 1, axes: tuple[int, int] = (0, 1)) -> jax.Array:
     return jnp.rot90(array, k=k, axes=tuple(axes))
 
 
+@symbolic_op
 def tile(x: Any, repeats: int | Sequence[int]) -> jax.Array:
     """Repeat the whole of ``x`` ``repeats`` times along each axis.
 
@@ -270,6 +285,7 @@ def tile(x: Any, repeats: int | Sequence[int]) -> jax.Array:
     return jnp.tile(convert_to_tensor(x), unwrap(repeats))
 
 
+@symbolic_op
 def repeat(x: Any, repeats: Any, axis: int | None = None) -> jax.Array:
     """Repeat each element of ``x`` ``repeats`` times along ``axis`` (flattened if ``None``).
 
@@ -290,6 +306,7 @@ def repeat(x: Any, repeats: Any, axis: int | None = None) -> jax.Array:
     return jnp.repeat(convert_to_tensor(x), repeats, axis=axis)
 
 
+@symbolic_op
 def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = None) -> jax.Array:
     """Pad ``x`` with ``pad_width = [(before, after), ...]`` values per axis.
 
@@ -328,6 +345,7 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = N
     return jnp.pad(x, pad_width, mode=mode, constant_values=unwrap(constant_values))
 
 
+@symbolic_op
 def ndim(x: Any) -> int:
     """Number of dimensions of ``x``.
 
@@ -337,6 +355,7 @@ def ndim(x: Any) -> int:
     return int(jnp.ndim(convert_to_tensor(x)))
 
 
+@symbolic_op
 def size(x: Any) -> int:
     """Number of elements of ``x``.
 
@@ -346,6 +365,7 @@ def size(x: Any) -> int:
     return int(jnp.size(convert_to_tensor(x)))
 
 
+@symbolic_op
 def diff(a: Any, n: int = 1, axis: int = -1) -> jax.Array:
     """The ``n``-th discrete difference along ``axis``.
 

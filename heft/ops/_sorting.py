@@ -8,8 +8,10 @@ import jax
 import jax.numpy as jnp
 
 from ._core import convert_to_tensor
+from ._dispatch import symbolic_op
 
 
+@symbolic_op
 def sort(x: Any, axis: int = -1) -> jax.Array:
     """Sort ``x`` in ascending order along ``axis``.
 
@@ -26,6 +28,7 @@ def sort(x: Any, axis: int = -1) -> jax.Array:
     return jnp.sort(convert_to_tensor(x), axis=axis)
 
 
+@symbolic_op
 def argsort(x: Any, axis: int = -1) -> jax.Array:
     """The indices that sort ``x`` in ascending order along ``axis`` (stable).
 
@@ -43,6 +46,7 @@ def argsort(x: Any, axis: int = -1) -> jax.Array:
     return jnp.argsort(x, axis=None if x.ndim == 0 else axis)
 
 
+@symbolic_op
 def argpartition(x: Any, kth: int, axis: int = -1) -> jax.Array:
     """Indices that partially sort ``x`` so the ``kth`` element is in its sorted place.
 
@@ -70,6 +74,7 @@ def argpartition(x: Any, kth: int, axis: int = -1) -> jax.Array:
     return jnp.argpartition(x, kth, axis=axis)
 
 
+@symbolic_op
 def top_k(x: Any, k: int, sorted: bool = True) -> tuple[jax.Array, jax.Array]:
     """The ``k`` largest values along the last axis and their indices.
 
@@ -89,6 +94,7 @@ def top_k(x: Any, k: int, sorted: bool = True) -> tuple[jax.Array, jax.Array]:
     return jax.lax.top_k(convert_to_tensor(x), k)
 
 
+@symbolic_op
 def in_top_k(targets: Any, predictions: Any, k: int) -> jax.Array:
     """Whether each target class is among the ``k`` highest predictions of its row.
 
@@ -112,6 +118,7 @@ def in_top_k(targets: Any, predictions: Any, k: int) -> jax.Array:
     return rank <= k
 
 
+@symbolic_op
 def unique(
     x: Any,
     sorted: bool = True,

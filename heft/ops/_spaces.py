@@ -9,6 +9,7 @@ import jax.numpy as jnp
 
 from .. import _config
 from ._core import convert_to_tensor, jax_dtype, unwrap
+from ._dispatch import symbolic_op
 
 
 def _endpoint(value: Any) -> Any:
@@ -17,6 +18,7 @@ def _endpoint(value: Any) -> Any:
     return convert_to_tensor(value) if isinstance(value, list | tuple) else value
 
 
+@symbolic_op
 def linspace(
     start: Any,
     stop: Any,
@@ -54,6 +56,7 @@ def linspace(
     )
 
 
+@symbolic_op
 def logspace(
     start: Any,
     stop: Any,
@@ -91,6 +94,7 @@ def logspace(
     )
 
 
+@symbolic_op
 def geomspace(
     start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None, axis: int = 0
 ) -> jax.Array:
@@ -120,6 +124,7 @@ def geomspace(
     )
 
 
+@symbolic_op
 def meshgrid(*x: Any, indexing: str = "xy") -> list[jax.Array]:
     """Coordinate grids from 1-D coordinate tensors.
 
@@ -143,6 +148,7 @@ def meshgrid(*x: Any, indexing: str = "xy") -> list[jax.Array]:
     return list(jnp.meshgrid(*[convert_to_tensor(v) for v in x], indexing=indexing))
 
 
+@symbolic_op
 def bartlett(x: int) -> jax.Array:
     """The Bartlett (triangular) window of ``x`` points, in ``floatx()``.
 
@@ -152,6 +158,7 @@ def bartlett(x: int) -> jax.Array:
     return jnp.bartlett(int(unwrap(x))).astype(jax_dtype(_config.floatx()))
 
 
+@symbolic_op
 def blackman(x: int) -> jax.Array:
     """The Blackman window of ``x`` points, in ``floatx()``.
 
@@ -161,6 +168,7 @@ def blackman(x: int) -> jax.Array:
     return jnp.blackman(int(unwrap(x))).astype(jax_dtype(_config.floatx()))
 
 
+@symbolic_op
 def hamming(x: int) -> jax.Array:
     """The Hamming window of ``x`` points, in ``floatx()``.
 
@@ -170,6 +178,7 @@ def hamming(x: int) -> jax.Array:
     return jnp.hamming(int(unwrap(x))).astype(jax_dtype(_config.floatx()))
 
 
+@symbolic_op
 def hanning(x: int) -> jax.Array:
     """The Hann window of ``x`` points, in ``floatx()``.
 
@@ -179,6 +188,7 @@ def hanning(x: int) -> jax.Array:
     return jnp.hanning(int(unwrap(x))).astype(jax_dtype(_config.floatx()))
 
 
+@symbolic_op
 def kaiser(x: int, beta: float) -> jax.Array:
     """The Kaiser window of ``x`` points with shape parameter ``beta``, in ``floatx()``.
 

@@ -8,9 +8,11 @@ import jax
 import jax.numpy as jnp
 
 from ._core import convert_to_tensor
+from ._dispatch import symbolic_op
 from ._reduction import Axis, axes
 
 
+@symbolic_op
 def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
     """Arithmetic mean along ``axis``; int and bool inputs give float32.
 
@@ -34,6 +36,7 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
     return jnp.mean(x, axis=axes(axis), keepdims=keepdims, dtype=compute).astype(result)
 
 
+@symbolic_op
 def var(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
     """Variance (mean squared deviation) along ``axis``; ints give float32.
 
@@ -54,6 +57,7 @@ def var(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
     return out.astype(result)
 
 
+@symbolic_op
 def std(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
     """Standard deviation along ``axis``; ints give floats.
 
@@ -78,6 +82,7 @@ def _compute_dtype(x: jax.Array) -> Any:
     return jnp.float32
 
 
+@symbolic_op
 def average(x: Any, axis: int | None = None, weights: Any = None) -> jax.Array:
     """Weighted mean along ``axis`` (the plain mean when ``weights`` is ``None``).
 
@@ -102,6 +107,7 @@ def average(x: Any, axis: int | None = None, weights: Any = None) -> jax.Array:
     return jnp.average(x.astype(common), axis=axis, weights=weights)
 
 
+@symbolic_op
 def median(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
     """Median along ``axis``.
 
@@ -119,6 +125,7 @@ def median(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
     return jnp.median(convert_to_tensor(x), axis=axes(axis), keepdims=keepdims)
 
 
+@symbolic_op
 def quantile(
     x: Any, q: Any, axis: Axis = None, method: str = "linear", keepdims: bool = False
 ) -> jax.Array:
@@ -141,6 +148,7 @@ def quantile(
     return jnp.quantile(x, q, axis=axes(axis), method=method, keepdims=keepdims)
 
 
+@symbolic_op
 def percentile(
     x: Any, q: Any, axis: Axis = None, method: str = "linear", keepdims: bool = False
 ) -> jax.Array:
@@ -163,6 +171,7 @@ def percentile(
     return jnp.percentile(x, q, axis=axes(axis), method=method, keepdims=keepdims)
 
 
+@symbolic_op
 def nanquantile(
     x: Any, q: Any, axis: Axis = None, method: str = "linear", keepdims: bool = False
 ) -> jax.Array:
@@ -185,6 +194,7 @@ def nanquantile(
     return jnp.nanquantile(x, q, axis=axes(axis), method=method, keepdims=keepdims)
 
 
+@symbolic_op
 def nanpercentile(
     x: Any, q: Any, axis: Axis = None, method: str = "linear", keepdims: bool = False
 ) -> jax.Array:
@@ -207,6 +217,7 @@ def nanpercentile(
     return jnp.nanpercentile(x, q, axis=axes(axis), method=method, keepdims=keepdims)
 
 
+@symbolic_op
 def histogram(
     x: Any, bins: int = 10, range: tuple[float, float] | None = None
 ) -> tuple[jax.Array, jax.Array]:

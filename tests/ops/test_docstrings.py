@@ -15,6 +15,7 @@ MODULES = [
     "heft.ops._control_flow",
     "heft.ops._core",
     "heft.ops._creation",
+    "heft.ops._dispatch",
     "heft.ops._elementwise",
     "heft.ops._indexing",
     "heft.ops._join",

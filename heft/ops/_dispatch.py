@@ -1,0 +1,67 @@
+"""Ops called on symbolic tensors become graph nodes (``heft.layers.Operation``)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from .._symbolic import KerasTensor
+
+# Ops that answer from a symbolic tensor's metadata, or that take functions and run
+# Python control flow: they never become graph nodes.
+_NOT_NODES = frozenset(
+    {
+        "shape",
+        "dtype",
+        "is_tensor",
+        "convert_to_numpy",
+        "cond",
+        "while_loop",
+        "fori_loop",
+        "scan",
+        "associative_scan",
+        "map",
+        "switch",
+        "vectorized_map",
+        "custom_gradient",
+        "jvp",
+        "vectorize",
+    }
+)
+
+
+def _has_symbolic(args: tuple, kwargs: dict) -> bool:
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, KerasTensor):
+            return True
+        if isinstance(value, list | tuple) and any(isinstance(v, KerasTensor) for v in value):
+            return True
+    return False
+
+
+def symbolic_op(fn: Callable) -> Callable:
+    """Make ``fn`` build an ``Operation`` node when it receives a ``KerasTensor``.
+
+    On arrays the op runs as written, after one cheap check of its arguments.
+
+    >>> import heft
+    >>> from heft.ops._dispatch import symbolic_op
+    >>> double = symbolic_op(lambda x: x * 2)
+    >>> double(heft.ops.ones((2,)))
+    Array([2., 2.], dtype=float32)
+    """
+    name = fn.__name__
+    if name in _NOT_NODES:
+        return fn
+
+    @functools.wraps(fn)
+    def op(*args: Any, **kwargs: Any) -> Any:
+        if _has_symbolic(args, kwargs):
+            from ..layers._operation import call_operation
+
+            return call_operation(name, fn, args, kwargs)
+        return fn(*args, **kwargs)
+
+    op._heft_op = fn  # type: ignore[attr-defined]
+    return op
