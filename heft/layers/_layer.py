@@ -648,7 +648,18 @@ class Layer:
 
     # ---------------------------------------------------------------- build and call
     def build(self, input_shape: Any = None) -> None:
-        """Create the layer's weights for inputs of ``input_shape``; base: nothing."""
+        """Create the layer's weights for inputs of ``input_shape``.
+
+        The base version suits layers whose weights live in sublayers (subclassed
+        models): called directly with a shape, it runs ``call`` once on symbolic
+        inputs of that shape, which builds every sublayer.
+        """
+        if (
+            input_shape is not None
+            and not self.__dict__.get("_build_from_call")
+            and any(not layer.built for layer in self._flatten_layers(include_self=False))
+        ):
+            self.call(_shapes_to_symbolic(input_shape, self.compute_dtype))
         self.built = True
 
     def call(self, *args: Any, **kwargs: Any) -> Any:
@@ -717,7 +728,11 @@ class Layer:
         shapes = _shapes_of(first)
         build_fn = type(self).build
         if build_fn is Layer.build:
-            self.build(shapes)
+            object.__setattr__(self, "_build_from_call", True)
+            try:
+                self.build(shapes)
+            finally:
+                object.__setattr__(self, "_build_from_call", False)
             return
         params = [p for p in inspect.signature(build_fn).parameters if p != "self"]
         if len(params) > 1 and all(p.endswith("_shape") for p in params[: len(args)]):
@@ -1069,6 +1084,15 @@ def _any_mask(mask: Any) -> bool:
 
 def _is_leaf_input(x: Any) -> bool:
     return isinstance(x, _symbolic.KerasTensor | Variable | np.ndarray)
+
+
+def _shapes_to_symbolic(shape: Any, dtype: str) -> Any:
+    """Symbolic inputs for a shape, or a list/dict of shapes."""
+    if isinstance(shape, dict):
+        return {k: _shapes_to_symbolic(v, dtype) for k, v in shape.items()}
+    if isinstance(shape, list | tuple) and shape and not _is_shape_like(shape):
+        return [_shapes_to_symbolic(s, dtype) for s in shape]
+    return _symbolic.KerasTensor(tuple(shape), dtype)
 
 
 def _shape_to_spec(shape: Any, dtype: str) -> Any:
