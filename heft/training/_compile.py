@@ -141,6 +141,9 @@ class CompiledMetrics:
         self._weighted_spec = weighted_metrics
         self._loss = loss
         self.metrics: list[Any] = []
+        # The names the metrics' values carry in logs (``out_accuracy``); the metric
+        # objects keep the names they were given.
+        self.log_names: list[str] = []
         self._weighted: list[bool] = []
         self._output_index: list[int] = []
         self._names: list[str] | None = None
@@ -151,6 +154,7 @@ class CompiledMetrics:
         self._names = names
         preds = _flatten_outputs(y_pred, names)
         trues = _flatten_outputs(y_true, names)
+        counters: dict[str, int] = {}
         for spec, weighted in ((self._metrics_spec, False), (self._weighted_spec, True)):
             if spec is None:
                 continue
@@ -160,11 +164,9 @@ class CompiledMetrics:
                     metric = metrics_module.resolve_metric(
                         item, trues[index].shape, preds[index].shape
                     )
-                    if weighted and any(m.name == metric.name for m in self.metrics):
-                        metric = _renamed(metric, f"weighted_{metric.name}")
-                    if len(preds) > 1 and names is not None:
-                        metric = _renamed(metric, f"{names[index]}_{metric.name}")
+                    prefix = f"{names[index]}_" if len(preds) > 1 and names is not None else ""
                     self.metrics.append(metric)
+                    self.log_names.append(_log_name(prefix, metric.name, weighted, counters))
                     self._weighted.append(weighted)
                     self._output_index.append(index)
         self.built = True
@@ -179,8 +181,9 @@ class CompiledMetrics:
                 )
             return [list(_as_list(spec.get(name, []))) for name in names]
         spec = _as_list(spec)
-        if n_outputs > 1 and spec and all(isinstance(s, list | tuple) for s in spec):
-            return [list(s) for s in spec]
+        if n_outputs > 1 and len(spec) == n_outputs:
+            # One entry (a metric or a list of them) per output, as Keras reads it.
+            return [list(_as_list(s)) for s in spec]
         return [list(spec)] + [list(spec) for _ in range(n_outputs - 1)]
 
     def stateless_update(
@@ -219,7 +222,18 @@ def _as_list(spec: Any) -> list[Any]:
     return [spec]
 
 
-def _renamed(metric: Any, name: str) -> Any:
-    """Give ``metric`` the display name used in logs (its variables keep their paths)."""
-    metric.name = name
-    return metric
+def _log_name(prefix: str, name: str, weighted: bool, counters: dict[str, int]) -> str:
+    """A metric's unique name in the logs, as Keras forms it.
+
+    ``<output>_<name>``; a repeated name gets ``_1``, ``_2``...; a weighted metric
+    repeating a name becomes ``<output>_weighted_<name>`` first.
+    """
+    candidate = prefix + name
+    if candidate in counters and weighted:
+        candidate = f"{prefix}weighted_{name}"
+    if candidate not in counters:
+        counters[candidate] = 1
+        return candidate
+    index = counters[candidate]
+    counters[candidate] += 1
+    return f"{candidate}_{index}"

@@ -133,7 +133,15 @@ class Trainer:
     def metrics_names(self) -> list[str]:
         if getattr(self, "_compiled_metrics", None) is None:
             return ["loss"]
-        return [m.name for m in self._all_metrics()]
+        return self._log_names()
+
+    def _log_names(self) -> list[str]:
+        """The name of each of ``_all_metrics()``'s values in the logs."""
+        return [
+            self._loss_tracker.name,
+            *(m.name for m in self._compiled_loss.output_trackers),
+            *self._compiled_metrics.log_names,
+        ]
 
     def _all_metrics(self) -> list[Any]:
         return [
@@ -259,12 +267,12 @@ class Trainer:
 
     def _metric_results(self, mv: list) -> dict[str, Any]:
         logs: dict[str, Any] = {}
-        for metric, vals in zip(self._all_metrics(), mv, strict=True):
+        for name, metric, vals in zip(self._log_names(), self._all_metrics(), mv, strict=True):
             result = metric.stateless_result(vals)
             if isinstance(result, dict):
                 logs.update(result)
             else:
-                logs[metric.name] = result
+                logs[name] = result
         return logs
 
     def _results(self, mv: list) -> dict[str, float]:
