@@ -2,14 +2,23 @@
 
 from ._activation import Activation as Activation
 from ._activation import Identity as Identity
+from ._advanced_activations import ELU as ELU
+from ._advanced_activations import LeakyReLU as LeakyReLU
+from ._advanced_activations import PReLU as PReLU
+from ._advanced_activations import ReLU as ReLU
+from ._advanced_activations import Softmax as Softmax
+from ._attention import AdditiveAttention as AdditiveAttention
+from ._attention import Attention as Attention
 from ._conv import Conv1D as Conv1D
 from ._conv import Conv2D as Conv2D
 from ._dense import Dense as Dense
 from ._dropout import Dropout as Dropout
+from ._einsum_dense import EinsumDense as EinsumDense
 from ._flatten import Flatten as Flatten
 from ._input_layer import Input as Input
 from ._input_layer import InputLayer as InputLayer
 from ._input_spec import InputSpec as InputSpec
+from ._lambda import Lambda as Lambda
 from ._layer import Layer as Layer
 from ._merging import Add as Add
 from ._merging import Average as Average
@@ -19,6 +28,7 @@ from ._merging import Maximum as Maximum
 from ._merging import Minimum as Minimum
 from ._merging import Multiply as Multiply
 from ._merging import Subtract as Subtract
+from ._multi_head_attention import MultiHeadAttention as MultiHeadAttention
 from ._normalization import BatchNormalization as BatchNormalization
 from ._normalization import GroupNormalization as GroupNormalization
 from ._normalization import LayerNormalization as LayerNormalization
@@ -31,6 +41,7 @@ from ._pooling import GlobalMaxPooling1D as GlobalMaxPooling1D
 from ._pooling import GlobalMaxPooling2D as GlobalMaxPooling2D
 from ._pooling import MaxPooling1D as MaxPooling1D
 from ._pooling import MaxPooling2D as MaxPooling2D
+from ._rescaling import Rescaling as Rescaling
 from ._reshaping import Cropping1D as Cropping1D
 from ._reshaping import Cropping2D as Cropping2D
 from ._reshaping import Permute as Permute
