@@ -167,6 +167,9 @@ def deserialize_object(
             "`heft.saving.register_keras_serializable()` or pass it in `custom_objects`."
         )
     inner = config.get("config") or {}
-    if hasattr(cls, "from_config"):
-        return cls.from_config(dict(inner))
-    return cls(**inner)
+    # Nested objects in the config (a Sequential's layers, a Lambda's function)
+    # resolve names through the same custom objects.
+    with CustomObjectScope(custom_objects):
+        if hasattr(cls, "from_config"):
+            return cls.from_config(dict(inner))
+        return cls(**inner)

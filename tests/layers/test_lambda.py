@@ -216,6 +216,9 @@ def test_lambda_named_functions_are_looked_up():
     assert Lambda.from_config(local_config, custom_objects=old_style).function is local
     with heft.saving.custom_object_scope({"local": local}):
         assert Lambda.from_config(local_config).function is local
+    layer_config = _json(heft.layers.serialize(Lambda(local)))
+    restored = heft.layers.deserialize(layer_config, custom_objects={"local": local})
+    assert restored.function is local
 
 
 def test_lambda_layer_round_trips_through_layers_serialize(unsafe):
