@@ -46,11 +46,12 @@ class CompiledLoss:
     def spec(self) -> Any:
         return self._spec
 
-    def build(self, y_pred: Any, output_names: list[str] | None = None) -> None:
+    def build(self, y_pred: Any, output_names: list[str] | None = None, y_true: Any = None) -> None:
         """Resolve one loss per model output, now that the outputs are known.
 
         ``output_names`` names list outputs (a Functional model's output layers),
-        so a dict of losses or targets can address them.
+        so a dict of losses or targets can address them. ``y_true`` (shapes are
+        enough) lets ``"crossentropy"`` pick the binary, categorical or sparse form.
         """
         names = _names(y_pred, output_names)
         outputs = _flatten_outputs(y_pred, names)
@@ -77,7 +78,17 @@ class CompiledLoss:
             losses = list(spec)
         else:
             losses = [spec] * len(outputs) if len(outputs) > 1 else [spec]
-        self._losses = [_as_loss(loss) for loss in losses]
+        trues: list[Any] = [None] * len(outputs)
+        if y_true is not None:
+            try:
+                flat_true = _flatten_outputs(y_true, names)
+            except (KeyError, TypeError, ValueError):
+                flat_true = []  # a mismatch the loss reports, with context, when computed
+            if len(flat_true) == len(outputs):
+                trues = flat_true
+        self._losses = [
+            _as_loss(loss, yt, yp) for loss, yt, yp in zip(losses, trues, outputs, strict=True)
+        ]
         weights = self._loss_weights
         if weights is None:
             self._weights = [1.0] * len(outputs)
@@ -105,7 +116,7 @@ class CompiledLoss:
     def compute(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> tuple[Any, list]:
         """The total loss and, for the tracked outputs, each output's unweighted loss."""
         if self._losses is None:
-            self.build(y_pred)
+            self.build(y_pred, y_true=y_true)
         trues = _flatten_outputs(y_true, self._output_names)
         preds = _flatten_outputs(y_pred, self._output_names)
         if len(trues) != len(preds):
@@ -205,15 +216,37 @@ class CompiledMetrics:
         return out
 
 
-def _as_loss(identifier: Any) -> Any:
-    """A ``Loss`` object (taking ``sample_weight``) for a name, function or Loss."""
+def _as_loss(identifier: Any, y_true: Any = None, y_pred: Any = None) -> Any:
+    """A ``Loss`` object (taking ``sample_weight``) for a name, function or Loss.
+
+    ``"crossentropy"`` (or ``"ce"``) becomes the binary, sparse categorical or
+    categorical crossentropy the shapes of ``y_true`` and ``y_pred`` call for.
+    """
     if identifier is None:
         return None
-    loss = losses_module.get(identifier)
+    if isinstance(identifier, str) and identifier.lower() in ("crossentropy", "ce"):
+        if y_true is None or y_pred is None:
+            raise ValueError(
+                f"loss={identifier!r} is chosen from the shapes of the targets and the "
+                "predictions, so it needs targets `y`. Name the loss instead, e.g. "
+                "'sparse_categorical_crossentropy'."
+            )
+        loss = losses_module.get(_crossentropy_for(y_true.shape, y_pred.shape))
+    else:
+        loss = losses_module.get(identifier)
     if isinstance(loss, losses_module.Loss):
         return loss
-    name = getattr(loss, "__name__", None)
+    name = identifier if isinstance(identifier, str) else getattr(loss, "__name__", None)
     return losses_module.LossFunctionWrapper(loss, name=name)
+
+
+def _crossentropy_for(true_shape: tuple, pred_shape: tuple) -> str:
+    """Binary for one output unit, sparse for integer-label targets, else categorical."""
+    if pred_shape[-1] == 1:
+        return "binary_crossentropy"
+    if len(true_shape) < len(pred_shape) or (true_shape[-1] == 1 and pred_shape[-1] > 1):
+        return "sparse_categorical_crossentropy"
+    return "categorical_crossentropy"
 
 
 def _as_list(spec: Any) -> list[Any]:

@@ -75,7 +75,7 @@ class Trainer:
         from ._compile import CompiledLoss, CompiledMetrics
 
         _set(self, "optimizer", optimizers_module.get(optimizer))
-        if loss is not None and not isinstance(loss, list | tuple | dict):
+        if loss is not None and not isinstance(loss, list | tuple | dict) and not _is_ce(loss):
             losses_module.get(loss)  # fail now on an unknown name
         _set(self, "_compiled_loss", CompiledLoss(loss, loss_weights))
         _set(self, "_compiled_metrics", CompiledMetrics(metrics, weighted_metrics, loss))
@@ -168,12 +168,14 @@ class Trainer:
                 ),
             )
             names = getattr(self, "output_names", None)
-            if self._compiled_loss._losses is None:
-                self._compiled_loss.build(spec, names)
-            if not self._compiled_metrics.built and y is not None:
+            y_spec = None
+            if y is not None:
                 y_spec = jax.tree_util.tree_map(
                     lambda a: jax.ShapeDtypeStruct((2, *a.shape[1:]), a.dtype), y
                 )
+            if self._compiled_loss._losses is None:
+                self._compiled_loss.build(spec, names, y_spec)
+            if not self._compiled_metrics.built and y_spec is not None:
                 self._compiled_metrics.build(y_spec, spec, names)
 
     def _state(self) -> tuple[list, list, list, list]:
@@ -858,6 +860,10 @@ def _chunk_length(k: int, left: int) -> int:
     if left >= k:
         return k
     return left if left >= _MIN_TAIL_SCAN else 1
+
+
+def _is_ce(loss: Any) -> bool:
+    return isinstance(loss, str) and loss.lower() in ("crossentropy", "ce")
 
 
 def _check_metric_names(metrics: Any) -> None:

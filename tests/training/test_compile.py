@@ -1,5 +1,6 @@
 """``Model.compile``: optimizers, losses and metrics by name or instance, weights, execution."""
 
+import jax
 import numpy as np
 import pytest
 
@@ -299,3 +300,33 @@ def test_fit_before_compile_raises_and_changes_nothing():
             call()
     for a, b in zip(before, model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "units, y, expected",
+    [
+        (1, np.array([[0.0], [1.0]], "float32"), "binary_crossentropy"),
+        (3, np.array([0, 2]), "sparse_categorical_crossentropy"),
+        (3, np.array([[0], [2]]), "sparse_categorical_crossentropy"),
+        (3, np.eye(3, dtype="float32")[[0, 2]], "categorical_crossentropy"),
+    ],
+)
+def test_compile_crossentropy_is_chosen_from_shapes(units, y, expected):
+    activation = "sigmoid" if units == 1 else "softmax"
+    x = np.ones((2, 4), "float32")
+    model = heft.Sequential([layers.Input((4,)), layers.Dense(units, activation=activation)])
+    model.compile(optimizer="sgd", loss="crossentropy")
+    got = model.evaluate(x, y, verbose=0)
+    reference = heft.Sequential([layers.Input((4,)), layers.Dense(units, activation=activation)])
+    reference.compile(optimizer="sgd", loss=expected)
+    reference.set_weights(model.get_weights())
+    np.testing.assert_allclose(got, reference.evaluate(x, y, verbose=0), rtol=1e-6)
+    assert model._compiled_loss._losses[0].name == "crossentropy"
+
+
+def test_compile_crossentropy_without_targets_says_to_name_the_loss():
+    from heft.training._compile import CompiledLoss
+
+    loss = CompiledLoss("ce")
+    with pytest.raises(ValueError, match="needs targets"):
+        loss.build(jax.ShapeDtypeStruct((2, 3), "float32"))
