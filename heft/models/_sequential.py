@@ -98,7 +98,7 @@ class Sequential(Model):
         """Remove and return the last layer."""
         layers = self.layers
         if not layers:
-            raise TypeError(f"There are no layers in Sequential model '{self.name}' to pop.")
+            raise IndexError(f"There are no layers in Sequential model '{self.name}' to pop.")
         layer = layers[-1]
         self._tracker.remove(layer)
         self.built = False

@@ -211,7 +211,7 @@ def test_sequential_pop_last_layer_leaves_unbuilt_model():
 
 
 def test_sequential_pop_empty_raises():
-    with pytest.raises(TypeError, match=r"no layers in Sequential model 'sequential' to pop"):
+    with pytest.raises(IndexError, match=r"no layers in Sequential model 'sequential' to pop"):
         heft.Sequential().pop()
 
 
