@@ -124,7 +124,8 @@ class L1(Regularizer):
         return float(np.float32(self.l1)) * jnp.sum(jnp.abs(x))
 
     def get_config(self) -> dict[str, Any]:
-        return {"l1": self.l1}
+        # Keras holds the factor as a float32 tensor and writes it back as such.
+        return {"l1": float(np.float32(self.l1))}
 
 
 class L2(Regularizer):
@@ -213,4 +214,4 @@ class OrthogonalRegularizer(Regularizer):
         return self.factor * 0.5 * jnp.sum(jnp.abs(off_diagonal)) / num_pairs
 
     def get_config(self) -> dict[str, Any]:
-        return {"factor": self.factor, "mode": self.mode}
+        return {"factor": float(np.float32(self.factor)), "mode": self.mode}

@@ -57,13 +57,8 @@ def test_regularizer_configs_match(name, kwargs):
     k_inner, h_inner = k_config.pop("config"), h_config.pop("config")
     assert h_config == k_config
     assert h_inner.keys() == k_inner.keys()
-    for key, value in h_inner.items():
-        if isinstance(value, float):
-            # Keras stores L1's and OrthogonalRegularizer's factor as float32.
-            assert value == pytest.approx(k_inner[key], rel=1e-7)
-            assert np.float32(value) == np.float32(k_inner[key])
-        else:
-            assert value == k_inner[key]
+    # Keras writes L1's and OrthogonalRegularizer's factor back from float32; so does heft.
+    assert h_inner == k_inner
 
 
 @pytest.mark.parametrize(("name", "kwargs"), REGULARIZERS)

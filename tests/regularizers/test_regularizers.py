@@ -141,7 +141,8 @@ def test_constructors_validate_factors(factory, name):
 
 
 def test_get_config_values():
-    assert L1(0.3).get_config() == {"l1": 0.3}
+    assert L1(0.3).get_config() == {"l1": float(np.float32(0.3))}
     assert L2(0.3).get_config() == {"l2": 0.3}
     assert L1L2(0.1, 0.2).get_config() == {"l1": 0.1, "l2": 0.2}
     assert OrthogonalRegularizer(0.5, "columns").get_config() == {"factor": 0.5, "mode": "columns"}
+    assert OrthogonalRegularizer(0.1).get_config()["factor"] == float(np.float32(0.1))
