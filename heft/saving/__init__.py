@@ -9,5 +9,8 @@ from .._safe_mode import SafeModeScope as SafeModeScope
 from .._safe_mode import in_safe_mode as in_safe_mode
 from ._api import load_weights as load_weights
 from ._api import save_weights as save_weights
+from ._manifest import check_manifest as check_manifest
+from ._manifest import save_manifest as save_manifest
+from ._manifest import weights_manifest as weights_manifest
 from ._report import LoadEntry as LoadEntry
 from ._report import LoadReport as LoadReport
