@@ -659,7 +659,7 @@ class Layer:
             and not self.__dict__.get("_build_from_call")
             and any(not layer.built for layer in self._flatten_layers(include_self=False))
         ):
-            self.call(_shapes_to_symbolic(input_shape, self.compute_dtype))
+            self.call(_shapes_to_symbolic(input_shape, self.compute_dtype, self.name))
         self.built = True
 
     def call(self, *args: Any, **kwargs: Any) -> Any:
@@ -1086,13 +1086,18 @@ def _is_leaf_input(x: Any) -> bool:
     return isinstance(x, _symbolic.KerasTensor | Variable | np.ndarray)
 
 
-def _shapes_to_symbolic(shape: Any, dtype: str) -> Any:
+def _shapes_to_symbolic(shape: Any, dtype: str, owner: str) -> Any:
     """Symbolic inputs for a shape, or a list/dict of shapes."""
     if isinstance(shape, dict):
-        return {k: _shapes_to_symbolic(v, dtype) for k, v in shape.items()}
-    if isinstance(shape, list | tuple) and shape and not _is_shape_like(shape):
-        return [_shapes_to_symbolic(s, dtype) for s in shape]
-    return _symbolic.KerasTensor(tuple(shape), dtype)
+        return {k: _shapes_to_symbolic(v, dtype, owner) for k, v in shape.items()}
+    if isinstance(shape, list | tuple) and _is_shape_like(shape):
+        return _symbolic.KerasTensor(tuple(shape), dtype)
+    if isinstance(shape, list | tuple) and shape:
+        return [_shapes_to_symbolic(s, dtype, owner) for s in shape]
+    raise ValueError(
+        f"Cannot read the input shape {shape!r} given to `build()` of layer '{owner}'. "
+        "Pass a tuple of ints (None for unknown sizes), or a list or dict of such tuples."
+    )
 
 
 def _shape_to_spec(shape: Any, dtype: str) -> Any:

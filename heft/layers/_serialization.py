@@ -17,6 +17,7 @@ def _builtin_layers() -> dict[str, Any]:
     }
     objects["Sequential"] = models.Sequential
     objects["Model"] = models.Model
+    objects["Functional"] = models.Functional
     return objects
 
 
@@ -31,6 +32,12 @@ def serialize(layer: Any) -> dict[str, Any]:
     if type(layer).__name__ in ("Sequential", "Model", "Functional"):
         module = "keras"
     config = _registry.serialize_object(layer, module)
+    from .. import models
+
+    if type(layer) is models.Functional:
+        # Keras names Functional by its defining module, which its loader imports.
+        config["module"] = "keras.src.models.functional"
+        config["registered_name"] = "Functional"
     build_config = layer.get_build_config() if layer.built else None
     if build_config is not None:
         config["build_config"] = _jsonable(build_config)

@@ -1,5 +1,7 @@
-"""Models: ``Model`` (subclassed or ``Model(inputs, outputs)``), ``Sequential``."""
+"""Models: ``Model`` (subclassed or ``Model(inputs, outputs)``), ``Sequential``, model files."""
 
+from ..saving._api import load_model as load_model
+from ..saving._api import save_model as save_model
 from ._functional import Functional as Functional
 from ._model import Model as Model
 from ._sequential import Sequential as Sequential

@@ -1,4 +1,4 @@
-"""``Model``: a layer that groups layers, with summary, training and weight files."""
+"""``Model``: a layer that groups layers, with summary, training, model and weight files."""
 
 from __future__ import annotations
 
@@ -109,6 +109,30 @@ class Model(Trainer, Layer):
             show_trainable=show_trainable,
             print_fn=print_fn,
         )
+
+    def save(
+        self, filepath: str, overwrite: bool = True, zipped: bool | None = None, **kwargs: Any
+    ) -> None:
+        """Save the whole model to a ``.keras`` archive (Keras 3's format).
+
+        The archive holds the config (with build and compile configs), the
+        weights and the optimizer's state; ``heft.models.load_model`` and Keras
+        3's ``load_model`` read it. It is written atomically.
+
+        Raises:
+            ValueError: If ``filepath`` does not end in ``.keras``.
+            FileExistsError: If ``overwrite=False`` and the file exists.
+
+        >>> import heft, os, tempfile
+        >>> model = heft.Sequential([heft.Input((3,)), heft.layers.Dense(2)])
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.keras")
+        >>> model.save(path)
+        >>> heft.models.load_model(path).count_params()
+        8
+        """
+        from .. import saving
+
+        saving.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
     def save_weights(self, filepath: str, overwrite: bool = True, **kwargs: Any) -> None:
         """Write every weight (and the optimizer's state) to ``filepath``.

@@ -1,4 +1,4 @@
-"""Weight files and object registration: ``save_weights``/``load_weights`` over one walk."""
+"""Model and weight files (``save_model``/``load_model``, ``save_weights``/``load_weights``), registration."""
 
 from .._registry import CustomObjectScope as CustomObjectScope
 from .._registry import custom_object_scope as custom_object_scope
@@ -7,7 +7,9 @@ from .._registry import get_registered_object as get_registered_object
 from .._registry import register_keras_serializable as register_keras_serializable
 from .._safe_mode import SafeModeScope as SafeModeScope
 from .._safe_mode import in_safe_mode as in_safe_mode
+from ._api import load_model as load_model
 from ._api import load_weights as load_weights
+from ._api import save_model as save_model
 from ._api import save_weights as save_weights
 from ._manifest import check_manifest as check_manifest
 from ._manifest import save_manifest as save_manifest

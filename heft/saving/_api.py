@@ -1,4 +1,4 @@
-"""``save_weights`` and ``load_weights``: check the arguments, pick the format by suffix."""
+"""Weight files and ``.keras`` archives: check the arguments, pick the format by suffix."""
 
 from __future__ import annotations
 
@@ -8,14 +8,23 @@ import warnings
 from typing import Any
 
 from ..layers._layer import Layer
-from . import _h5, _legacy_h5, _safetensors, _sharded
+from . import _archive, _h5, _legacy_h5, _model_config, _safetensors, _sharded
+from ._atomic import check_target
 from ._report import LoadReport
 
 SUPPORTED_SUFFIXES = (".weights.h5", ".weights.json", ".safetensors", ".h5", ".hdf5")
+_SUFFIX_MEANINGS = (
+    "`.keras`: the whole model (config, weights and optimizer state), written by "
+    "`model.save()` and read by `load_model()`; `.weights.h5`, `.weights.json`, "
+    "`.safetensors` and `.h5`/`.hdf5`: weights only, written by `model.save_weights()` "
+    "and read by `model.load_weights()`"
+)
 
 
 def _format_of(filepath: str, action: str) -> str:
     name = filepath.lower()
+    if name.endswith(".keras") and action == "load":
+        return "keras"
     if name.endswith(".weights.h5"):
         return "weights.h5"
     if name.endswith(".weights.json"):
@@ -29,8 +38,9 @@ def _format_of(filepath: str, action: str) -> str:
         f"suffix, and the supported suffixes are {', '.join(SUPPORTED_SUFFIXES)} "
         "(`.weights.h5`: the Keras 3 layout; `.weights.json`: the same layout split in "
         "shards, with `max_shard_size`; `.safetensors`: the same keys in the safetensors "
-        "format; `.h5`/`.hdf5`: the legacy Keras 2 layout). "
-        "Rename the file, e.g. 'model.weights.h5'."
+        "format; `.h5`/`.hdf5`: the legacy Keras 2 layout; and, for loading, `.keras`: "
+        "the weights part of a whole-model archive, which `model.save()` writes). Rename "
+        "the file, e.g. 'model.weights.h5'."
     )
 
 
@@ -191,7 +201,8 @@ def load_weights(
     Args:
         model: A built heft model (or layer).
         filepath: A ``.weights.h5``, ``.weights.json`` (sharded; the shards must
-            be in the same folder), ``.safetensors``, ``.h5`` or ``.hdf5`` file.
+            be in the same folder), ``.safetensors``, ``.h5`` or ``.hdf5`` file,
+            or a ``.keras`` archive (its ``model.weights.h5`` is read in place).
         skip_mismatch: Whether to load what fits and keep the current values of
             missing or mismatched variables (with a warning listing them).
         by_name: For legacy ``.h5`` files only: match layers by name instead of
@@ -234,8 +245,170 @@ def load_weights(
         )
     if fmt == "weights.h5":
         return _h5.load(model, path, skip_mismatch, dry_run)
+    if fmt == "keras":
+        with _archive.ArchiveReader(path) as archive, archive.weights() as f:
+            return _h5.load_open(model, f, archive.weights_label, skip_mismatch, dry_run, fmt)
     if fmt == "safetensors":
         return _safetensors.load(model, path, skip_mismatch, dry_run)
     if fmt == "weights.json":
         return _sharded.load(model, path, skip_mismatch, dry_run)
     return _legacy_h5.load(model, path, skip_mismatch, by_name, dry_run)
+
+
+def _check_archive_path(path: str, action: str) -> None:
+    if path.lower().endswith(".keras"):
+        return
+    hint = ""
+    if path.lower().endswith((*SUPPORTED_SUFFIXES, ".json")):
+        hint = (
+            " That suffix names a weights-only file: use `model.save_weights()`"
+            if action == "save"
+            else " That suffix names a weights-only file: build the model and call "
+            "`model.load_weights()`"
+        )
+        hint += " instead."
+    raise ValueError(
+        f"Cannot {action} the model with file path '{path}': the path must end in `.keras`."
+        f"{hint} Suffixes and what they hold: {_SUFFIX_MEANINGS}."
+    )
+
+
+def save_model(
+    model: Layer,
+    filepath: str | os.PathLike,
+    overwrite: bool = True,
+    zipped: bool | None = None,
+    **kwargs: Any,
+) -> None:
+    """Save the whole model (config, weights, optimizer state) to a ``.keras`` archive.
+
+    The archive is Keras 3's: a zip of ``metadata.json``, ``config.json`` (the
+    model's config with its ``build_config`` and ``compile_config``) and
+    ``model.weights.h5`` (the ``.weights.h5`` layout, with the optimizer's
+    variables when the model is compiled). Keras 3 loads it with
+    ``keras.saving.load_model``. It is written to a temporary file and renamed,
+    so an interrupted save leaves any previous file intact.
+
+    Args:
+        model: A heft model (usually built; an unbuilt one is saved without
+            weights, with a warning).
+        filepath: Path ending in ``.keras``.
+        overwrite: Whether to replace an existing file.
+        zipped: Accepted for Keras compatibility; only ``None`` or ``True``
+            (a zip archive) are supported.
+        **kwargs: Refused: Keras 3 rejects them too (``save_format`` is gone).
+
+    Raises:
+        TypeError: If ``model`` is not a heft layer or ``filepath`` is not a path.
+        ValueError: If the suffix is not ``.keras``, ``zipped=False``, or an
+            unknown keyword argument is given.
+        FileExistsError: If the file exists and ``overwrite`` is False.
+        FileNotFoundError: If the target folder does not exist.
+
+    >>> import heft, os, tempfile
+    >>> model = heft.Sequential([heft.Input((3,)), heft.layers.Dense(2)])
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.keras")
+    >>> save_model(model, path)
+    >>> [w.shape for w in load_model(path).weights]
+    [(3, 2), (2,)]
+    """
+    if "save_format" in kwargs:
+        raise ValueError(
+            "The `save_format` argument is not supported (Keras 3 removed it): the suffix "
+            f"of `filepath` picks the format. Received: save_format={kwargs['save_format']!r}. "
+            "Drop it and save to a path ending in `.keras`."
+        )
+    if kwargs:
+        raise ValueError(
+            f"The following argument(s) are not supported: {sorted(kwargs)}. `save_model` "
+            "takes `model`, `filepath`, `overwrite` and `zipped`."
+        )
+    if not isinstance(model, Layer):
+        raise TypeError(
+            f"Can only save a heft model. Received: {model!r} (of type {type(model).__name__})."
+        )
+    path = _path(filepath)
+    _check_bool(overwrite, "overwrite")
+    _check_archive_path(path, "save")
+    if zipped is not None and zipped is not True:
+        raise ValueError(
+            f"heft writes `.keras` files as zip archives only. Received: zipped={zipped!r}. "
+            "Drop `zipped` (or pass `zipped=True`)."
+        )
+    if os.path.exists(path) and not overwrite:
+        raise FileExistsError(
+            f"Model file '{path}' already exists and `overwrite=False` was passed. Pass "
+            "`overwrite=True` to replace it, or choose another path."
+        )
+    check_target(path, overwrite)
+    if not model.built:
+        warnings.warn(
+            f"Model '{model.name}' has not been built yet, so '{path}' holds its config but "
+            "no weights. Call the model on data (or `build()` it) before saving to keep "
+            "its weights.",
+            UserWarning,
+            stacklevel=2,
+        )
+    _model_config.save(model, path, overwrite)
+
+
+def load_model(
+    filepath: str | os.PathLike,
+    custom_objects: dict[str, Any] | None = None,
+    compile: bool = True,
+    safe_mode: bool = True,
+) -> Layer:
+    """Load a model saved by ``model.save()`` (heft or Keras 3) from a ``.keras`` archive.
+
+    The model is rebuilt from ``config.json`` (Sequential, Functional, or a
+    subclassed model registered with ``register_keras_serializable`` or given
+    in ``custom_objects``), built from its ``build_config``, compiled from its
+    ``compile_config`` (optimizer, losses, metrics) when ``compile`` is True,
+    and given every weight, all or nothing. The optimizer's saved variables
+    (step count, slots) are restored too. Nothing is unpickled, and the
+    weights are read in place from the archive (a compressed weights member,
+    which Keras and heft never write, goes through a private temporary folder).
+
+    Args:
+        filepath: Path of a ``.keras`` file.
+        custom_objects: ``{name: class or function}`` for custom layers, models,
+            losses and metrics that are not registered.
+        compile: Whether to compile the model as it was when saved.
+        safe_mode: Whether to refuse code stored in the config (the bytecode
+            of a ``Lambda`` layer's lambda). Pass False only for files you trust.
+            As in Keras, an enclosing ``SafeModeScope`` or
+            ``heft.config.enable_unsafe_deserialization()`` takes precedence.
+
+    Returns:
+        The model.
+
+    Raises:
+        TypeError: If ``filepath`` is not a path or ``custom_objects`` not a dict.
+        FileNotFoundError: If the file does not exist (the error is also a
+            ``ValueError``, which Keras raises).
+        ValueError: If the suffix is not ``.keras``; the file is not a zip
+            archive, is truncated or corrupted, or has a member with an absolute
+            path, ``..``, or a size that does not fit the file; a member is
+            missing; a class is unknown (register it or pass it in
+            ``custom_objects``); safe mode refuses the config; or the weights do
+            not match the model.
+
+    >>> import heft, os, tempfile
+    >>> model = heft.Sequential([heft.Input((3,)), heft.layers.Dense(2)])
+    >>> model.compile(optimizer="adam", loss="mse")
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.keras")
+    >>> model.save(path)
+    >>> type(load_model(path).optimizer).__name__
+    'Adam'
+    """
+    path = _path(filepath)
+    if custom_objects is not None and not isinstance(custom_objects, dict):
+        raise TypeError(
+            "`custom_objects` must be a dict mapping names to classes or functions. "
+            f"Received: custom_objects={custom_objects!r} (of type "
+            f"{type(custom_objects).__name__})."
+        )
+    _check_bool(compile, "compile")
+    _check_bool(safe_mode, "safe_mode")
+    _check_archive_path(path, "load")
+    return _model_config.load(path, custom_objects, compile, safe_mode)

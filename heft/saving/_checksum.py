@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import threading
 import zlib
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import ml_dtypes
@@ -11,7 +16,13 @@ import numpy as np
 
 # The HDF5 attribute heft adds to each dataset it writes (Keras ignores it).
 ATTRIBUTE = "checksum"
+PLACEHOLDER = "crc32:00000000"
 _PATTERN = re.compile(r"crc32:[0-9a-f]{8}")
+# Arrays at least this large are checksummed on a helper thread while the caller
+# reads or writes them (``zlib.crc32`` and file I/O both release the GIL).
+BACKGROUND_BYTES = 1 << 20
+# Large arrays are read, written and checksummed in pieces of about this size.
+CHUNK_BYTES = 16 << 20
 
 
 def _dtype_token(array: np.ndarray) -> str:
@@ -24,6 +35,7 @@ def digest(array: np.ndarray, name: str) -> str:
     ``name`` is the entry's last key component (``"0"``, ``"1"``...), so a value
     moved to another index of its group, or read with another dtype, byte order
     or shape than it was written with, fails the check as surely as damaged bytes.
+    The bytes are read in place (no copy) when ``array`` is contiguous.
 
     >>> digest(np.zeros(2, "float32"), "0")
     'crc32:42129d94'
@@ -31,6 +43,101 @@ def digest(array: np.ndarray, name: str) -> str:
     head = f"{name}|{_dtype_token(array)}|{tuple(array.shape)}|".encode()
     flat = np.ascontiguousarray(array).reshape(-1).view(np.uint8)
     return f"crc32:{zlib.crc32(flat, zlib.crc32(head)):08x}"
+
+
+_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heft-checksum")
+        return _pool
+
+
+def _forget_pool() -> None:
+    # A forked child has no copy of the thread: start a new pool there when needed.
+    global _pool, _lock
+    _pool, _lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+class Digest:
+    """The :func:`digest` of an array computed from its bytes fed in order, chunk by chunk.
+
+    For arrays of at least ``BACKGROUND_BYTES`` the chunks are checksummed on
+    a helper thread (one thread: chunks are processed in the order fed), so a
+    reader or writer overlaps its I/O of the next chunk with the checksum of
+    the last one; ``zlib.crc32`` releases the GIL.
+
+    >>> a = np.arange(6, dtype="float32")
+    >>> d = Digest(a, "0")
+    >>> d.update(a[:2]); d.update(a[2:])
+    >>> d.result() == digest(a, "0")
+    True
+    """
+
+    def __init__(self, array: np.ndarray, name: str) -> None:
+        head = f"{name}|{_dtype_token(array)}|{tuple(array.shape)}|".encode()
+        self._crc = zlib.crc32(head)
+        self._background = array.nbytes >= BACKGROUND_BYTES
+        self._last: Future | None = None
+
+    def _add(self, data: np.ndarray) -> None:
+        self._crc = zlib.crc32(data, self._crc)
+
+    def update(self, chunk: np.ndarray) -> None:
+        """Add the next bytes (a C-contiguous piece of the array, in order)."""
+        data = chunk.reshape(-1).view(np.uint8)
+        if self._background:
+            self._last = _executor().submit(self._add, data)
+        else:
+            self._add(data)
+
+    def result(self) -> str:
+        """The checksum, once every chunk fed so far has been added."""
+        if self._last is not None:
+            self._last.result()
+        return f"crc32:{self._crc:08x}"
+
+
+def pieces(shape: tuple[int, ...], itemsize: int) -> list[slice]:
+    """Slices along the first axis cutting an array into parts of about ``CHUNK_BYTES``.
+
+    A 0-d array has no first axis: it gets ``[]``, and callers move it whole.
+
+    >>> pieces((4, 3), 4)
+    [slice(0, 4, None)]
+    """
+    if not shape:
+        return []
+    row = itemsize * math.prod(shape[1:])
+    step = max(1, CHUNK_BYTES // row) if row else shape[0] or 1
+    return [slice(i, min(i + step, shape[0])) for i in range(0, shape[0], step)]
+
+
+def checker(
+    pending: Digest | None, key: str, expected: str | None, filepath: str
+) -> Callable[[], None]:
+    """A function that waits for ``pending`` and raises if it differs from ``expected``.
+
+    ``pending`` is ``None`` for entries without a checksum (files not written by
+    heft): then the function checks nothing.
+
+    Raises:
+        ValueError: When called, if the checksums differ.
+    """
+
+    def check() -> None:
+        if pending is not None and expected is not None:
+            _compare(pending.result(), key, expected, filepath)
+
+    return check
 
 
 def parse(value: Any, where: str, filepath: str) -> str:
@@ -61,7 +168,10 @@ def verify(array: np.ndarray, key: str, expected: str | None, filepath: str) -> 
     """
     if expected is None:
         return
-    actual = digest(array, key.rsplit("/", 1)[-1])
+    _compare(digest(array, key.rsplit("/", 1)[-1]), key, expected, filepath)
+
+
+def _compare(actual: str, key: str, expected: str, filepath: str) -> None:
     if actual != expected:
         raise ValueError(
             f"Weights file '{filepath}' is corrupted: the data of entry '{key}' does not match "

@@ -6,8 +6,17 @@ from typing import Any
 
 import h5py
 
-from ._atomic import atomic_path
-from ._hdf5 import H5Index, StoredArray, index_file, open_h5, read_array, write_array
+from ._atomic import Writeback, atomic_path
+from ._hdf5 import (
+    H5Index,
+    StoredArray,
+    host_array,
+    index_file,
+    metadata_errors,
+    open_h5,
+    read_array,
+    write_array,
+)
 from ._loading import Slot, execute
 from ._report import LoadEntry, LoadReport
 from ._walk import WalkEntry, model_optimizer, vars_group, walk
@@ -21,17 +30,32 @@ def write(entries: dict[str, WalkEntry], filepath: str, overwrite: bool) -> None
     """Write the walk's result to ``filepath`` atomically, in Keras 3's layout.
 
     Each object gets the group ``<path>/vars`` with attribute ``name`` and one
-    dataset per variable (``"0"``, ``"1"``...); values are copied to the host one
+    dataset per variable (``"0"``, ``"1"``...); values go to the file one
     variable at a time. The file has no root attributes.
     """
     with atomic_path(filepath, overwrite) as tmp, h5py.File(tmp, "w") as f:
-        for path, (obj, variables) in entries.items():
-            group = f.require_group(vars_group(path))
-            name = getattr(obj, "name", None)
-            if isinstance(name, str):
-                group.attrs["name"] = name
-            for i, variable in enumerate(variables):
-                write_array(group, str(i), variable.numpy())
+        write_entries(f, entries, Writeback(tmp))
+
+
+def write_entries(
+    f: h5py.File, entries: dict[str, WalkEntry], writeback: Writeback | None = None
+) -> None:
+    """Write the walk's result into the open file ``f`` (the body of :func:`write`).
+
+    Each value is written straight from its device buffer where the backend
+    allows (see ``host_array``), so saving adds about one variable's worth of
+    memory at most.
+    """
+    for path, (obj, variables) in entries.items():
+        group = f.require_group(vars_group(path))
+        name = getattr(obj, "name", None)
+        if isinstance(name, str):
+            group.attrs["name"] = name
+        for i, variable in enumerate(variables):
+            value = host_array(variable)
+            write_array(group, str(i), value)
+            if writeback is not None:
+                writeback.wrote(value.nbytes)
 
 
 def save(model: Any, filepath: str, overwrite: bool) -> None:
@@ -142,22 +166,38 @@ class _Placeholder:
 def load(model: Any, filepath: str, skip_mismatch: bool, dry_run: bool) -> LoadReport:
     """Load a ``.weights.h5`` file into ``model`` (all or nothing)."""
     with open_h5(filepath) as f:
+        return load_open(model, f, filepath, skip_mismatch, dry_run)
+
+
+def load_open(
+    model: Any,
+    f: h5py.File,
+    filepath: str,
+    skip_mismatch: bool,
+    dry_run: bool,
+    fmt: str = FORMAT,
+    index: H5Index | None = None,
+) -> LoadReport:
+    """Load the open ``.weights.h5`` file ``f`` (named ``filepath`` in messages) into ``model``."""
+    if index is None:
         index = index_file(f, filepath)
+    with metadata_errors(filepath):
         legacy_root = "model_weights" in index.groups and "layer_names" in f["model_weights"].attrs
-        if "layer_names" in f.attrs or legacy_root:
-            raise ValueError(
-                f"'{filepath}' is a legacy Keras 2 weights file (it lists `layer_names`), "
-                "not a `.weights.h5` file in the Keras 3 layout. Rename it to end in `.h5` "
-                "and load it again; the legacy reader matches it layer by layer."
-            )
-        slots, unexpected = plan(model, index)
-        return execute(
-            lambda stored: read_array(f, stored, filepath),
-            model,
-            slots,
-            unexpected,
-            filepath,
-            FORMAT,
-            skip_mismatch,
-            dry_run,
+        legacy = "layer_names" in f.attrs or legacy_root
+    if legacy:
+        raise ValueError(
+            f"'{filepath}' is a legacy Keras 2 weights file (it lists `layer_names`), "
+            "not a `.weights.h5` file in the Keras 3 layout. Rename it to end in `.h5` "
+            "and load it again; the legacy reader matches it layer by layer."
         )
+    slots, unexpected = plan(model, index)
+    return execute(
+        lambda stored: read_array(f, stored, filepath),
+        model,
+        slots,
+        unexpected,
+        filepath,
+        fmt,
+        skip_mismatch,
+        dry_run,
+    )

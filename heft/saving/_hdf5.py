@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import h5py
+import jax
 import ml_dtypes
 import numpy as np
 
@@ -17,6 +20,9 @@ from . import _checksum
 # them, else it is refused as a shape or decompression bomb.
 _BOMB_FLOOR_BYTES = 1 << 32
 _BOMB_MAX_EXPANSION = 1000
+# Buffers read from files start on this boundary, which JAX's CPU backend needs to
+# adopt them without a copy.
+_ALIGNMENT = 64
 
 
 @dataclass(frozen=True)
@@ -41,26 +47,17 @@ class H5Index:
     groups: set[str]
 
 
-def _dtype_of(ds: h5py.Dataset, has_checksum: bool) -> tuple[str, bool]:
+def _dtype_of(ds: h5py.Dataset) -> tuple[str, bool]:
     dt = ds.dtype
-    if dt.kind == "V" and dt.itemsize == 2:
-        # Keras marks bfloat16 with a variable-length string attribute, whose value
-        # lives in the file's global heap (which a damaged file can make HDF5 loop
-        # on). In heft's files the checksum already binds the dtype, so there the
-        # attribute's presence is enough and its value is never read.
-        if has_checksum:
-            is_bfloat16 = "dtype" in ds.attrs
-        else:
-            is_bfloat16 = _attr_str(ds.attrs.get("dtype")) == "bfloat16"
-        if is_bfloat16:
-            return "bfloat16", True
+    if dt.kind == "V" and dt.itemsize == 2 and dt.names is None and "dtype" in ds.attrs:
+        # Keras stores bfloat16 as raw 2-byte values marked by a ``dtype`` attribute
+        # (no other 2-byte type is stored that way). The attribute's value is a
+        # variable-length string in the file's global heap, which a damaged file
+        # can make HDF5 loop on or crash in, so only its presence is checked.
+        return "bfloat16", True
     if dt.names is None and dt.kind in "biufc":
         return dt.name, True
     return str(dt), False
-
-
-def _attr_str(value: Any) -> Any:
-    return value.decode("utf8") if isinstance(value, bytes) else value
 
 
 def open_h5(filepath: str) -> h5py.File:
@@ -98,6 +95,23 @@ def open_h5(filepath: str) -> h5py.File:
         raise ValueError(
             f"Weights file '{filepath}' is truncated or corrupted and cannot be opened "
             f"({err}). Save it again or copy it again from its source."
+        ) from None
+
+
+@contextlib.contextmanager
+def metadata_errors(filepath: str) -> Iterator[None]:
+    """Turn HDF5's errors while reading a file's attributes into a ``ValueError`` naming it.
+
+    Raises:
+        ValueError: If the body fails with an HDF5 error (a damaged file); a
+            ``ValueError`` raised by the body passes through unchanged.
+    """
+    try:
+        yield
+    except (OSError, RuntimeError, KeyError, TypeError, UnicodeDecodeError) as err:
+        raise ValueError(
+            f"Weights file '{filepath}' is corrupted: its attributes cannot be read ({err}). "
+            "Nothing was loaded; save it again or copy it again from its source."
         ) from None
 
 
@@ -178,9 +192,10 @@ def _check_dataset(ds: h5py.Dataset, name: str, filepath: str) -> StoredArray:
                 f"{declared} bytes but stores only {stored}; reading it would allocate "
                 "memory the file does not hold (a shape or decompression bomb)."
             )
+    _check_storage(ds, name, filepath, declared)
     try:
         checksum = _read_checksum(ds)
-        dtype, numeric = _dtype_of(ds, checksum is not None)
+        dtype, numeric = _dtype_of(ds)
     except (OSError, RuntimeError, KeyError, TypeError, ValueError) as err:
         raise ValueError(
             f"Weights file '{filepath}' is corrupted: the attributes of dataset '{name}' "
@@ -189,6 +204,67 @@ def _check_dataset(ds: h5py.Dataset, name: str, filepath: str) -> StoredArray:
     if checksum is not None:
         checksum = _checksum.parse(checksum, name, filepath)
     return StoredArray(name, shape, dtype, numeric, checksum)
+
+
+def _check_storage(ds: h5py.Dataset, name: str, filepath: str, declared: int) -> None:
+    """Check that a dataset's stored bytes add up to its shape before any data is read.
+
+    A damaged header can give a dataset a shape its storage does not hold, or
+    point its data past the end of the file; HDF5 may then read garbage, loop
+    or crash, so such datasets are refused here.
+
+    Raises:
+        ValueError: If the sizes do not add up.
+    """
+    try:
+        dcpl = ds.id.get_create_plist()
+        layout = dcpl.get_layout()
+        stored = ds.id.get_storage_size()
+        filesize = ds.file.id.get_filesize()
+        if layout == h5py.h5d.CONTIGUOUS:
+            offset = ds.id.get_offset() if stored else None
+            problem = None
+            if stored not in (0, declared):
+                problem = f"its shape needs {declared} bytes but it stores {stored}"
+            elif offset is not None and offset + stored > filesize:
+                problem = (
+                    f"its data ends at byte {offset + stored}, past the end of the file "
+                    f"({filesize} bytes)"
+                )
+        elif layout == h5py.h5d.CHUNKED:
+            problem = _chunk_problem(ds, dcpl, stored, filesize)
+        elif layout == h5py.h5d.COMPACT:
+            problem = (
+                None
+                if stored == declared
+                else (f"its shape needs {declared} bytes but it stores {stored}")
+            )
+        else:
+            problem = f"it has an unknown storage layout ({layout})"
+    except (OSError, RuntimeError, KeyError, TypeError, ValueError) as err:
+        problem = f"its storage cannot be read ({err})"
+    if problem is not None:
+        raise ValueError(
+            f"Weights file '{filepath}' is corrupted: dataset '{name}' does not add up: "
+            f"{problem}. Nothing was loaded; save the file again or copy it again from its "
+            "source."
+        )
+
+
+def _chunk_problem(ds: h5py.Dataset, dcpl: Any, stored: int, filesize: int) -> str | None:
+    """Why a chunked dataset's storage cannot be right, or ``None``."""
+    if stored > filesize:
+        return f"it claims {stored} bytes of chunks but the file has {filesize}"
+    chunk = dcpl.get_chunk()
+    if dcpl.get_nfilters() == 0 and chunk:
+        chunk_bytes = math.prod(chunk) * ds.dtype.itemsize
+        most = math.prod(-(-n // c) for n, c in zip(ds.shape, chunk, strict=True)) * chunk_bytes
+        if chunk_bytes == 0 or stored % chunk_bytes or stored > most:
+            return (
+                f"its unfiltered chunks of {chunk_bytes} bytes cannot add up to the "
+                f"{stored} bytes it stores (at most {most})"
+            )
+    return None
 
 
 def _read_checksum(ds: h5py.Dataset) -> Any:
@@ -207,26 +283,74 @@ def _read_checksum(ds: h5py.Dataset) -> Any:
     return ds.attrs[_checksum.ATTRIBUTE] if fixed_string else "(not a short fixed-length string)"
 
 
-def read_array(f: h5py.File, stored: StoredArray, filepath: str) -> np.ndarray:
-    """Read one dataset into a numpy array (bfloat16 datasets come back as bfloat16).
+def aligned_empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """A new uninitialised array whose data starts on a 64-byte boundary.
+
+    JAX's CPU backend adopts such a buffer in ``jax.device_put`` without copying
+    it, so a value read from a file into it becomes a device array for free.
+
+    >>> aligned_empty((2, 3), "float32").ctypes.data % 64
+    0
+    """
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    raw = np.empty(nbytes + _ALIGNMENT, np.uint8)
+    start = -raw.ctypes.data % _ALIGNMENT
+    return raw[start : start + nbytes].view(dtype).reshape(shape)
+
+
+def host_array(variable: Any) -> np.ndarray:
+    """A variable's value as a numpy array, without a copy where the backend allows it.
+
+    On CPU the array shares the device buffer (read-only); elsewhere it is one
+    host transfer. Objects without a JAX ``value`` fall back to ``numpy()``.
+    """
+    value = getattr(variable, "value", None)
+    if isinstance(value, jax.Array):
+        return np.asarray(value, order="C")
+    return np.asarray(variable.numpy(), order="C")
+
+
+def read_array(
+    f: h5py.File, stored: StoredArray, filepath: str
+) -> tuple[np.ndarray, Callable[[], None]]:
+    """Read one dataset into a new aligned array, as stored (bfloat16 comes back as bfloat16).
+
+    Large datasets are read in pieces while the checksum of the pieces already
+    read is computed on a helper thread.
+
+    Returns:
+        The array, and a function that waits for its checksum and raises
+        ``ValueError`` if it differs from the one stored (it checks nothing for
+        files without checksums).
 
     Raises:
-        ValueError: If the data cannot be read or fails its checksum (a damaged file).
+        ValueError: If the data cannot be read (a damaged file).
     """
     try:
         ds = f[stored.key]
-        out = np.empty(stored.shape, dtype=ds.dtype)
-        if out.size:
-            ds.read_direct(out)
+        out = aligned_empty(stored.shape, ds.dtype)
+        typed = out.view(ml_dtypes.bfloat16) if stored.dtype == "bfloat16" else out
+        pending = None
+        if stored.checksum is not None:
+            pending = _checksum.Digest(typed, stored.key.rsplit("/", 1)[-1])
+        parts = _checksum.pieces(out.shape, out.dtype.itemsize)
+        if out.size and len(parts) > 1:
+            for part in parts:
+                ds.read_direct(out, source_sel=np.s_[part], dest_sel=np.s_[part])
+                if pending is not None:
+                    pending.update(typed[part])
+        else:
+            if out.size:
+                ds.read_direct(out)
+            if pending is not None:
+                pending.update(typed)
     except (OSError, RuntimeError, KeyError, TypeError, ValueError) as err:
         raise ValueError(
             f"Weights file '{filepath}' is corrupted: dataset '{stored.key}' cannot be read "
             f"({err}). Nothing was loaded; save the file again or copy it again."
         ) from None
-    if stored.dtype == "bfloat16":
-        out = out.view(ml_dtypes.bfloat16)
-    _checksum.verify(out, stored.key, stored.checksum, filepath)
-    return out
+    return typed, _checksum.checker(pending, stored.key, stored.checksum, filepath)
 
 
 def convertible(stored: StoredArray, variable_dtype: str) -> bool:
@@ -242,12 +366,23 @@ def write_array(group: h5py.Group, key: str, value: np.ndarray) -> None:
     """Write one dataset as Keras does (bfloat16 as raw 2-byte values marked by an attribute).
 
     The dataset also gets a ``checksum`` attribute (see ``_checksum.digest``),
-    which Keras ignores and heft verifies on load.
+    which Keras ignores and heft verifies on load. The value is written from
+    its own buffer (no copy), in pieces for large values, while the checksum
+    of each piece is computed on a helper thread.
     """
-    if value.dtype == ml_dtypes.bfloat16:
-        ds = group.create_dataset(key, data=value.view("V2"))
-        ds.attrs["dtype"] = "bfloat16"
+    value = np.asarray(value, order="C")
+    raw = value.view("V2") if value.dtype == ml_dtypes.bfloat16 else value
+    pending = _checksum.Digest(value, key.rsplit("/", 1)[-1])
+    parts = _checksum.pieces(value.shape, value.dtype.itemsize)
+    if len(parts) > 1:
+        ds = group.create_dataset(key, shape=raw.shape, dtype=raw.dtype)
+        for part in parts:
+            pending.update(value[part])
+            ds.write_direct(raw, source_sel=np.s_[part], dest_sel=np.s_[part])
     else:
-        ds = group.create_dataset(key, data=value)
+        pending.update(value)
+        ds = group.create_dataset(key, data=raw)
+    if raw is not value:
+        ds.attrs["dtype"] = "bfloat16"
     # A fixed-length string: stored in the dataset's header, not the global heap.
-    ds.attrs[_checksum.ATTRIBUTE] = np.bytes_(_checksum.digest(value, key))
+    ds.attrs[_checksum.ATTRIBUTE] = np.bytes_(pending.result())

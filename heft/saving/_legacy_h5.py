@@ -9,8 +9,16 @@ import ml_dtypes
 import numpy as np
 
 from .. import __version__
-from ._atomic import atomic_path
-from ._hdf5 import H5Index, index_file, open_h5, read_array
+from ._atomic import Writeback, atomic_path
+from ._hdf5 import (
+    H5Index,
+    host_array,
+    index_file,
+    metadata_errors,
+    open_h5,
+    read_array,
+    write_array,
+)
 from ._loading import Slot, execute
 from ._report import LoadEntry, LoadReport
 
@@ -82,15 +90,17 @@ def _weight_names(weights: list[Any]) -> list[str]:
     return names
 
 
-def _write_group(group: h5py.Group, weights: list[Any]) -> None:
+def _write_group(group: h5py.Group, weights: list[Any], writeback: Writeback) -> None:
     names = _weight_names(weights)
     _write_names(group, "weight_names", names)
     for name, w in zip(names, weights, strict=True):
-        value = w.numpy()
+        value = host_array(w)
         if value.dtype == ml_dtypes.bfloat16:
             # Stored as float32 (exact) so that every legacy reader understands it.
             value = value.astype(np.float32)
-        group.create_dataset(name, data=value)
+        # With heft's checksum attribute, which legacy readers ignore.
+        write_array(group, name, value)
+        writeback.wrote(value.nbytes)
 
 
 def save(model: Any, filepath: str, overwrite: bool) -> None:
@@ -112,9 +122,10 @@ def save(model: Any, filepath: str, overwrite: bool) -> None:
         _write_names(f, "layer_names", names)
         f.attrs["backend"] = b"jax"
         f.attrs["keras_version"] = f"heft {__version__}".encode()
+        writeback = Writeback(tmp)
         for layer in sorted(layers, key=lambda x: x.name):
-            _write_group(f.create_group(layer.name), _legacy_weights(layer))
-        _write_group(f.create_group(TOP_LEVEL), _own_weights(model))
+            _write_group(f.create_group(layer.name), _legacy_weights(layer), writeback)
+        _write_group(f.create_group(TOP_LEVEL), _own_weights(model), writeback)
 
 
 def _slots_for(
@@ -216,7 +227,8 @@ def load(
     """Load a legacy ``.h5`` weights file into ``model`` (all or nothing)."""
     with open_h5(filepath) as f:
         index = index_file(f, filepath)
-        slots, unexpected = plan(f, index, model, filepath, by_name)
+        with metadata_errors(filepath):
+            slots, unexpected = plan(f, index, model, filepath, by_name)
         return execute(
             lambda stored: read_array(f, stored, filepath),
             model,

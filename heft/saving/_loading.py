@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import _dtypes
 from ..layers._assign import assign_prepared, prepare_values
-from ._hdf5 import StoredArray, convertible
+from ._hdf5 import StoredArray, aligned_empty, convertible
 from ._report import LoadEntry, LoadReport, failure_message, skipped_message
 
 
@@ -101,8 +101,23 @@ def build_report(
     return report, loadable, warn
 
 
+def _to_device(array: np.ndarray, variable: Any) -> jax.Array:
+    """Cast ``array`` to the variable's dtype on the host, then place it with as few copies as can be.
+
+    A value already in the variable's dtype is placed as it is (JAX's CPU
+    backend adopts the aligned buffer it was read into); otherwise it is cast
+    into a new aligned buffer first.
+    """
+    target = jax.dtypes.canonicalize_dtype(_dtypes.to_jax_dtype(variable.dtype))
+    if array.dtype != target:
+        cast = aligned_empty(array.shape, target)
+        np.copyto(cast, array, casting="unsafe")
+        array = cast
+    return jax.device_put(array)
+
+
 def execute(
-    read: Callable[[StoredArray], np.ndarray],
+    read: Callable[[StoredArray], tuple[np.ndarray, Callable[[], None]]],
     model: Any,
     slots: Sequence[Slot],
     unexpected: Sequence[LoadEntry],
@@ -113,33 +128,41 @@ def execute(
 ) -> LoadReport:
     """Check everything, then (unless ``dry_run``) assign every loadable value at once.
 
-    Values are read one variable at a time (by ``read``, which raises
-    ``ValueError`` for damaged data or a failed checksum) and moved to the
-    device as they are read;
-    nothing is assigned until every value has been read and converted, so any
-    failure leaves the model unchanged.
+    ``read`` returns one value as stored in the file (raising ``ValueError``
+    when it cannot be read) and a function that raises ``ValueError`` if the
+    value fails its checksum. Values are read one variable at a time, in file
+    order, and moved to the device as they are read, while a helper thread
+    computes their checksums; all checksums are checked before anything is
+    assigned. So any failure (damaged data, a failed checksum, an I/O error
+    halfway through the file) leaves the model unchanged, and the assignment
+    that follows does no I/O and cannot fail. The price is memory: the old and
+    the new values coexist until the assignment, so a load adds one copy of
+    the loaded values (the old ones are released as they are replaced).
 
     Raises:
         ValueError: If a variable is missing or mismatched and ``skip_mismatch``
-            is False, or if the file's data cannot be read.
+            is False, or if the file's data cannot be read or fails its checksum.
     """
     report, loadable, warn = build_report(slots, unexpected, filepath, fmt, skip_mismatch, dry_run)
     if not report.ok and not skip_mismatch and not dry_run:
         raise ValueError(failure_message(report, model.name))
     values = []
+    checks = []
     for slot in loadable:
-        array = read(slot.stored)
-        if dry_run:
-            continue
-        target = jax.dtypes.canonicalize_dtype(_dtypes.to_jax_dtype(slot.variable.dtype))
-        values.append(jax.device_put(np.asarray(array, dtype=target)))
+        array, check = read(slot.stored)
+        checks.append(check)
+        if not dry_run:
+            values.append(_to_device(array, slot.variable))
         del array
+    for check in checks:  # the first damaged entry in file order raises
+        check()
     if dry_run:
         return report
     variables = [slot.variable for slot in loadable]
     # Shapes and dtypes were checked above; this validates again and assigns only
     # once every value is ready.
     prepared = prepare_values(variables, values, f"model '{model.name}'")
+    del values
     assign_prepared(variables, prepared)
     for slot in loadable:
         slot.variable._provenance = f"file '{filepath}', entry '{slot.key}'"

@@ -8,14 +8,14 @@ import os
 import struct
 from typing import Any
 
+import jax
+import ml_dtypes
 import numpy as np
-import safetensors
-import safetensors.numpy
 
 from . import _checksum
-from ._atomic import atomic_path
+from ._atomic import Writeback, atomic_path
 from ._h5 import plan
-from ._hdf5 import H5Index, StoredArray
+from ._hdf5 import H5Index, StoredArray, aligned_empty, host_array
 from ._loading import execute
 from ._report import LoadReport
 from ._walk import vars_group, walk
@@ -64,8 +64,15 @@ _ITEMSIZE = {
     "F64": 8,
     "C64": 8,
 }
+# The numpy dtype each code is read as (safetensors data is little-endian).
+_NUMPY = {
+    code: getattr(ml_dtypes, name) if hasattr(ml_dtypes, name) else np.dtype(name).newbyteorder("<")
+    for code, name in _DTYPES.items()
+}
 # The safetensors library refuses headers above 100 MB; so does heft, before reading.
 _MAX_HEADER_BYTES = 100_000_000
+# Largest single read or write (Linux moves at most about 2 GB per call).
+_IO_CHUNK = 1 << 30
 
 
 def tensors_of(model: Any) -> dict[str, Any]:
@@ -78,33 +85,111 @@ def tensors_of(model: Any) -> dict[str, Any]:
     return out
 
 
-def save(model: Any, filepath: str, overwrite: bool) -> None:
-    """Save ``model``'s weights to ``filepath`` (a ``.safetensors`` file), atomically.
+def _spec(variable: Any) -> tuple[np.dtype, tuple[int, ...]]:
+    """A variable's host dtype and shape, without moving its value."""
+    value = getattr(variable, "value", None)
+    if isinstance(value, jax.Array):
+        return np.dtype(value.dtype), tuple(value.shape)
+    array = np.asarray(variable.numpy())
+    return array.dtype, tuple(array.shape)
+
+
+def _encode(header: dict[str, Any]) -> bytes:
+    """The header as compact JSON, padded with spaces so that the data starts 8-aligned."""
+    raw = json.dumps(header, separators=(",", ":")).encode()
+    return raw + b" " * (-(8 + len(raw)) % 8)
+
+
+def _layout(model: Any, filepath: str) -> list[tuple[str, Any, str, tuple[int, ...], int]]:
+    """``(key, variable, dtype code, shape, start)`` of every tensor, in data order.
+
+    As the safetensors library does, tensors are ordered by decreasing item
+    size (then by key), so every tensor's data is aligned to its item size.
 
     Raises:
         ValueError: If a variable has a dtype safetensors cannot store.
     """
     codes = {name: code for code, name in _DTYPES.items()}
-    arrays: dict[str, np.ndarray] = {}
+    specs = []
     for key, variable in tensors_of(model).items():
-        # ``asarray`` (unlike ``ascontiguousarray``) keeps scalars 0-d.
-        array = np.asarray(variable.numpy(), order="C")
-        if array.dtype.name not in codes:
+        dtype, shape = _spec(variable)
+        code = codes.get(dtype.name)
+        if code is None:
             raise ValueError(
                 f"Cannot save variable '{variable.path}' (file key '{key}') to the "
-                f"safetensors file '{filepath}': its dtype {array.dtype.name} is not one "
+                f"safetensors file '{filepath}': its dtype {dtype.name} is not one "
                 f"safetensors stores ({', '.join(sorted(codes))}). Save to a `.weights.h5` "
                 "file instead."
             )
-        arrays[key] = array
-    checksums = {key: _checksum.digest(a, key.rsplit("/", 1)[-1]) for key, a in arrays.items()}
+        specs.append((key, variable, code, shape))
+    specs.sort(key=lambda spec: (-_ITEMSIZE[spec[2]], spec[0]))
+    out, start = [], 0
+    for key, variable, code, shape in specs:
+        out.append((key, variable, code, shape, start))
+        start += math.prod(shape) * _ITEMSIZE[code]
+    return out
+
+
+def _header(layout: list[Any], checksums: dict[str, str]) -> bytes:
     metadata = {
         META_FORMAT: "heft",
         META_VERSION: FORMAT_VERSION,
         META_CHECKSUMS: json.dumps(checksums, separators=(",", ":")),
     }
+    header: dict[str, Any] = {"__metadata__": metadata}
+    for key, _, code, shape, start in layout:
+        end = start + math.prod(shape) * _ITEMSIZE[code]
+        header[key] = {"dtype": code, "shape": list(shape), "data_offsets": [start, end]}
+    return _encode(header)
+
+
+def _pwrite_all(fd: int, data: Any, offset: int) -> None:
+    view = memoryview(data).cast("B")
+    done = 0
+    while done < len(view):
+        done += os.pwrite(fd, view[done : done + _IO_CHUNK], offset + done)
+
+
+def _write_tensor(fd: int, array: np.ndarray, key: str, offset: int) -> _checksum.Digest:
+    """Write ``array``'s bytes at ``offset`` in pieces, checksumming each piece beside."""
+    pending = _checksum.Digest(array, key.rsplit("/", 1)[-1])
+    flat = np.ascontiguousarray(array).reshape(-1)
+    for part in _checksum.pieces(flat.shape, flat.dtype.itemsize) or [slice(None)]:
+        piece = flat[part]
+        pending.update(piece)
+        _pwrite_all(fd, piece.view(np.uint8), offset + (part.start or 0) * flat.dtype.itemsize)
+    return pending
+
+
+def save(model: Any, filepath: str, overwrite: bool) -> None:
+    """Save ``model``'s weights to ``filepath`` (a ``.safetensors`` file), atomically.
+
+    The file is streamed: the header is laid out from the variables' shapes and
+    dtypes, each value is written from its own buffer (no host copy where the
+    backend allows) while its checksum is computed beside it, and the header,
+    whose checksums have a fixed length, is written last. Memory use does not
+    grow with the model.
+
+    Raises:
+        ValueError: If a variable has a dtype safetensors cannot store.
+    """
+    layout = _layout(model, filepath)
+    keys = [spec[0] for spec in layout]
+    header = _header(layout, dict.fromkeys(keys, _checksum.PLACEHOLDER))
+    data_start = 8 + len(header)
     with atomic_path(filepath, overwrite) as tmp:
-        safetensors.numpy.save_file(arrays, tmp, metadata=metadata)
+        fd = os.open(tmp, os.O_WRONLY)
+        try:
+            writeback = Writeback(tmp)
+            pending = {}
+            for key, variable, _, shape, start in layout:
+                array = host_array(variable).reshape(shape)
+                pending[key] = _write_tensor(fd, array, key, data_start + start)
+                writeback.wrote(array.nbytes)
+            final = _header(layout, {key: pending[key].result() for key in keys})
+            _pwrite_all(fd, struct.pack("<Q", len(final)) + final, 0)
+        finally:
+            os.close(fd)
 
 
 def _damaged(filepath: str, what: str) -> ValueError:
@@ -115,38 +200,27 @@ def _damaged(filepath: str, what: str) -> ValueError:
     )
 
 
-def read_header(filepath: str) -> tuple[dict[str, Any], dict[str, str], int]:
-    """Read and check the header of a safetensors file without reading any tensor data.
+def read_header(fh: Any, filepath: str) -> tuple[dict[str, Any], dict[str, str], int]:
+    """Read and check the header of the open safetensors file ``fh`` without reading any tensor.
 
     Returns:
         ``(tensors, metadata, data_start)``: the header's tensor entries, its
         ``__metadata__`` (``{}`` when absent) and the byte offset of the data.
 
     Raises:
-        FileNotFoundError: If the file does not exist.
-        IsADirectoryError: If it is a folder.
-        ValueError: If the header is malformed or declares more data than the file holds.
+        ValueError: If the header is malformed, or its tensors do not tile the
+            file's data exactly (gaps, overlaps, more or less data than declared).
     """
-    if not os.path.exists(filepath):
-        raise FileNotFoundError(
-            f"No weights file at '{filepath}'. Check the path (relative paths start from "
-            f"the working folder {os.getcwd()!r})."
+    size = os.fstat(fh.fileno()).st_size
+    head = fh.read(8)
+    if len(head) < 8:
+        raise _damaged(filepath, f"it has {size} byte(s), fewer than the 8 of a header length")
+    (length,) = struct.unpack("<Q", head)
+    if length > min(size - 8, _MAX_HEADER_BYTES):
+        raise _damaged(
+            filepath, f"its header declares {length} bytes but the file has {size} in all"
         )
-    if os.path.isdir(filepath):
-        raise IsADirectoryError(
-            f"'{filepath}' is a folder, not a weights file. Pass the path of a `.safetensors` file."
-        )
-    size = os.path.getsize(filepath)
-    with open(filepath, "rb") as fh:
-        head = fh.read(8)
-        if len(head) < 8:
-            raise _damaged(filepath, f"it has {size} byte(s), fewer than the 8 of a header length")
-        (length,) = struct.unpack("<Q", head)
-        if length > min(size - 8, _MAX_HEADER_BYTES):
-            raise _damaged(
-                filepath, f"its header declares {length} bytes but the file has {size} in all"
-            )
-        raw = fh.read(length)
+    raw = fh.read(length)
     try:
         header = json.loads(raw.decode("utf8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -161,7 +235,27 @@ def read_header(filepath: str) -> tuple[dict[str, Any], dict[str, str], int]:
     data_size = size - 8 - length
     for key, entry in header.items():
         _check_entry(filepath, key, entry, data_size)
+    _check_tiling(filepath, header, data_size)
     return header, metadata, 8 + length
+
+
+def _check_tiling(filepath: str, tensors: dict[str, Any], data_size: int) -> None:
+    """Check that the tensors' byte ranges follow each other and cover the data exactly."""
+    end = 0
+    for key, entry in sorted(tensors.items(), key=lambda item: item[1]["data_offsets"]):
+        start, stop = entry["data_offsets"]
+        if start != end:
+            raise _damaged(
+                filepath,
+                f"tensor '{key}' starts at byte {start} of the data, but the tensor before "
+                f"it ends at byte {end} (tensors must follow each other without gaps or "
+                "overlaps)",
+            )
+        end = stop
+    if end != data_size:
+        raise _damaged(
+            filepath, f"its tensors end at byte {end} but the file holds {data_size} bytes of data"
+        )
 
 
 def _check_entry(filepath: str, key: str, entry: Any, data_size: int) -> None:
@@ -232,26 +326,69 @@ def index_header(tensors: dict[str, Any], metadata: dict[str, str], filepath: st
     return H5Index(arrays, groups)
 
 
-def load(model: Any, filepath: str, skip_mismatch: bool, dry_run: bool) -> LoadReport:
-    """Load a ``.safetensors`` file into ``model`` (all or nothing)."""
-    tensors, metadata, _ = read_header(filepath)
-    index = index_header(tensors, metadata, filepath)
-    slots, unexpected = plan(model, index)
-    try:
-        handle = safetensors.safe_open(filepath, framework="np")
-    except (safetensors.SafetensorError, OSError) as err:
-        raise _damaged(filepath, str(err)) from None
-    with handle as f:
+def _pread_into(fd: int, out: np.ndarray, offset: int, key: str, filepath: str) -> None:
+    view = memoryview(out.reshape(-1).view(np.uint8))
+    done = 0
+    while done < len(view):
+        try:
+            n = os.preadv(fd, [view[done : done + _IO_CHUNK]], offset + done)
+        except OSError as err:
+            raise ValueError(
+                f"Weights file '{filepath}' cannot be read: tensor '{key}' failed ({err}). "
+                "Nothing was loaded; check the disk, or copy the file again."
+            ) from None
+        if n == 0:
+            raise _damaged(filepath, f"it ended while tensor '{key}' was read (it was truncated)")
+        done += n
 
-        def read(stored: StoredArray) -> np.ndarray:
-            try:
-                array = f.get_tensor(stored.key)
-            except (safetensors.SafetensorError, OSError, TypeError, ValueError) as err:
-                raise ValueError(
-                    f"Weights file '{filepath}' is corrupted: tensor '{stored.key}' cannot be "
-                    f"read ({err}). Nothing was loaded; save the file again or copy it again."
-                ) from None
-            _checksum.verify(array, stored.key, stored.checksum, filepath)
-            return array
+
+def _read_tensor(
+    fd: int, stored: StoredArray, code: str, offset: int, filepath: str
+) -> tuple[np.ndarray, Any]:
+    """Read one tensor in pieces into a new aligned array, checksumming each piece beside."""
+    out = aligned_empty(stored.shape, _NUMPY[code])
+    pending = None
+    if stored.checksum is not None:
+        pending = _checksum.Digest(out, stored.key.rsplit("/", 1)[-1])
+    flat = out.reshape(-1)
+    itemsize = flat.dtype.itemsize
+    for part in _checksum.pieces(flat.shape, itemsize) or [slice(None)]:
+        piece = flat[part]
+        _pread_into(fd, piece, offset + (part.start or 0) * itemsize, stored.key, filepath)
+        if pending is not None:
+            pending.update(piece)
+    return out, _checksum.checker(pending, stored.key, stored.checksum, filepath)
+
+
+def load(model: Any, filepath: str, skip_mismatch: bool, dry_run: bool) -> LoadReport:
+    """Load a ``.safetensors`` file into ``model`` (all or nothing).
+
+    The header is checked first; each tensor is then read with ``pread`` into
+    a new aligned buffer (no memory map, no extra copy) from the same open
+    file, so a file renamed over this one while loading is never mixed in.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        IsADirectoryError: If it is a folder.
+        ValueError: If the file is damaged or does not fit the model.
+    """
+    if not os.path.exists(filepath):
+        raise FileNotFoundError(
+            f"No weights file at '{filepath}'. Check the path (relative paths start from "
+            f"the working folder {os.getcwd()!r})."
+        )
+    if os.path.isdir(filepath):
+        raise IsADirectoryError(
+            f"'{filepath}' is a folder, not a weights file. Pass the path of a `.safetensors` file."
+        )
+    with open(filepath, "rb") as fh:
+        tensors, metadata, data_start = read_header(fh, filepath)
+        index = index_header(tensors, metadata, filepath)
+        slots, unexpected = plan(model, index)
+
+        def read(stored: StoredArray) -> tuple[np.ndarray, Any]:
+            entry = tensors[stored.key]
+            offset = data_start + entry["data_offsets"][0]
+            return _read_tensor(fh.fileno(), stored, entry["dtype"], offset, filepath)
 
         return execute(read, model, slots, unexpected, filepath, FORMAT, skip_mismatch, dry_run)

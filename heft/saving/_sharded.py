@@ -6,16 +6,33 @@ import contextlib
 import json
 import math
 import os
-from collections.abc import Iterator
+import secrets
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import h5py
 import numpy as np
 
 from .. import _dtypes
-from ._atomic import atomic_path
+from ._atomic import (
+    Writeback,
+    atomic_path,
+    check_target,
+    fsync_file,
+    fsync_folder,
+    remove_quietly,
+    temp_path,
+)
 from ._h5 import plan
-from ._hdf5 import H5Index, StoredArray, index_file, open_h5, read_array, write_array
+from ._hdf5 import (
+    H5Index,
+    StoredArray,
+    host_array,
+    index_file,
+    open_h5,
+    read_array,
+    write_array,
+)
 from ._loading import execute
 from ._report import LoadReport
 from ._walk import vars_group, walk
@@ -51,20 +68,26 @@ def _readable(size: float) -> str:
 
 
 class _ShardWriter:
-    """Writes datasets into shards in order, starting a new shard when one would overflow."""
+    """Writes datasets into shards in order, starting a new shard when one would overflow.
 
-    def __init__(
-        self, stack: contextlib.ExitStack, json_path: str, limit: float, overwrite: bool
-    ) -> None:
-        self.stack, self.limit, self.overwrite = stack, limit, overwrite
+    Shards are written to temporary files; ``self.shards`` lists ``(temporary
+    path, final path)`` pairs for the commit.
+    """
+
+    def __init__(self, json_path: str, limit: float, overwrite: bool) -> None:
+        self.limit, self.overwrite = limit, overwrite
         self.folder = os.path.dirname(os.path.abspath(json_path))
         self.base = base_name(json_path)
         self.index = -1
         self.size = 0.0
         self.total: float = 0
         self.weight_map: dict[str, Any] = {}
+        self.shards: list[tuple[str, str]] = []
         self.file: h5py.File | None = None
+        self.writeback: Writeback | None = None
         self.name = ""
+
+    def start(self) -> None:
         self._next_shard()
 
     def _next_shard(self) -> None:
@@ -72,8 +95,11 @@ class _ShardWriter:
         self.index += 1
         self.name = shard_name(self.base, self.index)
         target = os.path.join(self.folder, self.name)
-        tmp = self.stack.enter_context(atomic_path(target, self.overwrite))
+        check_target(target, self.overwrite)
+        tmp = temp_path(target)
+        self.shards.append((tmp, target))
         self.file = h5py.File(tmp, "w")
+        self.writeback = Writeback(tmp)
 
     def make(self, path: str, name: Any) -> None:
         """Open an object's group in the current shard (only if it has a name to record)."""
@@ -89,7 +115,9 @@ class _ShardWriter:
             self._next_shard()
             self.size = size
         group = self.file.require_group(vars_group(path))
-        write_array(group, str(i), variable.numpy())
+        value = host_array(variable)
+        write_array(group, str(i), value)
+        self.writeback.wrote(value.nbytes)
         key = f"/{vars_group(path)}"
         # As in Keras: a group's first variable maps to a file name; from the
         # second on, the entry is the list of the group's shards.
@@ -110,8 +138,10 @@ class _ShardWriter:
 def save(model: Any, json_path: str, overwrite: bool, max_shard_size: float) -> None:
     """Save ``model``'s weights as shards of at most ``max_shard_size`` GB plus a JSON map.
 
-    Every shard and the JSON are written to temporary files and renamed only
-    once all are complete (the JSON last), so a failed save changes nothing.
+    Every shard is written to a temporary file and fsynced; then the commit
+    (see :func:`_commit`) makes the new shards and JSON live so that, at every
+    instant, the JSON on disk names complete shards of one single save: a save
+    that fails or is killed leaves the previous weights loadable.
 
     Raises:
         ValueError: If one variable is larger than ``max_shard_size``.
@@ -130,19 +160,105 @@ def save(model: Any, json_path: str, overwrite: bool, max_shard_size: float) -> 
                     "variable is never split across shards: increase `max_shard_size` "
                     f"to at least {size / _GB:.4g}."
                 )
-    with contextlib.ExitStack() as stack:
-        json_tmp = stack.enter_context(atomic_path(json_path, overwrite))
-        writer = _ShardWriter(stack, json_path, limit, overwrite)
+    check_target(json_path, overwrite)
+    writer = _ShardWriter(json_path, limit, overwrite)
+    try:
         try:
+            writer.start()
             for path, (obj, variables) in entries.items():
                 writer.make(path, getattr(obj, "name", None))
                 for i, variable in enumerate(variables):
                     writer.put(path, i, variable)
         finally:
             writer.close()
+        for tmp, _ in writer.shards:
+            fsync_file(tmp)
         config = {"metadata": {"total_size": writer.total}, "weight_map": writer.weight_map}
-        with open(json_tmp, "w", encoding="utf8") as fh:
-            fh.write(json.dumps(config, indent=4))
+        _commit(json_path, config, writer.shards, overwrite)
+    finally:
+        # Never remove a file the JSON on disk names (after a failure halfway
+        # through the commit, the temporary shards may be the live ones).
+        live = _live_shards(json_path)
+        for tmp, _ in writer.shards:
+            if os.path.basename(tmp) not in live:
+                remove_quietly(tmp)
+
+
+def _write_json(json_path: str, config: dict[str, Any], overwrite: bool) -> None:
+    with atomic_path(json_path, overwrite) as tmp, open(tmp, "w", encoding="utf8") as fh:
+        fh.write(json.dumps(config, indent=4))
+
+
+def _renamed(config: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """``config`` with every shard name ``n`` replaced by ``names[n]``."""
+    weight_map = {
+        group: [names[n] for n in shards] if isinstance(shards, list) else names[shards]
+        for group, shards in config["weight_map"].items()
+    }
+    return {**config, "weight_map": weight_map}
+
+
+def _live_shards(json_path: str) -> set[str]:
+    """The shard names the JSON now at ``json_path`` lists (none if it is absent or unreadable)."""
+    try:
+        weight_map = read_weight_map(json_path)
+    except (OSError, ValueError):
+        return set()
+    return {name for names in weight_map.values() for name in names}
+
+
+def _can_link(src: str) -> bool:
+    probe = f"{src}.{secrets.token_hex(4)}.link"
+    try:
+        os.link(src, probe)
+    except OSError:
+        return False
+    os.remove(probe)
+    return True
+
+
+def _link_over(src: str, target: str) -> None:
+    """Give the file ``src`` the name ``target`` too, replacing ``target`` atomically."""
+    link = f"{src}.{secrets.token_hex(4)}.link"
+    os.link(src, link)
+    try:
+        os.replace(link, target)
+    except BaseException:
+        remove_quietly(link)
+        raise
+
+
+def _commit(
+    json_path: str, config: dict[str, Any], shards: list[tuple[str, str]], overwrite: bool
+) -> None:
+    """Make the shards written to temporary files live, then the JSON naming them.
+
+    When the JSON on disk lists none of the new shard names, each shard is
+    renamed to its name and the JSON replaced last. Otherwise renaming a shard
+    would change a file the live JSON uses, so the commit goes in three atomic
+    steps: (1) a JSON naming the temporary files replaces the old one; (2) each
+    shard gets its final name as a hard link; (3) the final JSON replaces the
+    first. Old shards the new JSON no longer lists are removed afterwards. On a
+    file system without hard links, the shards are renamed in place (a crash
+    there can mix shards of two saves; the checksums do not catch it).
+    """
+    folder = os.path.dirname(os.path.abspath(json_path))
+    base = base_name(json_path)
+    live = _live_shards(json_path)
+    names = {os.path.basename(target): os.path.basename(tmp) for tmp, target in shards}
+    if live & set(names) and _can_link(shards[0][0]):
+        _write_json(json_path, _renamed(config, names), overwrite)
+        for tmp, target in shards:
+            _link_over(tmp, target)
+    else:
+        for tmp, target in shards:
+            os.replace(tmp, target)
+    fsync_folder(folder)
+    _write_json(json_path, config, overwrite)
+    for name in sorted(live - set(names)):
+        # Only files this checkpoint wrote: its shards and heft's temporary names.
+        if name.startswith((f"{base}_", f".{base}_")):
+            remove_quietly(os.path.join(folder, name))
 
 
 def _bad_map(json_path: str, what: str) -> ValueError:
@@ -254,7 +370,7 @@ def load(model: Any, json_path: str, skip_mismatch: bool, dry_run: bool) -> Load
         index, owner = _merge(json_path, files, weight_map)
         slots, unexpected = plan(model, index)
 
-        def read(stored: StoredArray) -> np.ndarray:
+        def read(stored: StoredArray) -> tuple[np.ndarray, Callable[[], None]]:
             shard = owner[stored.key]
             return read_array(files[shard], stored, os.path.join(folder, shard))
 

@@ -1,6 +1,7 @@
 """``build(input_shape)`` on subclassed models creates the sublayers' weights."""
 
 import numpy as np
+import pytest
 
 import heft
 from heft import layers
@@ -49,3 +50,10 @@ def test_model_build_on_first_call_does_not_run_call_twice():
 
     Counting()(np.ones((1, 3), "float32"))
     assert len(calls) == 1
+
+
+def test_model_build_with_unreadable_shape_says_what_is_expected():
+    model = TwoDense(name="bad")
+    with pytest.raises(ValueError, match="Cannot read the input shape 'three'.*layer 'bad'"):
+        model.build("three")
+    assert not model.built
