@@ -153,7 +153,7 @@ class Model(Trainer, Layer):
     def load_weights(
         self,
         filepath: str,
-        skip_mismatch: bool = False,
+        skip_mismatch: Any = False,
         by_name: bool = False,
         dry_run: bool = False,
         **kwargs: Any,
@@ -161,7 +161,10 @@ class Model(Trainer, Layer):
         """Load weights from ``filepath``, all or nothing, and return a ``LoadReport``.
 
         Every value is checked before any is assigned: on failure the model is
-        unchanged. ``dry_run=True`` only returns the report.
+        unchanged. ``dry_run=True`` only returns the report. ``skip_mismatch`` may
+        be glob patterns of the variables allowed to keep their values; keyword
+        arguments ``strip_prefix`` and ``aliases`` map the file's keys to the
+        model's (see ``heft.saving.load_weights``).
 
         Raises:
             ValueError: For a missing, corrupted or mismatched file (the message

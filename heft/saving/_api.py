@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..layers._layer import Layer
 from . import _archive, _h5, _legacy_h5, _model_config, _safetensors, _sharded
 from ._atomic import check_target
+from ._policy import make_policy
 from ._report import LoadReport
 
 SUPPORTED_SUFFIXES = (".weights.h5", ".weights.json", ".safetensors", ".h5", ".hdf5")
@@ -184,9 +186,11 @@ def save_weights(
 def load_weights(
     model: Layer,
     filepath: str | os.PathLike,
-    skip_mismatch: bool = False,
+    skip_mismatch: bool | str | Sequence[str] = False,
     by_name: bool = False,
     dry_run: bool = False,
+    strip_prefix: str | None = None,
+    aliases: Mapping[str, str] | None = None,
 ) -> LoadReport:
     """Load a weights file into ``model``, all or nothing, and report what happened.
 
@@ -204,10 +208,18 @@ def load_weights(
             be in the same folder), ``.safetensors``, ``.h5`` or ``.hdf5`` file,
             or a ``.keras`` archive (its ``model.weights.h5`` is read in place).
         skip_mismatch: Whether to load what fits and keep the current values of
-            missing or mismatched variables (with a warning listing them).
+            missing or mismatched variables (with a warning listing them); or glob
+            patterns over variable paths and file keys (``["*/head/*"]``): only the
+            variables they match may be skipped, any other mismatch refuses the load.
         by_name: For legacy ``.h5`` files only: match layers by name instead of
             by position; model layers absent from the file are skipped.
         dry_run: Whether to only check and return the report, changing nothing.
+        strip_prefix: Read only the file's entries under this key prefix, as if it
+            were the root: the weights of a model saved inside a wrapper (the
+            report's keys show the prefix, e.g. ``"layers/functional"``).
+        aliases: ``{model key prefix: file key prefix}``: read the model's entries
+            under the first from the file's under the second, for renamed layers
+            or attributes (``{"encoder": "enc"}``). Not for legacy ``.h5`` files.
 
     Returns:
         A ``LoadReport`` (matched, missing, unexpected, mismatched, skipped);
@@ -230,13 +242,16 @@ def load_weights(
     """
     _check_model(model, "load")
     path = _path(filepath)
-    for value, argument in (
-        (skip_mismatch, "skip_mismatch"),
-        (by_name, "by_name"),
-        (dry_run, "dry_run"),
-    ):
+    for value, argument in ((by_name, "by_name"), (dry_run, "dry_run")):
         _check_bool(value, argument)
+    policy = make_policy(skip_mismatch, strip_prefix, aliases)
     fmt = _format_of(path, "load")
+    if fmt == "legacy h5" and (policy.strip_prefix or policy.aliases):
+        raise ValueError(
+            f"`strip_prefix` and `aliases` apply to files matched by the model's structure; "
+            f"'{path}' is a legacy `.h5` file, matched by layer position or name. Use "
+            "`by_name=True` (layer names) instead."
+        )
     if fmt != "legacy h5" and by_name:
         raise ValueError(
             f"`by_name=True` only applies to legacy `.h5`/`.hdf5` files; '{path}' is a "
@@ -244,15 +259,15 @@ def load_weights(
             "Remove `by_name=True`."
         )
     if fmt == "weights.h5":
-        return _h5.load(model, path, skip_mismatch, dry_run)
+        return _h5.load(model, path, policy, dry_run)
     if fmt == "keras":
         with _archive.ArchiveReader(path) as archive, archive.weights() as f:
-            return _h5.load_open(model, f, archive.weights_label, skip_mismatch, dry_run, fmt)
+            return _h5.load_open(model, f, archive.weights_label, policy, dry_run, fmt)
     if fmt == "safetensors":
-        return _safetensors.load(model, path, skip_mismatch, dry_run)
+        return _safetensors.load(model, path, policy, dry_run)
     if fmt == "weights.json":
-        return _sharded.load(model, path, skip_mismatch, dry_run)
-    return _legacy_h5.load(model, path, skip_mismatch, by_name, dry_run)
+        return _sharded.load(model, path, policy, dry_run)
+    return _legacy_h5.load(model, path, policy, by_name, dry_run)
 
 
 def _check_archive_path(path: str, action: str) -> None:

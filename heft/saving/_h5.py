@@ -18,6 +18,7 @@ from ._hdf5 import (
     write_array,
 )
 from ._loading import Slot, execute
+from ._policy import LoadPolicy
 from ._report import LoadEntry, LoadReport
 from ._walk import WalkEntry, model_optimizer, vars_group, walk
 
@@ -163,17 +164,17 @@ class _Placeholder:
         self.dtype = "-"
 
 
-def load(model: Any, filepath: str, skip_mismatch: bool, dry_run: bool) -> LoadReport:
+def load(model: Any, filepath: str, policy: LoadPolicy, dry_run: bool) -> LoadReport:
     """Load a ``.weights.h5`` file into ``model`` (all or nothing)."""
     with open_h5(filepath) as f:
-        return load_open(model, f, filepath, skip_mismatch, dry_run)
+        return load_open(model, f, filepath, policy, dry_run)
 
 
 def load_open(
     model: Any,
     f: h5py.File,
     filepath: str,
-    skip_mismatch: bool,
+    policy: LoadPolicy,
     dry_run: bool,
     fmt: str = FORMAT,
     index: H5Index | None = None,
@@ -190,7 +191,7 @@ def load_open(
             "not a `.weights.h5` file in the Keras 3 layout. Rename it to end in `.h5` "
             "and load it again; the legacy reader matches it layer by layer."
         )
-    slots, unexpected = plan(model, index)
+    slots, unexpected = plan(model, policy.remap(index))
     return execute(
         lambda stored: read_array(f, stored, filepath),
         model,
@@ -198,6 +199,6 @@ def load_open(
         unexpected,
         filepath,
         fmt,
-        skip_mismatch,
+        policy,
         dry_run,
     )

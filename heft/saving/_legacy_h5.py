@@ -20,6 +20,7 @@ from ._hdf5 import (
     write_array,
 )
 from ._loading import Slot, execute
+from ._policy import LoadPolicy
 from ._report import LoadEntry, LoadReport
 
 FORMAT = "legacy h5"
@@ -221,9 +222,7 @@ def plan(
     return slots, unexpected
 
 
-def load(
-    model: Any, filepath: str, skip_mismatch: bool, by_name: bool, dry_run: bool
-) -> LoadReport:
+def load(model: Any, filepath: str, policy: LoadPolicy, by_name: bool, dry_run: bool) -> LoadReport:
     """Load a legacy ``.h5`` weights file into ``model`` (all or nothing)."""
     with open_h5(filepath) as f:
         index = index_file(f, filepath)
@@ -236,6 +235,6 @@ def load(
             unexpected,
             filepath,
             FORMAT,
-            skip_mismatch,
+            policy,
             dry_run,
         )

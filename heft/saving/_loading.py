@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ import numpy as np
 from .. import _dtypes
 from ..layers._assign import assign_prepared, prepare_values
 from ._hdf5 import StoredArray, aligned_empty, convertible
+from ._policy import LoadPolicy
 from ._report import LoadEntry, LoadReport, failure_message, skipped_message
 
 
@@ -67,7 +69,7 @@ def build_report(
     unexpected: Sequence[LoadEntry],
     filepath: str,
     fmt: str,
-    skip_mismatch: bool,
+    policy: LoadPolicy,
     dry_run: bool,
 ) -> tuple[LoadReport, list[Slot], bool]:
     """Classify every slot; return the report, the slots that will load, and whether to warn."""
@@ -85,7 +87,7 @@ def build_report(
             warn = warn or slot.warn
         else:
             (missing if status == "missing" else mismatched).append(entry)
-            if skip_mismatch:
+            if policy.skips(slot.key, slot.variable.path):
                 skipped.append(entry)
                 warn = True
     report = LoadReport(
@@ -123,7 +125,7 @@ def execute(
     unexpected: Sequence[LoadEntry],
     filepath: str,
     fmt: str,
-    skip_mismatch: bool,
+    policy: LoadPolicy,
     dry_run: bool,
 ) -> LoadReport:
     """Check everything, then (unless ``dry_run``) assign every loadable value at once.
@@ -140,12 +142,18 @@ def execute(
     the loaded values (the old ones are released as they are replaced).
 
     Raises:
-        ValueError: If a variable is missing or mismatched and ``skip_mismatch``
-            is False, or if the file's data cannot be read or fails its checksum.
+        ValueError: If a variable is missing or mismatched and ``policy`` does
+            not allow skipping it, or if the file's data cannot be read or fails its checksum.
     """
-    report, loadable, warn = build_report(slots, unexpected, filepath, fmt, skip_mismatch, dry_run)
-    if not report.ok and not skip_mismatch and not dry_run:
-        raise ValueError(failure_message(report, model.name))
+    report, loadable, warn = build_report(slots, unexpected, filepath, fmt, policy, dry_run)
+    skipped = set(report.skipped)
+    blocking = dataclasses.replace(
+        report,
+        missing=tuple(e for e in report.missing if e not in skipped),
+        mismatched=tuple(e for e in report.mismatched if e not in skipped),
+    )
+    if not blocking.ok and not dry_run:
+        raise ValueError(failure_message(blocking, model.name))
     values = []
     checks = []
     for slot in loadable:

@@ -17,6 +17,7 @@ from .._safe_mode import SafeModeScope
 from ..layers._layer import Layer
 from . import _archive, _h5
 from ._hdf5 import H5Index
+from ._policy import LoadPolicy
 from ._walk import model_optimizer, vars_group, walk
 
 # The archive format heft writes is Keras 3.15's; Keras reads this field for information only.
@@ -264,5 +265,5 @@ def load(
                 # holds them, so that an unbuilt optimizer comes back unbuilt.
                 if _saved_optimizer_size(model, index) > len(optimizer.variables):
                     optimizer.build(model.trainable_variables)
-            _h5.load_open(model, f, archive.weights_label, False, False, "keras", index)
+            _h5.load_open(model, f, archive.weights_label, LoadPolicy(), False, "keras", index)
     return model

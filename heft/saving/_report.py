@@ -151,6 +151,12 @@ def failure_message(report: LoadReport, model_name: str) -> str:
     lines += _listing("Missing (in the model, not in the file)", report.missing)
     lines += _listing("Mismatched (the file's value does not fit the variable)", report.mismatched)
     lines += _listing("Unexpected (in the file, not used by the model)", report.unexpected)
+    prefix = _wrapper_prefix(report)
+    if prefix is not None:
+        lines.append(
+            f"The file holds every one of these variables under '{prefix}/' (it was saved "
+            f"from a model wrapping this one): pass `strip_prefix={prefix!r}`."
+        )
     lines.append(
         "How to fix: build the model with the same architecture as the model that saved "
         "the file (the same layers, in the same order and attributes, with the same shapes); "
@@ -158,6 +164,20 @@ def failure_message(report: LoadReport, model_name: str) -> str:
         "`dry_run=True` returns the full report without changing anything."
     )
     return "\n".join(lines)
+
+
+def _wrapper_prefix(report: LoadReport) -> str | None:
+    """A key prefix under which the file holds every missing or mismatched entry, if any."""
+    wanted = [e.key for e in (*report.missing, *report.mismatched)]
+    present = {e.key for e in report.unexpected}
+    if not wanted:
+        return None
+    for key in present:
+        if key.endswith("/" + wanted[0]):
+            prefix = key[: -len(wanted[0]) - 1]
+            if all(f"{prefix}/{k}" in present for k in wanted):
+                return prefix
+    return None
 
 
 def skipped_message(report: LoadReport, model_name: str) -> str:

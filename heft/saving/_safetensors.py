@@ -17,6 +17,7 @@ from ._atomic import Writeback, atomic_path
 from ._h5 import plan
 from ._hdf5 import H5Index, StoredArray, aligned_empty, host_array
 from ._loading import execute
+from ._policy import LoadPolicy
 from ._report import LoadReport
 from ._walk import vars_group, walk
 
@@ -360,7 +361,7 @@ def _read_tensor(
     return out, _checksum.checker(pending, stored.key, stored.checksum, filepath)
 
 
-def load(model: Any, filepath: str, skip_mismatch: bool, dry_run: bool) -> LoadReport:
+def load(model: Any, filepath: str, policy: LoadPolicy, dry_run: bool) -> LoadReport:
     """Load a ``.safetensors`` file into ``model`` (all or nothing).
 
     The header is checked first; each tensor is then read with ``pread`` into
@@ -384,11 +385,11 @@ def load(model: Any, filepath: str, skip_mismatch: bool, dry_run: bool) -> LoadR
     with open(filepath, "rb") as fh:
         tensors, metadata, data_start = read_header(fh, filepath)
         index = index_header(tensors, metadata, filepath)
-        slots, unexpected = plan(model, index)
+        slots, unexpected = plan(model, policy.remap(index))
 
         def read(stored: StoredArray) -> tuple[np.ndarray, Any]:
             entry = tensors[stored.key]
             offset = data_start + entry["data_offsets"][0]
             return _read_tensor(fh.fileno(), stored, entry["dtype"], offset, filepath)
 
-        return execute(read, model, slots, unexpected, filepath, FORMAT, skip_mismatch, dry_run)
+        return execute(read, model, slots, unexpected, filepath, FORMAT, policy, dry_run)

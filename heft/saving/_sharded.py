@@ -34,6 +34,7 @@ from ._hdf5 import (
     write_array,
 )
 from ._loading import execute
+from ._policy import LoadPolicy
 from ._report import LoadReport
 from ._walk import vars_group, walk
 
@@ -361,17 +362,17 @@ def _merge(
     return H5Index(arrays, groups), owner
 
 
-def load(model: Any, json_path: str, skip_mismatch: bool, dry_run: bool) -> LoadReport:
+def load(model: Any, json_path: str, policy: LoadPolicy, dry_run: bool) -> LoadReport:
     """Load sharded weights (the ``.weights.json`` and its shards) into ``model``."""
     weight_map = read_weight_map(json_path)
     names = list(dict.fromkeys(n for shards in weight_map.values() for n in shards))
     folder = os.path.dirname(os.path.abspath(json_path))
     with _open_shards(json_path, names) as files:
         index, owner = _merge(json_path, files, weight_map)
-        slots, unexpected = plan(model, index)
+        slots, unexpected = plan(model, policy.remap(index))
 
         def read(stored: StoredArray) -> tuple[np.ndarray, Callable[[], None]]:
             shard = owner[stored.key]
             return read_array(files[shard], stored, os.path.join(folder, shard))
 
-        return execute(read, model, slots, unexpected, json_path, FORMAT, skip_mismatch, dry_run)
+        return execute(read, model, slots, unexpected, json_path, FORMAT, policy, dry_run)
