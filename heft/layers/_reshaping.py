@@ -280,6 +280,31 @@ class ZeroPadding2D(_ZeroPadding):
         super().__init__(padding, data_format, **kwargs)
 
 
+class ZeroPadding3D(_ZeroPadding):
+    """Pads the depth, height and width axes with zeros.
+
+    Args:
+        padding: An int, a triple ``(depth, height, width)``, or three pairs
+            ``((before, after), ...)``.
+        data_format: ``"channels_last"`` or ``"channels_first"``.
+        **kwargs: Base layer arguments.
+
+    Raises:
+        ValueError: For a malformed ``padding`` or data format, or inputs of the wrong rank.
+
+    >>> import heft
+    >>> ZeroPadding3D((1, 0, 2))(heft.ops.ones((1, 2, 3, 3, 2))).shape
+    (1, 4, 3, 7, 2)
+    """
+
+    rank = 3
+
+    def __init__(
+        self, padding: Any = ((1, 1), (1, 1), (1, 1)), data_format: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(padding, data_format, **kwargs)
+
+
 class _Cropping(_Spatial):
     def _crop_pairs(self) -> tuple:
         return (self.cropping,) if self.rank == 1 else self.cropping
@@ -363,6 +388,44 @@ class Cropping2D(_Cropping):
         self.cropping = _pairs(cropping, 2, "cropping")
         self.data_format = standardize_data_format(data_format)
         self.input_spec = InputSpec(ndim=4)
+        self.built = True
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"cropping": self.cropping, "data_format": self.data_format})
+        return config
+
+
+class Cropping3D(_Cropping):
+    """Crops the depth, height and width axes.
+
+    Args:
+        cropping: An int, a triple ``(depth, height, width)``, or three pairs
+            ``((before, after), ...)``.
+        data_format: ``"channels_last"`` or ``"channels_first"``.
+        **kwargs: Base layer arguments.
+
+    Raises:
+        ValueError: For a malformed ``cropping`` or data format, cropping
+            everything, or inputs of the wrong rank.
+
+    >>> import heft
+    >>> Cropping3D(1)(heft.ops.ones((1, 4, 5, 6, 2))).shape
+    (1, 2, 3, 4, 2)
+    """
+
+    rank = 3
+
+    def __init__(
+        self,
+        cropping: Any = ((1, 1), (1, 1), (1, 1)),
+        data_format: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.cropping = _pairs(cropping, 3, "cropping")
+        self.data_format = standardize_data_format(data_format)
+        self.input_spec = InputSpec(ndim=5)
         self.built = True
 
     def get_config(self) -> dict[str, Any]:
@@ -476,4 +539,48 @@ class UpSampling2D(_Spatial):
                 "interpolation": self.interpolation,
             }
         )
+        return config
+
+
+class UpSampling3D(_Spatial):
+    """Repeats the depth, height and width axes by integer factors (nearest neighbour).
+
+    Args:
+        size: The factors (an int or a triple ``(depth, height, width)``).
+        data_format: ``"channels_last"`` or ``"channels_first"``.
+        **kwargs: Base layer arguments.
+
+    Raises:
+        ValueError: For bad sizes or data format, or inputs of the wrong rank.
+
+    >>> import heft
+    >>> UpSampling3D((1, 2, 3))(heft.ops.ones((1, 2, 2, 2, 1))).shape
+    (1, 2, 4, 6, 1)
+    """
+
+    rank = 3
+
+    def __init__(
+        self, size: Any = (2, 2, 2), data_format: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.size = standardize_tuple(size, 3, "size")
+        self.data_format = standardize_data_format(data_format)
+        self.input_spec = InputSpec(ndim=5)
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        out = inputs
+        for i, factor in enumerate(self.size):
+            out = jnp.repeat(out, factor, axis=self._first() + i)
+        return out
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        spatial = self._spatial(input_shape)
+        out = tuple(None if n is None else n * s for n, s in zip(spatial, self.size, strict=True))
+        return self._with_spatial(tuple(input_shape), out)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"size": self.size, "data_format": self.data_format})
         return config

@@ -131,3 +131,86 @@ def test_conv_rejects_wrong_rank_bad_groups_and_too_small_inputs():
 def test_conv_padding_names_are_case_insensitive():
     assert layers.Conv1D(2, 3, padding="SAME").padding == "same"
     assert layers.Conv1D(2, 3, data_format="Channels_First").data_format == "channels_first"
+
+
+def _numpy_conv3d_valid(x, kernel, bias):
+    kd, kh, kw = kernel.shape[:3]
+    b, d, h, w, _ = x.shape
+    out = np.zeros((b, d - kd + 1, h - kh + 1, w - kw + 1, kernel.shape[-1]), "float32")
+    for i in range(out.shape[1]):
+        for j in range(out.shape[2]):
+            for k in range(out.shape[3]):
+                patch = x[:, i : i + kd, j : j + kh, k : k + kw]
+                out[:, i, j, k] = np.einsum("bdhwc,dhwcf->bf", patch, kernel)
+    return out + bias
+
+
+def test_conv3d_weights_shapes_and_values_match_numpy():
+    layer = layers.Conv3D(3, (2, 3, 2))
+    x = _x((2, 4, 5, 4, 2))
+    out = np.asarray(layer(x))
+    assert out.shape == (2, 3, 3, 3, 3)
+    assert [w.name for w in layer.weights] == ["kernel", "bias"]
+    assert layer.kernel.shape == (2, 3, 2, 2, 3)
+    kernel, bias = layer.get_weights()
+    np.testing.assert_allclose(out, _numpy_conv3d_valid(x, kernel, bias), rtol=1e-5, atol=1e-5)
+
+
+def test_conv3d_channels_first_groups_and_output_shape():
+    layer = layers.Conv3D(4, 3, strides=2, padding="same", groups=2, data_format="channels_first")
+    out = layer(_x((1, 2, 5, 6, 7)))
+    assert out.shape == (1, 4, 3, 3, 4)
+    assert layer.kernel.shape == (3, 3, 3, 1, 4)
+    assert layer.compute_output_shape((None, 2, 5, None, 7)) == (None, 4, 3, None, 4)
+    assert layers.Conv3D.from_config(layer.get_config()).get_config() == layer.get_config()
+
+
+def test_conv3d_rejects_bad_arguments_and_inputs():
+    with pytest.raises(ValueError, match="tuple of 3 positive integers"):
+        layers.Conv3D(2, (3, 3))
+    with pytest.raises(ValueError, match="padding` argument must be one of"):
+        layers.Conv3D(2, 3, padding="causal")
+    with pytest.raises(ValueError, match=r"expects inputs of rank 5.*\(2, 5, 5, 3\)"):
+        layers.Conv3D(2, 3).build((2, 5, 5, 3))
+    with pytest.raises(ValueError, match="input has 3 channels"):
+        layers.Conv3D(4, 2, groups=2)(_x((1, 3, 3, 3, 3)))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "shape"),
+    [
+        ({"filters": 4, "kernel_size": 3}, (2, 9, 8, 8)),
+        ({"filters": 4, "kernel_size": (3, 2)}, (2, 9, 10, 8)),
+        ({"filters": 4, "kernel_size": 3, "dilation_rate": 2}, (2, 9, 9, 8)),
+        ({"filters": 4, "kernel_size": 2, "data_format": "channels_first"}, (2, 8, 7, 6)),
+    ],
+)
+def test_conv2d_padded_valid_form_equals_plain_form(monkeypatch, kwargs, shape):
+    """On CPU a valid conv runs padded by a stride and cropped; values and grads are unchanged."""
+    from heft.layers import _conv
+
+    layer = layers.Conv2D(**kwargs)
+    x = _x(shape)
+    layer.build(x.shape)
+    assert layer._padded_valid(8)
+    assert not layer._padded_valid(_conv._PADDED_VALID_MIN_CHANNELS - 1)
+    tv = [v.value for v in layer.trainable_variables]
+
+    def run(tv, xv):
+        y, _ = layer.stateless_call(tv, [], xv)
+        return (y * y).sum(), y
+
+    grad = jax.grad(run, argnums=(0, 1), has_aux=True)
+    (g_fast, out_fast) = grad(tv, x)
+    assert not layers.Conv2D(4, 1)._padded_valid(8)  # a 1x1 window: the plain form is faster
+    assert not layers.Conv2D(4, 3, strides=2)._padded_valid(8)
+    assert not layers.Conv2D(4, 3, padding="same")._padded_valid(8)
+    monkeypatch.setattr(_conv, "_PADDED_VALID_MIN_CHANNELS", 10**9)
+    assert not layer._padded_valid(8)
+    (g_plain, out_plain) = grad(tv, x)
+    assert out_fast.shape == out_plain.shape == layer.compute_output_shape(shape)
+    np.testing.assert_allclose(np.asarray(out_fast), np.asarray(out_plain), rtol=1e-6, atol=1e-6)
+    for a, b in zip(
+        jax.tree_util.tree_leaves(g_fast), jax.tree_util.tree_leaves(g_plain), strict=True
+    ):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)

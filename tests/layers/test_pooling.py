@@ -36,6 +36,42 @@ def test_tiled_pooling_equals_reduce_window_values_and_gradients(mode, shape, pa
     np.testing.assert_allclose(np.asarray(g_fast), np.asarray(g_ref), rtol=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("shape", "pool", "strides", "padding", "first"),
+    [
+        ((2, 7, 9, 3), (2, 2), (2, 2), "valid", 1),
+        ((2, 8, 6, 3), (2, 2), (2, 2), "same", 1),
+        ((2, 7, 8, 3), (3, 3), (2, 2), "same", 1),
+        ((2, 4, 6, 5), (3, 2), (1, 1), "valid", 1),
+        ((2, 3, 9, 8), (2, 3), (1, 2), "same", 2),
+        ((2, 9, 3), (3,), (2,), "valid", 1),
+        ((2, 5, 6, 7, 3), (2, 2, 2), (2, 2, 2), "valid", 1),
+    ],
+)
+def test_max_pool_equals_reduce_window_exactly_with_ties(shape, pool, strides, padding, first):
+    """Values and gradients equal reduce_window's, ties included (gradient to the first max)."""
+    rng = np.random.default_rng(1)
+    x = jnp.asarray(np.round(np.maximum(rng.normal(size=shape), 0) * 2) / 2, jnp.float32)
+    ref = _reference(x, "max", pool, strides, padding, first)
+    weights = jnp.arange(ref.size, dtype=jnp.float32).reshape(ref.shape)
+    out = _window_pool(x, "max", pool, strides, padding, first)
+    np.testing.assert_array_equal(np.asarray(out), np.asarray(ref))
+    grad = jax.grad(
+        lambda v: (_window_pool(v, "max", pool, strides, padding, first) * weights).sum()
+    )
+    grad_ref = jax.grad(
+        lambda v: (_reference(v, "max", pool, strides, padding, first) * weights).sum()
+    )
+    np.testing.assert_array_equal(np.asarray(grad(x)), np.asarray(grad_ref(x)))
+
+
+def test_max_pool_propagates_nan():
+    x = jnp.asarray([[[[np.nan], [1.0]], [[2.0], [3.0]]]], jnp.float32)
+    assert np.isnan(np.asarray(layers.MaxPooling2D()(x))).all()
+    x = jnp.asarray([[[[1.0], [np.nan]], [[2.0], [3.0]]]], jnp.float32)
+    assert np.isnan(np.asarray(layers.MaxPooling2D(padding="same", strides=1)(x))[0, 0, 0, 0])
+
+
 def test_max_pooling2d_values_and_output_shape():
     x = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
     out = np.asarray(layers.MaxPooling2D()(x))[0, :, :, 0]
@@ -133,3 +169,35 @@ def test_small_cnn_in_functional_model():
     model = heft.Model(inputs, layers.Dense(2)(x))
     out = model(_x((3, 8, 8, 1)))
     assert out.shape == (3, 2)
+
+
+def test_pooling_3d_values_shapes_and_defaults():
+    x = _x((2, 4, 4, 6, 3))
+    out = np.asarray(layers.MaxPooling3D()(x))
+    expected = x.reshape(2, 2, 2, 2, 2, 3, 2, 3).max(axis=(2, 4, 6))
+    np.testing.assert_allclose(out, expected)
+    avg = np.asarray(layers.AveragePooling3D(2)(x))
+    np.testing.assert_allclose(
+        avg, x.reshape(2, 2, 2, 2, 2, 3, 2, 3).mean(axis=(2, 4, 6)), rtol=1e-5
+    )
+    assert layers.MaxPooling3D().get_config()["pool_size"] == (2, 2, 2)
+    layer = layers.AveragePooling3D(
+        (2, 3, 2), strides=1, padding="same", data_format="channels_first"
+    )
+    assert layer.compute_output_shape((None, 3, 4, None, 6)) == (None, 3, 4, None, 6)
+    with pytest.raises(ValueError, match="tuple of 3 positive integers"):
+        layers.MaxPooling3D(pool_size=(2, 2))
+    with pytest.raises(ValueError, match="expected ndim=5"):
+        layers.AveragePooling3D(2)(_x((2, 4, 4, 3)))
+
+
+def test_global_pooling_3d_values_and_keepdims():
+    x = _x((2, 3, 4, 5, 2))
+    np.testing.assert_allclose(
+        np.asarray(layers.GlobalAveragePooling3D()(x)), x.mean(axis=(1, 2, 3)), rtol=1e-5
+    )
+    out = layers.GlobalMaxPooling3D(data_format="channels_first", keepdims=True)(x)
+    assert out.shape == (2, 3, 1, 1, 1)
+    np.testing.assert_allclose(np.asarray(out)[:, :, 0, 0, 0], x.max(axis=(2, 3, 4)))
+    with pytest.raises(ValueError, match="expects inputs of rank 5"):
+        layers.GlobalMaxPooling3D().compute_output_shape((2, 3, 4, 5))

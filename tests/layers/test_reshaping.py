@@ -111,3 +111,24 @@ def test_reshaping_layers_in_functional_model():
     assert tuple(x.shape) == (None, 2, 64)
     model = heft.Model(inputs, x)
     assert model(_x((3, 4, 4, 2))).shape == (3, 2, 64)
+
+
+def test_zero_padding_cropping_upsampling_3d_values_and_errors():
+    x = np.arange(2 * 3 * 4 * 2, dtype="float32").reshape(1, 2, 3, 4, 2)
+    padded = np.asarray(layers.ZeroPadding3D(((1, 0), 0, (0, 2)))(x))
+    np.testing.assert_array_equal(padded, np.pad(x, ((0, 0), (1, 0), (0, 0), (0, 2), (0, 0))))
+    assert layers.ZeroPadding3D().get_config()["padding"] == ((1, 1), (1, 1), (1, 1))
+    cropped = layers.Cropping3D((0, (1, 1), (1, 0)), data_format="channels_first")(x)
+    np.testing.assert_array_equal(np.asarray(cropped), x[:, :, :, 1:3, 1:])
+    up = np.asarray(layers.UpSampling3D((1, 2, 3))(x))
+    assert up.shape == (1, 2, 6, 12, 2)
+    np.testing.assert_array_equal(up, x.repeat(2, axis=2).repeat(3, axis=3))
+    assert layers.UpSampling3D(2).get_config()["size"] == (2, 2, 2)
+    with pytest.raises(ValueError, match="tuple of 3 tuples"):
+        layers.ZeroPadding3D((1, 2))
+    with pytest.raises(ValueError, match="removes every value"):
+        layers.Cropping3D(1)(x)
+    with pytest.raises(ValueError, match="tuple of 3 positive integers"):
+        layers.UpSampling3D((2, 2))
+    with pytest.raises(ValueError, match="expects inputs of rank 5"):
+        layers.UpSampling3D().compute_output_shape((None, 3, 3, 3))
