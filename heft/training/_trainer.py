@@ -601,7 +601,11 @@ class Trainer:
             state = run(single, state, 1)
         per_step = (time.perf_counter() - t0) / max(probes, 1)
         k = 1
-        if probes and per_step < _SCAN_WORTHWHILE_SECONDS:
+        if (
+            probes
+            and per_step < _SCAN_WORTHWHILE_SECONDS
+            and not _convolves_on_cpu(single, (state, data, order, jnp.int32(0)))
+        ):
             candidate = int(
                 min(_MAX_STEPS_PER_CHUNK, max(2, _TARGET_CHUNK_SECONDS / max(per_step, 1e-6)))
             )
@@ -840,6 +844,22 @@ class Trainer:
     def reset_metrics(self) -> None:
         for metric in self._all_metrics():
             metric.reset_state()
+
+
+def _convolves_on_cpu(step: Callable, args: tuple) -> bool:
+    """Whether ``step`` runs a convolution on XLA:CPU, where a scanned loop of it is slow.
+
+    Inside ``lax.scan`` XLA:CPU leaves the kernel-gradient convolution in a layout
+    its slow generic path runs (measured ~20x a single step), so such models keep
+    one step per dispatch without paying for a probe.
+    """
+    if jax.default_backend() != "cpu":
+        return False
+    try:
+        jaxpr = step.trace(*args).jaxpr
+    except AttributeError:  # run_eagerly: a plain function, never scanned anyway
+        return False
+    return "conv_general_dilated" in str(jaxpr)
 
 
 def _near_divisor(total: int, k: int) -> int:

@@ -3,6 +3,7 @@
 import collections
 import itertools
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -668,3 +669,27 @@ def test_fit_chunk_helpers_pick_divisors_and_tails():
     assert _chunk_length(75, 200) == 75
     assert _chunk_length(75, 30) == 30
     assert _chunk_length(75, 5) == 1
+
+
+def test_fit_convolution_models_keep_one_step_per_dispatch_on_cpu():
+    from heft.training._trainer import _convolves_on_cpu
+
+    conv = jax.jit(lambda x, w: jax.lax.conv_general_dilated(x, w, (1, 1), "VALID"))
+    dense = jax.jit(lambda x, w: x @ w)
+    x4, w4 = jnp.ones((1, 1, 5, 5)), jnp.ones((1, 1, 3, 3))
+    assert _convolves_on_cpu(conv, (x4, w4)) is (jax.default_backend() == "cpu")
+    assert _convolves_on_cpu(dense, (jnp.ones((2, 3)), jnp.ones((3, 4)))) is False
+    x = np.random.default_rng(0).normal(size=(64, 6, 6, 1)).astype("float32")
+    y = np.zeros(64, "int64")
+    model = heft.Sequential(
+        [
+            layers.Input((6, 6, 1)),
+            layers.Conv2D(2, 3),
+            layers.Flatten(),
+            layers.Dense(2, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    plans = [plan for plan in model._plans.values() if plan.k is not None]
+    assert plans and all(plan.k == 1 and not plan.chunks for plan in plans)
