@@ -243,13 +243,21 @@ def test_recurrent_dropout_masks_are_drawn_through_the_seed_generator():
 
 
 def test_recurrent_layer_trains_under_jit_with_dropout():
-    model = heft.Sequential(
-        [heft.Input((5, 4)), layers.LSTM(4, dropout=0.2, recurrent_dropout=0.2), layers.Dense(1)]
+    # Seeded weights and dropout: the same run every time (dropout noise made 3 epochs flaky).
+    lstm = layers.LSTM(
+        4,
+        dropout=0.2,
+        recurrent_dropout=0.2,
+        seed=7,
+        kernel_initializer=heft.initializers.GlorotUniform(seed=1),
+        recurrent_initializer=heft.initializers.Orthogonal(seed=2),
     )
-    model.compile(optimizer="adam", loss="mse")
+    dense = layers.Dense(1, kernel_initializer=heft.initializers.GlorotUniform(seed=3))
+    model = heft.Sequential([heft.Input((5, 4)), lstm, dense])
+    model.compile(optimizer=heft.optimizers.Adam(learning_rate=0.05), loss="mse")
     y = np.ones((3, 1), "float32")
-    history = model.fit(X, y, epochs=3, batch_size=3, verbose=0)
-    assert history.history["loss"][-1] < history.history["loss"][0]
+    history = model.fit(X, y, epochs=20, batch_size=3, verbose=0)
+    assert history.history["loss"][-1] < 0.8 * history.history["loss"][0]
 
 
 # ----------------------------------------------------------------------------- states
