@@ -193,7 +193,7 @@ def load_open(
         )
     slots, unexpected = plan(model, policy.remap(index))
     return execute(
-        lambda stored: read_array(f, stored, filepath),
+        lambda stored, take: read_array(f, stored, filepath, take),
         model,
         slots,
         unexpected,

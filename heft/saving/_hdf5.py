@@ -15,14 +15,12 @@ import ml_dtypes
 import numpy as np
 
 from . import _checksum
+from ._buffers import Take, aligned_empty
 
 # A dataset declaring more than this many bytes must store at least 1/1000 of
 # them, else it is refused as a shape or decompression bomb.
 _BOMB_FLOOR_BYTES = 1 << 32
 _BOMB_MAX_EXPANSION = 1000
-# Buffers read from files start on this boundary, which JAX's CPU backend needs to
-# adopt them without a copy.
-_ALIGNMENT = 64
 
 
 @dataclass(frozen=True)
@@ -33,7 +31,7 @@ class StoredArray:
     shape: tuple[int, ...]
     dtype: str  # "float32", "bfloat16"..., or the raw numpy spelling when unsupported
     numeric: bool
-    checksum: str | None = None  # "crc32:<hex>" for files heft wrote, else None
+    checksum: str | None = None  # "xxh3:<hex>" (or "crc32:<hex>") for files heft wrote, else None
 
     def describe(self) -> str:
         return f"{self.shape} {self.dtype}"
@@ -283,22 +281,6 @@ def _read_checksum(ds: h5py.Dataset) -> Any:
     return ds.attrs[_checksum.ATTRIBUTE] if fixed_string else "(not a short fixed-length string)"
 
 
-def aligned_empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-    """A new uninitialised array whose data starts on a 64-byte boundary.
-
-    JAX's CPU backend adopts such a buffer in ``jax.device_put`` without copying
-    it, so a value read from a file into it becomes a device array for free.
-
-    >>> aligned_empty((2, 3), "float32").ctypes.data % 64
-    0
-    """
-    dtype = np.dtype(dtype)
-    nbytes = math.prod(shape) * dtype.itemsize
-    raw = np.empty(nbytes + _ALIGNMENT, np.uint8)
-    start = -raw.ctypes.data % _ALIGNMENT
-    return raw[start : start + nbytes].view(dtype).reshape(shape)
-
-
 def host_array(variable: Any) -> np.ndarray:
     """A variable's value as a numpy array, without a copy where the backend allows it.
 
@@ -312,12 +294,16 @@ def host_array(variable: Any) -> np.ndarray:
 
 
 def read_array(
-    f: h5py.File, stored: StoredArray, filepath: str
+    f: h5py.File,
+    stored: StoredArray,
+    filepath: str,
+    take: Take = aligned_empty,
 ) -> tuple[np.ndarray, Callable[[], None]]:
     """Read one dataset into a new aligned array, as stored (bfloat16 comes back as bfloat16).
 
     Large datasets are read in pieces while the checksum of the pieces already
-    read is computed on a helper thread.
+    read is computed on a helper thread. ``take(shape, dtype)`` gives the new
+    array (see ``_buffers``).
 
     Returns:
         The array, and a function that waits for its checksum and raises
@@ -329,11 +315,12 @@ def read_array(
     """
     try:
         ds = f[stored.key]
-        out = aligned_empty(stored.shape, ds.dtype)
+        out = take(stored.shape, ds.dtype)
         typed = out.view(ml_dtypes.bfloat16) if stored.dtype == "bfloat16" else out
         pending = None
         if stored.checksum is not None:
-            pending = _checksum.Digest(typed, stored.key.rsplit("/", 1)[-1])
+            name = stored.key.rsplit("/", 1)[-1]
+            pending = _checksum.Digest(typed, name, _checksum.algorithm_of(stored.checksum))
         parts = _checksum.pieces(out.shape, out.dtype.itemsize)
         if out.size and len(parts) > 1:
             for part in parts:

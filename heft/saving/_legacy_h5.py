@@ -229,7 +229,7 @@ def load(model: Any, filepath: str, policy: LoadPolicy, by_name: bool, dry_run: 
         with metadata_errors(filepath):
             slots, unexpected = plan(f, index, model, filepath, by_name)
         return execute(
-            lambda stored: read_array(f, stored, filepath),
+            lambda stored, take: read_array(f, stored, filepath, take),
             model,
             slots,
             unexpected,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -13,7 +14,8 @@ import numpy as np
 
 from .. import _dtypes
 from ..layers._assign import assign_prepared, prepare_values
-from ._hdf5 import StoredArray, aligned_empty, convertible
+from ._buffers import Ahead, Take, aligned_empty
+from ._hdf5 import StoredArray, convertible
 from ._policy import LoadPolicy
 from ._report import LoadEntry, LoadReport, failure_message, skipped_message
 
@@ -118,8 +120,17 @@ def _to_device(array: np.ndarray, variable: Any) -> jax.Array:
     return jax.device_put(array)
 
 
+def _nbytes(stored: StoredArray) -> int:
+    """The bytes of the array a stored value is read into (0 when its dtype is unknown)."""
+    try:
+        itemsize = np.dtype(_dtypes.to_jax_dtype(stored.dtype)).itemsize
+    except (TypeError, ValueError):
+        return 0
+    return math.prod(stored.shape) * itemsize
+
+
 def execute(
-    read: Callable[[StoredArray], tuple[np.ndarray, Callable[[], None]]],
+    read: Callable[[StoredArray, Take], tuple[np.ndarray, Callable[[], None]]],
     model: Any,
     slots: Sequence[Slot],
     unexpected: Sequence[LoadEntry],
@@ -130,11 +141,12 @@ def execute(
 ) -> LoadReport:
     """Check everything, then (unless ``dry_run``) assign every loadable value at once.
 
-    ``read`` returns one value as stored in the file (raising ``ValueError``
-    when it cannot be read) and a function that raises ``ValueError`` if the
-    value fails its checksum. Values are read one variable at a time, in file
-    order, and moved to the device as they are read, while a helper thread
-    computes their checksums; all checksums are checked before anything is
+    ``read(stored, take)`` returns one value as stored in the file, read into
+    the array ``take(shape, dtype)`` gives (raising ``ValueError`` when it
+    cannot be read), and a function that raises ``ValueError`` if the value
+    fails its checksum. Values are read one variable at a time, in file
+    order, into buffers prepared ahead (``_buffers.Ahead``), and moved to the
+    device as they are read, while a helper thread computes their checksums; all checksums are checked before anything is
     assigned. So any failure (damaged data, a failed checksum, an I/O error
     halfway through the file) leaves the model unchanged, and the assignment
     that follows does no I/O and cannot fail. The price is memory: the old and
@@ -156,12 +168,16 @@ def execute(
         raise ValueError(failure_message(blocking, model.name))
     values = []
     checks = []
-    for slot in loadable:
-        array, check = read(slot.stored)
-        checks.append(check)
-        if not dry_run:
-            values.append(_to_device(array, slot.variable))
-        del array
+    ahead = Ahead([_nbytes(slot.stored) for slot in loadable])
+    try:
+        for slot in loadable:
+            array, check = read(slot.stored, ahead.take)
+            checks.append(check)
+            if not dry_run:
+                values.append(_to_device(array, slot.variable))
+            del array
+    finally:
+        ahead.close()
     for check in checks:  # the first damaged entry in file order raises
         check()
     if dry_run:

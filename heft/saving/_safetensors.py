@@ -14,8 +14,9 @@ import numpy as np
 
 from . import _checksum
 from ._atomic import Writeback, atomic_path
+from ._buffers import Take
 from ._h5 import plan
-from ._hdf5 import H5Index, StoredArray, aligned_empty, host_array
+from ._hdf5 import H5Index, StoredArray, host_array
 from ._loading import execute
 from ._policy import LoadPolicy
 from ._report import LoadReport
@@ -26,7 +27,7 @@ FORMAT_VERSION = "1"
 # Header keys heft writes in ``__metadata__`` (all values are strings).
 META_FORMAT = "format"
 META_VERSION = "heft_format_version"
-# JSON ``{key: "crc32:<hex>"}``: one checksum per tensor (see ``_checksum.digest``).
+# JSON ``{key: "xxh3:<hex>"}``: one checksum per tensor (see ``_checksum.digest``).
 META_CHECKSUMS = "checksums"
 # The safetensors dtype codes and the dtype names heft uses for them.
 _DTYPES = {
@@ -344,13 +345,14 @@ def _pread_into(fd: int, out: np.ndarray, offset: int, key: str, filepath: str) 
 
 
 def _read_tensor(
-    fd: int, stored: StoredArray, code: str, offset: int, filepath: str
+    fd: int, stored: StoredArray, code: str, offset: int, filepath: str, take: Take
 ) -> tuple[np.ndarray, Any]:
-    """Read one tensor in pieces into a new aligned array, checksumming each piece beside."""
-    out = aligned_empty(stored.shape, _NUMPY[code])
+    """Read one tensor in pieces into ``take(shape, dtype)``, checksumming each piece beside."""
+    out = take(stored.shape, _NUMPY[code])
     pending = None
     if stored.checksum is not None:
-        pending = _checksum.Digest(out, stored.key.rsplit("/", 1)[-1])
+        name = stored.key.rsplit("/", 1)[-1]
+        pending = _checksum.Digest(out, name, _checksum.algorithm_of(stored.checksum))
     flat = out.reshape(-1)
     itemsize = flat.dtype.itemsize
     for part in _checksum.pieces(flat.shape, itemsize) or [slice(None)]:
@@ -387,9 +389,9 @@ def load(model: Any, filepath: str, policy: LoadPolicy, dry_run: bool) -> LoadRe
         index = index_header(tensors, metadata, filepath)
         slots, unexpected = plan(model, policy.remap(index))
 
-        def read(stored: StoredArray) -> tuple[np.ndarray, Any]:
+        def read(stored: StoredArray, take: Take) -> tuple[np.ndarray, Any]:
             entry = tensors[stored.key]
             offset = data_start + entry["data_offsets"][0]
-            return _read_tensor(fh.fileno(), stored, entry["dtype"], offset, filepath)
+            return _read_tensor(fh.fileno(), stored, entry["dtype"], offset, filepath, take)
 
         return execute(read, model, slots, unexpected, filepath, FORMAT, policy, dry_run)

@@ -23,6 +23,7 @@ from ._atomic import (
     remove_quietly,
     temp_path,
 )
+from ._buffers import Take
 from ._h5 import plan
 from ._hdf5 import (
     H5Index,
@@ -371,8 +372,8 @@ def load(model: Any, json_path: str, policy: LoadPolicy, dry_run: bool) -> LoadR
         index, owner = _merge(json_path, files, weight_map)
         slots, unexpected = plan(model, policy.remap(index))
 
-        def read(stored: StoredArray) -> tuple[np.ndarray, Callable[[], None]]:
+        def read(stored: StoredArray, take: Take) -> tuple[np.ndarray, Callable[[], None]]:
             shard = owner[stored.key]
-            return read_array(files[shard], stored, os.path.join(folder, shard))
+            return read_array(files[shard], stored, os.path.join(folder, shard), take)
 
         return execute(read, model, slots, unexpected, json_path, FORMAT, policy, dry_run)

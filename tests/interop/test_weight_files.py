@@ -394,7 +394,7 @@ def test_weights_h5_checksums_only_in_heft_files_and_keras_ignores_them(tmp_path
     heft_sums = _checksums(tmp_path / "h.weights.h5")
     assert len(heft_sums) == 4
     # fixed-length strings (kept in each dataset's header, not in the global heap)
-    assert all(isinstance(v, bytes) and v.startswith(b"crc32:") for v in heft_sums.values())
+    assert all(isinstance(v, bytes) and v.startswith(b"xxh3:") for v in heft_sums.values())
     assert set(_checksums(tmp_path / "k.weights.h5").values()) == {None}
     k.load_weights(tmp_path / "h.weights.h5")  # the extra attribute is ignored
     for a, b in zip(k.weights, h.weights, strict=True):

@@ -54,6 +54,6 @@ def test_model_build_on_first_call_does_not_run_call_twice():
 
 def test_model_build_with_unreadable_shape_says_what_is_expected():
     model = TwoDense(name="bad")
-    with pytest.raises(ValueError, match="Cannot read the input shape 'three'.*layer 'bad'"):
+    with pytest.raises(ValueError, match=r"Cannot read the input shape 'three'.*layer 'bad'"):
         model.build("three")
     assert not model.built

@@ -9,7 +9,7 @@ import pytest
 def structure(path):
     """Every group and dataset of an HDF5 file: names, attributes, dtypes, shapes, storage.
 
-    A well-formed ``checksum`` attribute shows as ``"<crc32>"``.
+    A well-formed ``checksum`` attribute shows as ``"<xxh3>"``.
     """
     out = [("/", "attrs", sorted(h5py.File(path, "r").attrs.keys()))]
     with h5py.File(path, "r") as f:
@@ -18,8 +18,8 @@ def structure(path):
             attrs = {
                 k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in obj.attrs.items()
             }
-            if re.fullmatch(r"crc32:[0-9a-f]{8}", attrs.get("checksum", "")):
-                attrs["checksum"] = "<crc32>"  # the value depends on the data
+            if re.fullmatch(r"xxh3:[0-9a-f]{16}", attrs.get("checksum", "")):
+                attrs["checksum"] = "<xxh3>"  # the value depends on the data
             if isinstance(obj, h5py.Dataset):
                 out.append(
                     (name, "dataset", obj.shape, obj.dtype.str, attrs, obj.chunks, obj.compression)

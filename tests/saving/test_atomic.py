@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from heft.saving._atomic import atomic_path, check_target
+from heft.saving._atomic import atomic_path, check_target, release_cache
 
 
 def test_atomic_path_writes_and_leaves_no_temporary_file(tmp_path):
@@ -69,3 +69,13 @@ def test_atomic_path_unwritable_folder(tmp_path, monkeypatch):
     with pytest.raises(PermissionError, match=r"is not writable"):
         with atomic_path(str(tmp_path / "a.bin")):
             pass
+
+
+def test_release_cache_keeps_the_file_and_ignores_what_is_not_a_file(tmp_path):
+    path = tmp_path / "w.bin"
+    path.write_bytes(b"abc" * 1000)
+    release_cache(str(path))
+    assert path.read_bytes() == b"abc" * 1000
+    release_cache(str(tmp_path / "missing.bin"))
+    release_cache(str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.bin"]

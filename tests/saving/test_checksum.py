@@ -61,7 +61,7 @@ def test_digest_binds_name_dtype_byte_order_shape_and_data():
     a = np.arange(6, dtype="float32").reshape(2, 3)
     base = _checksum.digest(a, "0")
     assert base == _checksum.digest(a.copy(), "0")
-    assert base.startswith("crc32:") and len(base) == 14
+    assert base.startswith("xxh3:") and len(base) == 21
     others = [
         _checksum.digest(a, "1"),
         _checksum.digest(a.view("int32"), "0"),
@@ -78,8 +78,13 @@ def test_digest_binds_name_dtype_byte_order_shape_and_data():
 
 def test_parse_and_verify_errors():
     assert _checksum.parse(b"crc32:0123abcd", "k", "f.weights.h5") == "crc32:0123abcd"
-    with pytest.raises(ValueError, match=r"'f\.weights\.h5' is corrupted: the checksum of 'k'"):
-        _checksum.parse("crc32:xyz", "k", "f.weights.h5")
+    sixteen = "xxh3:0123456789abcdef"
+    assert _checksum.parse(sixteen, "k", "f.weights.h5") == sixteen
+    for bad in ("crc32:xyz", "xxh3:0123abcd", "crc32:0123456789abcdef", "md5:0123abcd"):
+        with pytest.raises(ValueError, match=r"'f\.weights\.h5' is corrupted: the checksum of 'k'"):
+            _checksum.parse(bad, "k", "f.weights.h5")
+    with pytest.raises(ValueError, match=r"Unknown checksum algorithm 'md5'; heft knows xxh3"):
+        _checksum.Digest(np.zeros(2), "0", "md5")
     a = np.zeros(3, "float32")
     _checksum.verify(a, "g/vars/0", None, "f.weights.h5")  # no checksum: nothing to check
     _checksum.verify(a, "g/vars/0", _checksum.digest(a, "0"), "f.weights.h5")
@@ -142,7 +147,7 @@ def test_load_weights_h5_without_or_with_malformed_checksums(tmp_path):
     with pytest.raises(ValueError, match=r"the checksum of 'layers/dense/vars/1' is 'md5:abc'"):
         load_weights(_mlp(), path)
     with h5py.File(path, "a") as f:
-        f["layers/dense/vars/1"].attrs["checksum"] = "crc32:00000000"  # variable-length
+        f["layers/dense/vars/1"].attrs["checksum"] = "xxh3:0000000000000000"  # variable-length
     with pytest.raises(ValueError, match=r"is '\(not a short fixed-length string\)'"):
         load_weights(_mlp(), path)
 
@@ -184,12 +189,14 @@ def _rewrite_metadata(path, edit):
         (lambda m: m.update(checksums="{"), r"its `checksums` metadata is not valid JSON"),
         (lambda m: m.update(checksums="[]"), r"its `checksums` metadata is not a JSON object"),
         (
-            lambda m: m.update(checksums=json.dumps({"layers/dense/vars/0": "crc32:00000000"})),
+            lambda m: m.update(
+                checksums=json.dumps({"layers/dense/vars/0": "xxh3:0000000000000000"})
+            ),
             r"tensor 'layers/dense/vars/1' has no checksum although the file carries",
         ),
         (
             lambda m: m.update(
-                checksums=m["checksums"].replace('"layers/dense/vars/0":"crc32:', '"x":"crc32:')
+                checksums=m["checksums"].replace('"layers/dense/vars/0":"xxh3:', '"x":"xxh3:')
             ),
             r"tensor 'layers/dense/vars/0' has no checksum",
         ),
@@ -214,6 +221,56 @@ def test_load_weights_safetensors_without_checksums_loads(tmp_path):
     model = _mlp(seed=1)
     assert load_weights(model, path).loaded == 4
     _assert_same(model, _values(source))
+
+
+def _as_crc32(checksums, values):
+    """``checksums`` (key -> digest) redone with CRC-32, as heft wrote them before XXH3."""
+    keys = sorted(checksums)
+    assert len(keys) == len(values)
+    return {
+        k: _checksum.digest(v, k.rsplit("/", 1)[-1], "crc32")
+        for k, v in zip(keys, values, strict=True)
+    }
+
+
+@pytest.mark.parametrize("suffix", [".weights.h5", ".safetensors"])
+def test_load_weights_verifies_crc32_checksums_of_earlier_files(tmp_path, suffix):
+    source = _mlp(seed=0)
+    path = tmp_path / f"m{suffix}"
+    save_weights(source, path)
+    values = _values(source)  # file order: dense/0, dense/1, dense_1/0, dense_1/1
+    if suffix == ".safetensors":
+
+        def to_crc32(meta):
+            meta["checksums"] = json.dumps(_as_crc32(json.loads(meta["checksums"]), values))
+
+        _rewrite_metadata(path, to_crc32)
+    else:
+        with h5py.File(path, "a") as f:
+            keys = [k for k in _h5_keys(f) if "checksum" in f[k].attrs]
+            for key, digest in _as_crc32(dict.fromkeys(keys), values).items():
+                f[key].attrs["checksum"] = np.bytes_(digest)
+    model = _mlp(seed=1)
+    assert load_weights(model, path).loaded == 4
+    _assert_same(model, values)
+    # a damaged entry still fails its CRC-32, and nothing changes
+    offset = (
+        _safetensors_data_offset(path, "layers/dense_1/vars/0")
+        if suffix == ".safetensors"
+        else _h5_data_offset(path, "layers/dense_1/vars/0")
+    )
+    _flip(path, offset)
+    model = _mlp(seed=1)
+    before = _values(model)
+    with pytest.raises(ValueError, match=r"entry 'layers/dense_1/vars/0' does not match.*crc32:"):
+        load_weights(model, path)
+    _assert_same(model, before)
+
+
+def _h5_keys(f):
+    keys = []
+    f.visititems(lambda name, obj: keys.append(name) if isinstance(obj, h5py.Dataset) else None)
+    return keys
 
 
 @functools.cache

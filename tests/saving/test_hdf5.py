@@ -147,7 +147,7 @@ def test_index_file_lists_datasets_with_dtypes(tmp_path):
         "layers/dense_1/vars/1",
     ]
     stored = index.arrays["layers/dense/vars/0"]
-    assert stored.checksum.startswith("crc32:")
+    assert stored.checksum.startswith("xxh3:")
     assert stored == _hdf5.StoredArray(
         "layers/dense/vars/0", (3, 4), "float32", True, stored.checksum
     )

@@ -324,7 +324,8 @@ def test_load_weights_safetensors_header_edits_raise_or_load_the_saved_values(tm
         header["__metadata__"].pop("checksums")
     elif op == "edit checksum":
         sums = json.loads(header["__metadata__"]["checksums"])
-        sums[key] = "crc32:" + ("0" * 8 if sums[key] != "crc32:" + "0" * 8 else "1" * 8)
+        zeros = "xxh3:" + "0" * 16
+        sums[key] = zeros if sums[key] != zeros else "xxh3:" + "1" * 16
         header["__metadata__"]["checksums"] = json.dumps(sums)
     else:
         header["__metadata__"]["note"] = "hello"
