@@ -202,6 +202,16 @@ class Functional(Model):
         return _symbolic_leaves(self._outputs_struct)
 
     @property
+    def input(self) -> Any:
+        """The symbolic inputs as given to the constructor (a tensor, list or dict)."""
+        return self._inputs_struct
+
+    @property
+    def output(self) -> Any:
+        """The symbolic outputs as given to the constructor (a tensor, list or dict)."""
+        return self._outputs_struct
+
+    @property
     def output_names(self) -> list[str]:
         """Names of the outputs: dict keys, else the names of the layers producing them."""
         if isinstance(self._outputs_struct, dict):
@@ -267,9 +277,13 @@ class Functional(Model):
                 _symbolic_leaves(outputs), jax.tree_util.tree_leaves(result), strict=True
             ):
                 values[id(tensor)] = value
-        return jax.tree_util.tree_map(
+        result = jax.tree_util.tree_map(
             lambda t: values[id(t)], self._outputs_struct, is_leaf=_symbolic.is_symbolic
         )
+        # As Keras: outputs given as a one-element list or tuple come back unwrapped.
+        if isinstance(result, list | tuple) and len(result) == 1:
+            return result[0]
+        return result
 
     def compute_output_spec(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
         return self.call(inputs)

@@ -115,3 +115,21 @@ def test_functional_from_config_reports_dangling_references():
     config["layers"] = [e for e in config["layers"] if e["name"] != "A"]
     with pytest.raises(ValueError, match="refer to layers or calls"):
         heft.Model.from_config(config)
+
+
+def test_functional_one_element_output_list_comes_back_unwrapped():
+    inputs = heft.Input((3,))
+    dense = layers.Dense(2)
+    model = heft.Model(inputs, [dense(inputs)])
+    x = np.ones((4, 3), "float32")
+    out = model(x)
+    assert not isinstance(out, list | tuple) and out.shape == (4, 2)
+    predicted = model.predict(x, verbose=0)
+    assert isinstance(predicted, np.ndarray) and predicted.shape == (4, 2)
+    assert isinstance(model.output, list) and model.output[0] is model.outputs[0]
+    assert model.input is inputs
+    model.compile(optimizer="sgd", loss=["mse"])
+    history = model.fit(x, np.zeros((4, 2), "float32"), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    two = heft.Model(inputs, [dense(inputs), layers.Dense(1)(inputs)])
+    assert isinstance(two(x), list) and len(two(x)) == 2
