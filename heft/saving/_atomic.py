@@ -5,8 +5,11 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import re
 import secrets
+import socket
 import sys
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import Future
 from typing import Any
@@ -40,17 +43,63 @@ def check_target(filepath: str, overwrite: bool) -> None:
         )
 
 
+def _owner() -> str:
+    """This host and process, as written in temporary names: ``<host hash>-<pid>``."""
+    return f"{zlib.crc32(socket.gethostname().encode()):08x}-{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # e.g. another user's process
+    return True
+
+
+def remove_stale_temps(filepath: str) -> list[str]:
+    """Remove the temporary files of saves to ``filepath`` whose process has died.
+
+    Only names :func:`temp_path` gives for this target are considered, and of
+    those only the ones written on this host by a process that no longer runs
+    (a save killed halfway); another process's save in progress is never
+    touched. POSIX only. Returns the paths removed.
+    """
+    if os.name != "posix":
+        return []
+    folder = os.path.dirname(os.path.abspath(filepath))
+    host = _owner().split("-")[0]
+    pattern = re.compile(
+        rf"\.{re.escape(os.path.basename(filepath))}\.{host}-(\d+)-[0-9a-f]{{12}}\.tmp"
+    )
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match and not _alive(int(match.group(1))):
+            remove_quietly(os.path.join(folder, name))
+            removed.append(os.path.join(folder, name))
+    return removed
+
+
 def temp_path(filepath: str) -> str:
     """Create an empty, uniquely named temporary file next to ``filepath`` and return its path.
 
-    The name starts with a dot and ends in ``.tmp`` (``.m.weights.h5.<hex>.tmp``),
-    so it is never mistaken for the target.
+    The name starts with a dot and ends in ``.tmp``, and says which host and
+    process writes it (``.m.weights.h5.<host hash>-<pid>-<hex>.tmp``), so it
+    is never mistaken for the target and :func:`remove_stale_temps` can tell
+    a killed save's leftovers from a save in progress.
 
     Raises:
         PermissionError: If the folder is not writable.
     """
     folder = os.path.dirname(os.path.abspath(filepath))
-    tmp = os.path.join(folder, f".{os.path.basename(filepath)}.{secrets.token_hex(6)}.tmp")
+    name = f".{os.path.basename(filepath)}.{_owner()}-{secrets.token_hex(6)}.tmp"
+    tmp = os.path.join(folder, name)
     try:
         # O_EXCL: never reuse an existing file; mode 0o666 lets the umask decide
         # the final permissions, as for any newly created file.
@@ -107,7 +156,7 @@ def atomic_path(filepath: str, overwrite: bool = True) -> Iterator[str]:
     over the target; the folder is fsynced too. If the body raises, the
     temporary file is removed and ``filepath`` is untouched. A process killed
     while writing leaves the previous file intact and, at worst, a stale
-    ``.<name>.<hex>.tmp`` file beside it.
+    temporary file beside it, which the next save to ``filepath`` removes.
 
     Raises:
         FileExistsError: If ``filepath`` exists and ``overwrite`` is False.
@@ -121,6 +170,7 @@ def atomic_path(filepath: str, overwrite: bool = True) -> Iterator[str]:
     'done'
     """
     check_target(filepath, overwrite)
+    remove_stale_temps(filepath)
     tmp = temp_path(filepath)
     release_cache(filepath)
     try:

@@ -1,10 +1,13 @@
 """Tests for atomic writes: temporary file in the same folder, fsync, rename."""
 
 import os
+import re
+import subprocess
+import sys
 
 import pytest
 
-from heft.saving._atomic import atomic_path, check_target, release_cache
+from heft.saving._atomic import atomic_path, check_target, release_cache, remove_stale_temps
 
 
 def test_atomic_path_writes_and_leaves_no_temporary_file(tmp_path):
@@ -79,3 +82,41 @@ def test_release_cache_keeps_the_file_and_ignores_what_is_not_a_file(tmp_path):
     release_cache(str(tmp_path / "missing.bin"))
     release_cache(str(tmp_path))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.bin"]
+
+
+def _dead_pid():
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_atomic_path_removes_temporary_files_of_killed_saves_only(tmp_path):
+    target = tmp_path / "m.weights.h5"
+    with atomic_path(str(target)) as tmp:
+        name = os.path.basename(tmp)
+        host, pid = re.fullmatch(
+            r"\.m\.weights\.h5\.([0-9a-f]{8})-(\d+)-[0-9a-f]{12}\.tmp", name
+        ).groups()
+        assert int(pid) == os.getpid()
+        open(tmp, "w").close()
+    other_host = "0" * 8 if host != "0" * 8 else "1" * 8
+    dead = _dead_pid()
+    names = {
+        "killed": f".m.weights.h5.{host}-{dead}-{'a' * 12}.tmp",
+        "running": f".m.weights.h5.{host}-{os.getpid()}-{'b' * 12}.tmp",
+        "other host": f".m.weights.h5.{other_host}-{dead}-{'c' * 12}.tmp",
+        "other target": f".n.weights.h5.{host}-{dead}-{'d' * 12}.tmp",
+        "not heft's": f".m.weights.h5.{host}-{dead}-xyz.tmp",
+    }
+    for name in names.values():
+        (tmp_path / name).write_bytes(b"partial")
+    with atomic_path(str(target)) as tmp:
+        open(tmp, "w").close()
+    left = {p.name for p in tmp_path.iterdir()}
+    assert names["killed"] not in left
+    assert {n for k, n in names.items() if k != "killed"} <= left
+    assert "m.weights.h5" in left
+
+
+def test_remove_stale_temps_of_a_missing_folder_does_nothing(tmp_path):
+    assert remove_stale_temps(str(tmp_path / "no" / "m.weights.h5")) == []

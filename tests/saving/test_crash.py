@@ -168,6 +168,20 @@ def test_save_weights_killed_at_random_points_leaves_a_complete_file(tmp_path):
             killed = run.proc.returncode == -signal.SIGKILL and run.kill_at is not None
             assert killed, f"seed {seed}: the child failed: {run.errors[-3000:]}"
             _check_folder(run.folder, model, state[run.folder], run, seed)
+    # A complete save removes what killed saves to the same file left behind.
+    for folder in folders:
+        for suffix in FORMATS:
+            heft.saving.save_weights(model, folder / f"m{suffix}", **_shard_args(suffix))
+        stale = [
+            n
+            for n in os.listdir(folder)
+            if re.fullmatch(r"\.m\.(weights\.h5|h5|safetensors|weights\.json)\..*\.tmp", n)
+        ]
+        assert not stale, f"seed {seed}: {stale}"
+
+
+def _shard_args(suffix):
+    return {"max_shard_size": SHARD_GB} if suffix == ".weights.json" else {}
 
 
 class _Killed(BaseException):
