@@ -13,7 +13,14 @@ from ._input_spec import InputSpec
 from ._layer import Layer
 from ._lstm_kernel import lstm_sequence
 from ._rnn import RNN
-from ._rnn_cell import DropoutRNNCell, cell_property, check_units, check_use_cudnn
+from ._rnn_cell import (
+    LSTM_ARGUMENTS,
+    DropoutRNNCell,
+    argument_config,
+    cell_property,
+    check_units,
+    check_use_cudnn,
+)
 
 
 class LSTMCell(Layer, DropoutRNNCell):
@@ -243,30 +250,9 @@ class LSTMCell(Layer, DropoutRNNCell):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(_lstm_config(self))
+        config.update(argument_config(self, LSTM_ARGUMENTS))
         config["seed"] = self.seed
         return config
-
-
-def _lstm_config(owner: Any) -> dict[str, Any]:
-    return {
-        "units": owner.units,
-        "activation": activations.serialize(owner.activation),
-        "recurrent_activation": activations.serialize(owner.recurrent_activation),
-        "use_bias": owner.use_bias,
-        "unit_forget_bias": owner.unit_forget_bias,
-        "kernel_initializer": initializers.serialize(owner.kernel_initializer),
-        "recurrent_initializer": initializers.serialize(owner.recurrent_initializer),
-        "bias_initializer": initializers.serialize(owner.bias_initializer),
-        "kernel_regularizer": regularizers.serialize(owner.kernel_regularizer),
-        "recurrent_regularizer": regularizers.serialize(owner.recurrent_regularizer),
-        "bias_regularizer": regularizers.serialize(owner.bias_regularizer),
-        "kernel_constraint": constraints.serialize(owner.kernel_constraint),
-        "recurrent_constraint": constraints.serialize(owner.recurrent_constraint),
-        "bias_constraint": constraints.serialize(owner.bias_constraint),
-        "dropout": owner.dropout,
-        "recurrent_dropout": owner.recurrent_dropout,
-    }
 
 
 class LSTM(RNN):
@@ -397,7 +383,7 @@ class LSTM(RNN):
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         del config["cell"]
-        config.update(_lstm_config(self))
+        config.update(argument_config(self, LSTM_ARGUMENTS))
         config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         config["seed"] = self.cell.seed
         return config

@@ -2,13 +2,63 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
 
-from .. import random
+from .. import activations, constraints, initializers, random, regularizers
 from ._layer import Layer
+
+# The constructor arguments SimpleRNN, GRU and LSTM (and their cells) share, in
+# the order Keras writes them in configs; each class adds its own.
+_WEIGHT_ARGUMENTS = tuple(
+    f"{weight}_{kind}"
+    for kind in ("initializer", "regularizer", "constraint")
+    for weight in ("kernel", "recurrent", "bias")
+)
+SIMPLE_RNN_ARGUMENTS = (
+    "units",
+    "activation",
+    "use_bias",
+    *_WEIGHT_ARGUMENTS,
+    "dropout",
+    "recurrent_dropout",
+)
+GRU_ARGUMENTS = (
+    "units", "activation", "recurrent_activation", "use_bias", *_WEIGHT_ARGUMENTS,
+    "dropout", "recurrent_dropout", "reset_after",
+)  # fmt: skip
+LSTM_ARGUMENTS = (
+    "units", "activation", "recurrent_activation", "use_bias", "unit_forget_bias",
+    *_WEIGHT_ARGUMENTS, "dropout", "recurrent_dropout",
+)  # fmt: skip
+_SERIALIZERS = {
+    "activation": activations.serialize,
+    "initializer": initializers.serialize,
+    "regularizer": regularizers.serialize,
+    "constraint": constraints.serialize,
+}
+
+
+def argument_config(owner: Any, names: Sequence[str]) -> dict[str, Any]:
+    """``{name: owner.name}`` for ``names``, objects serialized as in Keras configs.
+
+    An argument is serialized by the kind its name ends with (``activation``,
+    ``initializer``, ``regularizer``, ``constraint``); other values are kept.
+
+    >>> from heft.layers import SimpleRNNCell
+    >>> argument_config(SimpleRNNCell(2), ("units", "activation", "bias_initializer"))
+    {'units': 2, 'activation': 'tanh', 'bias_initializer': {'module': 'keras.initializers', \
+'class_name': 'Zeros', 'config': {}, 'registered_name': None}}
+    """
+    config = {}
+    for name in names:
+        serialize = _SERIALIZERS.get(name.rsplit("_", 1)[-1])
+        value = getattr(owner, name)
+        config[name] = serialize(value) if serialize else value
+    return config
 
 
 def check_units(units: Any, layer_class: str, kwargs: dict[str, Any]) -> None:

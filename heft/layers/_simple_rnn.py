@@ -12,7 +12,13 @@ from ..random._seed_generator import SeedGenerator
 from ._input_spec import InputSpec
 from ._layer import Layer
 from ._rnn import RNN
-from ._rnn_cell import DropoutRNNCell, cell_property, check_units
+from ._rnn_cell import (
+    SIMPLE_RNN_ARGUMENTS,
+    DropoutRNNCell,
+    argument_config,
+    cell_property,
+    check_units,
+)
 
 
 class SimpleRNNCell(Layer, DropoutRNNCell):
@@ -151,28 +157,9 @@ class SimpleRNNCell(Layer, DropoutRNNCell):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(_simple_config(self))
+        config.update(argument_config(self, SIMPLE_RNN_ARGUMENTS))
         config["seed"] = self.seed
         return config
-
-
-def _simple_config(owner: Any) -> dict[str, Any]:
-    return {
-        "units": owner.units,
-        "activation": activations.serialize(owner.activation),
-        "use_bias": owner.use_bias,
-        "kernel_initializer": initializers.serialize(owner.kernel_initializer),
-        "recurrent_initializer": initializers.serialize(owner.recurrent_initializer),
-        "bias_initializer": initializers.serialize(owner.bias_initializer),
-        "kernel_regularizer": regularizers.serialize(owner.kernel_regularizer),
-        "recurrent_regularizer": regularizers.serialize(owner.recurrent_regularizer),
-        "bias_regularizer": regularizers.serialize(owner.bias_regularizer),
-        "kernel_constraint": constraints.serialize(owner.kernel_constraint),
-        "recurrent_constraint": constraints.serialize(owner.recurrent_constraint),
-        "bias_constraint": constraints.serialize(owner.bias_constraint),
-        "dropout": owner.dropout,
-        "recurrent_dropout": owner.recurrent_dropout,
-    }
 
 
 class SimpleRNN(RNN):
@@ -286,6 +273,6 @@ class SimpleRNN(RNN):
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         del config["cell"]
-        config.update(_simple_config(self))
+        config.update(argument_config(self, SIMPLE_RNN_ARGUMENTS))
         config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
