@@ -90,24 +90,42 @@ class Model(Trainer, Layer):
     ) -> None:
         """Print the layers, their output shapes and the parameter counts.
 
+        A Functional model whose graph is not a plain chain (several inputs, a
+        layer called more than once, a layer taking several tensors) gets a
+        "Connected to" column naming each layer's inbound tensors as
+        ``layer_name[node_index][tensor_index]``. The totals add the optimizer's
+        variables once the model is compiled and its optimizer built.
+
         Args:
-            line_length: Table width in characters.
-            positions: Accepted for Keras compatibility; the table sizes its columns.
-            print_fn: Called with each chunk of text instead of printing.
+            line_length: Table width in characters (default: 88, or 108 with the
+                "Connected to" column, at most the terminal's width less 4).
+            positions: Right edges of the columns, as fractions of ``line_length``
+                (or as character positions when above 1), one per column without
+                the "Trainable" one.
+            print_fn: Called once with the whole summary text instead of printing.
             expand_nested: Whether to list the layers of nested models too.
             show_trainable: Whether to add a column saying if each layer is trainable.
-            layer_range: ``[first, last]`` layer names: list only that span.
+            layer_range: ``[first, last]`` layer names (regular expressions matched
+                at the start of names): list only that span, both ends included.
 
         Raises:
-            ValueError: If ``layer_range`` names layers the model does not have.
+            ValueError: If ``layer_range`` is not two strings or matches no layer,
+                if ``positions`` has the wrong length, or if the columns come out
+                narrower than 4 characters.
+
+        >>> import heft
+        >>> model = heft.Sequential([heft.Input((3,)), heft.layers.Dense(2)])
+        >>> model.summary(print_fn=lambda text: print(text.splitlines()[-3]))
+         Total params: 8 (32.00 B)
         """
         summarize(
             self,
-            layer_range=layer_range,
             line_length=line_length,
+            positions=positions,
+            print_fn=print_fn,
             expand_nested=expand_nested,
             show_trainable=show_trainable,
-            print_fn=print_fn,
+            layer_range=layer_range,
         )
 
     def save(

@@ -83,7 +83,7 @@ def test_operations_train_in_fit():
 
 def test_operations_summary_lists_ops():
     lines = []
-    _model().summary(print_fn=lines.append)
+    _model().summary(print_fn=lines.append, line_length=150)
     text = "\n".join(lines)
     assert "concatenate (Concatenate)" in text
     assert "get_item (GetItem)" in text
