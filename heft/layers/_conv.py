@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import _config, activations, constraints, initializers, regularizers
+from ._configured import KernelAttribute, configured_weight, optional_bias
 from ._input_spec import InputSpec
 from ._layer import Layer
 
@@ -74,7 +75,7 @@ def conv_output_length(
 _PADDED_VALID_MIN_CHANNELS = 8
 
 
-class _Conv(Layer):
+class _Conv(KernelAttribute, Layer):
     """Shared N-D convolution with Keras's kernel layout ``(*kernel_size, in/groups, out)``."""
 
     rank = 0
@@ -168,33 +169,10 @@ class _Conv(Layer):
                 f"(full input shape is {tuple(input_shape)})."
             )
         self.compute_output_shape(input_shape)
-        self._kernel = self.add_weight(
-            name="kernel",
-            shape=(*self.kernel_size, channels // self.groups, self.filters),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(self.filters,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-        else:
-            self.bias = None
+        shape = (*self.kernel_size, channels // self.groups, self.filters)
+        self._kernel = configured_weight(self, "kernel", shape, "kernel")
+        self.bias = optional_bias(self, (self.filters,))
         self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={self._channel_axis(): channels})
-
-    @property
-    def kernel(self) -> Any:
-        if "_kernel" not in self.__dict__:
-            raise AttributeError(
-                f"Layer '{self.name}' is not built: build it (call it on data, or "
-                "`layer.build(input_shape)`) before reading `kernel`."
-            )
-        return self._kernel
 
     def _dimension_numbers(self) -> tuple[str, str, str]:
         spatial = "WHD"[: self.rank][::-1]

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import activations, constraints, initializers, regularizers
+from ._configured import KernelAttribute, configured_weight, optional_bias
 from ._conv import standardize_data_format, standardize_padding, standardize_tuple
 from ._input_spec import InputSpec
 from ._layer import Layer
@@ -64,7 +65,7 @@ def transpose_padding(
     return before, total - before
 
 
-class _ConvTranspose(Layer):
+class _ConvTranspose(KernelAttribute, Layer):
     """Shared N-D transposed convolution with kernel layout ``(*kernel_size, filters, in)``."""
 
     rank = 0
@@ -152,33 +153,10 @@ class _ConvTranspose(Layer):
                 f"'{self.name}' must be known. Received: input_shape={shape}."
             )
         self.compute_output_shape(shape)
-        self._kernel = self.add_weight(
-            name="kernel",
-            shape=(*self.kernel_size, self.filters, channels),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(self.filters,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-        else:
-            self.bias = None
+        shape = (*self.kernel_size, self.filters, channels)
+        self._kernel = configured_weight(self, "kernel", shape, "kernel")
+        self.bias = optional_bias(self, (self.filters,))
         self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={self._channel_axis(): channels})
-
-    @property
-    def kernel(self) -> Any:
-        if "_kernel" not in self.__dict__:
-            raise AttributeError(
-                f"Layer '{self.name}' is not built: build it (call it on data, or "
-                "`layer.build(input_shape)`) before reading `kernel`."
-            )
-        return self._kernel
 
     def _output_padding(self, axis: int) -> int | None:
         return None if self.output_padding is None else self.output_padding[axis]

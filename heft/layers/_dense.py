@@ -7,11 +7,12 @@ from typing import Any
 import jax.numpy as jnp
 
 from .. import activations, constraints, initializers, regularizers
+from ._configured import KernelAttribute, configured_weight, optional_bias
 from ._input_spec import InputSpec
 from ._layer import Layer
 
 
-class Dense(Layer):
+class Dense(KernelAttribute, Layer):
     """A densely connected layer: ``activation(dot(inputs, kernel) + bias)``.
 
     The kernel has shape ``(input_dim, units)`` and acts on the last axis.
@@ -84,28 +85,9 @@ class Dense(Layer):
                 f"The last dimension of the inputs to Dense layer '{self.name}' must be known "
                 f"to build its kernel. Received: input_shape={input_shape}"
             )
-        self._kernel = self.add_weight(
-            name="kernel",
-            shape=(input_dim, self.units),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(self.units,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-        else:
-            self.bias = None
+        self._kernel = configured_weight(self, "kernel", (input_dim, self.units), "kernel")
+        self.bias = optional_bias(self, (self.units,))
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
-
-    @property
-    def kernel(self) -> Any:
-        return self._kernel
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
         x = jnp.matmul(inputs, self._kernel.value)

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import activations, constraints, initializers, regularizers
+from ._configured import KernelAttribute, configured_weight, optional_bias
 from ._conv import (
     conv_output_length,
     standardize_data_format,
@@ -160,7 +161,7 @@ class _DepthwiseBase(Layer):
         }
 
 
-class _DepthwiseConv(_DepthwiseBase):
+class _DepthwiseConv(KernelAttribute, _DepthwiseBase):
     """Depthwise convolution: kernel ``(*kernel_size, in, depth_multiplier)``."""
 
     def __init__(
@@ -205,33 +206,10 @@ class _DepthwiseConv(_DepthwiseBase):
         shape = self._check_shape(input_shape)
         channels = self._channels(shape)
         self.compute_output_shape(shape)
-        self._kernel = self.add_weight(
-            name="kernel",
-            shape=(*self.kernel_size, channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer,
-            regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint,
-        )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(channels * self.depth_multiplier,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-        else:
-            self.bias = None
+        shape = (*self.kernel_size, channels, self.depth_multiplier)
+        self._kernel = configured_weight(self, "kernel", shape, "depthwise")
+        self.bias = optional_bias(self, (channels * self.depth_multiplier,))
         self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={self._channel_axis(): channels})
-
-    @property
-    def kernel(self) -> Any:
-        if "_kernel" not in self.__dict__:
-            raise AttributeError(
-                f"Layer '{self.name}' is not built: build it (call it on data, or "
-                "`layer.build(input_shape)`) before reading `kernel`."
-            )
-        return self._kernel
 
     def call(self, inputs: Any) -> Any:
         kernel = self._kernel.value
@@ -303,30 +281,11 @@ class _SeparableConv(_DepthwiseBase):
         shape = self._check_shape(input_shape)
         channels = self._channels(shape)
         self.compute_output_shape(shape)
-        self.depthwise_kernel = self.add_weight(
-            name="depthwise_kernel",
-            shape=(*self.kernel_size, channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer,
-            regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint,
-        )
-        self.pointwise_kernel = self.add_weight(
-            name="pointwise_kernel",
-            shape=(*(1,) * self.rank, channels * self.depth_multiplier, self.filters),
-            initializer=self.pointwise_initializer,
-            regularizer=self.pointwise_regularizer,
-            constraint=self.pointwise_constraint,
-        )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(self.filters,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-        else:
-            self.bias = None
+        shape = (*self.kernel_size, channels, self.depth_multiplier)
+        self.depthwise_kernel = configured_weight(self, "depthwise_kernel", shape, "depthwise")
+        shape = (*(1,) * self.rank, channels * self.depth_multiplier, self.filters)
+        self.pointwise_kernel = configured_weight(self, "pointwise_kernel", shape, "pointwise")
+        self.bias = optional_bias(self, (self.filters,))
         self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={self._channel_axis(): channels})
 
     def call(self, inputs: Any) -> Any:

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 import jax.numpy as jnp
 
 from .. import activations, constraints, initializers, regularizers
+from ._configured import KernelAttribute, configured_weight, optional_bias
 from ._input_spec import InputSpec
 from ._layer import Layer
 
@@ -145,7 +146,7 @@ def analyze_einsum(
     return EinsumShapes(tuple(kernel_shape), bias_shape, tuple(full), input_axes, output_axes)
 
 
-class EinsumDense(Layer):
+class EinsumDense(KernelAttribute, Layer):
     """A dense layer computing ``activation(einsum(equation, inputs, kernel) + bias)``.
 
     The equation names the input's axes, then the kernel's, then the output's:
@@ -257,32 +258,10 @@ class EinsumDense(Layer):
             config["output_axes"] = shapes.output_axes
             kernel_initializer = type(kernel_initializer).from_config(config)
         self.input_spec = InputSpec(ndim=len(input_shape))
-        self._kernel = self.add_weight(
-            name="kernel",
-            shape=shapes.kernel_shape,
-            initializer=kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
+        self._kernel = configured_weight(
+            self, "kernel", shapes.kernel_shape, "kernel", initializer=kernel_initializer
         )
-        if shapes.bias_shape is not None:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=shapes.bias_shape,
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-        else:
-            self.bias = None
-
-    @property
-    def kernel(self) -> Any:
-        if "_kernel" not in self.__dict__:
-            raise AttributeError(
-                f"EinsumDense layer '{self.name}' is not built yet, so it has no `kernel`. "
-                "Call it on data or call `layer.build(input_shape)` first."
-            )
-        return self._kernel
+        self.bias = optional_bias(self, shapes.bias_shape)
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
         x = jnp.einsum(self.equation, inputs, self._kernel.value)
