@@ -289,16 +289,26 @@ class Functional(Model):
         return self.call(inputs)
 
     # ------------------------------------------------------------------ config
+    def _calls(self) -> dict[int, list[int]]:
+        """Each layer's calls within this graph (indices into its ``_inbound``), in call order."""
+        calls: dict[int, list[int]] = {}
+        for layer, index in self._graph.nodes:
+            calls.setdefault(id(layer), []).append(index)
+        return {key: sorted(indices) for key, indices in calls.items()}
+
     def _node_keys(self) -> dict[tuple[int, int], int]:
-        """Number each layer's calls within this graph 0, 1, ... (Keras's node indices)."""
+        """Number each layer's calls within this graph 0, 1, ... in the order they were made.
+
+        These are Keras's node indices: a layer shared by two branches numbers
+        its calls as they happened, whatever order the graph runs them in.
+        """
         keys: dict[tuple[int, int], int] = {}
-        counts: dict[int, int] = {}
         for layer in self._graph.layers:
             if isinstance(layer, InputLayer):
                 keys[(id(layer), 0)] = 0
-        for layer, index in self._graph.nodes:
-            keys[(id(layer), index)] = counts.get(id(layer), 0)
-            counts[id(layer)] = keys[(id(layer), index)] + 1
+        for key, indices in self._calls().items():
+            for position, index in enumerate(indices):
+                keys[(key, index)] = position
         return keys
 
     def get_config(self) -> dict[str, Any]:
@@ -334,6 +344,7 @@ class Functional(Model):
                 return {k: encode(v) for k, v in x.items()}
             return x
 
+        calls = self._calls()
         layer_configs = []
         for layer in self._graph.layers:
             if isinstance(layer, Operation):
@@ -348,11 +359,10 @@ class Functional(Model):
             entry.pop("build_config", None)
             entry["name"] = layer.name
             nodes = []
-            for node_layer, index in self._graph.nodes:
-                if node_layer is layer:
-                    args, kwargs, _ = layer._inbound[index]
-                    kwargs = {k: v for k, v in kwargs.items() if k != "training"}
-                    nodes.append({"args": encode(list(args)), "kwargs": encode(kwargs)})
+            for index in calls.get(id(layer), []):
+                args, kwargs, _ = layer._inbound[index]
+                kwargs = {k: v for k, v in kwargs.items() if k != "training"}
+                nodes.append({"args": encode(list(args)), "kwargs": encode(kwargs)})
             entry["inbound_nodes"] = nodes
             layer_configs.append(entry)
 
