@@ -79,6 +79,24 @@ class Model(Trainer, Layer):
             f"No such layer: {name}. Existing layers are: {[layer.name for layer in layers]}."
         )
 
+    def to_json(self, **kwargs: Any) -> str:
+        """The model's config (Keras's serialized form) as a JSON string.
+
+        ``heft.models.model_from_json`` (and Keras's) rebuild the model from it,
+        with fresh weights.
+
+        Args:
+            **kwargs: Passed to ``json.dumps`` (``indent=2``...).
+
+        >>> import heft
+        >>> model = heft.Sequential([heft.Input((3,)), heft.layers.Dense(2)])
+        >>> model.to_json()[:40]
+        '{"module": "keras", "class_name": "Seque'
+        """
+        from ._cloning import model_json
+
+        return model_json(self, **kwargs)
+
     def summary(
         self,
         line_length: int | None = None,

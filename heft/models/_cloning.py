@@ -1,0 +1,449 @@
+"""``clone_model`` (same architecture, fresh weights) and models to and from JSON."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jax
+
+from .. import _symbolic
+from ..layers._input_layer import Input, InputLayer
+from ..layers._layer import Layer
+from ..layers._operation import Operation
+from ._functional import Functional, _node_inputs, _symbolic_leaves
+from ._model import Model
+from ._sequential import Sequential
+
+_ACCEPTED = ("model", "input_tensors", "clone_function", "call_function", "recursive")
+# Constructor arguments every layer's base config records.
+_BASE_INIT_ARGUMENTS = frozenset({"name", "trainable", "dtype", "autocast", "activity_regularizer"})
+
+
+def _describe(value: Any) -> str:
+    return f"{value!r} (of type {type(value).__name__})"
+
+
+def _default_clone(layer: Layer) -> Layer:
+    return layer.__class__.from_config(layer.get_config())
+
+
+def _wrap_clone_function(
+    clone_function: Callable | None,
+    call_function: Callable | None,
+    recursive: bool,
+    cache: dict[int, Any],
+) -> Callable[[Layer], Any]:
+    """One clone per layer (shared layers stay shared); nested models recurse when asked."""
+    user_clone = clone_function if clone_function is not None else _default_clone
+
+    def clone(layer: Layer) -> Any:
+        if id(layer) in cache:
+            return cache[id(layer)]
+        if isinstance(layer, Operation):
+            # Ops hold no weights: a new node of the same op, name and static arguments.
+            new = Operation(layer.op, layer.static, name=layer.name)
+        elif recursive and isinstance(layer, Sequential):
+            new = clone_model(layer, clone_function=clone_function, recursive=True, cache=cache)
+        elif recursive and isinstance(layer, Functional):
+            new = clone_model(
+                layer,
+                clone_function=clone_function,
+                call_function=call_function,
+                recursive=True,
+                cache=cache,
+            )
+        else:
+            new = user_clone(layer)
+        cache[id(layer)] = new
+        return new
+
+    return clone
+
+
+def _check_callable(value: Any, argument: str, signature: str) -> None:
+    if value is not None and not callable(value):
+        raise TypeError(
+            f"`{argument}` must be a callable with signature `{signature}`. "
+            f"Received: {argument}={_describe(value)}. Pass a function, or leave it as None."
+        )
+
+
+def _compile_like(new: Any, model: Any) -> None:
+    if getattr(model, "compiled", False):
+        from ..saving._model_config import compile_config, compile_from_config
+
+        compile_from_config(new, compile_config(model))
+
+
+def _clone_sequential(
+    model: Sequential, clone: Callable[[Layer], Any], input_tensors: Any
+) -> Sequential:
+    new_layers: list[Any] = []
+    for layer in model.layers:
+        new = clone(layer)
+        if not isinstance(new, Layer):
+            raise ValueError(
+                f"`clone_function` must return a layer, but for layer '{layer.name}' of "
+                f"Sequential model '{model.name}' it returned {_describe(new)}. Return a "
+                "`heft.layers.Layer` instance (e.g. `layer.__class__.from_config(config)`)."
+            )
+        new_layers.append(new)
+    tracked = model._tracker.layers
+    reference = tracked[0] if tracked and isinstance(tracked[0], InputLayer) else None
+    name = reference.name if reference is not None else None
+    optional = reference.optional if reference is not None else False
+    if input_tensors is not None:
+        if isinstance(input_tensors, list | tuple):
+            if len(input_tensors) != 1:
+                raise ValueError(
+                    "Argument `input_tensors` must contain a single tensor for a Sequential "
+                    f"model; received {len(input_tensors)}: {input_tensors!r}. Pass one "
+                    "`heft.Input(...)` tensor."
+                )
+            input_tensors = input_tensors[0]
+        if not isinstance(input_tensors, _symbolic.KerasTensor):
+            raise ValueError(
+                "Argument `input_tensors` must be a KerasTensor (from `heft.Input(...)`). "
+                f"Received invalid value: input_tensors={_describe(input_tensors)}"
+            )
+        new_layers.insert(0, Input(tensor=input_tensors, name=name, optional=optional))
+    elif reference is not None:
+        new_layers.insert(
+            0,
+            Input(
+                batch_shape=reference.batch_shape,
+                dtype=reference.dtype,
+                name=name,
+                optional=optional,
+            ),
+        )
+    return Sequential(new_layers, name=model.name, trainable=model.trainable)
+
+
+def _run_order(model: Functional) -> list[tuple[Layer, int]]:
+    """The model's layer calls grouped by depth, deepest first, as Keras re-runs a graph.
+
+    Within a depth, calls keep the order in which the depth walk first met them,
+    so a clone records its calls (and a shared layer's node indices) as Keras does.
+    """
+    nodes = model._graph.nodes
+    known = {(id(layer), index): (layer, index) for layer, index in nodes}
+    depth: dict[tuple[int, int], int] = {}
+    layer_depth: dict[int, int] = {}
+    for layer, index in reversed(nodes):
+        key = (id(layer), index)
+        level = max(depth.setdefault(key, 0), layer_depth.get(id(layer), 0))
+        layer_depth[id(layer)] = level
+        depth[key] = level
+        for parent in _node_inputs((layer, index)):
+            parent_layer, parent_index, _ = parent._keras_history
+            parent_key = (id(parent_layer), parent_index)
+            if parent_key in known:
+                depth[parent_key] = max(level + 1, depth.get(parent_key, 0))
+    ordered = sorted(depth, key=lambda key: -depth[key])
+    return [known[key] for key in ordered]
+
+
+def _new_inputs(model: Functional, input_tensors: Any) -> Any:
+    structure = model._inputs_struct
+    if input_tensors is None:
+
+        def fresh(tensor: _symbolic.KerasTensor) -> _symbolic.KerasTensor:
+            layer = tensor._keras_history[0]
+            return Input(
+                batch_shape=tensor.shape,
+                dtype=tensor.dtype,
+                name=layer.name,
+                optional=layer.optional,
+            )
+
+        return jax.tree_util.tree_map(fresh, structure, is_leaf=_symbolic.is_symbolic)
+    leaves = jax.tree_util.tree_leaves(input_tensors, is_leaf=_symbolic.is_symbolic)
+    if not leaves or not all(isinstance(leaf, _symbolic.KerasTensor) for leaf in leaves):
+        raise ValueError(
+            "All entries in `input_tensors` must be KerasTensors (from `heft.Input(...)`). "
+            f"Received invalid values: input_tensors={input_tensors!r}"
+        )
+    expected = jax.tree_util.tree_structure(structure, is_leaf=_symbolic.is_symbolic)
+    received = jax.tree_util.tree_structure(input_tensors, is_leaf=_symbolic.is_symbolic)
+    if expected != received:
+        raise ValueError(
+            f"`input_tensors` must have the same structure as model.input of model "
+            f"'{model.name}'.\nReference structure: {structure!r}\nReceived structure: "
+            f"{input_tensors!r}\nPass the tensors in the same nesting (list, tuple or dict)."
+        )
+    return input_tensors
+
+
+def _functional_like(cls: type) -> bool:
+    """Whether ``cls(inputs, outputs, name=...)`` builds a model, as Keras decides it."""
+    spec = inspect.getfullargspec(cls.__init__)
+    if spec.args[1:] == inspect.getfullargspec(Functional.__init__).args[1:]:
+        return True
+    return spec.varargs is not None and spec.varkw is not None
+
+
+def _clone_functional(
+    model: Functional,
+    clone: Callable[[Layer], Any],
+    input_tensors: Any,
+    call_function: Callable | None,
+) -> Functional:
+    new_inputs = _new_inputs(model, input_tensors)
+    values: dict[int, Any] = {}
+    flat_new = jax.tree_util.tree_leaves(new_inputs, is_leaf=_symbolic.is_symbolic)
+    for old, new in zip(model.inputs, flat_new, strict=True):
+        values[id(old)] = new
+
+    def fill(x: Any) -> Any:
+        return values[id(x)] if isinstance(x, _symbolic.KerasTensor) else x
+
+    for layer, index in _run_order(model):
+        args, kwargs, outputs = layer._inbound[index]
+        new_layer = clone(layer)
+        if not callable(new_layer):
+            raise TypeError(
+                f"`clone_function` must return a layer, but for layer '{layer.name}' of model "
+                f"'{model.name}' it returned {_describe(new_layer)}. Return a "
+                "`heft.layers.Layer` instance (e.g. `layer.__class__.from_config(config)`)."
+            )
+        call_args = jax.tree_util.tree_map(fill, args, is_leaf=_symbolic.is_symbolic)
+        call_kwargs = jax.tree_util.tree_map(fill, kwargs, is_leaf=_symbolic.is_symbolic)
+        if call_function is not None:
+            result = call_function(new_layer, *call_args, **call_kwargs)
+        else:
+            result = new_layer(*call_args, **call_kwargs)
+        old_leaves = _symbolic_leaves(outputs)
+        new_leaves = jax.tree_util.tree_leaves(result, is_leaf=_symbolic.is_symbolic)
+        if len(new_leaves) != len(old_leaves):
+            raise ValueError(
+                f"Calling the clone of layer '{layer.name}' gave {len(new_leaves)} output "
+                f"tensor(s), but the original call gave {len(old_leaves)}. `clone_function` and "
+                "`call_function` must keep each layer call's outputs (same number of tensors)."
+            )
+        for old, new in zip(old_leaves, new_leaves, strict=True):
+            values[id(old)] = new
+    new_outputs = jax.tree_util.tree_map(
+        lambda t: values[id(t)], model._outputs_struct, is_leaf=_symbolic.is_symbolic
+    )
+    cls = type(model) if _functional_like(type(model)) else Functional
+    return cls(new_inputs, new_outputs, name=model.name)
+
+
+def _uncaptured_arguments(cls: type) -> list[str]:
+    """Constructor arguments of a subclass whose config cannot record them (none if it can)."""
+    if cls.get_config is not Layer.get_config:
+        return []
+    owner = next(c for c in cls.__mro__ if "from_config" in c.__dict__)
+    if owner not in (Layer, Model):
+        return []
+    parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    return [
+        p.name
+        for p in parameters
+        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name not in _BASE_INIT_ARGUMENTS
+    ]
+
+
+def _clone_from_config(model: Any) -> Any:
+    from ..layers import deserialize, serialize
+    from ..saving._model_config import _finish_build
+
+    cls = type(model)
+    missing = _uncaptured_arguments(cls)
+    if missing:
+        raise NotImplementedError(
+            f"Cannot clone '{model.name}' (class {cls.__name__}): its `__init__` takes "
+            f"arguments {missing} that its config does not record, because {cls.__name__} "
+            "does not override `get_config()`. Implement `get_config()` returning those "
+            "arguments (and `from_config()` if they are not plain values)."
+        )
+    config = serialize(model)
+    new = deserialize(config, {cls.__name__: cls})
+    if new.built:
+        _finish_build(new, config.get("build_config"))
+    return new
+
+
+def clone_model(
+    model: Any,
+    input_tensors: Any = None,
+    clone_function: Callable[[Layer], Any] | None = None,
+    call_function: Callable[..., Any] | None = None,
+    recursive: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """A new model with the architecture of ``model`` and freshly initialized weights.
+
+    A Sequential model gives a Sequential of cloned layers; a Functional model's
+    graph is run again with cloned layers (a layer shared by several calls gets
+    one clone). Other models and layers are rebuilt from their config. A model
+    that was compiled comes back compiled the same way (with a new optimizer).
+
+    Args:
+        model: The ``Sequential`` or ``Functional`` model (or a subclassed model
+            or layer whose ``get_config`` describes it) to copy.
+        input_tensors: Symbolic tensors to build the copy on, in the structure of
+            ``model.input``; by default new ``Input``s of the same shapes and names.
+        clone_function: ``fn(layer) -> layer`` making each layer's copy; by default
+            ``layer.__class__.from_config(layer.get_config())``. Ops applied to
+            symbolic tensors (``x * 2``) are copied as they are, not passed to it.
+        call_function: ``fn(layer, *args, **kwargs)`` calling each copied layer
+            (and op) on its inputs (Functional models only); by default ``layer(*args,
+            **kwargs)``.
+        recursive: Whether nested Sequential and Functional models are cloned by
+            ``clone_model`` with the same arguments, instead of by ``clone_function``.
+        **kwargs: Only ``cache``, a dict from ``id(layer)`` to its clone.
+
+    Returns:
+        The new model (a layer when ``model`` is a layer).
+
+    Raises:
+        ValueError: For unknown keyword arguments, arguments the kind of model does
+            not support (``call_function`` on a Sequential model; ``clone_function``,
+            ``input_tensors`` or ``call_function`` on a subclassed model), or
+            ``input_tensors`` of the wrong kind or structure.
+        TypeError: If ``model`` is not a layer, or ``clone_function`` or
+            ``call_function`` is not callable.
+        NotImplementedError: If a subclassed model's config cannot describe it.
+
+    >>> import heft
+    >>> model = heft.Sequential([heft.Input((3,)), heft.layers.Dense(2, name="d")])
+    >>> copy = heft.models.clone_model(model)
+    >>> [layer.name for layer in copy.layers], copy.layers[0] is model.layers[0]
+    (['d'], False)
+    """
+    cache = kwargs.pop("cache", None)
+    if kwargs:
+        raise ValueError(
+            f"Unexpected keyword argument(s): {tuple(kwargs)}. `clone_model` accepts "
+            f"{', '.join(_ACCEPTED)}."
+        )
+    if cache is None:
+        cache = {}
+    if isinstance(model, Sequential):
+        if call_function is not None:
+            raise ValueError(
+                "`call_function` argument is not supported with Sequential models: their "
+                "layers are listed, not called, when the model is made. Use "
+                f"`call_function` with Functional models only. Received model "
+                f"'{model.name}' of type '{type(model).__name__}', with "
+                f"call_function={call_function!r}"
+            )
+        _check_callable(clone_function, "clone_function", "fn(layer)")
+        clone = _wrap_clone_function(clone_function, None, recursive, cache)
+        new = _clone_sequential(model, clone, input_tensors)
+    elif isinstance(model, Functional):
+        _check_callable(clone_function, "clone_function", "fn(layer)")
+        _check_callable(call_function, "call_function", "fn(layer, *args, **kwargs)")
+        clone = _wrap_clone_function(clone_function, call_function, recursive, cache)
+        new = _clone_functional(model, clone, input_tensors, call_function)
+    else:
+        if not isinstance(model, Layer):
+            raise TypeError(
+                "`model` must be a heft model (Sequential, Functional or a subclass of "
+                f"`heft.Model`) or a layer. Received: model={_describe(model)}"
+            )
+        if clone_function is not None or input_tensors is not None:
+            raise ValueError(
+                "Arguments `clone_function` and `input_tensors` are only supported for "
+                f"Sequential models or Functional models. Received model of type "
+                f"'{type(model).__name__}', with clone_function={clone_function!r} and "
+                f"input_tensors={input_tensors!r}. To copy a subclassed model, implement "
+                "`get_config()` and call `clone_model(model)` without them."
+            )
+        if call_function is not None:
+            raise ValueError(
+                "Argument `call_function` is only supported for Functional models. Received "
+                f"model of type '{type(model).__name__}', with call_function={call_function!r}"
+            )
+        new = _clone_from_config(model)
+    _compile_like(new, model)
+    return new
+
+
+def model_json(model: Layer, **kwargs: Any) -> str:
+    """``model.to_json(**kwargs)``: the serialized model (Keras's form) as a JSON string."""
+    from ..layers import serialize
+    from ..saving._model_config import _json_default, _main_module_to_none, compile_config
+
+    config = serialize(model)
+    if type(model) is Functional and "build_config" not in config:
+        config["build_config"] = {"input_shape": None}
+    if isinstance(model, Model):
+        config["compile_config"] = compile_config(model)
+    kwargs.setdefault("default", _json_default)
+    return json.dumps(_main_module_to_none(config), **kwargs)
+
+
+def model_from_json(
+    json_string: str | bytes, custom_objects: Mapping[str, Any] | None = None
+) -> Any:
+    """The model described by ``json_string`` (from ``to_json()``, heft's or Keras's).
+
+    The model is built with fresh weights, and compiled when the JSON holds a
+    compile config.
+
+    Args:
+        json_string: The JSON text of a serialized model.
+        custom_objects: Names of custom classes and functions the config refers to.
+
+    Returns:
+        The new model.
+
+    Raises:
+        TypeError: If ``json_string`` is not a string, or the config names an
+            unknown class.
+        ValueError: If the text is not valid JSON or not a serialized model.
+
+    >>> import heft
+    >>> model = heft.Sequential([heft.Input((3,)), heft.layers.Dense(2)])
+    >>> heft.models.model_from_json(model.to_json()).count_params()
+    8
+    """
+    from .. import _registry
+    from .._registry import CustomObjectScope
+    from .._safe_mode import SafeModeScope
+    from ..layers import deserialize
+    from ..layers._serialization import _builtin_layers
+    from ..saving._model_config import _effective_safe_mode, _finish_build, compile_from_config
+
+    if not isinstance(json_string, str | bytes | bytearray):
+        raise TypeError(
+            "`json_string` must be the JSON text of a model (a str, as `model.to_json()` "
+            f"returns). Received: {_describe(json_string)}"
+        )
+    try:
+        config = json.loads(json_string)
+    except json.JSONDecodeError as err:
+        raise ValueError(
+            f"`json_string` is not valid JSON ({err}). Pass the string `model.to_json()` "
+            "returned, unchanged."
+        ) from None
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise ValueError(
+            "`json_string` does not describe a model: expected a JSON object with "
+            f"'class_name' and 'config' (as `model.to_json()` writes). Received: {config!r:.200}"
+        )
+    names = [config.get("registered_name"), config["class_name"]]
+    if all(
+        _registry.get_registered_object(name, custom_objects, _builtin_layers()) is None
+        for name in names
+        if name
+    ):
+        raise TypeError(
+            f"Could not locate class '{config['class_name']}' named by the JSON config. "
+            "Pass it in `custom_objects={'"
+            f"{config['class_name']}': {config['class_name']}}}` or decorate it with "
+            "`@heft.saving.register_keras_serializable()`."
+        )
+    with SafeModeScope(_effective_safe_mode(True)), CustomObjectScope(custom_objects):
+        model = deserialize(config, custom_objects)
+        if model.built:
+            _finish_build(model, config.get("build_config"))
+        if config.get("compile_config") and hasattr(model, "compile"):
+            compile_from_config(model, config["compile_config"])
+    return model
