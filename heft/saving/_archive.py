@@ -59,7 +59,21 @@ def write(
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
                 zf.writestr(METADATA, metadata_json)
                 zf.writestr(CONFIG, config_json)
-                zf.write(weights, WEIGHTS)
+                _add_file(zf, weights, WEIGHTS)
+
+
+# The weights are copied into the zip in pieces of this size (``ZipFile.write``
+# copies 8 KiB at a time, which made saving a 384 MiB model take 1.3-2 s).
+_COPY_BYTES = 16 << 20
+
+
+def _add_file(zf: zipfile.ZipFile, path: str, name: str) -> None:
+    """Store the file at ``path`` in ``zf`` as member ``name``, as ``ZipFile.write`` would."""
+    info = zipfile.ZipInfo.from_file(path, name)
+    info.compress_type = zipfile.ZIP_STORED
+    with open(path, "rb") as src, zf.open(info, "w") as dest:
+        while chunk := src.read(_COPY_BYTES):
+            dest.write(chunk)
 
 
 class _Window(io.RawIOBase):
