@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
-from functools import partial
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 
 from .. import _config, activations, constraints, initializers, regularizers
+from . import _cpu_conv
 from ._configured import KernelAttribute, configured_weight, optional_bias
 from ._input_spec import InputSpec
 from ._layer import Layer
@@ -75,49 +74,6 @@ def conv_output_length(
 # Input channels from which a ``valid`` 2D convolution runs padded and cropped
 # on CPU (see ``_Conv._padded_valid``); below it the plain form is as fast.
 _PADDED_VALID_MIN_CHANNELS = 8
-# On CPU, the kernel gradient of a 2D convolution is summed over batch chunks
-# whose inputs and output gradients take about this many bytes (see
-# ``kernel_grad_in_chunks``): of 256 KiB to 8 MiB, 1 MiB trained the CNN of
-# ``bench/cnn.py`` fastest (142 ms a step against 190 ms without chunks).
-_KERNEL_GRAD_CHUNK_BYTES = 1 << 20
-
-
-@partial(jax.custom_vjp, nondiff_argnums=(2, 3))
-def kernel_grad_in_chunks(x: Any, kernel: Any, convolve: Any, chunk: int) -> Any:
-    """``convolve(x, kernel)``, whose kernel gradient is summed over batch chunks of ``chunk``.
-
-    The output and the input gradient are those of ``convolve`` itself. The
-    kernel gradient sums each chunk's contribution: XLA's CPU backend computes
-    it for a 128-sample batch of 26x26x32 inputs in 75 ms at once and in about
-    35 ms in chunks of 32 or fewer samples, whose working sets fit the caches.
-    The sum agrees with the one-shot gradient to float32 rounding (its terms
-    are added in another order).
-
-    >>> conv = lambda a, k: jax.lax.conv_general_dilated(a, k, (1, 1), "VALID")
-    >>> x, k = jnp.ones((4, 1, 5, 5)), jnp.ones((2, 1, 3, 3))
-    >>> grad = jax.grad(lambda k: kernel_grad_in_chunks(x, k, conv, 2).sum())(k)
-    >>> float(grad[0, 0, 0, 0])
-    36.0
-    """
-    return convolve(x, kernel)
-
-
-def _chunked_fwd(x: Any, kernel: Any, convolve: Any, chunk: int) -> tuple:
-    return convolve(x, kernel), (x, kernel)
-
-
-def _chunked_bwd(convolve: Any, chunk: int, saved: tuple, grad: Any) -> tuple:
-    x, kernel = saved
-    (d_x,) = jax.vjp(lambda a: convolve(a, kernel), x)[1](grad)
-    d_kernel = None
-    for start in range(0, x.shape[0], chunk):
-        part = slice(start, start + chunk)
-        (d_part,) = jax.vjp(lambda k, xs=x[part]: convolve(xs, k), kernel)[1](grad[part])
-        d_kernel = d_part if d_kernel is None else d_kernel + d_part
-    return d_x, d_kernel
-
-
-kernel_grad_in_chunks.defvjp(_chunked_fwd, _chunked_bwd)
 
 
 class _Conv(KernelAttribute, Layer):
@@ -244,22 +200,6 @@ class _Conv(KernelAttribute, Layer):
             and jax.default_backend() == "cpu"
         )
 
-    def _kernel_grad_chunk(self, in_shape: Any, out_shape: Any, dtype: Any) -> int | None:
-        """The batch chunk for ``kernel_grad_in_chunks``, or ``None`` to differentiate at once.
-
-        2D convolutions on CPU whose batch's inputs and output gradients take
-        more than ``_KERNEL_GRAD_CHUNK_BYTES`` use chunks that fit in it.
-        """
-        if self.rank != 2 or jax.default_backend() != "cpu":
-            return None
-        batch = in_shape[0]
-        if not isinstance(batch, int) or batch < 2:
-            return None
-        itemsize = jnp.dtype(dtype).itemsize
-        per_sample = (math.prod(in_shape[1:]) + math.prod(out_shape[1:])) * itemsize
-        chunk = max(1, _KERNEL_GRAD_CHUNK_BYTES // per_sample)
-        return chunk if chunk < batch else None
-
     def call(self, inputs: Any) -> Any:
         kernel = self._kernel.value
         x = inputs.astype(kernel.dtype)
@@ -285,9 +225,11 @@ class _Conv(KernelAttribute, Layer):
                 out = jax.lax.slice_in_dim(out, 0, out.shape[axis] - 1, axis=axis)
             return out
 
-        chunk = self._kernel_grad_chunk(x.shape, self.compute_output_shape(x.shape), x.dtype)
-        if chunk:
-            out = kernel_grad_in_chunks(x, kernel, convolve, chunk)
+        split = None
+        if self.rank == 2:
+            split = _cpu_conv.plan(x.shape, self.compute_output_shape(x.shape), x.dtype)
+        if split is not None:
+            out = _cpu_conv.split_convolution(x, kernel, convolve, split)
         else:
             out = convolve(x, kernel)
         if self.bias is not None:

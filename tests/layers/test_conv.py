@@ -1,14 +1,11 @@
 """Tests for Conv1D and Conv2D."""
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import heft
 from heft import layers
-from heft.layers import _conv as conv_module
-from heft.layers._conv import kernel_grad_in_chunks
 
 
 def _x(shape, seed=0):
@@ -217,52 +214,3 @@ def test_conv2d_padded_valid_form_equals_plain_form(monkeypatch, kwargs, shape):
         jax.tree_util.tree_leaves(g_fast), jax.tree_util.tree_leaves(g_plain), strict=True
     ):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)
-
-
-def _conv_nhwc(x, k):
-    return jax.lax.conv_general_dilated(
-        x, k, (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC")
-    )
-
-
-@pytest.mark.parametrize("chunk", [1, 3, 4, 10])
-def test_kernel_grad_in_chunks_matches_the_one_shot_gradients(chunk):
-    rng = np.random.default_rng(0)
-    x = jnp.asarray(rng.normal(size=(10, 7, 6, 3)).astype("float32"))
-    k = jnp.asarray(rng.normal(size=(3, 2, 3, 4)).astype("float32"))
-    w = jnp.asarray(rng.normal(size=(10, 5, 5, 4)).astype("float32"))
-
-    def loss(conv):
-        return lambda x, k: jnp.sum(conv(x, k) * w)
-
-    chunked = jax.grad(loss(lambda x, k: kernel_grad_in_chunks(x, k, _conv_nhwc, chunk)), (0, 1))
-    dx, dk = chunked(x, k)
-    ref_dx, ref_dk = jax.grad(loss(_conv_nhwc), (0, 1))(x, k)
-    np.testing.assert_array_equal(kernel_grad_in_chunks(x, k, _conv_nhwc, chunk), _conv_nhwc(x, k))
-    np.testing.assert_array_equal(dx, ref_dx)  # the input gradient is not chunked
-    np.testing.assert_allclose(dk, ref_dk, rtol=1e-5, atol=1e-5)
-
-
-def test_conv2d_chunks_its_kernel_gradient_only_for_large_cpu_batches(monkeypatch):
-    layer = layers.Conv2D(4, 3)
-    layer.build((None, 10, 10, 3))
-    per_sample = (10 * 10 * 3 + 8 * 8 * 4) * 4
-    monkeypatch.setattr(conv_module, "_KERNEL_GRAD_CHUNK_BYTES", 3 * per_sample)
-    if jax.default_backend() == "cpu":
-        assert layer._kernel_grad_chunk((7, 10, 10, 3), (7, 8, 8, 4), "float32") == 3
-    assert layer._kernel_grad_chunk((3, 10, 10, 3), (3, 8, 8, 4), "float32") is None
-    assert layer._kernel_grad_chunk((None, 10, 10, 3), (None, 8, 8, 4), "float32") is None
-    three_d = layers.Conv3D(2, 2)
-    assert three_d._kernel_grad_chunk((64, 4, 4, 4, 1), (64, 3, 3, 3, 2), "float32") is None
-    # training through the chunked path gives the gradients of the plain one
-    x = np.random.default_rng(1).normal(size=(7, 10, 10, 3)).astype("float32")
-
-    def kernel_grad():
-        def loss(kernel):
-            return jnp.sum(layer.stateless_call([kernel, layer.bias.value], [], x)[0] ** 2)
-
-        return jax.grad(loss)(layer.kernel.value)
-
-    chunked = kernel_grad()
-    monkeypatch.setattr(conv_module, "_KERNEL_GRAD_CHUNK_BYTES", 1 << 40)
-    np.testing.assert_allclose(chunked, kernel_grad(), rtol=1e-5, atol=1e-4)
