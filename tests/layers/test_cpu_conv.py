@@ -72,3 +72,42 @@ def test_conv2d_trains_through_the_split_with_the_whole_batch_gradients(monkeypa
     whole_kernel, whole_bias = grads()
     np.testing.assert_allclose(split_kernel, whole_kernel, rtol=1e-5, atol=1e-4)
     np.testing.assert_allclose(split_bias, whole_bias, rtol=1e-5, atol=1e-4)
+
+
+def test_split_convolution_second_order_reverse_gradients_match():
+    # A gradient penalty differentiates a gradient: reverse over reverse works.
+    rng = np.random.default_rng(2)
+    x = jnp.asarray(rng.normal(size=(6, 6, 6, 2)).astype("float32"))
+    k = jnp.asarray(rng.normal(size=(3, 3, 2, 3)).astype("float32"))
+
+    def penalty(conv):
+        def inner(k):
+            input_grad = jax.grad(lambda a: jnp.sum(jnp.tanh(conv(a, k))))(x)
+            return jnp.sum(input_grad**2)
+
+        return jax.grad(inner)(k)
+
+    split_conv = lambda a, k: split_convolution(a, k, _conv_nhwc, Split(2, 2))  # noqa: E731
+    np.testing.assert_allclose(penalty(split_conv), penalty(_conv_nhwc), rtol=1e-4, atol=1e-5)
+
+
+def test_split_convolution_forward_mode_matches():
+    rng = np.random.default_rng(3)
+    x = jnp.asarray(rng.normal(size=(5, 6, 6, 2)).astype("float32"))
+    k = jnp.asarray(rng.normal(size=(3, 3, 2, 3)).astype("float32"))
+    tx = jnp.asarray(rng.normal(size=x.shape).astype("float32"))
+    tk = jnp.asarray(rng.normal(size=k.shape).astype("float32"))
+    split_conv = lambda a, k: split_convolution(a, k, _conv_nhwc, Split(2, 2))  # noqa: E731
+    out, tangent = jax.jvp(split_conv, (x, k), (tx, tk))
+    ref_out, ref_tangent = jax.jvp(_conv_nhwc, (x, k), (tx, tk))
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_allclose(tangent, ref_tangent, rtol=1e-5, atol=1e-5)
+    # the tangent of the kernel alone, and a Hessian-vector product (forward over reverse)
+    _, only_k = jax.jvp(lambda k: split_conv(x, k), (k,), (tk,))
+    np.testing.assert_allclose(only_k, _conv_nhwc(x, tk), rtol=1e-5, atol=1e-5)
+
+    def hvp(conv):
+        grad = jax.grad(lambda k: jnp.sum(jnp.tanh(conv(x, k))))
+        return jax.jvp(grad, (k,), (tk,))[1]
+
+    np.testing.assert_allclose(hvp(split_conv), hvp(_conv_nhwc), rtol=1e-4, atol=1e-5)
