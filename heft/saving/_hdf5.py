@@ -15,7 +15,7 @@ import ml_dtypes
 import numpy as np
 
 from . import _checksum
-from ._buffers import Take, aligned_empty
+from ._buffers import Take, plain
 
 # A dataset declaring more than this many bytes must store at least 1/1000 of
 # them, else it is refused as a shape or decompression bomb.
@@ -297,13 +297,14 @@ def read_array(
     f: h5py.File,
     stored: StoredArray,
     filepath: str,
-    take: Take = aligned_empty,
+    take: Take = plain,
 ) -> tuple[np.ndarray, Callable[[], None]]:
     """Read one dataset into a new aligned array, as stored (bfloat16 comes back as bfloat16).
 
     Large datasets are read in pieces while the checksum of the pieces already
     read is computed on a helper thread. ``take(shape, dtype)`` gives the new
-    array (see ``_buffers``).
+    array and the function that faults its pages in ahead of each piece (see
+    ``_buffers.Taken``).
 
     Returns:
         The array, and a function that waits for its checksum and raises
@@ -315,7 +316,7 @@ def read_array(
     """
     try:
         ds = f[stored.key]
-        out = take(stored.shape, ds.dtype)
+        out, ready = take(stored.shape, ds.dtype)
         typed = out.view(ml_dtypes.bfloat16) if stored.dtype == "bfloat16" else out
         pending = None
         if stored.checksum is not None:
@@ -323,12 +324,15 @@ def read_array(
             pending = _checksum.Digest(typed, name, _checksum.algorithm_of(stored.checksum))
         parts = _checksum.pieces(out.shape, out.dtype.itemsize)
         if out.size and len(parts) > 1:
+            row = out.nbytes // out.shape[0]
             for part in parts:
+                ready(part.stop * row)
                 ds.read_direct(out, source_sel=np.s_[part], dest_sel=np.s_[part])
                 if pending is not None:
                     pending.update(typed[part])
         else:
             if out.size:
+                ready(out.nbytes)
                 ds.read_direct(out)
             if pending is not None:
                 pending.update(typed)

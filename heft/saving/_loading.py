@@ -142,7 +142,7 @@ def execute(
     """Check everything, then (unless ``dry_run``) assign every loadable value at once.
 
     ``read(stored, take)`` returns one value as stored in the file, read into
-    the array ``take(shape, dtype)`` gives (raising ``ValueError`` when it
+    the array ``take(shape, dtype).array`` gives (raising ``ValueError`` when it
     cannot be read), and a function that raises ``ValueError`` if the value
     fails its checksum. Values are read one variable at a time, in file
     order, into buffers prepared ahead (``_buffers.Ahead``), and moved to the

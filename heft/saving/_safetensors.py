@@ -348,7 +348,7 @@ def _read_tensor(
     fd: int, stored: StoredArray, code: str, offset: int, filepath: str, take: Take
 ) -> tuple[np.ndarray, Any]:
     """Read one tensor in pieces into ``take(shape, dtype)``, checksumming each piece beside."""
-    out = take(stored.shape, _NUMPY[code])
+    out, ready = take(stored.shape, _NUMPY[code])
     pending = None
     if stored.checksum is not None:
         name = stored.key.rsplit("/", 1)[-1]
@@ -357,6 +357,7 @@ def _read_tensor(
     itemsize = flat.dtype.itemsize
     for part in _checksum.pieces(flat.shape, itemsize) or [slice(None)]:
         piece = flat[part]
+        ready((part.stop if part.stop is not None else flat.size) * itemsize)
         _pread_into(fd, piece, offset + (part.start or 0) * itemsize, stored.key, filepath)
         if pending is not None:
             pending.update(piece)

@@ -36,11 +36,16 @@ def test_large_buffers_are_memory_maps_that_jax_adopts_without_a_copy():
 def test_ahead_hands_over_prepared_buffers_in_order():
     sizes = [4 * MIB, 12, 8 * MIB, 2 * MIB]
     ahead = Ahead(sizes)
-    first = ahead.take((MIB,), "float32")
-    small = ahead.take((3,), "float32")
-    third = ahead.take((2 * MIB,), "float32")
-    fourth = ahead.take((MIB,), "int16")
+    taken = [
+        ahead.take((MIB,), "float32"),
+        ahead.take((3,), "float32"),
+        ahead.take((2 * MIB,), "float32"),
+        ahead.take((MIB,), "int16"),
+    ]
+    for t in taken:
+        t.ready(t.array.nbytes)
     ahead.close()
+    first, small, third, fourth = (t.array for t in taken)
     assert [a.nbytes for a in (first, small, third, fourth)] == sizes
     assert fourth.dtype == np.int16
     for a in (first, third, fourth):
@@ -52,11 +57,11 @@ def test_ahead_hands_over_prepared_buffers_in_order():
 
 def test_ahead_falls_back_when_asked_for_another_size():
     ahead = Ahead([4 * MIB, 4 * MIB])
-    other = ahead.take((3 * MIB,), "uint8")  # not the next prepared size
+    other = ahead.take((3 * MIB,), "uint8").array  # not the next prepared size
     assert other.nbytes == 3 * MIB and other.ctypes.data % 64 == 0
-    assert ahead.take((MIB,), "float32").nbytes == 4 * MIB  # the queue is still in order
+    assert ahead.take((MIB,), "float32").array.nbytes == 4 * MIB  # the queue is still in order
     ahead.close()
-    assert ahead.take((MIB,), "float32").nbytes == 4 * MIB  # after close: plain buffers
+    assert ahead.take((MIB,), "float32").array.nbytes == 4 * MIB  # after close: plain buffers
 
 
 def test_ahead_close_drops_buffers_not_taken_and_leaves_no_work_behind():
@@ -70,10 +75,70 @@ def test_ahead_close_drops_buffers_not_taken_and_leaves_no_work_behind():
     assert done.wait(10)
 
 
-def test_ahead_without_madvise_still_populates(monkeypatch):
+def test_ahead_without_madvise_touches_the_pages_in(monkeypatch):
     monkeypatch.setattr(_buffers, "_MADVISE", None)
     ahead = Ahead([2 * MIB])
-    out = ahead.take((MIB // 2,), "float32")
+    out, ready = ahead.take((MIB // 2,), "float32")
+    ready(out.nbytes)
     ahead.close()
+    assert not out.any()  # touching fresh pages wrote zeros over zeros
     out[:] = 3
     assert out.sum() == 3 * (MIB // 2)
+
+
+def test_a_refused_populate_falls_back_to_touching_for_good(monkeypatch):
+    calls = []
+
+    def refuse(address, length, advice):
+        calls.append(advice)
+        return -1  # a kernel older than MADV_POPULATE_WRITE: EINVAL
+
+    monkeypatch.setattr(_buffers, "_MADVISE", refuse)
+    monkeypatch.setattr(_buffers, "_populate_works", True)
+    out, ready = Ahead([3 * MIB]).take((3 * MIB,), "uint8")
+    ready(out.nbytes)
+    populate = _buffers._MADV_POPULATE_WRITE
+    assert calls == [populate]  # asked once, then never again
+    assert _buffers._populate_works is False
+    out[:] = 5
+    assert int(out.sum()) == 5 * 3 * MIB
+    aligned_empty((2 * MIB,), "uint8")[:] = 1  # the same fallback, without asking again
+    assert calls == [populate]
+
+
+def test_the_reader_and_the_helper_share_the_pieces_of_a_buffer(monkeypatch):
+    faulted = []
+    real = _buffers._fault_in
+    gate = threading.Event()
+
+    def recording(raw, start, stop):
+        helping = threading.current_thread().name.startswith("heft-prefault")
+        if helping:
+            gate.wait(10)  # hold the helper back so the reader claims pieces first
+        faulted.append((threading.current_thread().name, start, stop))
+        real(raw, start, stop)
+        if not helping and len(faulted) >= 2:
+            gate.set()
+
+    monkeypatch.setattr(_buffers, "_fault_in", recording)
+    pieces = 6
+    ahead = Ahead([pieces * _buffers.PIECE_BYTES])
+    out, ready = ahead.take((pieces * _buffers.PIECE_BYTES,), "uint8")
+    ready(3 * _buffers.PIECE_BYTES)  # the reader faults in what it needs itself
+    readers = [f for f in faulted if not f[0].startswith("heft-prefault")]
+    assert len(readers) >= 2  # the helper held at most one piece while gated
+    ready(out.nbytes)
+    ahead.close()
+    starts = sorted(start for _, start, _ in faulted)
+    assert starts == [i * _buffers.PIECE_BYTES for i in range(pieces)]  # each piece once
+    out[:] = 1
+    assert int(out.sum()) == out.nbytes
+
+
+def test_ready_after_close_does_not_wait_for_pieces_nobody_will_fault():
+    ahead = Ahead([8 * MIB, 8 * MIB])
+    ahead.take((8 * MIB,), "uint8")
+    second = ahead._pending[0][1]
+    ahead.close()
+    second.ready(8 * MIB)  # returns: the pages fault in when written
+    assert second.raw.nbytes == 8 * MIB
