@@ -10,7 +10,7 @@ import secrets
 import socket
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from concurrent.futures import Future
 from typing import Any
 
@@ -66,21 +66,34 @@ def remove_stale_temps(filepath: str) -> list[str]:
     (a save killed halfway); another process's save in progress is never
     touched. POSIX only. Returns the paths removed.
     """
+    folder = os.path.dirname(os.path.abspath(filepath))
+    return remove_stale(folder, re.escape(os.path.basename(filepath)))
+
+
+def remove_stale(folder: str, target: str, keep: Collection[str] = ()) -> list[str]:
+    """Remove, from ``folder``, killed saves' temporary files for targets matching ``target``.
+
+    ``target`` is a regular expression for the target's file name; the
+    temporary names are :func:`temp_path`'s, with or without the ``.link``
+    suffix of a hard link made from one. Names in ``keep`` stay (the sharded
+    format's JSON may name temporary shards while a commit is under way).
+    Only files written on this host by a process that no longer runs are
+    removed. POSIX only. Returns the paths removed.
+    """
     if os.name != "posix":
         return []
-    folder = os.path.dirname(os.path.abspath(filepath))
     host = _owner().split("-")[0]
     pattern = re.compile(
-        rf"\.{re.escape(os.path.basename(filepath))}\.{host}-(\d+)-[0-9a-f]{{12}}\.tmp"
+        rf"\.(?:{target})\.{host}-(\d+)-[0-9a-f]{{12}}\.tmp(?:\.[0-9a-f]{{8}}\.link)?"
     )
     try:
         names = os.listdir(folder)
     except OSError:
         return []
     removed = []
-    for name in names:
+    for name in sorted(names):
         match = pattern.fullmatch(name)
-        if match and not _alive(int(match.group(1))):
+        if match and name not in keep and not _alive(int(match.group(1))):
             remove_quietly(os.path.join(folder, name))
             removed.append(os.path.join(folder, name))
     return removed

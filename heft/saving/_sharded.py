@@ -6,6 +6,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,6 +22,7 @@ from ._atomic import (
     fsync_file,
     fsync_folder,
     remove_quietly,
+    remove_stale,
     temp_path,
 )
 from ._buffers import Take
@@ -163,6 +165,7 @@ def save(model: Any, json_path: str, overwrite: bool, max_shard_size: float) -> 
                     f"to at least {size / _GB:.4g}."
                 )
     check_target(json_path, overwrite)
+    _remove_stale_shards(json_path)
     writer = _ShardWriter(json_path, limit, overwrite)
     try:
         try:
@@ -184,6 +187,17 @@ def save(model: Any, json_path: str, overwrite: bool, max_shard_size: float) -> 
         for tmp, _ in writer.shards:
             if os.path.basename(tmp) not in live:
                 remove_quietly(tmp)
+
+
+def _remove_stale_shards(json_path: str) -> list[str]:
+    """Remove the temporary shards (and links to them) that killed saves to ``json_path`` left.
+
+    Temporary shards the JSON on disk names are kept: a save killed during its
+    commit may have made them the live ones.
+    """
+    pattern = rf"{re.escape(base_name(json_path))}_\d{{5}}\.weights\.h5"
+    folder = os.path.dirname(os.path.abspath(json_path))
+    return remove_stale(folder, pattern, keep=_live_shards(json_path))
 
 
 def _write_json(json_path: str, config: dict[str, Any], overwrite: bool) -> None:

@@ -175,7 +175,9 @@ def test_save_weights_killed_at_random_points_leaves_a_complete_file(tmp_path):
         stale = [
             n
             for n in os.listdir(folder)
-            if re.fullmatch(r"\.m\.(weights\.h5|h5|safetensors|weights\.json)\..*\.tmp", n)
+            if re.fullmatch(
+                r"\.m(_\d{5})?\.(weights\.h5|h5|safetensors|weights\.json)\..*\.(tmp|link)", n
+            )
         ]
         assert not stale, f"seed {seed}: {stale}"
 

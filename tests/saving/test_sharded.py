@@ -1,6 +1,9 @@
 """Tests for sharded weights: the ``.weights.json`` map, its shards, and all-or-nothing loading."""
 
 import json
+import os
+import subprocess
+import sys
 
 import h5py
 import numpy as np
@@ -9,7 +12,7 @@ import pytest
 import heft
 from heft import layers
 from heft.optimizers import Adam
-from heft.saving import _sharded, load_weights, save_weights
+from heft.saving import _atomic, _sharded, load_weights, save_weights
 
 # Shards of at most 50 bytes: Dense(4) on 3 inputs then Dense(2) (48 + 16 + 32 + 8 bytes).
 SMALL = 50 / 1024**3
@@ -272,3 +275,44 @@ def test_load_weights_sharded_truncated_shard_names_it(tmp_path):
     with pytest.raises(ValueError, match=r"m_00002\.weights\.h5' is truncated or corrupted"):
         load_weights(model, path)
     _assert_same(model, before)
+
+
+def _dead_pid():
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_save_weights_sharded_removes_what_killed_saves_left_but_not_live_shards(tmp_path):
+    model = _mlp(seed=0)
+    path = tmp_path / "m.weights.json"
+    host = _atomic._owner().split("-")[0]
+    dead, alive = _dead_pid(), os.getpid()
+    shard = "m_00001.weights.h5"
+    names = {
+        "killed shard": f".{shard}.{host}-{dead}-{'a' * 12}.tmp",
+        "killed link": f".{shard}.{host}-{dead}-{'b' * 12}.tmp.0123abcd.link",
+        "live shard": f".m_00000.weights.h5.{host}-{dead}-{'c' * 12}.tmp",
+        "running save": f".{shard}.{host}-{alive}-{'d' * 12}.tmp",
+        "other checkpoint": f".n_00001.weights.h5.{host}-{dead}-{'e' * 12}.tmp",
+    }
+    for name in names.values():
+        (tmp_path / name).write_bytes(b"partial")
+    # A commit killed after its first step leaves a JSON that names a temporary shard.
+    path.write_text(
+        json.dumps({"metadata": {}, "weight_map": {"/vars": names["live shard"]}}),
+        encoding="utf8",
+    )
+    assert _sharded._remove_stale_shards(str(path)) == [
+        str(tmp_path / names[k]) for k in sorted(["killed shard", "killed link"], key=names.get)
+    ]
+    left = {p.name for p in tmp_path.iterdir()}
+    assert {names[k] for k in ("live shard", "running save", "other checkpoint")} <= left
+    # A save runs the same cleanup first; the shard the old JSON named is then replaced.
+    save_weights(model, path, max_shard_size=SMALL)
+    left = {p.name for p in tmp_path.iterdir()}
+    assert names["killed shard"] not in left and names["running save"] in left
+    assert names["live shard"] not in left  # no longer named by the JSON: the commit removed it
+    loaded = _mlp(seed=1)
+    load_weights(loaded, path)
+    _assert_same(loaded, _values(model))
