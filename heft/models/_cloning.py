@@ -1,10 +1,9 @@
-"""``clone_model`` (same architecture, fresh weights) and models to and from JSON."""
+"""``clone_model``: a model of the same architecture with fresh weights."""
 
 from __future__ import annotations
 
 import inspect
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -363,87 +362,3 @@ def clone_model(
         new = _clone_from_config(model)
     _compile_like(new, model)
     return new
-
-
-def model_json(model: Layer, **kwargs: Any) -> str:
-    """``model.to_json(**kwargs)``: the serialized model (Keras's form) as a JSON string."""
-    from ..layers import serialize
-    from ..saving._model_config import _json_default, _main_module_to_none, compile_config
-
-    config = serialize(model)
-    if type(model) is Functional and "build_config" not in config:
-        config["build_config"] = {"input_shape": None}
-    if isinstance(model, Model):
-        config["compile_config"] = compile_config(model)
-    kwargs.setdefault("default", _json_default)
-    return json.dumps(_main_module_to_none(config), **kwargs)
-
-
-def model_from_json(
-    json_string: str | bytes, custom_objects: Mapping[str, Any] | None = None
-) -> Any:
-    """The model described by ``json_string`` (from ``to_json()``, heft's or Keras's).
-
-    The model is built with fresh weights, and compiled when the JSON holds a
-    compile config.
-
-    Args:
-        json_string: The JSON text of a serialized model.
-        custom_objects: Names of custom classes and functions the config refers to.
-
-    Returns:
-        The new model.
-
-    Raises:
-        TypeError: If ``json_string`` is not a string, or the config names an
-            unknown class.
-        ValueError: If the text is not valid JSON or not a serialized model.
-
-    >>> import heft
-    >>> model = heft.Sequential([heft.Input((3,)), heft.layers.Dense(2)])
-    >>> heft.models.model_from_json(model.to_json()).count_params()
-    8
-    """
-    from .. import _registry
-    from .._registry import CustomObjectScope
-    from .._safe_mode import SafeModeScope
-    from ..layers import deserialize
-    from ..layers._serialization import _builtin_layers
-    from ..saving._model_config import _effective_safe_mode, _finish_build, compile_from_config
-
-    if not isinstance(json_string, str | bytes | bytearray):
-        raise TypeError(
-            "`json_string` must be the JSON text of a model (a str, as `model.to_json()` "
-            f"returns). Received: {_describe(json_string)}"
-        )
-    try:
-        config = json.loads(json_string)
-    except json.JSONDecodeError as err:
-        raise ValueError(
-            f"`json_string` is not valid JSON ({err}). Pass the string `model.to_json()` "
-            "returned, unchanged."
-        ) from None
-    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
-        raise ValueError(
-            "`json_string` does not describe a model: expected a JSON object with "
-            f"'class_name' and 'config' (as `model.to_json()` writes). Received: {config!r:.200}"
-        )
-    names = [config.get("registered_name"), config["class_name"]]
-    if all(
-        _registry.get_registered_object(name, custom_objects, _builtin_layers()) is None
-        for name in names
-        if name
-    ):
-        raise TypeError(
-            f"Could not locate class '{config['class_name']}' named by the JSON config. "
-            "Pass it in `custom_objects={'"
-            f"{config['class_name']}': {config['class_name']}}}` or decorate it with "
-            "`@heft.saving.register_keras_serializable()`."
-        )
-    with SafeModeScope(_effective_safe_mode(True)), CustomObjectScope(custom_objects):
-        model = deserialize(config, custom_objects)
-        if model.built:
-            _finish_build(model, config.get("build_config"))
-        if config.get("compile_config") and hasattr(model, "compile"):
-            compile_from_config(model, config["compile_config"])
-    return model

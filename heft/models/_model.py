@@ -93,7 +93,7 @@ class Model(Trainer, Layer):
         >>> model.to_json()[:40]
         '{"module": "keras", "class_name": "Seque'
         """
-        from ._cloning import model_json
+        from ._json import model_json
 
         return model_json(self, **kwargs)
 
