@@ -11,10 +11,11 @@ faults in the pieces it reaches first itself, so both cores of a small
 machine share the work.
 
 The maps ask for ordinary pages, not transparent huge pages (which numpy
-asks for). A VM that hands free memory back to its host hands back whole
-free huge pages first, and the host must then supply each page again: with
-huge pages a 1 GiB load took 0.9-1.8 s in ``bench/weight_files.py`` on such
-a VM, against 0.34-0.57 s with ordinary pages.
+asks for). A VM that hands free memory back to its host does so in blocks
+the size of a huge page, and the host must then supply each page again, so
+a huge-page allocation is the likeliest to land there: with huge pages a
+1 GiB load took 0.9-1.8 s in ``bench/weight_files.py`` on such a VM, against
+0.34-0.57 s with ordinary pages.
 """
 
 from __future__ import annotations
