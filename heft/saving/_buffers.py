@@ -211,6 +211,7 @@ class Ahead:
     def __init__(self, sizes: Sequence[int]) -> None:
         self._sizes = deque(int(n) for n in sizes)
         self._pending: deque[tuple[int, _Filling | None, Future | None]] = deque()
+        self._current: _Filling | None = None  # the buffer being read, maybe still filling
         self._fill()
 
     def _fill(self) -> None:
@@ -231,14 +232,21 @@ class Ahead:
         if not self._pending or self._pending[0][0] != nbytes:
             return plain(shape, dtype)
         _, filling, _ = self._pending.popleft()
+        self._current = filling
         self._fill()
         if filling is None:
             return plain(shape, dtype)
         return Taken(_view(filling.raw, shape, dtype), filling.ready)
 
     def close(self) -> None:
-        """Drop the buffers not taken (after a failed read), waiting for those being prepared."""
+        """Drop the buffers not taken (after a failed read), waiting for those being prepared.
+
+        The helper thread also stops faulting in the last buffer taken.
+        """
         self._sizes.clear()
+        if self._current is not None:
+            self._current.stop()
+            self._current = None
         while self._pending:
             _, filling, job = self._pending.popleft()
             if filling is not None:

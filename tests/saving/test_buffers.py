@@ -142,3 +142,27 @@ def test_ready_after_close_does_not_wait_for_pieces_nobody_will_fault():
     ahead.close()
     second.ready(8 * MIB)  # returns: the pages fault in when written
     assert second.raw.nbytes == 8 * MIB
+
+
+def test_close_stops_the_helper_on_the_buffer_being_read(monkeypatch):
+    started, release = threading.Event(), threading.Event()
+    real = _buffers._fault_in
+
+    def slow(raw, start, stop):
+        if threading.current_thread().name.startswith("heft-prefault"):
+            started.set()
+            release.wait(10)
+        real(raw, start, stop)
+
+    monkeypatch.setattr(_buffers, "_fault_in", slow)
+    pieces = 8
+    ahead = Ahead([pieces * _buffers.PIECE_BYTES])
+    ahead.take((pieces * _buffers.PIECE_BYTES,), "uint8")
+    assert started.wait(10)  # the helper holds the first piece
+    filling = ahead._current
+    ahead.close()  # a failed read: the helper must not go on with the other pieces
+    release.set()
+    done = threading.Event()
+    _buffers.helper("heft-prefault").submit(done.set)
+    assert done.wait(10)
+    assert filling._claimed == 1 and ahead._current is None
