@@ -1,6 +1,8 @@
 """Shared helpers for weight-file tests."""
 
 import re
+import subprocess
+import sys
 
 import h5py
 import pytest
@@ -34,3 +36,11 @@ def structure(path):
 @pytest.fixture
 def h5_structure():
     return structure
+
+
+@pytest.fixture
+def dead_pid():
+    """The pid of a process that has exited (as a killed save's would be)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid

@@ -2,8 +2,6 @@
 
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 
@@ -84,13 +82,7 @@ def test_release_cache_keeps_the_file_and_ignores_what_is_not_a_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.bin"]
 
 
-def _dead_pid():
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
-
-
-def test_atomic_path_removes_temporary_files_of_killed_saves_only(tmp_path):
+def test_atomic_path_removes_temporary_files_of_killed_saves_only(tmp_path, dead_pid):
     target = tmp_path / "m.weights.h5"
     with atomic_path(str(target)) as tmp:
         name = os.path.basename(tmp)
@@ -100,7 +92,7 @@ def test_atomic_path_removes_temporary_files_of_killed_saves_only(tmp_path):
         assert int(pid) == os.getpid()
         open(tmp, "w").close()
     other_host = "0" * 8 if host != "0" * 8 else "1" * 8
-    dead = _dead_pid()
+    dead = dead_pid
     names = {
         "killed": f".m.weights.h5.{host}-{dead}-{'a' * 12}.tmp",
         "running": f".m.weights.h5.{host}-{os.getpid()}-{'b' * 12}.tmp",

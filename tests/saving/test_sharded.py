@@ -2,8 +2,6 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import h5py
 import numpy as np
@@ -277,17 +275,13 @@ def test_load_weights_sharded_truncated_shard_names_it(tmp_path):
     _assert_same(model, before)
 
 
-def _dead_pid():
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
-
-
-def test_save_weights_sharded_removes_what_killed_saves_left_but_not_live_shards(tmp_path):
+def test_save_weights_sharded_removes_what_killed_saves_left_but_not_live_shards(
+    tmp_path, dead_pid
+):
     model = _mlp(seed=0)
     path = tmp_path / "m.weights.json"
     host = _atomic._owner().split("-")[0]
-    dead, alive = _dead_pid(), os.getpid()
+    dead, alive = dead_pid, os.getpid()
     shard = "m_00001.weights.h5"
     names = {
         "killed shard": f".{shard}.{host}-{dead}-{'a' * 12}.tmp",
