@@ -166,3 +166,32 @@ def test_close_stops_the_helper_on_the_buffer_being_read(monkeypatch):
     _buffers.helper("heft-prefault").submit(done.set)
     assert done.wait(10)
     assert filling._claimed == 1 and ahead._current is None
+
+
+@pytest.mark.parametrize("suffix", [".weights.h5", ".safetensors", ".h5", ".weights.json"])
+def test_loads_read_large_values_into_prepared_buffers_bit_for_bit(tmp_path, monkeypatch, suffix):
+    import heft
+    from heft import layers
+    from heft.saving import _checksum, load_weights, save_weights
+
+    def model(seed):
+        m = heft.Sequential([layers.Input((1000,)), layers.Dense(700), layers.Dense(3)])
+        rng = np.random.default_rng(seed)
+        m.set_weights([rng.standard_normal(w.shape).astype("float32") for w in m.weights])
+        return m
+
+    # Pieces of the read that end inside a faulted-in piece, not on its edge.
+    monkeypatch.setattr(_checksum, "CHUNK_BYTES", 3 * MIB // 2 + 4000)
+    faulted = []
+    real = _buffers._fault_in
+    monkeypatch.setattr(
+        _buffers, "_fault_in", lambda raw, a, b: (faulted.append(b - a), real(raw, a, b))
+    )
+    source, target = model(0), model(1)
+    path = tmp_path / f"m{suffix}"
+    save_weights(source, path, **({"max_shard_size": 0.003} if suffix == ".weights.json" else {}))
+    load_weights(target, path)
+    kernel = 1000 * 700 * 4  # 2.67 MiB: the only value large enough to be prepared
+    assert sum(faulted) == kernel
+    for a, b in zip(source.weights, target.weights, strict=True):
+        assert np.array_equal(a.numpy(), b.numpy())
