@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import math
 import mmap
 import sys
@@ -98,7 +99,8 @@ def _fault_in(raw: np.ndarray, start: int, stop: int) -> None:
     if _populate_works and _MADVISE is not None:
         if _MADVISE(raw.ctypes.data + start, stop - start, _MADV_POPULATE_WRITE) == 0:
             return
-        _populate_works = False  # an older kernel: touch the pages instead from now on
+        if ctypes.get_errno() == errno.EINVAL:
+            _populate_works = False  # an older kernel: touch the pages from now on
     # Writing a zero into each page of fresh anonymous memory faults it in and
     # changes nothing; numpy's strided copy releases the GIL.
     raw[start:stop:_PAGE] = 0

@@ -1,5 +1,7 @@
 """Tests for the buffers values are read into: aligned, adopted by JAX, prepared ahead."""
 
+import ctypes
+import errno
 import threading
 
 import jax
@@ -91,7 +93,8 @@ def test_a_refused_populate_falls_back_to_touching_for_good(monkeypatch):
 
     def refuse(address, length, advice):
         calls.append(advice)
-        return -1  # a kernel older than MADV_POPULATE_WRITE: EINVAL
+        ctypes.set_errno(errno.EINVAL)  # a kernel older than MADV_POPULATE_WRITE
+        return -1
 
     monkeypatch.setattr(_buffers, "_MADVISE", refuse)
     monkeypatch.setattr(_buffers, "_populate_works", True)
@@ -104,6 +107,23 @@ def test_a_refused_populate_falls_back_to_touching_for_good(monkeypatch):
     assert int(out.sum()) == 5 * 3 * MIB
     aligned_empty((2 * MIB,), "uint8")[:] = 1  # the same fallback, without asking again
     assert calls == [populate]
+
+
+def test_a_transient_populate_failure_touches_the_pages_and_asks_again(monkeypatch):
+    calls = []
+
+    def out_of_memory(address, length, advice):
+        calls.append(advice)
+        ctypes.set_errno(errno.ENOMEM)
+        return -1
+
+    monkeypatch.setattr(_buffers, "_MADVISE", out_of_memory)
+    monkeypatch.setattr(_buffers, "_populate_works", True)
+    for _ in range(2):
+        out = aligned_empty((2 * MIB,), "uint8")
+        out[:] = 1
+        assert int(out.sum()) == 2 * MIB
+    assert len(calls) == 2 and _buffers._populate_works is True
 
 
 def test_the_reader_and_the_helper_share_the_pieces_of_a_buffer(monkeypatch):
