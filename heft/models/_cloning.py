@@ -12,7 +12,7 @@ from .. import _symbolic
 from ..layers._input_layer import Input, InputLayer
 from ..layers._layer import Layer
 from ..layers._operation import Operation
-from ._functional import Functional, _node_inputs, _symbolic_leaves
+from ._functional import Functional, _symbolic_leaves
 from ._model import Model
 from ._sequential import Sequential
 
@@ -122,30 +122,6 @@ def _clone_sequential(
     return Sequential(new_layers, name=model.name, trainable=model.trainable)
 
 
-def _run_order(model: Functional) -> list[tuple[Layer, int]]:
-    """The model's layer calls grouped by depth, deepest first, as Keras re-runs a graph.
-
-    Within a depth, calls keep the order in which the depth walk first met them,
-    so a clone records its calls (and a shared layer's node indices) as Keras does.
-    """
-    nodes = model._graph.nodes
-    known = {(id(layer), index): (layer, index) for layer, index in nodes}
-    depth: dict[tuple[int, int], int] = {}
-    layer_depth: dict[int, int] = {}
-    for layer, index in reversed(nodes):
-        key = (id(layer), index)
-        level = max(depth.setdefault(key, 0), layer_depth.get(id(layer), 0))
-        layer_depth[id(layer)] = level
-        depth[key] = level
-        for parent in _node_inputs((layer, index)):
-            parent_layer, parent_index, _ = parent._keras_history
-            parent_key = (id(parent_layer), parent_index)
-            if parent_key in known:
-                depth[parent_key] = max(level + 1, depth.get(parent_key, 0))
-    ordered = sorted(depth, key=lambda key: -depth[key])
-    return [known[key] for key in ordered]
-
-
 def _new_inputs(model: Functional, input_tensors: Any) -> Any:
     structure = model._inputs_struct
     if input_tensors is None:
@@ -200,7 +176,8 @@ def _clone_functional(
     def fill(x: Any) -> Any:
         return values[id(x)] if isinstance(x, _symbolic.KerasTensor) else x
 
-    for layer, index in _run_order(model):
+    # In Keras's order, so the clone numbers a shared layer's calls as Keras does.
+    for layer, index in model._graph.run_order:
         args, kwargs, outputs = layer._inbound[index]
         new_layer = clone(layer)
         if not callable(new_layer):

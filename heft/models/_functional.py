@@ -129,6 +129,12 @@ class _Graph:
         for depth in sorted(by_depth, reverse=True):
             self.layers.extend(sorted(by_depth[depth], key=lambda layer: layer_index[id(layer)]))
         self.nodes = [n for n in post_order if not isinstance(n[0], InputLayer)]
+        # The calls grouped by depth, deepest first, as Keras re-runs a graph;
+        # within a depth, in the order the depth walk first met them.
+        known = {(id(layer), index): (layer, index) for layer, index in self.nodes}
+        self.run_order = [
+            known[key] for key in sorted(node_depth, key=lambda k: -node_depth[k]) if key in known
+        ]
         self.input_ids = input_ids
 
 
