@@ -176,8 +176,10 @@ class Variable:
         jdtype = self._jdtype
         if isinstance(value, jax.Array) or _is_tracer(value):
             return value if value.dtype == jdtype else value.astype(jdtype)
-        # device_put, unlike jnp.asarray, compiles nothing per new shape.
-        return jax.device_put(np.asarray(value, dtype=jdtype))
+        # device_put, unlike jnp.asarray, compiles nothing per new shape. The
+        # copy keeps the caller's array apart: JAX's CPU backend adopts an
+        # aligned numpy buffer, and later writes into it would change the value.
+        return jax.device_put(np.array(value, dtype=jdtype, copy=True))
 
     def _place(self, value: jax.Array) -> jax.Array:
         if self._layout is not None and not _is_tracer(value):

@@ -344,12 +344,35 @@ def test_variable_assign_add_wrong_shape_raises():
     np.testing.assert_array_equal(v.numpy(), [1.0, 2.0])
 
 
-def test_variable_assign_does_not_alias_callers_numpy_array():
-    source = np.array([1.0, 2.0], "float32")
-    v = Variable(np.zeros((2,), "float32"))
+def _aligned(values):
+    """A float32 copy of ``values`` on a 64-byte boundary: JAX's CPU backend would adopt it."""
+    values = np.asarray(values, "float32")
+    raw = np.empty(values.nbytes + 64, np.uint8)
+    start = -raw.ctypes.data % 64
+    out = raw[start : start + values.nbytes].view("float32").reshape(values.shape)
+    out[...] = values
+    return out
+
+
+@pytest.mark.parametrize("size", [2, 300_000])
+def test_variable_assign_and_init_do_not_alias_callers_numpy_array(size):
+    source = _aligned(np.arange(size))
+    v = Variable(np.zeros((size,), "float32"))
     v.assign(source)
+    w = Variable(source)
     source[0] = 99.0
-    np.testing.assert_array_equal(v.numpy(), [1.0, 2.0])
+    assert float(v.numpy()[0]) == 0.0 and float(w.numpy()[0]) == 0.0
+
+
+@pytest.mark.parametrize("units", [3, 700])
+def test_set_weights_does_not_alias_callers_numpy_arrays(units):
+    layer = heft.layers.Dense(units)
+    layer.build((None, units))
+    kernel, bias = _aligned(np.ones((units, units))), _aligned(np.zeros(units))
+    layer.set_weights([kernel, bias])
+    kernel[0, 0], bias[0] = 7.0, 5.0
+    after_kernel, after_bias = layer.get_weights()
+    assert after_kernel[0, 0] == 1.0 and after_bias[0] == 0.0
 
 
 def test_variable_assign_traced_value_outside_stateless_scope_raises():

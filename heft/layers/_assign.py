@@ -116,7 +116,12 @@ def fetch_to_host(arrays: Sequence[Any]) -> list[np.ndarray]:
 
 
 def to_device(arrays: Sequence[np.ndarray]) -> list[jax.Array]:
-    """Numpy arrays -> device arrays, with one transfer per group of small ones."""
+    """Numpy arrays -> device arrays, with one transfer per group of small ones.
+
+    The device arrays never share memory with ``arrays``: JAX's CPU backend
+    adopts an aligned numpy buffer without a copy, and a caller that later
+    writes into its array would change the weights.
+    """
     out: list[Any] = [None] * len(arrays)
     for indices in _small_groups(arrays).values():
         flat = jax.device_put(np.concatenate([np.ravel(arrays[i]) for i in indices]))
@@ -124,6 +129,7 @@ def to_device(arrays: Sequence[np.ndarray]) -> list[jax.Array]:
         for i, part in zip(indices, parts, strict=True):
             out[i] = part
     rest = [i for i, o in enumerate(out) if o is None]
-    for i, placed in zip(rest, jax.device_put([arrays[i] for i in rest]), strict=True):
+    copies = [np.array(arrays[i], copy=True) for i in rest]
+    for i, placed in zip(rest, jax.device_put(copies), strict=True):
         out[i] = placed
     return out
