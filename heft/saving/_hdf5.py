@@ -168,20 +168,29 @@ def _visit_links(f: h5py.File, filepath: str) -> list[tuple[str, int]]:
 
 
 def _check_dataset(ds: h5py.Dataset, name: str, filepath: str) -> StoredArray:
-    if ds.external:
+    try:
+        # A damaged header can hold a datatype or dataspace h5py cannot represent.
+        external, virtual, raw_shape = ds.external, ds.is_virtual, ds.shape
+        itemsize = ds.dtype.itemsize
+    except (OSError, RuntimeError, KeyError, TypeError, ValueError) as err:
+        raise ValueError(
+            f"Weights file '{filepath}' is corrupted: the header of dataset '{name}' "
+            f"cannot be read ({err}). Save it again or copy it again from its source."
+        ) from None
+    if external:
         raise ValueError(
             f"Refusing to read weights file '{filepath}': dataset '{name}' stores its data "
-            f"in external files {ds.external}. Re-save the file with the data inside it."
+            f"in external files {external}. Re-save the file with the data inside it."
         )
-    if ds.is_virtual:
+    if virtual:
         raise ValueError(
             f"Refusing to read weights file '{filepath}': dataset '{name}' is a virtual "
             "dataset that maps data from other files. Re-save the file with the data inside it."
         )
-    if ds.shape is None:
+    if raw_shape is None:
         return StoredArray(name, (), "empty (no dataspace)", False)
-    shape = tuple(int(d) for d in ds.shape)
-    declared = math.prod(shape) * ds.dtype.itemsize
+    shape = tuple(int(d) for d in raw_shape)
+    declared = math.prod(shape) * itemsize
     if declared > _BOMB_FLOOR_BYTES:
         stored = ds.id.get_storage_size()
         if declared > _BOMB_MAX_EXPANSION * stored:

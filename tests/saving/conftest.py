@@ -44,3 +44,20 @@ def dead_pid():
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
     return proc.pid
+
+
+class _FileBytes(bytes):
+    """A weight file's bytes whose repr is one line.
+
+    Hypothesis prints a failing example's arguments; a file's full repr is
+    tens of kB, and its warning about that (an error here) would hide the failure.
+    """
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} bytes of a weight file>"
+
+
+@pytest.fixture(scope="session")
+def file_bytes():
+    """Wraps ``bytes`` read from a weight file so that they print as one line."""
+    return _FileBytes

@@ -443,10 +443,10 @@ def test_load_weights_h5_no_warning_when_everything_loads(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def saved_bytes(tmp_path_factory):
+def saved_bytes(tmp_path_factory, file_bytes):
     path = tmp_path_factory.mktemp("saved") / "m.weights.h5"
     save_weights(_mlp(seed=0), path)
-    return path.read_bytes()
+    return file_bytes(path.read_bytes())
 
 
 @settings(
@@ -484,6 +484,26 @@ def test_load_weights_h5_flipped_byte_loads_or_raises_without_change(
         _assert_unchanged(model, before)
     else:  # the per-dataset checksums let nothing altered load
         _assert_unchanged(model, _values(_mlp(seed=0)))
+
+
+def test_unreadable_dataset_header_names_the_file():
+    # A flipped byte in a float datatype message (found by the property test
+    # below) gives h5py a type it cannot represent: ds.dtype raises ValueError.
+    class Damaged:
+        external, is_virtual, shape = None, False, (3, 4)
+
+        @property
+        def dtype(self):
+            raise ValueError("Insufficient precision in available types to represent (31, 23)")
+
+    from heft.saving import _hdf5
+
+    with pytest.raises(
+        ValueError,
+        match=r"'m\.weights\.h5' is corrupted: the header of dataset 'layers/d/vars/0' "
+        r"cannot be read \(Insufficient precision",
+    ):
+        _hdf5._check_dataset(Damaged(), "layers/d/vars/0", "m.weights.h5")
 
 
 def test_load_weights_h5_attribute_named_model_weights_is_not_legacy(tmp_path):

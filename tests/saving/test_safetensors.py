@@ -307,10 +307,10 @@ def test_load_weights_safetensors_missing_file_and_folder(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def saved_bytes(tmp_path_factory):
+def saved_bytes(tmp_path_factory, file_bytes):
     path = tmp_path_factory.mktemp("saved") / "m.safetensors"
     save_weights(_mlp(seed=0), path)
-    return path.read_bytes()
+    return file_bytes(path.read_bytes())
 
 
 @settings(
