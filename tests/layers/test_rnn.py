@@ -84,8 +84,10 @@ def test_recurrent_last_output_is_last_sequence_step_and_state(cls):
     seq_layer = _layer(cls, return_sequences=True, return_state=True)
     outputs = seq_layer(X)
     last = _copy_weights(seq_layer, _layer(cls))(X)
-    np.testing.assert_allclose(np.asarray(last), np.asarray(outputs[0][:, -1]), rtol=1e-5)
-    np.testing.assert_allclose(np.asarray(last), np.asarray(outputs[1]), rtol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(last), np.asarray(outputs[0][:, -1]), rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_allclose(np.asarray(last), np.asarray(outputs[1]), rtol=1e-5, atol=1e-6)
 
 
 def test_lstm_matches_a_numpy_step_loop():
@@ -112,12 +114,12 @@ def test_recurrent_masked_steps_keep_the_previous_state(cls):
     mask = np.array([[1, 1, 1, 0, 0]] * 3, dtype=bool)
     out = np.asarray(layer(X, mask=mask))
     short = np.asarray(layer(X[:, :3]))
-    np.testing.assert_allclose(out[:, :3], short, rtol=1e-5)
-    np.testing.assert_allclose(out[:, 3], short[:, 2], rtol=1e-5)
-    np.testing.assert_allclose(out[:, 4], short[:, 2], rtol=1e-5)
+    np.testing.assert_allclose(out[:, :3], short, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out[:, 3], short[:, 2], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out[:, 4], short[:, 2], rtol=1e-5, atol=1e-6)
     # Pre-padding: the masked first steps leave the zero state untouched.
     pre = np.asarray(layer(X, mask=mask[:, ::-1].copy()))
-    np.testing.assert_allclose(pre[:, -1], np.asarray(layer(X[:, 2:]))[:, -1], rtol=1e-5)
+    np.testing.assert_allclose(pre[:, -1], np.asarray(layer(X[:, 2:]))[:, -1], rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("cls", RECURRENT)
@@ -136,7 +138,7 @@ def test_recurrent_go_backwards_equals_the_reversed_sequence(cls):
     forward = _layer(cls, return_sequences=True)
     expected = np.asarray(forward(X[:, ::-1].copy()))
     backward = _copy_weights(forward, _layer(cls, return_sequences=True, go_backwards=True))
-    np.testing.assert_allclose(np.asarray(backward(X)), expected, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(backward(X)), expected, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("cls", RECURRENT)
@@ -226,7 +228,7 @@ def test_lstm_with_other_activations_uses_the_step_loop_and_matches_numpy():
 def test_recurrent_dropout_applies_only_in_training(cls):
     plain = _layer(cls)
     dropped = _copy_weights(plain, _layer(cls, dropout=0.5, recurrent_dropout=0.5, seed=1))
-    np.testing.assert_allclose(np.asarray(dropped(X)), np.asarray(plain(X)), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(dropped(X)), np.asarray(plain(X)), rtol=1e-5, atol=1e-6)
     assert not np.allclose(np.asarray(dropped(X, training=True)), np.asarray(plain(X)))
     assert dropped.cell.__dict__.get("_dropout_mask") is None  # masks do not outlive a call
 
@@ -267,7 +269,7 @@ def test_recurrent_initial_state_is_used(cls):
     n_states = 2 if cls == "LSTM" else 1
     zero = layer(X)
     given = layer(X, initial_state=[np.zeros((3, 3), "float32")] * n_states)
-    np.testing.assert_allclose(np.asarray(given[0]), np.asarray(zero[0]), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(given[0]), np.asarray(zero[0]), rtol=1e-5, atol=1e-6)
     other = layer(X, initial_state=[np.ones((3, 3), "float32")] * n_states)
     assert not np.allclose(np.asarray(other[0]), np.asarray(zero[0]))
 
@@ -290,10 +292,10 @@ def test_stateful_layer_carries_states_between_calls_and_resets(cls):
     carried = [v.numpy() for v in layer.states]
     fresh = _copy_weights(layer, _layer(cls, return_state=True))
     expected = fresh(X, initial_state=[np.asarray(s) for s in carried])
-    np.testing.assert_allclose(np.asarray(layer(X)), np.asarray(expected[0]), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(layer(X)), np.asarray(expected[0]), rtol=1e-5, atol=1e-6)
     layer.reset_states()
     assert all(not np.any(v.numpy()) for v in layer.states)
-    np.testing.assert_allclose(np.asarray(layer(X)), first, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(layer(X)), first, rtol=1e-5, atol=1e-6)
 
 
 def test_stateful_layer_needs_a_static_batch_size():
@@ -341,7 +343,7 @@ def test_rnn_runs_a_custom_cell_with_masks():
 def test_rnn_over_builtin_cell_equals_the_layer():
     layer = layers.LSTM(3)
     generic = _copy_weights(layer, layers.RNN(layers.LSTMCell(3)))
-    np.testing.assert_allclose(np.asarray(generic(X)), np.asarray(layer(X)), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(generic(X)), np.asarray(layer(X)), rtol=1e-5, atol=1e-6)
 
 
 def test_stacked_cells_run_one_after_the_other():
@@ -359,7 +361,9 @@ def test_stacked_cells_run_one_after_the_other():
     weights = stacked.get_weights()
     lower.set_weights(weights[:3])
     upper.set_weights(weights[3:])
-    np.testing.assert_allclose(np.asarray(out[0]), np.asarray(upper(lower(X))), rtol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(out[0]), np.asarray(upper(lower(X))), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_rnn_rejects_cells_without_call_or_state_size():
