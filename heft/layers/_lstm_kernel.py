@@ -5,10 +5,9 @@ kernels' gradients into carries at every step. Here the forward loop keeps four
 arrays (``h`` and ``c`` before each step, ``tanh`` of the new ``c``, the gate
 activations), the backward loop only carries ``dh``/``dc`` back through the steps,
 and the gradients of the inputs and of both kernels are three matmuls over all
-steps afterwards, which XLA spreads over the CPU cores. The forward step is
-``LSTMCell``'s: the same operations in the same order (the input projection stays
-inside the loop, where XLA's CPU backend runs it faster than as one matmul over
-the whole sequence).
+steps afterwards, which XLA spreads over the CPU cores. The input projection
+``x @ kernel`` is likewise one matmul over all steps before the loop; the loop
+adds ``h @ recurrent_kernel`` and the bias in ``LSTMCell``'s order.
 """
 
 from __future__ import annotations
@@ -21,10 +20,11 @@ import jax.numpy as jnp
 
 
 def _step(
-    kernel: Any, recurrent_kernel: Any, bias: Any, h: Any, c: Any, x_t: Any, gate: Any, act: Any
+    recurrent_kernel: Any, bias: Any, h: Any, c: Any, projected_t: Any, gate: Any, act: Any
 ) -> tuple:
-    """One step: the gate activations, and the new ``h`` and ``c`` before masking."""
-    z = jnp.matmul(x_t, kernel) + jnp.matmul(h, recurrent_kernel)
+    """One step from its projected input ``x_t @ kernel``: the gate activations, and
+    the new ``h`` and ``c`` before masking."""
+    z = projected_t + jnp.matmul(h, recurrent_kernel)
     if bias is not None:
         z = z + bias
     z_i, z_f, z_c, z_o = jnp.split(z, 4, axis=-1)
@@ -50,9 +50,9 @@ def _run(
 ) -> tuple:
     def body(carry: tuple, step_inputs: tuple) -> tuple:
         h, c = carry
-        x_t, mask_t = step_inputs
+        projected_t, mask_t = step_inputs
         (i, f, g, o), h_new, c_new, tanh_c = _step(
-            kernel, recurrent_kernel, bias, h, c, x_t, gate, act
+            recurrent_kernel, bias, h, c, projected_t, gate, act
         )
         if mask_t is not None:
             h_new = jnp.where(mask_t, h_new, h)
@@ -60,7 +60,10 @@ def _run(
         saved = (h, c, tanh_c, jnp.concatenate([i, f, g, o], axis=-1)) if keep else None
         return (h_new, c_new), (h_new if return_sequences else None, saved)
 
-    (h, c), (sequence, saved) = jax.lax.scan(body, (h0, c0), (inputs, mask), reverse=reverse)
+    steps, batch, features = inputs.shape
+    projected = jnp.matmul(jnp.reshape(inputs, (-1, features)), kernel)
+    projected = jnp.reshape(projected, (steps, batch, -1))
+    (h, c), (sequence, saved) = jax.lax.scan(body, (h0, c0), (projected, mask), reverse=reverse)
     return h, c, sequence, saved
 
 
