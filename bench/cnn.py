@@ -29,6 +29,16 @@ PEERS = {
     "keras": "Keras 3 (JAX)",
     "jax": "JAX+optax, jit per step",
     "torch": "PyTorch eager",
+    "keras+malloc": "Keras 3 (JAX), heft's malloc settings",
+    "torch+malloc": "PyTorch eager, heft's malloc settings",
+}
+# heft keeps freed host memory for reuse (heft/_host_memory.py); the "+malloc" peers
+# run with the same glibc settings, given as environment variables, to show how much
+# of the difference is the allocator.
+MALLOC_ENV = {
+    "MALLOC_ARENA_MAX": "1",
+    "MALLOC_MMAP_MAX_": "0",
+    "MALLOC_TRIM_THRESHOLD_": str(1 << 30),
 }
 # peer -> minimum heft/peer speed ratio asked for by the issue.
 TARGETS = {"keras": 2.0, "torch": 1.0}
@@ -236,6 +246,7 @@ def _worker_torch(samples: int, epochs: int, batch: int) -> dict:
 
 
 def _worker(framework: str, samples: int, epochs: int, batch: int) -> dict:
+    framework = framework.removesuffix("+malloc")
     if framework in ("heft", "keras"):
         return _worker_keras_like(framework, samples, epochs, batch)
     if framework == "jax":
@@ -270,7 +281,10 @@ def _run_worker(framework: str, samples: int, epochs: int, batch: int) -> dict:
         "--batch",
         str(batch),
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=_child_env())
+    env = _child_env()
+    if framework.endswith("+malloc"):
+        env.update(MALLOC_ENV)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     lines = [line for line in proc.stdout.splitlines() if line.startswith(_MARK)]
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"worker {framework} failed:\n{proc.stderr[-3000:]}")
@@ -410,10 +424,10 @@ def main(argv: list[str] | None = None) -> None:
     rounds = args.rounds or (1 if args.quick else 3)
     peers = ["heft"] + [p for p in (args.peers or list(PEERS)) if p != "heft"]
     missing = []
-    if "torch" in peers and not _torch_available():
-        _log("PyTorch is not installed: its row is left out (pip install torch to add it).")
-        peers.remove("torch")
-        missing.append("torch")
+    if any(p.startswith("torch") for p in peers) and not _torch_available():
+        _log("PyTorch is not installed: its rows are left out (pip install torch to add them).")
+        missing += [p for p in peers if p.startswith("torch")]
+        peers = [p for p in peers if not p.startswith("torch")]
     device = _device_description()
     load_before = _load()
     _log(f"{samples} samples, batch {args.batch}, {rounds} round(s): {', '.join(peers)}")

@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .. import _host_memory
 from ..layers._layer import Layer
 from . import _archive, _h5, _legacy_h5, _model_config, _safetensors, _sharded
 from ._atomic import check_target
@@ -128,6 +129,7 @@ def _sharded_path(path: str, fmt: str, max_shard_size: Any) -> str | None:
     )
 
 
+@_host_memory.with_usual_allocation
 def save_weights(
     model: Layer,
     filepath: str | os.PathLike,
@@ -183,6 +185,7 @@ def save_weights(
         _legacy_h5.save(model, path, overwrite)
 
 
+@_host_memory.with_usual_allocation
 def load_weights(
     model: Layer,
     filepath: str | os.PathLike,
@@ -288,6 +291,7 @@ def _check_archive_path(path: str, action: str) -> None:
     )
 
 
+@_host_memory.with_usual_allocation
 def save_model(
     model: Layer,
     filepath: str | os.PathLike,
@@ -367,6 +371,7 @@ def save_model(
     _model_config.save(model, path, overwrite)
 
 
+@_host_memory.with_usual_allocation
 def load_model(
     filepath: str | os.PathLike,
     custom_objects: dict[str, Any] | None = None,

@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _host_memory
 from . import _data
 
 # A chunk of steps should take about this long, so the progress bar moves several
@@ -329,6 +330,7 @@ class Trainer:
         return plan
 
     # ------------------------------------------------------------------ fit
+    @_host_memory.keeping_freed_memory
     def fit(
         self,
         x: Any = None,
@@ -657,6 +659,7 @@ class Trainer:
         return self._results(state[3])
 
     # ------------------------------------------------------------------ evaluate / predict
+    @_host_memory.keeping_freed_memory
     def evaluate(
         self,
         x: Any = None,
@@ -743,6 +746,7 @@ class Trainer:
         for bx, by, bsw in _data.iterate_batches(x, steps):
             yield bx, by, (None if bsw is None else jnp.asarray(bsw, jnp.float32))
 
+    @_host_memory.keeping_freed_memory
     def predict(
         self,
         x: Any,
