@@ -29,12 +29,13 @@ PEERS = {
     "keras": "Keras 3 (JAX)",
     "jax": "JAX+optax, jit per step",
     "torch": "PyTorch eager",
-    "keras+malloc": "Keras 3 (JAX), heft's malloc settings",
-    "torch+malloc": "PyTorch eager, heft's malloc settings",
+    "heft+malloc": "heft, HEFT_RETAIN_FREED_MEMORY=1",
+    "keras+malloc": "Keras 3 (JAX), the same malloc settings",
+    "torch+malloc": "PyTorch eager, the same malloc settings",
 }
-# heft keeps freed host memory for reuse (heft/_host_memory.py); the "+malloc" peers
-# run with the same glibc settings, given as environment variables, to show how much
-# of the difference is the allocator.
+# With HEFT_RETAIN_FREED_MEMORY=1 heft keeps freed host memory for reuse while it
+# trains (heft/_host_memory.py). The other "+malloc" peers run with the same glibc
+# settings, as environment variables, to show how much of a difference is the allocator.
 MALLOC_ENV = {
     "MALLOC_ARENA_MAX": "1",
     "MALLOC_MMAP_MAX_": "0",
@@ -282,7 +283,9 @@ def _run_worker(framework: str, samples: int, epochs: int, batch: int) -> dict:
         str(batch),
     ]
     env = _child_env()
-    if framework.endswith("+malloc"):
+    if framework == "heft+malloc":
+        env["HEFT_RETAIN_FREED_MEMORY"] = "1"
+    elif framework.endswith("+malloc"):
         env.update(MALLOC_ENV)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     lines = [line for line in proc.stdout.splitlines() if line.startswith(_MARK)]

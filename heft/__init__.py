@@ -5,8 +5,9 @@ __version__ = "0.1.0"
 # `import heft as tf` lets TensorFlow-style code (`tf.keras.Sequential`) run unchanged.
 import sys as _sys
 
-# First, before JAX starts its worker threads: one malloc arena for all threads,
-# so that training can keep freed host memory for reuse (heft/_host_memory.py).
+# First, before JAX starts its worker threads: with HEFT_RETAIN_FREED_MEMORY=1, one
+# malloc arena for all threads, so that training can keep freed host memory for
+# reuse (heft/_host_memory.py).
 from . import _host_memory as _host_memory
 from . import activations as activations
 from . import callbacks as callbacks

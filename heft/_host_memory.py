@@ -1,4 +1,4 @@
-"""While heft trains, keep freed host memory for reuse, so steps do not fault it in again.
+"""Opt-in: while heft trains, keep freed host memory for reuse, so steps do not fault it in.
 
 XLA's CPU backend allocates one buffer for all of a computation's intermediate
 values when the computation runs, and frees it when it ends. glibc's ``malloc``
@@ -8,7 +8,8 @@ whole buffer in again, a page at a time: about 20,000 page faults per step for
 the CNN of ``bench/cnn.py`` (an 85 MB buffer), at about 2 microseconds each on the
 2-core VM heft is measured on, a quarter of the step.
 
-heft therefore asks glibc (through ``mallopt``)
+With ``HEFT_RETAIN_FREED_MEMORY=1`` in the environment when heft is imported, heft
+asks glibc (through ``mallopt``)
 
 - at import, to serve all threads from one arena (``M_ARENA_MAX=1``): a worker
   thread's own arena cannot hold a buffer over 64 MiB and would ``mmap`` it anyway.
@@ -20,13 +21,18 @@ heft therefore asks glibc (through ``mallopt``)
   next step reuses it. Afterwards large requests are mapped again (above
   ``MMAP_THRESHOLD_AFTER``) and the kept memory is handed back (``malloc_trim``).
 
+It is not the default because one arena makes XLA's compilations slower: its
+compiler threads then share one ``malloc`` lock (a compilation took about 35%
+longer on the VM above, and heft's test suite, mostly compilations, about 10%).
+Training steps of models with large activations gain (the CNN's step went from
+121-134 ms to 85-105 ms); small models and recurrent ones, whose buffers glibc
+already reuses, do not.
+
 Without ``mmap``, code that grows large buffers with ``realloc`` copies them at
 every step; weight files saved and loaded that way ran 2 to 5 times slower. Saving
 and loading therefore run with the usual settings, also from a callback inside
-``fit`` (:func:`usual_allocation`).
-
-Set ``HEFT_RETAIN_FREED_MEMORY=0`` before importing heft to leave the allocator
-alone. Other C libraries (musl) and other systems are left alone too.
+``fit`` (:func:`usual_allocation`). Other C libraries (musl) and other systems are
+left alone.
 """
 
 from __future__ import annotations
@@ -59,7 +65,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _wanted() -> bool:
-    return os.environ.get(ENV_VAR, "1").strip().lower() not in ("0", "false", "no", "off")
+    return os.environ.get(ENV_VAR, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _libc() -> Any:
@@ -117,7 +123,7 @@ def share_one_arena() -> bool:
 
 
 def active() -> bool:
-    """Whether heft manages the allocator in this process (glibc, not turned off)."""
+    """Whether heft manages the allocator in this process (glibc, turned on)."""
     return _state.libc is not None
 
 

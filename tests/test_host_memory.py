@@ -1,4 +1,4 @@
-"""While heft trains, freed host memory is kept for reuse (glibc); file I/O runs as usual."""
+"""With HEFT_RETAIN_FREED_MEMORY=1, freed host memory is kept while heft trains (glibc)."""
 
 import json
 import os
@@ -59,7 +59,7 @@ _CHILD = textwrap.dedent(
 
 
 def _child(**env: str) -> dict:
-    environment = {**os.environ, **env}
+    environment = {k: v for k, v in os.environ.items() if k != _host_memory.ENV_VAR} | env
     out = subprocess.run(
         [sys.executable, "-c", _CHILD], capture_output=True, text=True, env=environment, check=True
     )
@@ -68,8 +68,8 @@ def _child(**env: str) -> dict:
 
 @pytest.mark.skipif(not GLIBC, reason="the allocator settings are glibc's")
 def test_training_reuses_freed_memory_and_file_io_maps_it_as_usual():
-    on = _child()
-    off = _child(HEFT_RETAIN_FREED_MEMORY="0")
+    on = _child(HEFT_RETAIN_FREED_MEMORY="1")
+    off = _child()
     assert on["active"] is True
     assert off["active"] is False
     # 96 MiB are 24,576 pages of 4 KiB. Where the kernel backs fresh memory with
@@ -164,16 +164,25 @@ def test_fit_keeps_freed_memory_and_a_checkpoint_inside_it_saves_as_usual(fake_l
     assert _host_memory._state.keeping == 0
 
 
-@pytest.mark.parametrize("value", ["0", "false", "No", " off "])
-def test_the_environment_variable_turns_the_settings_off(monkeypatch, value):
-    monkeypatch.setenv(_host_memory.ENV_VAR, value)
+@pytest.mark.parametrize("value", [None, "", "0", "false", "No", " off "])
+def test_the_settings_are_off_unless_the_environment_asks(monkeypatch, value):
+    if value is None:
+        monkeypatch.delenv(_host_memory.ENV_VAR, raising=False)
+    else:
+        monkeypatch.setenv(_host_memory.ENV_VAR, value)
     monkeypatch.setattr(_host_memory, "_state", _host_memory._State())
     assert _host_memory.share_one_arena() is False
     assert _host_memory.active() is False
 
 
+@pytest.mark.parametrize("value", ["1", "true", "Yes", " on "])
+def test_the_environment_turns_the_settings_on(monkeypatch, value):
+    monkeypatch.setenv(_host_memory.ENV_VAR, value)
+    assert _host_memory._wanted() is True
+
+
 def test_other_c_libraries_are_left_alone(monkeypatch):
-    monkeypatch.delenv(_host_memory.ENV_VAR, raising=False)
+    monkeypatch.setenv(_host_memory.ENV_VAR, "1")
     monkeypatch.setattr(_host_memory, "_state", _host_memory._State())
     monkeypatch.setattr(platform, "libc_ver", lambda: ("", ""))
     assert _host_memory.share_one_arena() is False
