@@ -23,7 +23,7 @@ asks glibc (through ``mallopt``)
 
 It is not the default because one arena makes XLA's compilations slower: its
 compiler threads then share one ``malloc`` lock (a compilation took about 35%
-longer on the VM above, and heft's test suite, mostly compilations, about 10%).
+longer on the VM above; two of heft's test files, mostly compilations, 6-12%).
 Training steps of models with large activations gain (the CNN's step went from
 121-134 ms to 85-105 ms); small models and recurrent ones, whose buffers glibc
 already reuses, do not.
