@@ -39,13 +39,12 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import functools
 import os
 import platform
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 ENV_VAR = "HEFT_RETAIN_FREED_MEMORY"
 # While training: freed memory at the top of the heap above this is returned.
@@ -60,8 +59,6 @@ _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 _M_MMAP_MAX = -4
 _M_ARENA_MAX = -8
-
-_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _wanted() -> bool:
@@ -129,7 +126,10 @@ def active() -> bool:
 
 @contextlib.contextmanager
 def keep_freed_memory() -> Iterator[None]:
-    """Serve large requests from the heap and keep freed memory, until the outermost exit."""
+    """Serve large requests from the heap and keep freed memory, until the outermost exit.
+
+    Also a decorator: ``@keep_freed_memory()``.
+    """
     if _state.libc is None:
         yield
         return
@@ -149,7 +149,10 @@ def keep_freed_memory() -> Iterator[None]:
 
 @contextlib.contextmanager
 def usual_allocation() -> Iterator[None]:
-    """Map large requests again inside :func:`keep_freed_memory` (for file I/O)."""
+    """Map large requests again inside :func:`keep_freed_memory` (for file I/O).
+
+    Also a decorator: ``@usual_allocation()``.
+    """
     if _state.libc is None:
         yield
         return
@@ -164,28 +167,6 @@ def usual_allocation() -> Iterator[None]:
             _state.usual -= 1
             if _state.usual == 0 and _state.keeping:
                 _keep()
-
-
-def keeping_freed_memory(fn: _F) -> _F:
-    """Decorate ``fn`` to run inside :func:`keep_freed_memory`."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with keep_freed_memory():
-            return fn(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def with_usual_allocation(fn: _F) -> _F:
-    """Decorate ``fn`` to run inside :func:`usual_allocation`."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with usual_allocation():
-            return fn(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 share_one_arena()

@@ -129,7 +129,7 @@ def _sharded_path(path: str, fmt: str, max_shard_size: Any) -> str | None:
     )
 
 
-@_host_memory.with_usual_allocation
+@_host_memory.usual_allocation()
 def save_weights(
     model: Layer,
     filepath: str | os.PathLike,
@@ -185,7 +185,7 @@ def save_weights(
         _legacy_h5.save(model, path, overwrite)
 
 
-@_host_memory.with_usual_allocation
+@_host_memory.usual_allocation()
 def load_weights(
     model: Layer,
     filepath: str | os.PathLike,
@@ -291,7 +291,7 @@ def _check_archive_path(path: str, action: str) -> None:
     )
 
 
-@_host_memory.with_usual_allocation
+@_host_memory.usual_allocation()
 def save_model(
     model: Layer,
     filepath: str | os.PathLike,
@@ -371,7 +371,7 @@ def save_model(
     _model_config.save(model, path, overwrite)
 
 
-@_host_memory.with_usual_allocation
+@_host_memory.usual_allocation()
 def load_model(
     filepath: str | os.PathLike,
     custom_objects: dict[str, Any] | None = None,

@@ -330,7 +330,7 @@ class Trainer:
         return plan
 
     # ------------------------------------------------------------------ fit
-    @_host_memory.keeping_freed_memory
+    @_host_memory.keep_freed_memory()
     def fit(
         self,
         x: Any = None,
@@ -659,7 +659,7 @@ class Trainer:
         return self._results(state[3])
 
     # ------------------------------------------------------------------ evaluate / predict
-    @_host_memory.keeping_freed_memory
+    @_host_memory.keep_freed_memory()
     def evaluate(
         self,
         x: Any = None,
@@ -746,7 +746,7 @@ class Trainer:
         for bx, by, bsw in _data.iterate_batches(x, steps):
             yield bx, by, (None if bsw is None else jnp.asarray(bsw, jnp.float32))
 
-    @_host_memory.keeping_freed_memory
+    @_host_memory.keep_freed_memory()
     def predict(
         self,
         x: Any,
