@@ -135,7 +135,7 @@ def keep_freed_memory() -> Iterator[None]:
         return
     with _state.lock:
         _state.keeping += 1
-        if _state.keeping == 1:
+        if _state.keeping == 1 and not _state.usual:  # else when the file I/O ends
             _keep()
     try:
         yield

@@ -132,6 +132,14 @@ def test_usual_allocation_inside_keeping_maps_again_then_keeps_again(fake_libc):
     assert _mmap_max(fake_libc)[-1] == _host_memory._MMAP_MAX_DEFAULT
 
 
+def test_training_that_starts_during_file_io_keeps_memory_once_the_io_ends(fake_libc):
+    with _host_memory.usual_allocation():
+        with _host_memory.keep_freed_memory():
+            assert _mmap_max(fake_libc) == []
+        assert _mmap_max(fake_libc) == [_host_memory._MMAP_MAX_DEFAULT]
+    assert _mmap_max(fake_libc) == [_host_memory._MMAP_MAX_DEFAULT]
+
+
 def test_usual_allocation_outside_training_changes_nothing(fake_libc):
     with _host_memory.usual_allocation():
         pass
