@@ -411,7 +411,7 @@ def main(argv: list[str] | None = None) -> None:
         "--peers",
         nargs="+",
         choices=list(PEERS),
-        help="peers to run (heft always runs); default all",
+        help="peers to run (heft always runs); default all but the +malloc ones",
     )
     parser.add_argument("--json", help="also write the raw measurements to this file")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -425,7 +425,8 @@ def main(argv: list[str] | None = None) -> None:
 
     samples = args.samples or (QUICK_SAMPLES if args.quick else SAMPLES)
     rounds = args.rounds or (1 if args.quick else 3)
-    peers = ["heft"] + [p for p in (args.peers or list(PEERS)) if p != "heft"]
+    default_peers = [p for p in PEERS if not p.endswith("+malloc")]
+    peers = ["heft"] + [p for p in (args.peers or default_peers) if p != "heft"]
     missing = []
     if any(p.startswith("torch") for p in peers) and not _torch_available():
         _log("PyTorch is not installed: its rows are left out (pip install torch to add them).")
