@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -11,6 +12,8 @@ import numpy as np
 from . import _dtypes, _naming, _scope
 
 _AGGREGATIONS = ("none", "mean", "sum", "only_first_replica")
+# The provenance of a value set by `assign`, `set_weights` or a constructor's array.
+ASSIGNED = "assigned value"
 _SYNCHRONIZATIONS = ("none", "on_read", "on_write", "auto")
 
 
@@ -133,7 +136,7 @@ class Variable:
         self._constraint = None
         self._overwrite_with_gradient = False
         self._layout = layout
-        self._provenance = "assigned value"
+        self._provenance = ASSIGNED
 
         if isinstance(initializer, str):
             from . import initializers
@@ -167,7 +170,8 @@ class Variable:
                         "or omit `shape`."
                     )
         self._jdtype = jax.dtypes.canonicalize_dtype(_dtypes.to_jax_dtype(self._dtype))
-        self._value = self._place(self._cast(value))
+        self._value: jax.Array
+        self._write(value)
 
     # ------------------------------------------------------------------ conversion
     def _cast(self, value: Any) -> jax.Array:
@@ -181,10 +185,43 @@ class Variable:
         # aligned numpy buffer, and later writes into it would change the value.
         return jax.device_put(np.array(value, dtype=jdtype, copy=True))
 
-    def _place(self, value: jax.Array) -> jax.Array:
-        if self._layout is not None and not _is_tracer(value):
-            return jax.device_put(value, self._layout)
-        return value
+    def _write(self, value: Any, provenance: str | None = None) -> None:
+        """Store ``value`` as the variable's value: the one place a value changes.
+
+        ``__init__``, ``assign``, ``set_weights``, weight loading and the trainer's
+        write-back all store through here, so the dtype (cast when it differs),
+        the placement (``layout``, when the variable has one) and the provenance
+        are applied the same way whoever changes the value. The caller has
+        checked the shape (``assign`` and ``prepare_values`` do).
+
+        Args:
+            value: An array of the variable's shape (numpy, JAX or nested lists).
+            provenance: Where the value comes from, for ``provenance``; ``None``
+                keeps the current description.
+
+        Raises:
+            RuntimeError: If ``value`` is a tracer: inside ``jax.jit`` or
+                ``jax.grad`` a variable cannot change (``stateless_call`` returns
+                the new values instead).
+        """
+        if _is_tracer(value):
+            raise RuntimeError(
+                f"Cannot assign a traced value to variable '{self._path}' outside a "
+                "stateless scope: inside `jax.jit` or `jax.grad`, variables cannot be "
+                "mutated. Use `layer.stateless_call(...)`, which returns the new values, "
+                "or run the assignment outside the transformed function."
+            )
+        value = self._cast(value)
+        if self._layout is not None and getattr(value, "sharding", None) != self._layout:
+            value = jax.device_put(value, self._layout)
+        self._value = value
+        if provenance is not None:
+            self._provenance = provenance
+
+    def _value_deleted(self) -> bool:
+        """Whether the stored buffer was donated to a computation that did not finish."""
+        value = self._value
+        return isinstance(value, jax.Array) and value.is_deleted()
 
     def _convert(self, value: Any, check_shape: bool = True) -> jax.Array:
         """Cast ``value`` to this variable's dtype and check its shape."""
@@ -240,15 +277,8 @@ class Variable:
         if scope is not None:
             scope.add_update(self, value)
             return value
-        if _is_tracer(value):
-            raise RuntimeError(
-                f"Cannot assign a traced value to variable '{self._path}' outside a "
-                "stateless scope: inside `jax.jit` or `jax.grad`, variables cannot be "
-                "mutated. Use `layer.stateless_call(...)`, which returns the new values, "
-                "or run the assignment outside the transformed function."
-            )
-        self._value = self._place(value)
-        return value
+        self._write(value, provenance=ASSIGNED)
+        return self._value
 
     def assign_add(self, value: Any) -> jax.Array:
         """``assign(self + value)``; returns the new value."""
@@ -421,6 +451,27 @@ class Variable:
 
     def __round__(self, ndigits: int | None = None) -> jax.Array:
         return jnp.round(self.value, ndigits or 0)
+
+
+def storage_dtype(variable: Variable) -> np.dtype:
+    """The dtype ``variable`` stores its value in (whatever autocast scope is active)."""
+    return variable._jdtype
+
+
+def read_values(variables: Sequence[Variable]) -> list[jax.Array]:
+    """``[v.value for v in variables]``, without the per-variable scope lookups when no
+    stateless or autocast scope is active (then every value is the stored one)."""
+    if not _scope.in_stateless_scope() and _scope.autocast_scope() is None:
+        return [v._value for v in variables]
+    return [v.value for v in variables]
+
+
+def write_values(
+    variables: Sequence[Variable], values: Sequence[Any], provenance: str | None = None
+) -> None:
+    """Store ``values[i]`` in ``variables[i]`` through each variable's writer."""
+    for variable, value in zip(variables, values, strict=True):
+        variable._write(value, provenance)
 
 
 def _unwrap(x: Any) -> Any:

@@ -10,7 +10,7 @@ import jax
 import numpy as np
 
 from .. import _scope
-from .._variable import Variable
+from .._variable import ASSIGNED, Variable, storage_dtype, write_values
 
 
 def prepare_values(variables: Sequence[Variable], values: Sequence[Any], owner: str) -> list[Any]:
@@ -51,22 +51,31 @@ def prepare_values(variables: Sequence[Variable], values: Sequence[Any], owner: 
         host.append(value)
     numpy_idx = [i for i, v in enumerate(host) if not isinstance(v, jax.Array)]
     if numpy_idx:
-        target = [variables[i]._jdtype for i in numpy_idx]
-        cast = [np.asarray(host[i], dtype=t) for i, t in zip(numpy_idx, target, strict=True)]
+        cast = [np.asarray(host[i], dtype=storage_dtype(variables[i])) for i in numpy_idx]
         placed = to_device(cast)
         for i, arr in zip(numpy_idx, placed, strict=True):
             host[i] = arr
-    return [variables[i]._cast(v) for i, v in enumerate(host)]
+    return host
 
 
-def assign_prepared(variables: Sequence[Variable], values: Sequence[Any]) -> None:
-    """Assign values produced by ``prepare_values`` (no further checks can fail)."""
+def assign_prepared(
+    variables: Sequence[Variable], values: Sequence[Any], provenance: Sequence[str] | None = None
+) -> None:
+    """Assign values produced by ``prepare_values`` (no further checks can fail).
+
+    Each value is stored through its variable's writer (cast, placed, its
+    provenance recorded: ``provenance[i]``, or "assigned value").
+    """
     scope = _scope.stateless_scope()
-    for variable, value in zip(variables, values, strict=True):
-        if scope is not None:
-            scope.add_update(variable, value)
-        else:  # already checked and cast by prepare_values
-            variable._value = variable._place(value)
+    if scope is not None:
+        for variable, value in zip(variables, values, strict=True):
+            scope.add_update(variable, variable._convert(value))
+        return
+    if provenance is None:
+        write_values(variables, values, ASSIGNED)
+        return
+    for variable, value, origin in zip(variables, values, provenance, strict=True):
+        variable._write(value, origin)
 
 
 # Many small arrays cost JAX a fixed amount each to move; past this count, small arrays

@@ -187,9 +187,9 @@ def execute(
     # once every value is ready.
     prepared = prepare_values(variables, values, f"model '{model.name}'")
     del values
-    assign_prepared(variables, prepared)
-    for slot in loadable:
-        slot.variable._provenance = f"file '{filepath}', entry '{slot.key}'"
+    assign_prepared(
+        variables, prepared, [f"file '{filepath}', entry '{slot.key}'" for slot in loadable]
+    )
     if warn:
         warnings.warn(skipped_message(report, model.name), UserWarning, stacklevel=3)
     return report

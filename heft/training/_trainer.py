@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _host_memory
+from .._variable import write_values
 from . import _data
 
 # A chunk of steps should take about this long, so the progress bar moves several
@@ -190,15 +191,11 @@ class Trainer:
     def _write_back(self, state: tuple) -> None:
         """Point the variables at the newest state (no copy); user code sees current weights."""
         tv, ntv, ov, mv = state
-        for v, a in zip(self._plan_trainable, tv, strict=True):
-            v._value = a
-        for v, a in zip(self._plan_non_trainable, ntv, strict=True):
-            v._value = a
-        for v, a in zip(self.optimizer.variables, ov, strict=True):
-            v._value = a
+        write_values(self._plan_trainable, tv)
+        write_values(self._plan_non_trainable, ntv)
+        write_values(self.optimizer.variables, ov)
         for metric, vals in zip(self._all_metrics(), mv, strict=True):
-            for v, a in zip(metric.variables, vals, strict=True):
-                v._value = a
+            write_values(metric.variables, vals)
 
     def _loss_and_updates(
         self, tv: list, ntv: list, x: Any, y: Any, sw: Any, training: bool
@@ -557,7 +554,7 @@ class Trainer:
     def _check_not_donated(self) -> None:
         """After an interrupted step, say so if a variable lost its (donated) buffer."""
         for v in [*self._plan_trainable, *self._plan_non_trainable, *self.optimizer.variables]:
-            if isinstance(v._value, jax.Array) and v._value.is_deleted():
+            if v._value_deleted():
                 raise RuntimeError(
                     f"Training was interrupted inside a step and variable '{v.path}' lost its "
                     "value. Reload the weights from your last checkpoint."
@@ -707,10 +704,8 @@ class Trainer:
         if state is None:
             raise ValueError("`evaluate` received no data.")
         for metric, vals in zip(self._all_metrics(), state[3], strict=True):
-            for v, a in zip(metric.variables, vals, strict=True):
-                v._value = a
-        for v, a in zip(self._plan_non_trainable, state[1], strict=True):
-            v._value = a
+            write_values(metric.variables, vals)
+        write_values(self._plan_non_trainable, state[1])
         logs = self._results(state[3])
         callback_list.on_test_end(logs)
         if return_dict:
