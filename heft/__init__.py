@@ -25,6 +25,7 @@ from . import optimizers as optimizers
 from . import random as random
 from . import regularizers as regularizers
 from . import saving as saving
+from . import utils as utils
 from ._scope import StatelessScope as StatelessScope
 from ._scope import name_scope as name_scope
 from ._symbolic import KerasTensor as KerasTensor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +15,8 @@ from . import _dtypes, _naming, _scope
 _AGGREGATIONS = ("none", "mean", "sum", "only_first_replica")
 # The provenance of a value set by `assign`, `set_weights` or a constructor's array.
 ASSIGNED = "assigned value"
+# Serial numbers: a key for "these variables" that, unlike `id()`, is never reused.
+_SERIALS = itertools.count()
 _SYNCHRONIZATIONS = ("none", "on_read", "on_write", "auto")
 
 
@@ -126,6 +129,7 @@ class Variable:
                 f"Received: synchronization={synchronization}"
             )
         parent = _scope.current_path()
+        self._serial = next(_SERIALS)
         self._name = name
         self._path = f"{parent}/{name}" if parent else name
         self._trainable = bool(trainable)
@@ -456,6 +460,11 @@ class Variable:
 def storage_dtype(variable: Variable) -> np.dtype:
     """The dtype ``variable`` stores its value in (whatever autocast scope is active)."""
     return variable._jdtype
+
+
+def identity_key(variables: Sequence[Variable]) -> tuple[int, ...]:
+    """A hashable key naming exactly these variables, in this order (never reused)."""
+    return tuple(v._serial for v in variables)
 
 
 def read_values(variables: Sequence[Variable]) -> list[jax.Array]:

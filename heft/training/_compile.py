@@ -7,6 +7,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .. import _scope
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 
@@ -31,7 +32,13 @@ def _names(y_pred: Any, output_names: list[str] | None) -> list[str] | None:
 
 
 class CompiledLoss:
-    """The total training loss: one loss per output, weighted and summed."""
+    """The total training loss: one loss per output, weighted and summed.
+
+    With several outputs, calling it also updates one ``Mean`` per output that
+    has a loss (``metrics``, named ``<output>_loss``, variables under
+    ``compile_loss/``), as Keras's ``CompileLoss`` does; inside a stateless
+    scope those updates are recorded like any variable assignment.
+    """
 
     def __init__(self, loss: Any, loss_weights: Any = None) -> None:
         self._spec = loss
@@ -39,12 +46,21 @@ class CompiledLoss:
         self._losses: list[Any] | None = None
         self._weights: list[float] | None = None
         self._output_names: list[str] | None = None
-        self.output_trackers: list[Any] = []
+        self.metrics: list[Any] = []
         self._tracked: list[int] = []
 
     @property
     def spec(self) -> Any:
         return self._spec
+
+    @property
+    def built(self) -> bool:
+        return self._losses is not None
+
+    @property
+    def variables(self) -> list[Any]:
+        """The per-output loss trackers' variables."""
+        return [v for m in self.metrics for v in m.variables]
 
     def build(self, y_pred: Any, output_names: list[str] | None = None, y_true: Any = None) -> None:
         """Resolve one loss per model output, now that the outputs are known.
@@ -86,7 +102,7 @@ class CompiledLoss:
                 flat_true = []  # a mismatch the loss reports, with context, when computed
             if len(flat_true) == len(outputs):
                 trues = flat_true
-        self._losses = [
+        resolved = [
             _as_loss(loss, yt, yp) for loss, yt, yp in zip(losses, trues, outputs, strict=True)
         ]
         weights = self._loss_weights
@@ -100,21 +116,24 @@ class CompiledLoss:
             self._weights = [float(weights)] * len(outputs)
         self._output_names = names
         # With several outputs, each output's own loss is tracked too (`<output>_loss`).
-        self.output_trackers = []
+        self.metrics = []
         self._tracked = []
         if len(outputs) > 1:
-            for index, loss in enumerate(self._losses):
-                if loss is None:
-                    continue
-                label = names[index] if names is not None else f"output_{index}"
-                self.output_trackers.append(metrics_module.Mean(name=f"{label}_loss"))
-                self._tracked.append(index)
+            with _scope.name_scope("compile_loss"):
+                for index, loss in enumerate(resolved):
+                    if loss is None:
+                        continue
+                    label = names[index] if names is not None else f"output_{index}"
+                    self.metrics.append(metrics_module.Mean(name=f"{label}_loss"))
+                    self._tracked.append(index)
+        self._losses = resolved
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> jax.Array:
-        return self.compute(y_true, y_pred, sample_weight)[0]
+        """The weighted total of the outputs' losses (updating the per-output trackers).
 
-    def compute(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> tuple[Any, list]:
-        """The total loss and, for the tracked outputs, each output's unweighted loss."""
+        Raises:
+            ValueError: If the number of targets differs from the number of outputs.
+        """
         if self._losses is None:
             self.build(y_pred, y_true=y_true)
         trues = _flatten_outputs(y_true, self._output_names)
@@ -131,41 +150,65 @@ class CompiledLoss:
         )
         if len(weights) == 1 and len(preds) > 1:
             weights = weights * len(preds)
+        trackers = dict(zip(self._tracked, self.metrics, strict=True))
         total = jnp.zeros((), jnp.float32)
-        parts: dict[int, Any] = {}
         for index, (loss, w, yt, yp, sw) in enumerate(
             zip(self._losses, self._weights, trues, preds, weights, strict=True)
         ):
             if loss is None:
                 continue
             value = jnp.asarray(loss(yt, yp, sample_weight=sw), jnp.float32)
-            parts[index] = value
+            tracker = trackers.get(index)
+            if tracker is not None:
+                tracker.update_state(value, sample_weight=jnp.shape(yp)[0])
             total = total + w * value
-        return total, [parts[i] for i in self._tracked]
+        return total
 
 
-class CompiledMetrics:
-    """The metrics given to ``compile``, resolved against the data's shapes on first use."""
+class CompiledMetrics(metrics_module.Metric):
+    """The metrics given to ``compile``, as one metric named ``compile_metrics``.
+
+    Built against the data's shapes on first use. Its ``variables`` are those of
+    the metrics it holds (their own paths), and its ``result()`` is a dict of
+    their values under their log names (``out_accuracy``...), as Keras's
+    ``CompileMetrics`` gives them.
+    """
 
     def __init__(self, metrics: Any, weighted_metrics: Any, loss: Any) -> None:
-        self._metrics_spec = metrics
-        self._weighted_spec = weighted_metrics
-        self._loss = loss
-        self.metrics: list[Any] = []
+        super().__init__(name="compile_metrics")
+        for spec, argument in ((metrics, "metrics"), (weighted_metrics, "weighted_metrics")):
+            if spec and not isinstance(spec, list | tuple | dict):
+                raise ValueError(
+                    f"Expected `{argument}` argument to be a list, tuple, or dict. Received "
+                    f"instead: {argument}={spec} of type {type(spec)}. Wrap a single metric "
+                    f"in a list: `{argument}=[...]`."
+                )
+        _plain(self, "_metrics_spec", metrics)
+        _plain(self, "_weighted_spec", weighted_metrics)
+        _plain(self, "_loss", loss)
+        _plain(self, "metrics", [])
         # The names the metrics' values carry in logs (``out_accuracy``); the metric
         # objects keep the names they were given.
-        self.log_names: list[str] = []
-        self._weighted: list[bool] = []
-        self._output_index: list[int] = []
-        self._names: list[str] | None = None
-        self.built = False
+        _plain(self, "log_names", [])
+        _plain(self, "_weighted", [])
+        _plain(self, "_output_index", [])
+        _plain(self, "_names", None)
+        _plain(self, "built", False)
+
+    @property
+    def variables(self) -> list[Any]:
+        """The variables of the metrics held, in order."""
+        return [v for m in self.metrics for v in m.variables]
 
     def build(self, y_true: Any, y_pred: Any, output_names: list[str] | None = None) -> None:
         names = _names(y_pred, output_names)
-        self._names = names
         preds = _flatten_outputs(y_pred, names)
         trues = _flatten_outputs(y_true, names)
         counters: dict[str, int] = {}
+        held: list[Any] = []
+        log_names: list[str] = []
+        weighted_flags: list[bool] = []
+        output_index: list[int] = []
         for spec, weighted in ((self._metrics_spec, False), (self._weighted_spec, True)):
             if spec is None:
                 continue
@@ -176,11 +219,16 @@ class CompiledMetrics:
                         item, trues[index].shape, preds[index].shape
                     )
                     prefix = f"{names[index]}_" if len(preds) > 1 and names is not None else ""
-                    self.metrics.append(metric)
-                    self.log_names.append(_log_name(prefix, metric.name, weighted, counters))
-                    self._weighted.append(weighted)
-                    self._output_index.append(index)
-        self.built = True
+                    held.append(metric)
+                    log_names.append(_log_name(prefix, metric.name, weighted, counters))
+                    weighted_flags.append(weighted)
+                    output_index.append(index)
+        _plain(self, "_names", names)
+        _plain(self, "metrics", held)
+        _plain(self, "log_names", log_names)
+        _plain(self, "_weighted", weighted_flags)
+        _plain(self, "_output_index", output_index)
+        _plain(self, "built", True)
 
     @staticmethod
     def _per_output(spec: Any, names: list[str] | None, n_outputs: int) -> list[list[Any]]:
@@ -197,23 +245,38 @@ class CompiledMetrics:
             return [list(_as_list(s)) for s in spec]
         return [list(spec)] + [list(spec) for _ in range(n_outputs - 1)]
 
-    def stateless_update(
-        self, values: list[list[Any]], y_true: Any, y_pred: Any, sample_weight: Any
-    ) -> list[list[Any]]:
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        """Update every metric held: weighted metrics with ``sample_weight``, others without."""
+        if not self.built:
+            self.build(y_true, y_pred)
         names = self._names
         preds = _flatten_outputs(y_pred, names)
         trues = _flatten_outputs(y_true, names)
-        out = []
-        for metric, weighted, index, vals in zip(
-            self.metrics, self._weighted, self._output_index, values, strict=True
+        for metric, weighted, index in zip(
+            self.metrics, self._weighted, self._output_index, strict=True
         ):
             sw = sample_weight if weighted else None
             if isinstance(sw, list | tuple | dict):
                 sw = _flatten_outputs(sw, names)[index]
-            out.append(
-                metric.stateless_update_state(vals, trues[index], preds[index], sample_weight=sw)
+            metric.update_state(trues[index], preds[index], sample_weight=sw)
+
+    def result(self) -> dict[str, Any]:
+        """``{log name: value}`` for every metric held."""
+        if not self.built:
+            raise ValueError(
+                "Cannot get the result of the compiled metrics before they are built: they are "
+                "built from the first batch of data `fit`, `evaluate` or `train_on_batch` sees."
             )
-        return out
+        return {name: m.result() for name, m in zip(self.log_names, self.metrics, strict=True)}
+
+    def reset_state(self) -> None:
+        for metric in self.metrics:
+            metric.reset_state()
+
+
+def _plain(obj: Any, name: str, value: Any) -> None:
+    """Set an attribute of a metric without its variable tracking."""
+    object.__setattr__(obj, name, value)
 
 
 def _as_loss(identifier: Any, y_true: Any = None, y_pred: Any = None) -> Any:
