@@ -62,7 +62,7 @@ def test_steps_fit_uses_an_overridden_train_step_jitted_with_its_logs():
 def test_steps_overridden_logs_come_from_the_last_step_of_each_dispatch(steps_per_execution):
     class LastBatchMean(heft.Sequential):
         def train_step(self, state, data):
-            logs, state = super().train_step(state, data)
+            _, state = super().train_step(state, data)
             x, _ = data
             return {"x_mean": ops.mean(x)}, state
 
@@ -297,7 +297,12 @@ def _seeded_fit(seed):
     heft.utils.set_random_seed(seed)
     x, y = _data(n=64)
     model = heft.Sequential(
-        [layers.Input((4,)), layers.Dense(8, activation="relu"), layers.Dropout(0.3), layers.Dense(1)]
+        [
+            layers.Input((4,)),
+            layers.Dense(8, activation="relu"),
+            layers.Dropout(0.3),
+            layers.Dense(1),
+        ]
     )
     model.compile(optimizer="adam", loss="mse")
     model.fit(x, y, batch_size=8, epochs=2, shuffle=True, verbose=0)
