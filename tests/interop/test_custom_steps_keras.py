@@ -116,9 +116,12 @@ def _gan(K):
                 (self.g_optimizer.variables, g_opt),
             ):
                 new.update({id(v): a for v, a in zip(variables, new_values, strict=True)})
-            trainable = [new.get(id(v), a) for v, a in zip(self.trainable_variables, trainable)]
+            trainable = [
+                new.get(id(v), a) for v, a in zip(self.trainable_variables, trainable, strict=True)
+            ]
             non_trainable = [
-                new.get(id(v), a) for v, a in zip(self.non_trainable_variables, non_trainable)
+                new.get(id(v), a)
+                for v, a in zip(self.non_trainable_variables, non_trainable, strict=True)
             ]
             d_mv = self.d_loss_tracker.stateless_update_state(metric_values[:2], d_loss)
             g_mv = self.g_loss_tracker.stateless_update_state(metric_values[2:], g_loss)
