@@ -7,6 +7,7 @@ import pytest
 import heft
 from heft import layers
 from heft.saving import _hdf5, load_weights, save_weights
+from heft.saving._format import StoredArray
 
 
 def _model():
@@ -148,9 +149,7 @@ def test_index_file_lists_datasets_with_dtypes(tmp_path):
     ]
     stored = index.arrays["layers/dense/vars/0"]
     assert stored.checksum.startswith("xxh3:")
-    assert stored == _hdf5.StoredArray(
-        "layers/dense/vars/0", (3, 4), "float32", True, stored.checksum
-    )
+    assert stored == StoredArray("layers/dense/vars/0", (3, 4), "float32", True, stored.checksum)
     assert {"layers", "layers/dense/vars", "vars"} <= index.groups
 
 
@@ -162,16 +161,4 @@ def test_index_file_marks_null_dataspace_unsupported(tmp_path):
     with h5py.File(path, "r") as f:
         index = _hdf5.index_file(f, str(path))
     assert index.arrays["empty"].numeric is False
-    assert index.arrays["opaque"] == _hdf5.StoredArray("opaque", (2,), "|V2", False)
-
-
-def test_convertible_rules():
-    def stored(dtype, numeric=True):
-        return _hdf5.StoredArray("k", (), dtype, numeric)
-
-    assert _hdf5.convertible(stored("float64"), "float32")
-    assert _hdf5.convertible(stored("bfloat16"), "float32")
-    assert _hdf5.convertible(stored("int64"), "float32")
-    assert not _hdf5.convertible(stored("complex64"), "float32")
-    assert _hdf5.convertible(stored("complex64"), "complex64")
-    assert not _hdf5.convertible(stored("|S3", numeric=False), "float32")
+    assert index.arrays["opaque"] == StoredArray("opaque", (2,), "|V2", False)
