@@ -2,6 +2,8 @@
 
 import json
 import struct
+import subprocess
+import sys
 
 import h5py
 import ml_dtypes
@@ -327,3 +329,20 @@ def test_load_weights_safetensors_any_truncation_raises_and_changes_nothing(
     with pytest.raises(ValueError, match=r"cut\.safetensors"):
         load_weights(model, path)
     _assert_same(model, before)
+
+
+def test_safetensors_files_need_no_safetensors_package(tmp_path):
+    # The package is a test dependency only: heft reads and writes the format itself.
+    script = (
+        "import sys; sys.modules['safetensors'] = None\n"
+        "import numpy as np, heft\n"
+        "from heft import layers\n"
+        "m = heft.Sequential([layers.Input((3,)), layers.Dense(2)])\n"
+        f"heft.saving.save_weights(m, {str(tmp_path / 'm.safetensors')!r})\n"
+        f"print(heft.saving.load_weights(m, {str(tmp_path / 'm.safetensors')!r}).loaded)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[-1] == "2"
