@@ -6,13 +6,13 @@ import math
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from .. import _host_memory
 from ..layers._layer import Layer
 from . import _formats, _loading, _model_config
 from ._atomic import check_target
-from ._format import WeightFormat
+from ._format import SaveFunction, WeightFormat
 from ._policy import make_policy
 from ._report import LoadReport
 
@@ -158,7 +158,8 @@ def save_weights(
     _check_bool(overwrite, "overwrite")
     fmt, suffix = _formats.find(path, "save")
     fmt, path = _shard_target(path, fmt, suffix, max_shard_size)
-    fmt.save(model, path, overwrite, max_shard_size)
+    save = cast(SaveFunction, fmt.save)  # `find(..., "save")` only returns formats that save
+    save(model, path, overwrite, max_shard_size)
 
 
 @_host_memory.usual_allocation()

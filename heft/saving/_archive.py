@@ -363,7 +363,7 @@ def open_weights(filepath: str) -> Iterator[Opened]:
         yield _h5.opened(f, archive.weights_label)
 
 
-WEIGHTS_FORMAT = WeightFormat(
+WEIGHTS_FORMAT: WeightFormat = WeightFormat(
     name="keras",
     suffixes=(".keras",),
     description="the weights part of a whole-model archive, which `model.save()` writes",

@@ -6,11 +6,14 @@ import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._buffers import Take
+
+if TYPE_CHECKING:
+    from ._plan import Plan
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,10 @@ def convertible(stored: StoredArray, variable_dtype: str) -> bool:
 Read = Callable[[StoredArray, Take], tuple[np.ndarray, Callable[[], None]]]
 
 
+# ``save(model, filepath, overwrite, max_shard_size)``: see ``WeightFormat.save``.
+SaveFunction = Callable[[Any, str, bool, float | None], None]
+
+
 @dataclass(frozen=True)
 class Opened:
     """An open weight file, indexed and checked, ready to be read.
@@ -76,7 +83,7 @@ class Opened:
     label: str
     index: FileIndex
     read: Read
-    pair: Callable[[Any, bool], Any] | None = None
+    pair: Callable[[Any, bool], Plan] | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +149,7 @@ class WeightFormat:
     suffixes: tuple[str, ...]
     description: str
     open: Callable[[str], AbstractContextManager[Opened]]
-    save: Callable[[Any, str, bool, float | None], None] | None = None
+    save: SaveFunction | None = None
     by_structure: bool = True
     needs_shard_size: bool = False
     sharded_suffix: str | None = None

@@ -39,7 +39,7 @@ def write_groups(
                 writeback.wrote(value.nbytes)
 
 
-def save(model: Any, filepath: str, overwrite: bool, max_shard_size: None = None) -> None:
+def save(model: Any, filepath: str, overwrite: bool, max_shard_size: float | None = None) -> None:
     """Save ``model``'s weights to ``filepath`` (a ``.weights.h5`` file), atomically.
 
     ``max_shard_size`` is always ``None``: sharded saves go to ``_sharded``.
@@ -77,7 +77,7 @@ def open_file(filepath: str) -> Iterator[Opened]:
         yield opened(f, filepath)
 
 
-FORMAT = WeightFormat(
+FORMAT: WeightFormat = WeightFormat(
     name="weights.h5",
     suffixes=(".weights.h5",),
     description="the Keras 3 layout",

@@ -98,7 +98,7 @@ def _write_group(group: h5py.Group, weights: list[Any], writeback: Writeback) ->
         writeback.wrote(value.nbytes)
 
 
-def save(model: Any, filepath: str, overwrite: bool, max_shard_size: None = None) -> None:
+def save(model: Any, filepath: str, overwrite: bool, max_shard_size: float | None = None) -> None:
     """Save ``model``'s weights in the legacy layout that tf.keras and Keras 3 read.
 
     Raises:
@@ -229,7 +229,7 @@ def open_file(filepath: str) -> Iterator[Opened]:
         )
 
 
-FORMAT = WeightFormat(
+FORMAT: WeightFormat = WeightFormat(
     name="legacy h5",
     suffixes=(".h5", ".hdf5"),
     description="the legacy Keras 2 layout",

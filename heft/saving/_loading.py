@@ -56,7 +56,10 @@ def build_report(
     dry_run: bool,
 ) -> tuple[LoadReport, list[Slot], bool]:
     """Classify every slot; return the report, the slots that will load, and whether to warn."""
-    matched, missing, mismatched, skipped = [], [], [], []
+    matched: list[LoadEntry] = []
+    missing: list[LoadEntry] = []
+    mismatched: list[LoadEntry] = []
+    skipped: list[LoadEntry] = []
     loadable: list[Slot] = []
     warn = False
     for slot in slots:

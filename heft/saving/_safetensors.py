@@ -163,7 +163,7 @@ def _write_tensor(fd: int, array: np.ndarray, key: str, offset: int) -> _checksu
     return pending
 
 
-def save(model: Any, filepath: str, overwrite: bool, max_shard_size: None = None) -> None:
+def save(model: Any, filepath: str, overwrite: bool, max_shard_size: float | None = None) -> None:
     """Save ``model``'s weights to ``filepath`` (a ``.safetensors`` file), atomically.
 
     The file is streamed: the header is laid out from the variables' shapes and
@@ -390,7 +390,7 @@ def open_file(filepath: str) -> Iterator[Opened]:
         yield Opened(filepath, index, read)
 
 
-FORMAT = WeightFormat(
+FORMAT: WeightFormat = WeightFormat(
     name="safetensors",
     suffixes=(".safetensors",),
     description="the same keys in the safetensors format",

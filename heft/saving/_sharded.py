@@ -132,6 +132,7 @@ class _ShardWriter:
 def save(model: Any, json_path: str, overwrite: bool, max_shard_size: float | None) -> None:
     """Save ``model``'s weights as shards of at most ``max_shard_size`` GB plus a JSON map.
 
+    ``save_weights`` always passes ``max_shard_size``; ``None`` writes one shard.
     Every shard is written to a temporary file and fsynced; then the commit
     (see :func:`_commit`) makes the new shards and JSON live so that, at every
     instant, the JSON on disk names complete shards of one single save: a save
@@ -140,7 +141,7 @@ def save(model: Any, json_path: str, overwrite: bool, max_shard_size: float | No
     Raises:
         ValueError: If one variable is larger than ``max_shard_size``.
     """
-    limit = float(max_shard_size) * _GB
+    limit = math.inf if max_shard_size is None else float(max_shard_size) * _GB
     groups = saved_groups(model, json_path)
     for path, (_, entries) in groups.items():
         for key, entry in entries.items():
@@ -389,7 +390,7 @@ def open_file(json_path: str) -> Iterator[Opened]:
         yield Opened(json_path, index, read)
 
 
-FORMAT = WeightFormat(
+FORMAT: WeightFormat = WeightFormat(
     name="sharded weights.h5",
     suffixes=(".weights.json",),
     description="the same layout split in shards, with `max_shard_size`",
