@@ -101,7 +101,8 @@ class WeightFormat:
     ``_formats.py``:
 
     1. Write ``_orbax.py`` with ``save(model, filepath, overwrite,
-       max_shard_size)``. Take the entries from ``_store.saved_groups(model)``:
+       max_shard_size)``. Take the entries from
+       ``_store.saved_groups(model, filepath)``:
        ``{object path: (object, {name: value})}``, where each layer's
        ``save_own_variables`` has chosen its names and values (``"0"``,
        ``"1"``... by default), and store each under ``<path>/vars/<name>``
@@ -123,9 +124,14 @@ class WeightFormat:
 
     A format written by the walk needs nothing else: every layer's own
     ``load_own_variables``, ``strip_prefix``, ``aliases``, the load report and
-    the all-or-nothing guarantee come from the shared loader. A format laid
-    out otherwise (per layer, as Keras 2's ``.h5``) sets ``by_structure=False``
-    and gives ``Opened.pair``.
+    the all-or-nothing guarantee come from the shared loader. A format with
+    keys of its own, such as PyTorch's names in a safetensors file
+    (``"0.weight"``, transposed), indexes its values under the walk's keys:
+    ``index`` maps ``"layers/dense/vars/0"`` to a ``StoredArray`` whose
+    ``key`` is the file's own name and whose shape is the shape it loads as,
+    and ``read`` turns the stored value into it (a transpose). A format laid
+    out per layer instead (Keras 2's ``.h5``) sets ``by_structure=False`` and
+    gives ``Opened.pair``.
 
     Attributes:
         name: The format as the load report names it (``LoadReport.format``).
