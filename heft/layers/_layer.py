@@ -6,7 +6,7 @@ import functools
 import inspect
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from typing import Any
 
 import jax
@@ -1038,6 +1038,84 @@ class Layer:
             self.build(config["input_shape"])
         elif "shapes_dict" in config:
             self.build(**config["shapes_dict"])
+
+    # ------------------------------------------------------------ saved state
+    def save_own_variables(self, store: MutableMapping[str, Any]) -> None:
+        """Write this layer's own variables (not its sublayers') to its group of a weight file.
+
+        Every format laid out by the object graph (``.weights.h5``, sharded
+        ``.weights.json``, ``.safetensors``, ``.keras``) fills each layer's
+        group through this method. The default stores the variables the layer
+        tracks, trainable-tracked first, as ``store["0"]``, ``store["1"]``...,
+        Keras 3's layout. Override it, together with ``load_own_variables``,
+        when the saved layout differs from the variables (a kernel saved
+        merged, an extra derived entry).
+
+        Args:
+            store: A dict-like store: ``store[name] = value`` records a
+                variable (read when the file is written) or an array under
+                ``name``, a string without ``/``.
+
+        >>> import heft
+        >>> layer = heft.layers.Dense(2)
+        >>> layer.build((None, 3))
+        >>> store = {}
+        >>> layer.save_own_variables(store)
+        >>> {name: tuple(v.shape) for name, v in store.items()}
+        {'0': (3, 2), '1': (2,)}
+        """
+        variables = self._tracker.trainable_variables + self._tracker.non_trainable_variables
+        for i, variable in enumerate(variables):
+            store[str(i)] = variable
+
+    def load_own_variables(self, store: Mapping[str, Any]) -> None:
+        """Read this layer's own variables from its group of a weight file.
+
+        The default is the inverse of ``save_own_variables``: it checks that
+        the store holds one entry per variable, then assigns ``store["0"]``,
+        ``store["1"]``... to the variables in tracking order, all or none.
+        An override reads what its ``save_own_variables`` wrote and assigns
+        with ``variable.assign(value)``. While a file loads, those
+        assignments are recorded and applied only after every layer has
+        loaded and every value has passed its checks, so an override that
+        raises leaves the whole model unchanged.
+
+        Args:
+            store: A dict-like store of arrays by name (``keys()``, ``[name]``,
+                ``in``, ``len``).
+
+        Raises:
+            ValueError: If the store's entry count differs from the layer's
+                variable count (the default), or a value's shape differs from
+                its variable's.
+            KeyError: If an entry the layer needs is absent.
+
+        >>> import heft, numpy as np
+        >>> layer = heft.layers.Dense(2)
+        >>> layer.build((None, 3))
+        >>> layer.load_own_variables({"0": np.ones((3, 2)), "1": np.zeros(2)})
+        >>> float(layer.kernel.numpy().sum())
+        6.0
+        """
+        variables = self._tracker.trainable_variables + self._tracker.non_trainable_variables
+        if len(store) != len(variables):
+            if not variables and not self.built:
+                raise ValueError(
+                    f"Layer '{self.name}' has no variables because it was never built, but "
+                    f"its weight store holds {len(store)} entries. Build it before loading: "
+                    "call it on data, or make sure the `build()` of the layer that owns it "
+                    "builds it too (and, for a model loaded from its config, define "
+                    "`build_from_config()`)."
+                )
+            raise ValueError(
+                f"Layer '{self.name}' expected {len(variables)} variables, but received "
+                f"{len(store)} variables during loading (store keys {sorted(store)[:8]}; "
+                f"the layer's variables: {[v.path for v in variables][:8]}). Load a file "
+                "saved from a layer of the same configuration."
+            )
+        values = [store[str(i)] for i in range(len(variables))]
+        prepared = prepare_values(variables, values, f"layer '{self.name}'")
+        assign_prepared(variables, prepared)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

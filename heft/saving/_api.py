@@ -6,45 +6,15 @@ import math
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from .. import _host_memory
 from ..layers._layer import Layer
-from . import _archive, _h5, _legacy_h5, _model_config, _safetensors, _sharded
+from . import _formats, _loading, _model_config
 from ._atomic import check_target
+from ._format import SaveFunction, WeightFormat
 from ._policy import make_policy
 from ._report import LoadReport
-
-SUPPORTED_SUFFIXES = (".weights.h5", ".weights.json", ".safetensors", ".h5", ".hdf5")
-_SUFFIX_MEANINGS = (
-    "`.keras`: the whole model (config, weights and optimizer state), written by "
-    "`model.save()` and read by `load_model()`; `.weights.h5`, `.weights.json`, "
-    "`.safetensors` and `.h5`/`.hdf5`: weights only, written by `model.save_weights()` "
-    "and read by `model.load_weights()`"
-)
-
-
-def _format_of(filepath: str, action: str) -> str:
-    name = filepath.lower()
-    if name.endswith(".keras") and action == "load":
-        return "keras"
-    if name.endswith(".weights.h5"):
-        return "weights.h5"
-    if name.endswith(".weights.json"):
-        return "weights.json"
-    if name.endswith(".safetensors"):
-        return "safetensors"
-    if name.endswith((".h5", ".hdf5")):
-        return "legacy h5"
-    raise ValueError(
-        f"Cannot {action} weights with file path '{filepath}': the format is chosen by the "
-        f"suffix, and the supported suffixes are {', '.join(SUPPORTED_SUFFIXES)} "
-        "(`.weights.h5`: the Keras 3 layout; `.weights.json`: the same layout split in "
-        "shards, with `max_shard_size`; `.safetensors`: the same keys in the safetensors "
-        "format; `.h5`/`.hdf5`: the legacy Keras 2 layout; and, for loading, `.keras`: "
-        "the weights part of a whole-model archive, which `model.save()` writes). Rename "
-        "the file, e.g. 'model.weights.h5'."
-    )
 
 
 def _check_model(model: Any, action: str) -> None:
@@ -98,35 +68,45 @@ def _check_shard_size(max_shard_size: Any) -> None:
         )
 
 
-def _sharded_path(path: str, fmt: str, max_shard_size: Any) -> str | None:
-    """The ``.weights.json`` path to write shards to, or ``None`` when not sharding."""
+def _shard_target(
+    path: str, fmt: WeightFormat, suffix: str, max_shard_size: Any
+) -> tuple[WeightFormat, str]:
+    """The format and path a save with ``max_shard_size`` goes to (the same ones without it).
+
+    A format with a ``sharded_suffix`` is renamed to it, with a warning.
+    """
     if max_shard_size is None:
-        if fmt == "weights.json":
+        if fmt.needs_shard_size:
             raise ValueError(
                 f"Saving to '{path}' writes sharded weights, which needs `max_shard_size`: "
                 "pass the largest shard size in GB, e.g. `max_shard_size=2`, or save to a "
                 "single `.weights.h5` file instead."
             )
-        return None
+        return fmt, path
     _check_shard_size(max_shard_size)
-    if fmt == "weights.json":
-        return path
-    if fmt == "weights.h5":
-        new_path = path[: -len(".h5")] + ".json"
-        warnings.warn(
-            f"Sharded weights are saved as a `.weights.json` map plus shards, so "
-            f"'{path}' is written as '{new_path}'. Pass a path ending in `.weights.json` "
-            "to avoid this warning.",
-            UserWarning,
-            stacklevel=3,
+    if fmt.needs_shard_size:
+        return fmt, path
+    target = fmt.sharded_suffix
+    if target is None:
+        sharded = [f"`{s}`" for f in _formats.FORMATS if f.needs_shard_size for s in f.suffixes]
+        renamed = [f"`{f.suffixes[0]}`" for f in _formats.FORMATS if f.sharded_suffix]
+        raise ValueError(
+            f"`max_shard_size` only applies to sharded {', '.join(sharded)} files (or "
+            f"{', '.join(renamed)}, which is then renamed). Received: filepath='{path}' with "
+            f"max_shard_size={max_shard_size!r}. Use a path ending in {sharded[0]}, or drop "
+            "`max_shard_size`."
         )
-        return new_path
-    raise ValueError(
-        f"`max_shard_size` only applies to sharded `.weights.json` files (or "
-        f"`.weights.h5`, which is then renamed). Received: filepath='{path}' with "
-        f"max_shard_size={max_shard_size!r}. Use a path ending in `.weights.json`, or drop "
-        "`max_shard_size`."
+    # The caller's spelling of what both suffixes share (".weights.") is kept.
+    pairs = zip(suffix, target, strict=False)
+    shared = next((i for i, (a, b) in enumerate(pairs) if a != b), min(len(suffix), len(target)))
+    new_path = path[: len(path) - len(suffix) + shared] + target[shared:]
+    warnings.warn(
+        f"Sharded weights are saved as a `{target}` map plus shards, so '{path}' is "
+        f"written as '{new_path}'. Pass a path ending in `{target}` to avoid this warning.",
+        UserWarning,
+        stacklevel=3,
     )
+    return _formats.find(new_path, "save")[0], new_path
 
 
 @_host_memory.usual_allocation()
@@ -140,6 +120,9 @@ def save_weights(
 
     Each file is written to a temporary name in the same folder, flushed to
     disk and renamed, so an interrupted save leaves any previous file intact.
+    In every format but legacy ``.h5``, each layer's group holds what its
+    ``save_own_variables`` stores (its variables, ``"0"``, ``"1"``..., by
+    default); the layers are asked before anything is written.
 
     Args:
         model: A built heft model (or layer).
@@ -173,16 +156,10 @@ def save_weights(
     _check_model(model, "save")
     path = _path(filepath)
     _check_bool(overwrite, "overwrite")
-    fmt = _format_of(path, "save")
-    sharded = _sharded_path(path, fmt, max_shard_size)
-    if sharded is not None:
-        _sharded.save(model, sharded, overwrite, max_shard_size)
-    elif fmt == "weights.h5":
-        _h5.save(model, path, overwrite)
-    elif fmt == "safetensors":
-        _safetensors.save(model, path, overwrite)
-    else:
-        _legacy_h5.save(model, path, overwrite)
+    fmt, suffix = _formats.find(path, "save")
+    fmt, path = _shard_target(path, fmt, suffix, max_shard_size)
+    save = cast(SaveFunction, fmt.save)  # `find(..., "save")` only returns formats that save
+    save(model, path, overwrite, max_shard_size)
 
 
 @_host_memory.usual_allocation()
@@ -198,12 +175,15 @@ def load_weights(
     """Load a weights file into ``model``, all or nothing, and report what happened.
 
     Every variable is paired with the file's value (by the object-graph walk
-    for ``.weights.h5``, ``.weights.json`` and ``.safetensors``, by layer
-    position or name for legacy ``.h5``), and every
-    pair is checked (present, count, shape, dtype) before any value is assigned.
-    If something does not fit, nothing changes and a ``ValueError`` lists what is
-    missing, mismatched and unexpected. Entries of the file the model does not
-    use are reported but do not stop the load.
+    for ``.weights.h5``, ``.weights.json``, ``.safetensors`` and ``.keras``, by
+    layer position or name for legacy ``.h5``), and every pair is checked
+    (present, count, shape, dtype) before any value is assigned. If something
+    does not fit, nothing changes and a ``ValueError`` lists what is missing,
+    mismatched and unexpected. Entries of the file the model does not use are
+    reported but do not stop the load. A layer that defines its own
+    ``load_own_variables`` reads its group itself; its assignments are
+    recorded and made with all the others, so a layer that raises leaves the
+    model unchanged too (its error is raised, with a note naming the layer).
 
     Args:
         model: A built heft model (or layer).
@@ -234,6 +214,8 @@ def load_weights(
             a file other than legacy ``.h5``, a mismatch (without ``skip_mismatch``), or a
             corrupted, truncated or unsafe file (links, external data).
         FileNotFoundError: If the file does not exist.
+        Exception: What a layer's own ``load_own_variables`` raised (unless
+            ``skip_mismatch`` allows skipping that layer).
 
     >>> import heft, os, tempfile
     >>> model = heft.Sequential([heft.Input((3,)), heft.layers.Dense(2)])
@@ -248,36 +230,27 @@ def load_weights(
     for value, argument in ((by_name, "by_name"), (dry_run, "dry_run")):
         _check_bool(value, argument)
     policy = make_policy(skip_mismatch, strip_prefix, aliases)
-    fmt = _format_of(path, "load")
-    if fmt == "legacy h5" and (policy.strip_prefix or policy.aliases):
+    fmt, suffix = _formats.find(path, "load")
+    if not fmt.by_structure and (policy.strip_prefix or policy.aliases):
         raise ValueError(
             f"`strip_prefix` and `aliases` apply to files matched by the model's structure; "
             f"'{path}' is a legacy `.h5` file, matched by layer position or name. Use "
             "`by_name=True` (layer names) instead."
         )
-    if fmt != "legacy h5" and by_name:
+    if fmt.by_structure and by_name:
         raise ValueError(
             f"`by_name=True` only applies to legacy `.h5`/`.hdf5` files; '{path}' is a "
-            f"`.{fmt}` file, whose entries are matched by the model's structure. "
+            f"`{suffix}` file, whose entries are matched by the model's structure. "
             "Remove `by_name=True`."
         )
-    if fmt == "weights.h5":
-        return _h5.load(model, path, policy, dry_run)
-    if fmt == "keras":
-        with _archive.ArchiveReader(path) as archive, archive.weights() as f:
-            return _h5.load_open(model, f, archive.weights_label, policy, dry_run, fmt)
-    if fmt == "safetensors":
-        return _safetensors.load(model, path, policy, dry_run)
-    if fmt == "weights.json":
-        return _sharded.load(model, path, policy, dry_run)
-    return _legacy_h5.load(model, path, policy, by_name, dry_run)
+    return _loading.load(model, fmt, path, policy, by_name, dry_run)
 
 
 def _check_archive_path(path: str, action: str) -> None:
     if path.lower().endswith(".keras"):
         return
     hint = ""
-    if path.lower().endswith((*SUPPORTED_SUFFIXES, ".json")):
+    if path.lower().endswith((*_formats.saving_suffixes(), ".json")):
         hint = (
             " That suffix names a weights-only file: use `model.save_weights()`"
             if action == "save"
@@ -287,7 +260,10 @@ def _check_archive_path(path: str, action: str) -> None:
         hint += " instead."
     raise ValueError(
         f"Cannot {action} the model with file path '{path}': the path must end in `.keras`."
-        f"{hint} Suffixes and what they hold: {_SUFFIX_MEANINGS}."
+        f"{hint} Suffixes and what they hold: `.keras`: the whole model (config, weights "
+        "and optimizer state), written by `model.save()` and read by `load_model()`; "
+        f"{_formats.weights_only_suffixes()}: weights only, written by "
+        "`model.save_weights()` and read by `model.load_weights()`."
     )
 
 

@@ -17,9 +17,9 @@ from ._threads import helper
 
 # The HDF5 attribute heft adds to each dataset it writes (Keras ignores it).
 ATTRIBUTE = "checksum"
-# Checksums are "<algorithm>:<hex digest>". heft writes XXH3-64 (about 20 GB/s
-# on one core); files from earlier versions carry CRC-32 (about 3 GB/s), which
-# is still verified.
+# Checksums are "<algorithm>:<hex digest>". heft writes XXH3-64, fast enough to
+# hash on one helper thread while the file is read or written; files from
+# earlier versions carry CRC-32, which is still verified.
 WRITTEN = "xxh3"
 _HEX_DIGITS = {"xxh3": 16, "crc32": 8}
 PLACEHOLDER = f"{WRITTEN}:" + "0" * _HEX_DIGITS[WRITTEN]

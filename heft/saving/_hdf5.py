@@ -1,48 +1,24 @@
-"""Safe HDF5 access shared by the weight formats: open, index, refuse links, read arrays."""
+"""Safe HDF5 access for the HDF5-based formats: open, index, refuse links, read and write arrays."""
 
 from __future__ import annotations
 
 import contextlib
 import math
-import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import h5py
-import jax
 import ml_dtypes
 import numpy as np
 
 from . import _checksum
 from ._buffers import Take, plain
+from ._format import FileIndex, StoredArray, check_readable
 
 # A dataset declaring more than this many bytes must store at least 1/1000 of
 # them, else it is refused as a shape or decompression bomb.
 _BOMB_FLOOR_BYTES = 1 << 32
 _BOMB_MAX_EXPANSION = 1000
-
-
-@dataclass(frozen=True)
-class StoredArray:
-    """What the file says about one dataset, before any data is read."""
-
-    key: str
-    shape: tuple[int, ...]
-    dtype: str  # "float32", "bfloat16"..., or the raw numpy spelling when unsupported
-    numeric: bool
-    checksum: str | None = None  # "xxh3:<hex>" (or "crc32:<hex>") for files heft wrote, else None
-
-    def describe(self) -> str:
-        return f"{self.shape} {self.dtype}"
-
-
-@dataclass
-class H5Index:
-    """Every dataset and group of a file, checked for links and unsafe storage."""
-
-    arrays: dict[str, StoredArray]
-    groups: set[str]
 
 
 def _dtype_of(ds: h5py.Dataset) -> tuple[str, bool]:
@@ -67,16 +43,7 @@ def open_h5(filepath: str) -> h5py.File:
         ValueError: If it is not a readable HDF5 file (another format, truncated
             or corrupted).
     """
-    if not os.path.exists(filepath):
-        raise FileNotFoundError(
-            f"No weights file at '{filepath}'. Check the path (relative paths start from "
-            f"the working folder {os.getcwd()!r})."
-        )
-    if os.path.isdir(filepath):
-        raise IsADirectoryError(
-            f"'{filepath}' is a folder, not a weights file. Pass the path of a "
-            "`.weights.h5` or `.h5` file."
-        )
+    check_readable(filepath, "`.weights.h5` or `.h5`")
     try:
         is_hdf5 = h5py.is_hdf5(filepath)
     except OSError as err:
@@ -113,7 +80,7 @@ def metadata_errors(filepath: str) -> Iterator[None]:
         ) from None
 
 
-def index_file(f: h5py.File, filepath: str) -> H5Index:
+def index_file(f: h5py.File, filepath: str) -> FileIndex:
     """List every group and dataset of ``f``, refusing links and unsafe datasets.
 
     Raises:
@@ -148,7 +115,7 @@ def index_file(f: h5py.File, filepath: str) -> H5Index:
             groups.add(name)
         elif isinstance(obj, h5py.Dataset):
             arrays[name] = _check_dataset(obj, name, filepath)
-    return H5Index(arrays, groups)
+    return FileIndex(arrays, groups)
 
 
 def _visit_links(f: h5py.File, filepath: str) -> list[tuple[str, int]]:
@@ -290,18 +257,6 @@ def _read_checksum(ds: h5py.Dataset) -> Any:
     return ds.attrs[_checksum.ATTRIBUTE] if fixed_string else "(not a short fixed-length string)"
 
 
-def host_array(variable: Any) -> np.ndarray:
-    """A variable's value as a numpy array, without a copy where the backend allows it.
-
-    On CPU the array shares the device buffer (read-only); elsewhere it is one
-    host transfer. Objects without a JAX ``value`` fall back to ``numpy()``.
-    """
-    value = getattr(variable, "value", None)
-    if isinstance(value, jax.Array):
-        return np.asarray(value, order="C")
-    return np.asarray(variable.numpy(), order="C")
-
-
 def read_array(
     f: h5py.File,
     stored: StoredArray,
@@ -351,15 +306,6 @@ def read_array(
             f"({err}). Nothing was loaded; save the file again or copy it again."
         ) from None
     return typed, _checksum.checker(pending, stored.key, stored.checksum, filepath)
-
-
-def convertible(stored: StoredArray, variable_dtype: str) -> bool:
-    """Whether values of ``stored``'s dtype may be cast to ``variable_dtype`` on load."""
-    if not stored.numeric:
-        return False
-    if stored.dtype.startswith("complex"):
-        return variable_dtype.startswith("complex")
-    return True
 
 
 def write_array(group: h5py.Group, key: str, value: np.ndarray) -> None:

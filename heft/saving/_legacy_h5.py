@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import h5py
@@ -10,20 +12,12 @@ import numpy as np
 
 from .. import __version__
 from ._atomic import Writeback, atomic_path
-from ._hdf5 import (
-    H5Index,
-    host_array,
-    index_file,
-    metadata_errors,
-    open_h5,
-    read_array,
-    write_array,
-)
-from ._loading import Slot, execute
-from ._policy import LoadPolicy
-from ._report import LoadEntry, LoadReport
+from ._format import FileIndex, Opened, WeightFormat
+from ._hdf5 import index_file, metadata_errors, open_h5, read_array, write_array
+from ._plan import Plan, Slot
+from ._report import LoadEntry
+from ._store import host_value
 
-FORMAT = "legacy h5"
 TOP_LEVEL = "top_level_model_weights"
 # HDF5 object headers hold at most 64 KiB; longer attributes are split in chunks
 # named ``<name>0``, ``<name>1``...
@@ -95,7 +89,7 @@ def _write_group(group: h5py.Group, weights: list[Any], writeback: Writeback) ->
     names = _weight_names(weights)
     _write_names(group, "weight_names", names)
     for name, w in zip(names, weights, strict=True):
-        value = host_array(w)
+        value = host_value(w)
         if value.dtype == ml_dtypes.bfloat16:
             # Stored as float32 (exact) so that every legacy reader understands it.
             value = value.astype(np.float32)
@@ -104,7 +98,7 @@ def _write_group(group: h5py.Group, weights: list[Any], writeback: Writeback) ->
         writeback.wrote(value.nbytes)
 
 
-def save(model: Any, filepath: str, overwrite: bool) -> None:
+def save(model: Any, filepath: str, overwrite: bool, max_shard_size: float | None = None) -> None:
     """Save ``model``'s weights in the legacy layout that tf.keras and Keras 3 read.
 
     Raises:
@@ -130,7 +124,7 @@ def save(model: Any, filepath: str, overwrite: bool) -> None:
 
 
 def _slots_for(
-    f: h5py.File, index: H5Index, group: str, weights: list[Any], what: str, used: set[str]
+    f: h5py.File, index: FileIndex, group: str, weights: list[Any], what: str, used: set[str]
 ) -> list[Slot]:
     """Pair ``weights`` with the datasets the file's ``group`` lists, in order."""
     keys = [f"{group}/{n}" for n in read_names(f[group].attrs, "weight_names")]
@@ -146,9 +140,7 @@ def _slots_for(
     return [Slot(k, w, stored=index.arrays.get(k)) for k, w in zip(keys, weights, strict=True)]
 
 
-def plan(
-    f: h5py.File, index: H5Index, model: Any, filepath: str, by_name: bool
-) -> tuple[list[Slot], list[LoadEntry]]:
+def plan(f: h5py.File, index: FileIndex, model: Any, filepath: str, by_name: bool) -> Plan:
     """Pair the model's layers with the file's (by position, or by name)."""
     root = ""
     if "layer_names" not in f.attrs and "model_weights" in index.groups:
@@ -219,22 +211,29 @@ def plan(
         for key, stored in sorted(index.arrays.items())
         if key not in used
     ]
-    return slots, unexpected
+    return Plan(slots, unexpected=unexpected)
 
 
-def load(model: Any, filepath: str, policy: LoadPolicy, by_name: bool, dry_run: bool) -> LoadReport:
-    """Load a legacy ``.h5`` weights file into ``model`` (all or nothing)."""
+@contextlib.contextmanager
+def open_file(filepath: str) -> Iterator[Opened]:
+    """Open a legacy ``.h5`` weights file for loading; its layers are paired by position or name."""
     with open_h5(filepath) as f:
         index = index_file(f, filepath)
-        with metadata_errors(filepath):
-            slots, unexpected = plan(f, index, model, filepath, by_name)
-        return execute(
-            lambda stored, take: read_array(f, stored, filepath, take),
-            model,
-            slots,
-            unexpected,
-            filepath,
-            FORMAT,
-            policy,
-            dry_run,
+
+        def pair(model: Any, by_name: bool) -> Plan:
+            with metadata_errors(filepath):
+                return plan(f, index, model, filepath, by_name)
+
+        yield Opened(
+            filepath, index, lambda stored, take: read_array(f, stored, filepath, take), pair
         )
+
+
+FORMAT: WeightFormat = WeightFormat(
+    name="legacy h5",
+    suffixes=(".h5", ".hdf5"),
+    description="the legacy Keras 2 layout",
+    open=open_file,
+    save=save,
+    by_structure=False,
+)

@@ -16,8 +16,11 @@ from .._registry import CustomObjectScope
 from .._safe_mode import SafeModeScope
 from ..layers._layer import Layer
 from . import _archive, _h5
-from ._hdf5 import H5Index
+from ._format import FileIndex
+from ._hdf5 import index_file
+from ._loading import load_opened
 from ._policy import LoadPolicy
+from ._store import saved_groups
 from ._walk import model_optimizer, vars_group, walk
 
 # The archive format heft writes is Keras 3.15's; Keras reads this field for information only.
@@ -233,10 +236,11 @@ def save(model: Layer, filepath: str, overwrite: bool) -> None:
     cannot be saved leaves the disk untouched.
     """
     config = config_json(model)
-    _archive.write(filepath, overwrite, metadata_json(), config, walk(model))
+    groups = saved_groups(model, filepath)
+    _archive.write(filepath, overwrite, metadata_json(), config, groups)
 
 
-def _saved_optimizer_size(model: Any, index: H5Index) -> int:
+def _saved_optimizer_size(model: Any, index: FileIndex) -> int:
     """How many variables the archive holds for ``model``'s optimizer."""
     optimizer = model_optimizer(model)
     for path, entry in walk(model).items():
@@ -257,7 +261,7 @@ def load(
     with _archive.ArchiveReader(filepath) as archive:
         config = archive.read_json(_archive.CONFIG)
         with archive.weights() as f:
-            index = _h5.index_file(f, archive.weights_label)
+            index = index_file(f, archive.weights_label)
             model = model_from_config(config, filepath, custom_objects, compile, safe_mode)
             optimizer = model_optimizer(model) if compile else None
             if optimizer is not None and model.built and not optimizer.built:
@@ -265,5 +269,6 @@ def load(
                 # holds them, so that an unbuilt optimizer comes back unbuilt.
                 if _saved_optimizer_size(model, index) > len(optimizer.variables):
                     optimizer.build(model.trainable_variables)
-            _h5.load_open(model, f, archive.weights_label, LoadPolicy(), False, "keras", index)
+            opened = _h5.opened(f, archive.weights_label, index)
+            load_opened(model, opened, _archive.WEIGHTS_FORMAT.name, LoadPolicy(), False, False)
     return model

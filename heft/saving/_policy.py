@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._hdf5 import H5Index
+from ._format import FileIndex
 
 
 def _prefix_of(key: str, prefix: str) -> str | None:
@@ -44,7 +44,7 @@ class LoadPolicy:
         names = [n for n in (variable_path, key) if n]
         return any(fnmatch.fnmatchcase(n, p) for p in self.skip for n in names)
 
-    def remap(self, index: H5Index) -> H5Index:
+    def remap(self, index: FileIndex) -> FileIndex:
         """The file's index with its keys renamed as the policy says (values untouched)."""
         if self.strip_prefix is None and not self.aliases:
             return index
@@ -67,7 +67,7 @@ class LoadPolicy:
             if new:
                 arrays[new] = stored  # ``stored.key`` still says where to read it
         groups = {g for g in (rename(group) for group in index.groups) if g}
-        return H5Index(arrays, groups)
+        return FileIndex(arrays, groups)
 
 
 def make_policy(skip_mismatch: Any, strip_prefix: Any, aliases: Any) -> LoadPolicy:

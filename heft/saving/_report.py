@@ -14,8 +14,9 @@ class LoadEntry:
 
     Attributes:
         key: Where the value is in the file (``"layers/dense/vars/0"``).
-        variable: The variable's path in the model (``"sequential/dense/kernel"``),
-            or ``None`` for file entries no variable uses.
+        variable: The variable's path in the model (``"sequential/dense/kernel"``);
+            for an entry read by a layer's own ``load_own_variables``, that
+            layer's path; ``None`` for file entries nothing uses.
         detail: Shapes and dtypes, or why the entry did not load.
 
     >>> LoadEntry("layers/dense/vars/0", "sequential/dense/kernel", "(3, 4) float32").line()
@@ -36,15 +37,21 @@ class LoadReport:
     """The result of ``load_weights``: which variables matched the file and which did not.
 
     Attributes:
-        filepath: The file read.
-        format: ``"weights.h5"`` or ``"legacy h5"``.
-        matched: Variables whose value was found with a compatible shape and dtype.
+        filepath: The file read (for a ``.keras`` archive,
+            ``"<archive>/model.weights.h5"``).
+        format: The file's format: ``"weights.h5"``, ``"sharded weights.h5"``
+            (``.weights.json``), ``"safetensors"``, ``"legacy h5"`` (``.h5``,
+            ``.hdf5``) or ``"keras"`` (a ``.keras`` archive).
+        matched: Variables whose value was found with a compatible shape and
+            dtype, and entries that layers' own ``load_own_variables`` read.
         missing: Variables the file has no value for.
         unexpected: File entries no variable of the model uses.
-        mismatched: Variables whose file value has another shape, count or dtype.
+        mismatched: Variables whose file value has another shape, count or
+            dtype, and layers whose ``load_own_variables`` raised (in a dry run).
         skipped: Variables that kept their values although the file was read
-            (``skip_mismatch=True``, unmatched names with ``by_name=True``, or an
-            optimizer whose variable count differs).
+            (``skip_mismatch=True``, unmatched names with ``by_name=True``, an
+            optimizer whose variable count differs, or a layer whose
+            ``load_own_variables`` raised under ``skip_mismatch``).
         dry_run: Whether nothing was assigned because ``dry_run=True`` was passed.
 
     >>> report = LoadReport("m.weights.h5", "weights.h5", matched=(LoadEntry("vars/0", "m/w"),))
@@ -68,7 +75,11 @@ class LoadReport:
 
     @property
     def loaded(self) -> int:
-        """How many variables received (or, in a dry run, would receive) a value."""
+        """How many matched entries were (or, in a dry run, would be) loaded.
+
+        One per variable, except for layers that load themselves, which count
+        one per entry they read.
+        """
         return len(self.matched)
 
     def _head(self) -> str:

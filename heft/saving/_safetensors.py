@@ -1,28 +1,37 @@
-"""The ``.safetensors`` format: one tensor per variable, keyed like ``.weights.h5`` datasets."""
+"""The ``.safetensors`` format: one tensor per saved entry, keyed like ``.weights.h5`` datasets.
+
+heft reads and writes the format itself rather than through the
+``safetensors`` package, whose API does not fit how heft saves and loads:
+saving streams each value from its device buffer straight into the file,
+checksumming it on the way, where ``save_file`` wants every tensor in memory
+at once; loading reads each tensor with ``pread`` into a buffer prepared
+ahead (which JAX adopts without a copy) and verifies its checksum before
+anything is assigned, where ``safe_open`` maps the file and copies each
+tensor out of the map. The header checks are the package's (size limit, JSON
+object, entries that tile the data exactly), and the tests read and write
+files with the package to keep both sides compatible.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import struct
+from collections.abc import Iterator
 from typing import Any
 
-import jax
 import ml_dtypes
 import numpy as np
 
 from . import _checksum
 from ._atomic import Writeback, atomic_path
 from ._buffers import Take
-from ._h5 import plan
-from ._hdf5 import H5Index, StoredArray, host_array
-from ._loading import execute
-from ._policy import LoadPolicy
-from ._report import LoadReport
-from ._walk import vars_group, walk
+from ._format import FileIndex, Opened, StoredArray, WeightFormat, check_readable
+from ._store import describe_value, host_value, saved_groups, value_spec
+from ._walk import vars_group
 
-FORMAT = "safetensors"
 FORMAT_VERSION = "1"
 # Header keys heft writes in ``__metadata__`` (all values are strings).
 META_FORMAT = "format"
@@ -77,23 +86,14 @@ _MAX_HEADER_BYTES = 100_000_000
 _IO_CHUNK = 1 << 30
 
 
-def tensors_of(model: Any) -> dict[str, Any]:
-    """``{key: variable}`` for every variable the walk finds, keyed ``<path>/vars/<i>``."""
+def tensors_of(model: Any, filepath: str) -> dict[str, Any]:
+    """``{key: value}`` of every entry the layers save, keyed ``<path>/vars/<name>``."""
     out: dict[str, Any] = {}
-    for path, (_, variables) in walk(model).items():
+    for path, (_, entries) in saved_groups(model, filepath).items():
         group = vars_group(path)
-        for i, variable in enumerate(variables):
-            out[f"{group}/{i}"] = variable
+        for name, entry in entries.items():
+            out[f"{group}/{name}"] = entry
     return out
-
-
-def _spec(variable: Any) -> tuple[np.dtype, tuple[int, ...]]:
-    """A variable's host dtype and shape, without moving its value."""
-    value = getattr(variable, "value", None)
-    if isinstance(value, jax.Array):
-        return np.dtype(value.dtype), tuple(value.shape)
-    array = np.asarray(variable.numpy())
-    return array.dtype, tuple(array.shape)
 
 
 def _encode(header: dict[str, Any]) -> bytes:
@@ -113,12 +113,12 @@ def _layout(model: Any, filepath: str) -> list[tuple[str, Any, str, tuple[int, .
     """
     codes = {name: code for code, name in _DTYPES.items()}
     specs = []
-    for key, variable in tensors_of(model).items():
-        dtype, shape = _spec(variable)
+    for key, variable in tensors_of(model, filepath).items():
+        dtype, shape = value_spec(variable)
         code = codes.get(dtype.name)
         if code is None:
             raise ValueError(
-                f"Cannot save variable '{variable.path}' (file key '{key}') to the "
+                f"Cannot save {describe_value(variable, key)} to the "
                 f"safetensors file '{filepath}': its dtype {dtype.name} is not one "
                 f"safetensors stores ({', '.join(sorted(codes))}). Save to a `.weights.h5` "
                 "file instead."
@@ -163,7 +163,7 @@ def _write_tensor(fd: int, array: np.ndarray, key: str, offset: int) -> _checksu
     return pending
 
 
-def save(model: Any, filepath: str, overwrite: bool) -> None:
+def save(model: Any, filepath: str, overwrite: bool, max_shard_size: float | None = None) -> None:
     """Save ``model``'s weights to ``filepath`` (a ``.safetensors`` file), atomically.
 
     The file is streamed: the header is laid out from the variables' shapes and
@@ -185,7 +185,7 @@ def save(model: Any, filepath: str, overwrite: bool) -> None:
             writeback = Writeback(tmp)
             pending = {}
             for key, variable, _, shape, start in layout:
-                array = host_array(variable).reshape(shape)
+                array = host_value(variable).reshape(shape)
                 pending[key] = _write_tensor(fd, array, key, data_start + start)
                 writeback.wrote(array.nbytes)
             final = _header(layout, {key: pending[key].result() for key in keys})
@@ -309,7 +309,7 @@ def _checksums(metadata: dict[str, str], tensors: dict[str, Any], filepath: str)
     return checksums
 
 
-def index_header(tensors: dict[str, Any], metadata: dict[str, str], filepath: str) -> H5Index:
+def index_header(tensors: dict[str, Any], metadata: dict[str, str], filepath: str) -> FileIndex:
     """The file's tensors as stored arrays, and the groups their keys imply.
 
     Raises:
@@ -325,7 +325,7 @@ def index_header(tensors: dict[str, Any], metadata: dict[str, str], filepath: st
         arrays[key] = StoredArray(key, shape, dtype or code, dtype is not None, checksums.get(key))
         parts = key.split("/")
         groups.update("/".join(parts[:i]) for i in range(1, len(parts)))
-    return H5Index(arrays, groups)
+    return FileIndex(arrays, groups)
 
 
 def _pread_into(fd: int, out: np.ndarray, offset: int, key: str, filepath: str) -> None:
@@ -364,35 +364,36 @@ def _read_tensor(
     return out, _checksum.checker(pending, stored.key, stored.checksum, filepath)
 
 
-def load(model: Any, filepath: str, policy: LoadPolicy, dry_run: bool) -> LoadReport:
-    """Load a ``.safetensors`` file into ``model`` (all or nothing).
+@contextlib.contextmanager
+def open_file(filepath: str) -> Iterator[Opened]:
+    """Open a ``.safetensors`` file for loading, its header checked before any tensor is read.
 
-    The header is checked first; each tensor is then read with ``pread`` into
-    a new aligned buffer (no memory map, no extra copy) from the same open
-    file, so a file renamed over this one while loading is never mixed in.
+    Each tensor is then read with ``pread`` into a new aligned buffer (no
+    memory map, no extra copy) from the same open file, so a file renamed over
+    this one while loading is never mixed in.
 
     Raises:
         FileNotFoundError: If the file does not exist.
         IsADirectoryError: If it is a folder.
-        ValueError: If the file is damaged or does not fit the model.
+        ValueError: If the header is malformed or does not fit the file.
     """
-    if not os.path.exists(filepath):
-        raise FileNotFoundError(
-            f"No weights file at '{filepath}'. Check the path (relative paths start from "
-            f"the working folder {os.getcwd()!r})."
-        )
-    if os.path.isdir(filepath):
-        raise IsADirectoryError(
-            f"'{filepath}' is a folder, not a weights file. Pass the path of a `.safetensors` file."
-        )
+    check_readable(filepath, "`.safetensors`")
     with open(filepath, "rb") as fh:
         tensors, metadata, data_start = read_header(fh, filepath)
         index = index_header(tensors, metadata, filepath)
-        slots, unexpected = plan(model, policy.remap(index))
 
         def read(stored: StoredArray, take: Take) -> tuple[np.ndarray, Any]:
             entry = tensors[stored.key]
             offset = data_start + entry["data_offsets"][0]
             return _read_tensor(fh.fileno(), stored, entry["dtype"], offset, filepath, take)
 
-        return execute(read, model, slots, unexpected, filepath, FORMAT, policy, dry_run)
+        yield Opened(filepath, index, read)
+
+
+FORMAT: WeightFormat = WeightFormat(
+    name="safetensors",
+    suffixes=(".safetensors",),
+    description="the same keys in the safetensors format",
+    open=open_file,
+    save=save,
+)

@@ -26,22 +26,11 @@ from ._atomic import (
     temp_path,
 )
 from ._buffers import Take
-from ._h5 import plan
-from ._hdf5 import (
-    H5Index,
-    StoredArray,
-    host_array,
-    index_file,
-    open_h5,
-    read_array,
-    write_array,
-)
-from ._loading import execute
-from ._policy import LoadPolicy
-from ._report import LoadReport
-from ._walk import vars_group, walk
+from ._format import FileIndex, Opened, StoredArray, WeightFormat
+from ._hdf5 import index_file, open_h5, read_array, write_array
+from ._store import describe_value, host_value, saved_groups, value_spec
+from ._walk import vars_group
 
-FORMAT = "sharded weights.h5"
 _GB = 1024**3
 _MAX_JSON_BYTES = 64 * 1024**2
 
@@ -57,11 +46,12 @@ def shard_name(base: str, index: int) -> str:
     return f"{base}_{index:05d}.weights.h5"
 
 
-def variable_bytes(variable: Any) -> float:
-    """The size Keras counts for a variable: elements times bits per element, over 8."""
-    dtype = _dtypes.standardize_dtype(variable.dtype)
-    bits = 1 if dtype == "bool" else np.dtype(_dtypes.to_jax_dtype(dtype)).itemsize * 8
-    return math.prod(variable.shape) * bits / 8
+def variable_bytes(value: Any) -> float:
+    """The size Keras counts for a saved value: elements times bits per element, over 8."""
+    dtype, shape = value_spec(value)
+    name = _dtypes.standardize_dtype(dtype)
+    bits = 1 if name == "bool" else np.dtype(_dtypes.to_jax_dtype(name)).itemsize * 8
+    return math.prod(shape) * bits / 8
 
 
 def _readable(size: float) -> str:
@@ -110,17 +100,17 @@ class _ShardWriter:
         if isinstance(name, str):
             self.file.require_group(vars_group(path)).attrs["name"] = name
 
-    def put(self, path: str, i: int, variable: Any) -> None:
-        """Write one variable, moving to a new shard first if this one would overflow."""
-        size = variable_bytes(variable)
+    def put(self, path: str, key: str, entry: Any) -> None:
+        """Write one value, moving to a new shard first if this one would overflow."""
+        size = variable_bytes(entry)
         self.total += size
         self.size += size
         if self.size > self.limit:
             self._next_shard()
             self.size = size
         group = self.file.require_group(vars_group(path))
-        value = host_array(variable)
-        write_array(group, str(i), value)
+        value = host_value(entry)
+        write_array(group, key, value)
         self.writeback.wrote(value.nbytes)
         key = f"/{vars_group(path)}"
         # As in Keras: a group's first variable maps to a file name; from the
@@ -139,9 +129,10 @@ class _ShardWriter:
             self.file = None
 
 
-def save(model: Any, json_path: str, overwrite: bool, max_shard_size: float) -> None:
+def save(model: Any, json_path: str, overwrite: bool, max_shard_size: float | None) -> None:
     """Save ``model``'s weights as shards of at most ``max_shard_size`` GB plus a JSON map.
 
+    ``save_weights`` always passes ``max_shard_size``; ``None`` writes one shard.
     Every shard is written to a temporary file and fsynced; then the commit
     (see :func:`_commit`) makes the new shards and JSON live so that, at every
     instant, the JSON on disk names complete shards of one single save: a save
@@ -150,15 +141,15 @@ def save(model: Any, json_path: str, overwrite: bool, max_shard_size: float) -> 
     Raises:
         ValueError: If one variable is larger than ``max_shard_size``.
     """
-    limit = float(max_shard_size) * _GB
-    entries = walk(model)
-    for path, (_, variables) in entries.items():
-        for i, variable in enumerate(variables):
-            size = variable_bytes(variable)
+    limit = math.inf if max_shard_size is None else float(max_shard_size) * _GB
+    groups = saved_groups(model, json_path)
+    for path, (_, entries) in groups.items():
+        for key, entry in entries.items():
+            size = variable_bytes(entry)
             if size > limit:
+                where = describe_value(entry, f"{vars_group(path)}/{key}")
                 raise ValueError(
-                    f"Cannot save sharded weights to '{json_path}': variable "
-                    f"'{variable.path}' (file key '{vars_group(path)}/{i}') is "
+                    f"Cannot save sharded weights to '{json_path}': {where} is "
                     f"{_readable(size)}, which exceeds the maximum shard size "
                     f"{_readable(limit)} (max_shard_size={max_shard_size!r}, in GB). A "
                     "variable is never split across shards: increase `max_shard_size` "
@@ -170,10 +161,10 @@ def save(model: Any, json_path: str, overwrite: bool, max_shard_size: float) -> 
     try:
         try:
             writer.start()
-            for path, (obj, variables) in entries.items():
+            for path, (obj, entries) in groups.items():
                 writer.make(path, getattr(obj, "name", None))
-                for i, variable in enumerate(variables):
-                    writer.put(path, i, variable)
+                for key, entry in entries.items():
+                    writer.put(path, key, entry)
         finally:
             writer.close()
         for tmp, _ in writer.shards:
@@ -342,7 +333,7 @@ def _open_shards(json_path: str, names: list[str]) -> Iterator[dict[str, h5py.Fi
 
 def _merge(
     json_path: str, files: dict[str, h5py.File], weight_map: dict[str, list[str]]
-) -> tuple[H5Index, dict[str, str]]:
+) -> tuple[FileIndex, dict[str, str]]:
     """One index over every shard, and the shard holding each dataset.
 
     Raises:
@@ -374,20 +365,36 @@ def _merge(
                     "weights again."
                 )
         groups |= index.groups
-    return H5Index(arrays, groups), owner
+    return FileIndex(arrays, groups), owner
 
 
-def load(model: Any, json_path: str, policy: LoadPolicy, dry_run: bool) -> LoadReport:
-    """Load sharded weights (the ``.weights.json`` and its shards) into ``model``."""
+@contextlib.contextmanager
+def open_file(json_path: str) -> Iterator[Opened]:
+    """Open sharded weights (the ``.weights.json`` and its shards) for loading.
+
+    Raises:
+        FileNotFoundError: If the JSON file or a shard it lists is missing.
+        ValueError: If the map is malformed, or the shards are damaged or
+            inconsistent with it.
+    """
     weight_map = read_weight_map(json_path)
     names = list(dict.fromkeys(n for shards in weight_map.values() for n in shards))
     folder = os.path.dirname(os.path.abspath(json_path))
     with _open_shards(json_path, names) as files:
         index, owner = _merge(json_path, files, weight_map)
-        slots, unexpected = plan(model, policy.remap(index))
 
         def read(stored: StoredArray, take: Take) -> tuple[np.ndarray, Callable[[], None]]:
             shard = owner[stored.key]
             return read_array(files[shard], stored, os.path.join(folder, shard), take)
 
-        return execute(read, model, slots, unexpected, json_path, FORMAT, policy, dry_run)
+        yield Opened(json_path, index, read)
+
+
+FORMAT: WeightFormat = WeightFormat(
+    name="sharded weights.h5",
+    suffixes=(".weights.json",),
+    description="the same layout split in shards, with `max_shard_size`",
+    open=open_file,
+    save=save,
+    needs_shard_size=True,
+)

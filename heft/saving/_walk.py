@@ -31,6 +31,8 @@ paths heft writes are the paths Keras writes for the same model:
 * A layer's variables are ``_tracker.trainable_variables`` followed by
   ``_tracker.non_trainable_variables`` (the order they were tracked in, not
   their current ``trainable`` flags); an optimizer's are its ``variables``.
+  What a file holds for a layer is what its ``save_own_variables`` writes,
+  by default these variables as ``"0"``, ``"1"``... (``_store.saved_groups``).
   Metrics and seed-generator states are not saved, and the walk does not go
   inside optimizers, metrics or losses.
 

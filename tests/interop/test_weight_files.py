@@ -401,3 +401,64 @@ def test_weights_h5_checksums_only_in_heft_files_and_keras_ignores_them(tmp_path
         assert np.asarray(a.value).tobytes() == b.numpy().tobytes()
     report = load_weights(h, tmp_path / "k.weights.h5")  # no checksums: loads as before
     assert report.ok and report.loaded == 4
+
+
+def _lora_class(lib):
+    """A Dense with a rank-1 adapter, saved (by its own hooks) as a plain Dense: merged kernel, bias.
+
+    The class is named ``Dense`` so that its group has a ``Dense``'s path.
+    """
+
+    class Dense(lib.layers.Layer):
+        def build(self, input_shape):
+            n = input_shape[-1]
+            self.kernel = self.add_weight(shape=(n, 2), name="kernel")
+            self.bias = self.add_weight(shape=(2,), initializer="zeros", name="bias")
+            self.a = self.add_weight(shape=(n, 1), initializer="ones", name="a")
+            self.b = self.add_weight(shape=(1, 2), initializer="ones", name="b")
+
+        def call(self, x):
+            return lib.ops.matmul(x, self.kernel + lib.ops.matmul(self.a, self.b)) + self.bias
+
+        def save_own_variables(self, store):
+            merged = np.asarray(self.kernel) + np.asarray(self.a) @ np.asarray(self.b)
+            store["0"] = merged
+            store["1"] = np.asarray(self.bias)
+
+        def load_own_variables(self, store):
+            self.kernel.assign(store["0"])
+            self.bias.assign(store["1"])
+            self.a.assign(np.zeros(self.a.shape, "float32"))
+            self.b.assign(np.zeros(self.b.shape, "float32"))
+
+    return Dense
+
+
+def _with_head(lib, head):
+    model = lib.Sequential([lib.layers.Input((3,)), lib.layers.Dense(4, name="d"), head])
+    model(X)
+    return model
+
+
+@pytest.mark.parametrize("suffix", [".weights.h5", ".weights.json"])
+def test_hooked_layer_files_load_in_keras_both_ways(tmp_path, suffix):
+    kwargs = {"max_shard_size": 60 / 1024**3} if suffix == ".weights.json" else {}
+    h = _with_head(heft, _lora_class(heft)(name="lora"))
+    h.set_weights(_random_weights(h, 13))
+    expected = _predict(h)
+    save_weights(h, tmp_path / f"h{suffix}", **kwargs)
+    # The saved layout is a Dense's: Keras loads it into a Dense, or into its own Lora.
+    k_dense = _with_head(keras, keras.layers.Dense(2, name="lora"))
+    k_dense.load_weights(tmp_path / f"h{suffix}")
+    np.testing.assert_allclose(_predict(k_dense), expected, rtol=1e-5, atol=1e-6)
+    k_lora = _with_head(keras, _lora_class(keras)(name="lora"))
+    k_lora.load_weights(tmp_path / f"h{suffix}")
+    np.testing.assert_allclose(_predict(k_lora), expected, rtol=1e-5, atol=1e-6)
+    k_lora.set_weights(_random_weights(k_lora, 14))
+    k_lora.save_weights(tmp_path / f"k{suffix}", **kwargs)
+    h_lora = _with_head(heft, _lora_class(heft)(name="lora"))
+    assert load_weights(h_lora, tmp_path / f"k{suffix}").ok
+    np.testing.assert_allclose(_predict(h_lora), _predict(k_lora), rtol=1e-5, atol=1e-6)
+    h_dense = _with_head(heft, heft.layers.Dense(2, name="lora"))
+    load_weights(h_dense, tmp_path / f"k{suffix}")
+    np.testing.assert_allclose(_predict(h_dense), _predict(k_lora), rtol=1e-5, atol=1e-6)

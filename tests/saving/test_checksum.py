@@ -1,10 +1,7 @@
 """Tests for per-entry checksums: damaged data in heft-written files never loads silently."""
 
-import functools
 import json
 import os
-import struct
-import tempfile
 
 import h5py
 import ml_dtypes
@@ -18,28 +15,6 @@ from heft import layers
 from heft.saving import _checksum, load_weights, save_weights
 
 
-def _mlp(seed=None, dtype=None):
-    model = heft.Sequential(
-        [layers.Input((3,)), layers.Dense(4, dtype=dtype), layers.Dense(2, dtype=dtype)]
-    )
-    if seed is not None:
-        rng = np.random.default_rng(seed)
-        model.set_weights([rng.normal(size=w.shape).astype(w.dtype) for w in model.weights])
-    return model
-
-
-def _values(model):
-    return [np.array(w.numpy(), copy=True) for w in model.weights]
-
-
-def _assert_same(model, expected):
-    after = _values(model)
-    assert len(after) == len(expected)
-    for a, b in zip(after, expected, strict=True):
-        assert a.dtype == b.dtype
-        assert a.tobytes() == b.tobytes()
-
-
 def _flip(path, offset):
     data = bytearray(path.read_bytes())
     data[offset] ^= 0x01
@@ -49,12 +24,6 @@ def _flip(path, offset):
 def _h5_data_offset(path, key):
     with h5py.File(path, "r") as f:
         return f[key].id.get_offset()
-
-
-def _safetensors_data_offset(path, key):
-    data = path.read_bytes()
-    (n,) = struct.unpack("<Q", data[:8])
-    return 8 + n + json.loads(data[8 : 8 + n])[key]["data_offsets"][0]
 
 
 def test_digest_binds_name_dtype_byte_order_shape_and_data():
@@ -93,63 +62,67 @@ def test_parse_and_verify_errors():
 
 
 @pytest.mark.parametrize("dtype", [None, "bfloat16"])
-def test_load_weights_h5_flipped_data_byte_raises_and_changes_nothing(tmp_path, dtype):
+def test_load_weights_h5_flipped_data_byte_raises_and_changes_nothing(
+    tmp_path, dtype, mlp, weights_of
+):
     path = tmp_path / "m.weights.h5"
-    save_weights(_mlp(seed=0, dtype=dtype), path)
+    save_weights(mlp(seed=0, dtype=dtype), path)
     _flip(path, _h5_data_offset(path, "layers/dense_1/vars/0") + 5)
-    model = _mlp(seed=1, dtype=dtype)
-    before = _values(model)
+    model = mlp(seed=1, dtype=dtype)
+    before = weights_of(model)
     message = r"'.*m\.weights\.h5' is corrupted: the data of entry 'layers/dense_1/vars/0'"
     with pytest.raises(ValueError, match=message):
         load_weights(model, path)
     with pytest.raises(ValueError, match=message):
         load_weights(model, path, dry_run=True)
-    _assert_same(model, before)
+    assert weights_of(model) == before
 
 
-def test_load_weights_safetensors_flipped_data_byte_raises_and_changes_nothing(tmp_path):
+def test_load_weights_safetensors_flipped_data_byte_raises_and_changes_nothing(
+    tmp_path, mlp, weights_of, safetensors_bytes
+):
     path = tmp_path / "m.safetensors"
-    save_weights(_mlp(seed=0), path)
-    _flip(path, _safetensors_data_offset(path, "layers/dense/vars/1") + 2)
-    model = _mlp(seed=1)
-    before = _values(model)
+    save_weights(mlp(seed=0), path)
+    _flip(path, safetensors_bytes.data_offset(path, "layers/dense/vars/1") + 2)
+    model = mlp(seed=1)
+    before = weights_of(model)
     with pytest.raises(
         ValueError,
         match=r"'.*m\.safetensors' is corrupted: the data of entry 'layers/dense/vars/1'",
     ):
         load_weights(model, path)
-    _assert_same(model, before)
+    assert weights_of(model) == before
 
 
-def test_load_weights_sharded_flipped_data_byte_names_the_shard(tmp_path):
+def test_load_weights_sharded_flipped_data_byte_names_the_shard(tmp_path, mlp, weights_of):
     path = tmp_path / "m.weights.json"
-    save_weights(_mlp(seed=0), path, max_shard_size=50 / 1024**3)
+    save_weights(mlp(seed=0), path, max_shard_size=50 / 1024**3)
     shard = tmp_path / "m_00001.weights.h5"
     _flip(shard, _h5_data_offset(shard, "layers/dense/vars/1"))
-    model = _mlp(seed=1)
-    before = _values(model)
+    model = mlp(seed=1)
+    before = weights_of(model)
     with pytest.raises(ValueError, match=r"'.*m_00001\.weights\.h5' is corrupted: the data of"):
         load_weights(model, path)
-    _assert_same(model, before)
+    assert weights_of(model) == before
 
 
-def test_load_weights_h5_without_or_with_malformed_checksums(tmp_path):
-    source = _mlp(seed=0)
+def test_load_weights_h5_without_or_with_malformed_checksums(tmp_path, mlp, weights_of):
+    source = mlp(seed=0)
     path = tmp_path / "m.weights.h5"
     save_weights(source, path)
     with h5py.File(path, "a") as f:
         del f["layers/dense/vars/0"].attrs["checksum"]  # as in files written by Keras
-    model = _mlp(seed=1)
+    model = mlp(seed=1)
     assert load_weights(model, path).loaded == 4
-    _assert_same(model, _values(source))
+    assert weights_of(model) == weights_of(source)
     with h5py.File(path, "a") as f:
         f["layers/dense/vars/1"].attrs["checksum"] = np.bytes_("md5:abc")
     with pytest.raises(ValueError, match=r"the checksum of 'layers/dense/vars/1' is 'md5:abc'"):
-        load_weights(_mlp(), path)
+        load_weights(mlp(), path)
     with h5py.File(path, "a") as f:
         f["layers/dense/vars/1"].attrs["checksum"] = "xxh3:0000000000000000"  # variable-length
     with pytest.raises(ValueError, match=r"is '\(not a short fixed-length string\)'"):
-        load_weights(_mlp(), path)
+        load_weights(mlp(), path)
 
 
 def test_load_weights_h5_data_moved_within_a_group_fails_its_checksum(tmp_path):
@@ -173,14 +146,10 @@ def test_load_weights_h5_data_moved_within_a_group_fails_its_checksum(tmp_path):
     np.testing.assert_array_equal(model.layers[0].a.numpy(), np.ones(3))
 
 
-def _rewrite_metadata(path, edit):
-    data = path.read_bytes()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8 : 8 + n])
+def _rewrite_metadata(safetensors_bytes, path, edit):
+    header, data = safetensors_bytes.split(path)
     edit(header["__metadata__"])
-    raw = json.dumps(header).encode()
-    raw += b" " * (-len(raw) % 8)
-    path.write_bytes(struct.pack("<Q", len(raw)) + raw + data[8 + n :])
+    safetensors_bytes.join(path, header, data)
 
 
 @pytest.mark.parametrize(
@@ -202,25 +171,29 @@ def _rewrite_metadata(path, edit):
         ),
     ],
 )
-def test_load_weights_safetensors_bad_checksum_metadata(tmp_path, edit, message):
+def test_load_weights_safetensors_bad_checksum_metadata(
+    tmp_path, edit, message, mlp, weights_of, safetensors_bytes
+):
     path = tmp_path / "m.safetensors"
-    save_weights(_mlp(seed=0), path)
-    _rewrite_metadata(path, edit)
-    model = _mlp(seed=1)
-    before = _values(model)
+    save_weights(mlp(seed=0), path)
+    _rewrite_metadata(safetensors_bytes, path, edit)
+    model = mlp(seed=1)
+    before = weights_of(model)
     with pytest.raises(ValueError, match=message):
         load_weights(model, path)
-    _assert_same(model, before)
+    assert weights_of(model) == before
 
 
-def test_load_weights_safetensors_without_checksums_loads(tmp_path):
-    source = _mlp(seed=0)
+def test_load_weights_safetensors_without_checksums_loads(
+    tmp_path, mlp, weights_of, safetensors_bytes
+):
+    source = mlp(seed=0)
     path = tmp_path / "m.safetensors"
     save_weights(source, path)
-    _rewrite_metadata(path, lambda m: m.pop("checksums"))
-    model = _mlp(seed=1)
+    _rewrite_metadata(safetensors_bytes, path, lambda m: m.pop("checksums"))
+    model = mlp(seed=1)
     assert load_weights(model, path).loaded == 4
-    _assert_same(model, _values(source))
+    assert weights_of(model) == weights_of(source)
 
 
 def _as_crc32(checksums, values):
@@ -234,37 +207,41 @@ def _as_crc32(checksums, values):
 
 
 @pytest.mark.parametrize("suffix", [".weights.h5", ".safetensors"])
-def test_load_weights_verifies_crc32_checksums_of_earlier_files(tmp_path, suffix):
-    source = _mlp(seed=0)
+def test_load_weights_verifies_crc32_checksums_of_earlier_files(
+    tmp_path, suffix, mlp, weights_of, safetensors_bytes
+):
+    source = mlp(seed=0)
     path = tmp_path / f"m{suffix}"
     save_weights(source, path)
-    values = _values(source)  # file order: dense/0, dense/1, dense_1/0, dense_1/1
+    values = [
+        w.numpy() for w in source.weights
+    ]  # file order: dense/0, dense/1, dense_1/0, dense_1/1
     if suffix == ".safetensors":
 
         def to_crc32(meta):
             meta["checksums"] = json.dumps(_as_crc32(json.loads(meta["checksums"]), values))
 
-        _rewrite_metadata(path, to_crc32)
+        _rewrite_metadata(safetensors_bytes, path, to_crc32)
     else:
         with h5py.File(path, "a") as f:
             keys = [k for k in _h5_keys(f) if "checksum" in f[k].attrs]
             for key, digest in _as_crc32(dict.fromkeys(keys), values).items():
                 f[key].attrs["checksum"] = np.bytes_(digest)
-    model = _mlp(seed=1)
+    model = mlp(seed=1)
     assert load_weights(model, path).loaded == 4
-    _assert_same(model, values)
+    assert weights_of(model) == weights_of(source)
     # a damaged entry still fails its CRC-32, and nothing changes
     offset = (
-        _safetensors_data_offset(path, "layers/dense_1/vars/0")
+        safetensors_bytes.data_offset(path, "layers/dense_1/vars/0")
         if suffix == ".safetensors"
         else _h5_data_offset(path, "layers/dense_1/vars/0")
     )
     _flip(path, offset)
-    model = _mlp(seed=1)
-    before = _values(model)
+    model = mlp(seed=1)
+    before = weights_of(model)
     with pytest.raises(ValueError, match=r"entry 'layers/dense_1/vars/0' does not match.*crc32:"):
         load_weights(model, path)
-    _assert_same(model, before)
+    assert weights_of(model) == before
 
 
 def _h5_keys(f):
@@ -273,12 +250,12 @@ def _h5_keys(f):
     return keys
 
 
-@functools.cache
-def _saved():
-    """The bytes of one model saved in each format (computed once), and its values."""
-    folder = tempfile.mkdtemp()
-    source = _mlp(seed=0, dtype="bfloat16")
-    out = {"values": _values(source)}
+@pytest.fixture(scope="module")
+def saved_files(tmp_path_factory, mlp, weights_of):
+    """The bytes of one model saved in each format, and its values."""
+    folder = tmp_path_factory.mktemp("saved")
+    source = mlp(seed=0, dtype="bfloat16")
+    out = {"values": weights_of(source)}
     for suffix in ("weights.h5", "safetensors"):
         path = os.path.join(folder, f"m.{suffix}")
         save_weights(source, path)
@@ -287,29 +264,30 @@ def _saved():
     return out
 
 
-def _flip_and_load(tmp_path, suffix, offset, byte):
-    saved = _saved()
+def _flip_and_load(tmp_path, saved, mlp, weights_of, suffix, offset, byte):
     data = bytearray(saved[suffix])
     data[offset % len(data)] ^= byte or 1
     path = tmp_path / f"flip.{suffix}"
     path.write_bytes(bytes(data))
-    model = _mlp(seed=1, dtype="bfloat16")
-    before = _values(model)
+    model = mlp(seed=1, dtype="bfloat16")
+    before = weights_of(model)
     try:
         load_weights(model, path)
     except ValueError as err:
         assert "flip." in str(err)
-        _assert_same(model, before)
+        assert weights_of(model) == before
     else:
-        _assert_same(model, saved["values"])  # loaded: then bitwise the saved values
+        assert weights_of(model) == saved["values"]  # loaded: then bitwise the saved values
 
 
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(offset=st.integers(min_value=0, max_value=10**6), byte=st.integers(0, 255))
-def test_load_weights_h5_any_flipped_byte_raises_or_loads_the_saved_values(tmp_path, offset, byte):
-    _flip_and_load(tmp_path, "weights.h5", offset, byte)
+def test_load_weights_h5_any_flipped_byte_raises_or_loads_the_saved_values(
+    tmp_path, saved_files, mlp, weights_of, offset, byte
+):
+    _flip_and_load(tmp_path, saved_files, mlp, weights_of, "weights.h5", offset, byte)
 
 
 @settings(
@@ -317,6 +295,6 @@ def test_load_weights_h5_any_flipped_byte_raises_or_loads_the_saved_values(tmp_p
 )
 @given(offset=st.integers(min_value=0, max_value=10**6), byte=st.integers(0, 255))
 def test_load_weights_safetensors_any_flipped_byte_raises_or_loads_the_saved_values(
-    tmp_path, offset, byte
+    tmp_path, saved_files, mlp, weights_of, offset, byte
 ):
-    _flip_and_load(tmp_path, "safetensors", offset, byte)
+    _flip_and_load(tmp_path, saved_files, mlp, weights_of, "safetensors", offset, byte)

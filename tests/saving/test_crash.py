@@ -19,6 +19,7 @@ from heft import layers
 from heft.saving import load_weights
 
 FORMATS = (".weights.h5", ".h5", ".safetensors", ".weights.json")
+SEED_VARIABLE = "HEFT_CRASH_SEED"
 # Shard size for the ``.weights.json`` saves: the three kernels fall in three shards.
 SHARD_GB = 1.1 * 512 * 1024 * 4 / 1024**3
 
@@ -144,7 +145,11 @@ def _check_folder(folder, model, runs_before, run, seed):
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_save_weights_killed_at_random_points_leaves_a_complete_file(tmp_path):
-    seed = int.from_bytes(os.urandom(4), "little")
+    # A fresh seed each run, printed (pytest shows it with a failure); set
+    # HEFT_CRASH_SEED to replay a run's kill delays (where each kill lands also
+    # depends on how fast the machine runs the children).
+    seed = int(os.environ.get(SEED_VARIABLE) or int.from_bytes(os.urandom(4), "little"))
+    print(f"crash test seed {seed}: replay with {SEED_VARIABLE}={seed}")
     rng = random.Random(seed)
     model = _model()
     folders = [tmp_path / f"run{i}" for i in range(3)]
@@ -162,7 +167,7 @@ def test_save_weights_killed_at_random_points_leaves_a_complete_file(tmp_path):
             version += 1000
         deadline = time.monotonic() + 120
         while any([run.poll(time.monotonic()) for run in runs]):
-            assert time.monotonic() < deadline, "the children did not start in time"
+            assert time.monotonic() < deadline, f"seed {seed}: the children did not start in time"
             time.sleep(0.002)
         for run in runs:
             killed = run.proc.returncode == -signal.SIGKILL and run.kill_at is not None

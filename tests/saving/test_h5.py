@@ -15,30 +15,6 @@ from heft import layers
 from heft.saving import _h5, load_weights, save_weights
 
 
-def _mlp(hidden=4, out=2, dropout=True, seed=None):
-    stack = [layers.Dense(hidden, input_shape=(3,))]
-    if dropout:
-        stack.append(layers.Dropout(0.1))
-    stack.append(layers.Dense(out))
-    model = heft.Sequential(stack)
-    if seed is not None:
-        rng = np.random.default_rng(seed)
-        model.set_weights([rng.normal(size=w.shape).astype("float32") for w in model.weights])
-    return model
-
-
-def _values(model):
-    return [np.array(w.numpy(), copy=True) for w in model.weights]
-
-
-def _assert_unchanged(model, before):
-    after = _values(model)
-    assert len(after) == len(before)
-    for a, b in zip(after, before, strict=True):
-        assert a.dtype == b.dtype
-        assert a.tobytes() == b.tobytes()
-
-
 class Scalar(layers.Layer):
     def build(self, input_shape):
         self.gain = self.add_weight(shape=(), initializer="ones", name="gain")
@@ -50,8 +26,8 @@ class Scalar(layers.Layer):
         return x * self.gain
 
 
-def test_save_weights_h5_writes_keras_layout(tmp_path, h5_structure):
-    model = _mlp()
+def test_save_weights_h5_writes_keras_layout(tmp_path, h5_structure, mlp):
+    model = mlp()
     path = tmp_path / "m.weights.h5"
     save_weights(model, path)
     assert h5_structure(path) == [
@@ -91,14 +67,14 @@ def test_save_weights_h5_scalars_and_bfloat16(tmp_path):
     assert float(other.layers[1].gain.numpy()) == 2.5
 
 
-def test_load_weights_h5_round_trip_is_bitwise_and_predicts_the_same(tmp_path):
-    model = _mlp(seed=0)
+def test_load_weights_h5_round_trip_is_bitwise_and_predicts_the_same(tmp_path, mlp, weights_of):
+    model = mlp(seed=0)
     path = tmp_path / "m.weights.h5"
     save_weights(model, path)
-    other = _mlp(seed=1)
+    other = mlp(seed=1)
     report = load_weights(other, path)
     assert report.ok and report.loaded == 4 and not report.unexpected and not report.skipped
-    _assert_unchanged(other, _values(model))
+    assert weights_of(other) == weights_of(model)
     x = np.random.default_rng(2).normal(size=(5, 3)).astype("float32")
     np.testing.assert_array_equal(np.asarray(other(x)), np.asarray(model(x)))
     assert other.layers[0].kernel.provenance == f"file '{path}', entry 'layers/dense/vars/0'"
@@ -116,20 +92,20 @@ def test_load_weights_h5_casts_to_the_variable_dtype(tmp_path):
     )
 
 
-def test_save_weights_h5_overwrite_false_raises_and_keeps_file(tmp_path):
+def test_save_weights_h5_overwrite_false_raises_and_keeps_file(tmp_path, mlp):
     path = tmp_path / "m.weights.h5"
-    save_weights(_mlp(seed=0), path)
+    save_weights(mlp(seed=0), path)
     before = path.read_bytes()
     with pytest.raises(FileExistsError, match=r"already exists and `overwrite=False`"):
-        save_weights(_mlp(seed=1), path, overwrite=False)
+        save_weights(mlp(seed=1), path, overwrite=False)
     assert path.read_bytes() == before
-    save_weights(_mlp(seed=1), path, overwrite=True)
+    save_weights(mlp(seed=1), path, overwrite=True)
     assert path.read_bytes() != before
 
 
-def test_save_weights_h5_failure_mid_write_keeps_previous_file(tmp_path, monkeypatch):
+def test_save_weights_h5_failure_mid_write_keeps_previous_file(tmp_path, monkeypatch, mlp):
     path = tmp_path / "m.weights.h5"
-    save_weights(_mlp(seed=0), path)
+    save_weights(mlp(seed=0), path)
     before = path.read_bytes()
     calls = []
 
@@ -141,16 +117,16 @@ def test_save_weights_h5_failure_mid_write_keeps_previous_file(tmp_path, monkeyp
 
     monkeypatch.setattr(_h5, "write_array", failing)
     with pytest.raises(RuntimeError, match=r"disk full"):
-        save_weights(_mlp(seed=1), path)
+        save_weights(mlp(seed=1), path)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["m.weights.h5"]
 
 
-def test_load_weights_h5_shape_mismatch_changes_nothing(tmp_path):
+def test_load_weights_h5_shape_mismatch_changes_nothing(tmp_path, mlp, weights_of):
     path = tmp_path / "m.weights.h5"
-    save_weights(_mlp(hidden=5, seed=0), path)
-    model = _mlp(hidden=4, seed=1)
-    before = _values(model)
+    save_weights(mlp(hidden=5, seed=0), path)
+    model = mlp(hidden=4, seed=1)
+    before = weights_of(model)
     with pytest.raises(
         ValueError, match=r"Cannot load weights from .*m\.weights\.h5.* into model"
     ) as info:
@@ -160,24 +136,24 @@ def test_load_weights_h5_shape_mismatch_changes_nothing(tmp_path):
     kernel = model.layers[0].kernel.path
     assert f"layers/dense/vars/0 -> {kernel}: shape differs: the file has (3, 5) float32" in message
     assert "skip_mismatch=True" in message
-    _assert_unchanged(model, before)
+    assert weights_of(model) == before
 
 
-def test_load_weights_h5_missing_layer_fails_and_lists_it(tmp_path):
+def test_load_weights_h5_missing_layer_fails_and_lists_it(tmp_path, mlp, weights_of):
     path = tmp_path / "m.weights.h5"
     save_weights(heft.Sequential([layers.Dense(4, input_shape=(3,))]), path)
-    model = _mlp(dropout=False, seed=1)
-    before = _values(model)
+    model = mlp(dropout=False, seed=1)
+    before = weights_of(model)
     with pytest.raises(ValueError, match=r"2 variable\(s\) missing from the file") as info:
         load_weights(model, path)
     kernel = model.layers[1].kernel.path
     assert f"layers/dense_1/vars/0 -> {kernel}: not in the file" in str(info.value)
-    _assert_unchanged(model, before)
+    assert weights_of(model) == before
 
 
-def test_load_weights_h5_extra_groups_are_reported_not_fatal(tmp_path):
+def test_load_weights_h5_extra_groups_are_reported_not_fatal(tmp_path, mlp):
     path = tmp_path / "m.weights.h5"
-    save_weights(_mlp(seed=0), path)
+    save_weights(mlp(seed=0), path)
     model = heft.Sequential([layers.Dense(4, input_shape=(3,))])
     report = load_weights(model, path)
     assert report.ok and report.loaded == 2
@@ -188,11 +164,11 @@ def test_load_weights_h5_extra_groups_are_reported_not_fatal(tmp_path):
     ]
 
 
-def test_load_weights_h5_dry_run_reports_and_changes_nothing(tmp_path):
+def test_load_weights_h5_dry_run_reports_and_changes_nothing(tmp_path, mlp, weights_of):
     path = tmp_path / "m.weights.h5"
-    save_weights(_mlp(hidden=5, seed=0), path)
-    model = _mlp(hidden=4, seed=1)
-    before = _values(model)
+    save_weights(mlp(hidden=5, seed=0), path)
+    model = mlp(hidden=4, seed=1)
+    before = weights_of(model)
     report = load_weights(model, path, dry_run=True)
     assert report.dry_run and not report.ok
     assert [e.key for e in report.matched] == ["layers/dense_1/vars/1"]
@@ -202,15 +178,15 @@ def test_load_weights_h5_dry_run_reports_and_changes_nothing(tmp_path):
         "layers/dense_1/vars/0",
     ]
     assert "would load 1 variable(s)" in repr(report)
-    _assert_unchanged(model, before)
+    assert weights_of(model) == before
 
 
-def test_load_weights_h5_skip_mismatch_loads_the_rest(tmp_path):
-    source = _mlp(hidden=5, seed=0)
+def test_load_weights_h5_skip_mismatch_loads_the_rest(tmp_path, mlp, weights_of):
+    source = mlp(hidden=5, seed=0)
     path = tmp_path / "m.weights.h5"
     save_weights(source, path)
-    model = _mlp(hidden=4, seed=1)
-    before = _values(model)
+    model = mlp(hidden=4, seed=1)
+    before = weights_of(model)
     with pytest.warns(
         UserWarning, match=r"skipped 3 variable\(s\), which keep their current values"
     ):
@@ -220,10 +196,8 @@ def test_load_weights_h5_skip_mismatch_loads_the_rest(tmp_path):
         "layers/dense/vars/1",
         "layers/dense_1/vars/0",
     ]
-    after = _values(model)
-    for i in range(3):
-        assert after[i].tobytes() == before[i].tobytes()
-    np.testing.assert_array_equal(after[3], source.layers[-1].bias.numpy())
+    assert weights_of(model)[:3] == before[:3]
+    assert weights_of(model)[3] == weights_of(source)[3]
 
 
 def test_load_weights_h5_count_mismatch_marks_every_variable_of_the_layer(tmp_path):
@@ -284,40 +258,40 @@ def test_load_weights_h5_unbuilt_sublayer_says_how_to_build(tmp_path):
         load_weights(model, path)
 
 
-def test_load_weights_h5_keras_2_13_layer_group_name(tmp_path):
-    source = _mlp(dropout=False, seed=0)
+def test_load_weights_h5_keras_2_13_layer_group_name(tmp_path, mlp, weights_of):
+    source = mlp(dropout=False, seed=0)
     path = tmp_path / "m.weights.h5"
     save_weights(source, path)
     with h5py.File(path, "a") as f:
         f.move("layers", "_layer_checkpoint_dependencies")
-    model = _mlp(dropout=False, seed=1)
+    model = mlp(dropout=False, seed=1)
     assert load_weights(model, path).loaded == 4
-    _assert_unchanged(model, _values(source))
+    assert weights_of(model) == weights_of(source)
 
 
-def test_load_weights_h5_refuses_legacy_layout(tmp_path):
+def test_load_weights_h5_refuses_legacy_layout(tmp_path, mlp):
     path = tmp_path / "legacy.h5"
-    save_weights(_mlp(), path)
+    save_weights(mlp(), path)
     renamed = tmp_path / "legacy.weights.h5"
     path.rename(renamed)
     with pytest.raises(ValueError, match=r"is a legacy Keras 2 weights file"):
-        load_weights(_mlp(), renamed)
+        load_weights(mlp(), renamed)
 
 
-def test_load_weights_h5_truncated_file_names_it_and_changes_nothing(tmp_path):
+def test_load_weights_h5_truncated_file_names_it_and_changes_nothing(tmp_path, mlp, weights_of):
     path = tmp_path / "m.weights.h5"
-    save_weights(_mlp(seed=0), path)
+    save_weights(mlp(seed=0), path)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    model = _mlp(seed=1)
-    before = _values(model)
+    model = mlp(seed=1)
+    before = weights_of(model)
     with pytest.raises(ValueError, match=r"m\.weights\.h5' is truncated or corrupted"):
         load_weights(model, path)
-    _assert_unchanged(model, before)
+    assert weights_of(model) == before
 
 
-def test_load_weights_h5_corrupted_data_chunk_changes_nothing(tmp_path):
-    model = _mlp(dropout=False, seed=1)
+def test_load_weights_h5_corrupted_data_chunk_changes_nothing(tmp_path, mlp, weights_of):
+    model = mlp(dropout=False, seed=1)
     path = tmp_path / "m.weights.h5"
     with h5py.File(path, "w") as f:
         for i, layer in enumerate(model.layers):
@@ -329,20 +303,20 @@ def test_load_weights_h5_corrupted_data_chunk_changes_nothing(tmp_path):
     with open(path, "r+b") as fh:
         fh.seek(info.byte_offset)
         fh.write(b"\xff" * info.size)
-    before = _values(model)
+    before = weights_of(model)
     with pytest.raises(ValueError, match=r"dataset 'layers/dense_1/vars/0' cannot be read"):
         load_weights(model, path)
-    _assert_unchanged(model, before)
+    assert weights_of(model) == before
 
 
-def test_load_weights_h5_not_an_hdf5_file(tmp_path):
+def test_load_weights_h5_not_an_hdf5_file(tmp_path, mlp):
     path = tmp_path / "m.weights.h5"
     path.write_text("hello")
     with pytest.raises(ValueError, match=r"is not an HDF5 file"):
-        load_weights(_mlp(), path)
+        load_weights(mlp(), path)
 
 
-def test_load_weights_h5_optimizer_state_round_trip(tmp_path):
+def test_load_weights_h5_optimizer_state_round_trip(tmp_path, mlp):
     class StandIn:
         def __init__(self, name, shapes):
             self.name = name
@@ -350,14 +324,14 @@ def test_load_weights_h5_optimizer_state_round_trip(tmp_path):
                 heft.Variable(np.full(s, i, "float32"), name=f"v{i}") for i, s in enumerate(shapes)
             ]
 
-    model = _mlp(dropout=False, seed=0)
+    model = mlp(dropout=False, seed=0)
     model.optimizer = StandIn("adam", [(), (3, 4)])
     path = tmp_path / "m.weights.h5"
     save_weights(model, path)
     with h5py.File(path, "r") as f:
         assert f["optimizer/vars"].attrs["name"] == "adam"
         assert f["optimizer/vars/1"].shape == (3, 4)
-    other = _mlp(dropout=False, seed=1)
+    other = mlp(dropout=False, seed=1)
     other.optimizer = StandIn("adam", [(), (3, 4)])
     other.optimizer.variables[1].assign(np.zeros((3, 4)))
     report = load_weights(other, path)
@@ -365,18 +339,20 @@ def test_load_weights_h5_optimizer_state_round_trip(tmp_path):
     np.testing.assert_array_equal(other.optimizer.variables[1].numpy(), np.ones((3, 4)))
 
 
-def test_load_weights_h5_optimizer_count_mismatch_is_skipped_with_a_warning(tmp_path):
+def test_load_weights_h5_optimizer_count_mismatch_is_skipped_with_a_warning(
+    tmp_path, mlp, weights_of
+):
     class StandIn:
         name = "adam"
 
         def __init__(self, n):
             self.variables = [heft.Variable(float(i), name=f"v{i}") for i in range(n)]
 
-    source = _mlp(dropout=False, seed=0)
+    source = mlp(dropout=False, seed=0)
     source.optimizer = StandIn(3)
     path = tmp_path / "m.weights.h5"
     save_weights(source, path)
-    model = _mlp(dropout=False, seed=1)
+    model = mlp(dropout=False, seed=1)
     model.optimizer = StandIn(2)
     with pytest.warns(UserWarning, match=r"skipped 2 variable"):
         report = load_weights(model, path)
@@ -384,30 +360,32 @@ def test_load_weights_h5_optimizer_count_mismatch_is_skipped_with_a_warning(tmp_
     assert "optimizer 'adam' has 2 variable(s) but the file's group 'optimizer/vars' holds 3" in (
         report.skipped[0].detail
     )
-    _assert_unchanged(heft.Sequential(model.layers), _values(source))  # the layers still loaded
-    unbuilt = _mlp(dropout=False, seed=1)
+    assert weights_of(heft.Sequential(model.layers)) == weights_of(
+        source
+    )  # the layers still loaded
+    unbuilt = mlp(dropout=False, seed=1)
     unbuilt.optimizer = StandIn(0)
     with pytest.warns(UserWarning, match=r"the optimizer is not built yet"):
         assert load_weights(unbuilt, path).loaded == 4
 
 
-def test_load_weights_h5_optimizer_absent_from_file_is_skipped(tmp_path):
+def test_load_weights_h5_optimizer_absent_from_file_is_skipped(tmp_path, mlp):
     class StandIn:
         name = "sgd"
         variables = [heft.Variable(1.0, name="iteration")]
 
     path = tmp_path / "m.weights.h5"
-    save_weights(_mlp(dropout=False), path)
-    model = _mlp(dropout=False)
+    save_weights(mlp(dropout=False), path)
+    model = mlp(dropout=False)
     model.optimizer = StandIn()
     with pytest.warns(UserWarning, match=r"the file holds no optimizer state"):
         assert load_weights(model, path).loaded == 4
 
 
-def test_load_weights_h5_report_table_lists_rows(tmp_path):
+def test_load_weights_h5_report_table_lists_rows(tmp_path, mlp):
     path = tmp_path / "m.weights.h5"
-    save_weights(_mlp(), path)
-    model = _mlp()
+    save_weights(mlp(), path)
+    model = mlp()
     text = repr(load_weights(model, path))
     assert "loaded 4 variable(s); 0 missing, 0 mismatched, 0 unexpected, 0 skipped" in text
     lines = text.splitlines()
@@ -434,18 +412,18 @@ def test_load_weights_h5_failure_lists_are_sorted_and_truncated(tmp_path):
     assert lines == sorted(lines) and len(lines) == 10
 
 
-def test_load_weights_h5_no_warning_when_everything_loads(tmp_path):
+def test_load_weights_h5_no_warning_when_everything_loads(tmp_path, mlp):
     path = tmp_path / "m.weights.h5"
-    save_weights(_mlp(), path)
+    save_weights(mlp(), path)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        load_weights(_mlp(), path)
+        load_weights(mlp(), path)
 
 
 @pytest.fixture(scope="module")
-def saved_bytes(tmp_path_factory, file_bytes):
+def saved_bytes(tmp_path_factory, file_bytes, mlp):
     path = tmp_path_factory.mktemp("saved") / "m.weights.h5"
-    save_weights(_mlp(seed=0), path)
+    save_weights(mlp(seed=0), path)
     return file_bytes(path.read_bytes())
 
 
@@ -453,15 +431,17 @@ def saved_bytes(tmp_path_factory, file_bytes):
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(cut=st.integers(min_value=0, max_value=10**6))
-def test_load_weights_h5_any_truncation_raises_and_changes_nothing(tmp_path, saved_bytes, cut):
+def test_load_weights_h5_any_truncation_raises_and_changes_nothing(
+    tmp_path, saved_bytes, cut, mlp, weights_of
+):
     cut = cut % len(saved_bytes)
     path = tmp_path / "cut.weights.h5"
     path.write_bytes(saved_bytes[:cut])
-    model = _mlp(seed=1)
-    before = _values(model)
+    model = mlp(seed=1)
+    before = weights_of(model)
     with pytest.raises(ValueError, match=r"cut\.weights\.h5"):
         load_weights(model, path)
-    _assert_unchanged(model, before)
+    assert weights_of(model) == before
 
 
 @settings(
@@ -469,21 +449,21 @@ def test_load_weights_h5_any_truncation_raises_and_changes_nothing(tmp_path, sav
 )
 @given(offset=st.integers(min_value=0, max_value=10**6), byte=st.integers(0, 255))
 def test_load_weights_h5_flipped_byte_loads_or_raises_without_change(
-    tmp_path, saved_bytes, offset, byte
+    tmp_path, saved_bytes, offset, byte, mlp, weights_of
 ):
     data = bytearray(saved_bytes)
     data[offset % len(data)] ^= byte or 1
     path = tmp_path / "flip.weights.h5"
     path.write_bytes(bytes(data))
-    model = _mlp(seed=1)
-    before = _values(model)
+    model = mlp(seed=1)
+    before = weights_of(model)
     try:
         load_weights(model, path)
     except ValueError as err:
         assert "flip.weights.h5" in str(err)
-        _assert_unchanged(model, before)
+        assert weights_of(model) == before
     else:  # the per-dataset checksums let nothing altered load
-        _assert_unchanged(model, _values(_mlp(seed=0)))
+        assert weights_of(model) == weights_of(mlp(seed=0))
 
 
 def test_unreadable_dataset_header_names_the_file():
@@ -506,7 +486,7 @@ def test_unreadable_dataset_header_names_the_file():
         _hdf5._check_dataset(Damaged(), "layers/d/vars/0", "m.weights.h5")
 
 
-def test_load_weights_h5_attribute_named_model_weights_is_not_legacy(tmp_path):
+def test_load_weights_h5_attribute_named_model_weights_is_not_legacy(tmp_path, weights_of):
     class Sub(heft.Model):
         def __init__(self):
             super().__init__()
@@ -522,4 +502,4 @@ def test_load_weights_h5_attribute_named_model_weights_is_not_legacy(tmp_path):
     model = Sub()
     model(np.ones((1, 3), "float32"))
     assert load_weights(model, path).loaded == 2
-    _assert_unchanged(model, _values(source))
+    assert weights_of(model) == weights_of(source)

@@ -4,38 +4,31 @@ import h5py
 import numpy as np
 import pytest
 
-import heft
-from heft import layers
 from heft.saving import _hdf5, load_weights, save_weights
+from heft.saving._format import StoredArray
 
 
-def _model():
-    return heft.Sequential([layers.Dense(4, input_shape=(3,)), layers.Dense(2)])
-
-
-def _saved(tmp_path, name="m.weights.h5"):
-    model = _model()
-    path = tmp_path / name
+@pytest.fixture
+def saved(tmp_path, mlp):
+    """A model and the ``.weights.h5`` file saved from it."""
+    model = mlp(dropout=False)
+    path = tmp_path / "m.weights.h5"
     save_weights(model, path)
     return model, path
 
 
-def _values(model):
-    return [w.numpy().tobytes() for w in model.weights]
-
-
-def test_load_refuses_soft_link(tmp_path):
-    model, path = _saved(tmp_path)
+def test_load_refuses_soft_link(tmp_path, saved, weights_of):
+    model, path = saved
     with h5py.File(path, "a") as f:
         f["layers/extra"] = h5py.SoftLink("/layers/dense")
-    before = _values(model)
+    before = weights_of(model)
     with pytest.raises(ValueError, match=r"'layers/extra' is an HDF5 soft link"):
         load_weights(model, path)
-    assert _values(model) == before
+    assert weights_of(model) == before
 
 
-def test_load_refuses_external_link(tmp_path):
-    model, path = _saved(tmp_path)
+def test_load_refuses_external_link(tmp_path, saved):
+    model, path = saved
     other = tmp_path / "other.h5"
     with h5py.File(other, "w") as f:
         f["x"] = np.zeros(3)
@@ -45,8 +38,8 @@ def test_load_refuses_external_link(tmp_path):
         load_weights(model, path)
 
 
-def test_load_refuses_external_dataset(tmp_path):
-    model, path = _saved(tmp_path)
+def test_load_refuses_external_dataset(tmp_path, saved):
+    model, path = saved
     raw = tmp_path / "raw.bin"
     np.zeros(2, "float32").tofile(raw)
     with h5py.File(path, "a") as f:
@@ -60,8 +53,8 @@ def test_load_refuses_external_dataset(tmp_path):
         load_weights(model, path)
 
 
-def test_load_refuses_virtual_dataset(tmp_path):
-    model, path = _saved(tmp_path)
+def test_load_refuses_virtual_dataset(tmp_path, saved):
+    model, path = saved
     source = tmp_path / "source.h5"
     with h5py.File(source, "w") as f:
         f["x"] = np.zeros(2, "float32")
@@ -74,8 +67,8 @@ def test_load_refuses_virtual_dataset(tmp_path):
         load_weights(model, path)
 
 
-def test_load_refuses_shape_bomb(tmp_path):
-    model, path = _saved(tmp_path)
+def test_load_refuses_shape_bomb(tmp_path, saved):
+    model, path = saved
     with h5py.File(path, "a") as f:
         f["layers"].create_dataset(
             "bomb", shape=(2**31,), dtype="float32", chunks=(2**20,), compression="gzip"
@@ -86,35 +79,35 @@ def test_load_refuses_shape_bomb(tmp_path):
         load_weights(model, path)
 
 
-def test_load_refuses_unknown_link_type(tmp_path, monkeypatch):
-    model, path = _saved(tmp_path)
+def test_load_refuses_unknown_link_type(tmp_path, monkeypatch, saved):
+    model, path = saved
     monkeypatch.setattr(_hdf5, "_visit_links", lambda f, filepath: [("layers", 99)])
     with pytest.raises(ValueError, match=r"'layers' is a link of unknown type \(99\)"):
         load_weights(model, path)
 
 
-def test_load_damaged_link_names_raise_value_error(tmp_path):
-    model, path = _saved(tmp_path)
+def test_load_damaged_link_names_raise_value_error(tmp_path, saved, weights_of):
+    model, path = saved
     data = bytearray(path.read_bytes())
     at = data.find(b"layers\x00")
     data[at : at + 6] = b"\xa5" * 6
     path.write_bytes(bytes(data))
-    before = _values(model)
+    before = weights_of(model)
     with pytest.raises(ValueError, match=r"is corrupted: its structure cannot be read"):
         load_weights(model, path)
-    assert _values(model) == before
+    assert weights_of(model) == before
 
 
-def test_load_damaged_object_header_raises_value_error(tmp_path):
-    model, path = _saved(tmp_path)
+def test_load_damaged_object_header_raises_value_error(tmp_path, saved, weights_of):
+    model, path = saved
     data = bytearray(path.read_bytes())
     at = data.find(np.array([3, 4], "<u8").tobytes())  # the kernel's dataspace dimensions
     data[at : at + 16] = b"\xa5" * 16
     path.write_bytes(bytes(data))
-    before = _values(model)
+    before = weights_of(model)
     with pytest.raises(ValueError, match=r"object 'layers/dense/vars/0' cannot be read"):
         load_weights(model, path)
-    assert _values(model) == before
+    assert weights_of(model) == before
 
 
 def test_open_h5_missing_file_and_folder(tmp_path):
@@ -136,8 +129,8 @@ def test_open_h5_unreadable_file(tmp_path, monkeypatch):
         _hdf5.open_h5(str(path))
 
 
-def test_index_file_lists_datasets_with_dtypes(tmp_path):
-    _, path = _saved(tmp_path)
+def test_index_file_lists_datasets_with_dtypes(tmp_path, saved):
+    _, path = saved
     with h5py.File(path, "r") as f:
         index = _hdf5.index_file(f, str(path))
     assert sorted(index.arrays) == [
@@ -148,9 +141,7 @@ def test_index_file_lists_datasets_with_dtypes(tmp_path):
     ]
     stored = index.arrays["layers/dense/vars/0"]
     assert stored.checksum.startswith("xxh3:")
-    assert stored == _hdf5.StoredArray(
-        "layers/dense/vars/0", (3, 4), "float32", True, stored.checksum
-    )
+    assert stored == StoredArray("layers/dense/vars/0", (3, 4), "float32", True, stored.checksum)
     assert {"layers", "layers/dense/vars", "vars"} <= index.groups
 
 
@@ -162,16 +153,4 @@ def test_index_file_marks_null_dataspace_unsupported(tmp_path):
     with h5py.File(path, "r") as f:
         index = _hdf5.index_file(f, str(path))
     assert index.arrays["empty"].numeric is False
-    assert index.arrays["opaque"] == _hdf5.StoredArray("opaque", (2,), "|V2", False)
-
-
-def test_convertible_rules():
-    def stored(dtype, numeric=True):
-        return _hdf5.StoredArray("k", (), dtype, numeric)
-
-    assert _hdf5.convertible(stored("float64"), "float32")
-    assert _hdf5.convertible(stored("bfloat16"), "float32")
-    assert _hdf5.convertible(stored("int64"), "float32")
-    assert not _hdf5.convertible(stored("complex64"), "float32")
-    assert _hdf5.convertible(stored("complex64"), "complex64")
-    assert not _hdf5.convertible(stored("|S3", numeric=False), "float32")
+    assert index.arrays["opaque"] == StoredArray("opaque", (2,), "|V2", False)

@@ -1,7 +1,6 @@
 """Damaged weight files of every format: loading raises a ValueError naming the file, or loads
 exactly the saved values; either way a failed load changes nothing."""
 
-import functools
 import json
 import os
 import shutil
@@ -29,59 +28,50 @@ FUZZ = settings(
 )
 
 
-def _mlp():
-    return heft.Sequential([layers.Input((3,)), layers.Dense(4), layers.Dense(2)])
+class _Files:
+    """The seed-0 model saved once in each format, and the model damaged copies are loaded into."""
+
+    def __init__(self, root, source, target, weights_of):
+        self.root, self.source, self.target = root, source, target
+        self.values = weights_of(source)
+        rng = np.random.default_rng(1)
+        self._before = [rng.normal(size=w.shape).astype("float32") for w in target.weights]
+        self._weights_of = weights_of
+
+    def copy(self, suffix, folder):
+        """Copy the saved files of ``suffix`` into ``folder``; return the path to load."""
+        folder = os.path.join(folder, suffix)
+        shutil.copytree(os.path.join(self.root, suffix), folder)
+        return os.path.join(folder, f"m.{suffix}")
+
+    def reset_target(self):
+        """Give the target its values before a load; return them (see ``weights_of``)."""
+        self.target.set_weights(self._before)
+        return self._weights_of(self.target)
+
+    def load_outcome(self, path, errors=(ValueError,)):
+        """Load ``path``: a documented error naming the file and no change, or the saved values."""
+        expected_before = self.reset_target()
+        folder = os.path.dirname(path)
+        try:
+            load_weights(self.target, path)
+        except errors as err:
+            assert folder in str(err), str(err)
+            assert self._weights_of(self.target) == expected_before
+            return "raised"
+        assert self._weights_of(self.target) == self.values
+        return "loaded"
 
 
-def _values(model):
-    return [w.numpy().tobytes() for w in model.weights]
-
-
-@functools.cache
-def _saved():
-    """One folder per format holding the seed-0 model, and the values it holds."""
-    source = _mlp()
-    rng = np.random.default_rng(0)
-    source.set_weights([rng.normal(size=w.shape).astype("float32") for w in source.weights])
-    root = tempfile.mkdtemp()
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, mlp, weights_of):
+    root = str(tmp_path_factory.mktemp("saved"))
+    source = mlp(dropout=False, seed=0)
     for suffix in SUFFIXES:
         os.mkdir(os.path.join(root, suffix))
         kwargs = {"max_shard_size": SMALL} if suffix == "weights.json" else {}
         save_weights(source, os.path.join(root, suffix, f"m.{suffix}"), **kwargs)
-    return root, _values(source)
-
-
-@functools.cache
-def _target():
-    """The model every damaged file is loaded into, and its values before each load."""
-    model = _mlp()
-    rng = np.random.default_rng(1)
-    before = [rng.normal(size=w.shape).astype("float32") for w in model.weights]
-    return model, before
-
-
-def _copy(suffix, folder):
-    """Copy the saved files of ``suffix`` into ``folder``; return the path to load."""
-    root, _ = _saved()
-    folder = os.path.join(folder, suffix)
-    shutil.copytree(os.path.join(root, suffix), folder)
-    return os.path.join(folder, f"m.{suffix}")
-
-
-def _load_outcome(path, errors=(ValueError,)):
-    """Load ``path``: a documented error naming the file and no change, or the saved values."""
-    model, before = _target()
-    model.set_weights(before)
-    expected_before = _values(model)
-    folder = os.path.dirname(path)
-    try:
-        load_weights(model, path)
-    except errors as err:
-        assert folder in str(err), str(err)
-        assert _values(model) == expected_before
-        return "raised"
-    assert _values(model) == _saved()[1]
-    return "loaded"
+    return _Files(root, source, mlp(dropout=False), weights_of)
 
 
 def _damage_bytes(path, data):
@@ -102,27 +92,31 @@ def _damage_bytes(path, data):
 # --------------------------------------------------------------- bytes: cut and flipped
 @FUZZ
 @given(data=st.data())
-def test_load_weights_legacy_h5_damaged_bytes_raise_or_load_the_saved_values(tmp_path, data):
-    path = _copy("h5", tempfile.mkdtemp(dir=tmp_path))
+def test_load_weights_legacy_h5_damaged_bytes_raise_or_load_the_saved_values(tmp_path, data, files):
+    path = files.copy("h5", tempfile.mkdtemp(dir=tmp_path))
     _damage_bytes(path, data)
-    _load_outcome(path)
+    files.load_outcome(path)
 
 
 @FUZZ
 @given(data=st.data(), shard=st.integers(0, 2))
-def test_load_weights_sharded_damaged_shard_raises_or_loads_the_saved_values(tmp_path, data, shard):
-    path = _copy("weights.json", tempfile.mkdtemp(dir=tmp_path))
+def test_load_weights_sharded_damaged_shard_raises_or_loads_the_saved_values(
+    tmp_path, data, shard, files
+):
+    path = files.copy("weights.json", tempfile.mkdtemp(dir=tmp_path))
     _damage_bytes(os.path.join(os.path.dirname(path), f"m_{shard:05d}.weights.h5"), data)
-    _load_outcome(path)
+    files.load_outcome(path)
 
 
 @FUZZ
 @given(data=st.data())
-def test_load_weights_sharded_damaged_map_bytes_raise_or_load_the_saved_values(tmp_path, data):
-    path = _copy("weights.json", tempfile.mkdtemp(dir=tmp_path))
+def test_load_weights_sharded_damaged_map_bytes_raise_or_load_the_saved_values(
+    tmp_path, data, files
+):
+    path = files.copy("weights.json", tempfile.mkdtemp(dir=tmp_path))
     _damage_bytes(path, data)
     # A flipped byte can name a shard that does not exist.
-    _load_outcome(path, errors=(ValueError, FileNotFoundError))
+    files.load_outcome(path, errors=(ValueError, FileNotFoundError))
 
 
 # --------------------------------------------------------------- HDF5: structure edits
@@ -202,34 +196,36 @@ def _edit_structure(path, data):
 
 @FUZZ
 @given(data=st.data(), suffix=st.sampled_from(["weights.h5", "h5"]))
-def test_load_weights_h5_structure_edits_raise_or_load_the_saved_values(tmp_path, data, suffix):
-    path = _copy(suffix, tempfile.mkdtemp(dir=tmp_path))
+def test_load_weights_h5_structure_edits_raise_or_load_the_saved_values(
+    tmp_path, data, suffix, files
+):
+    path = files.copy(suffix, tempfile.mkdtemp(dir=tmp_path))
     _edit_structure(path, data)
-    _load_outcome(path)
+    files.load_outcome(path)
 
 
 @FUZZ
 @given(data=st.data(), shard=st.integers(0, 2))
 def test_load_weights_sharded_shard_structure_edits_raise_or_load_the_saved_values(
-    tmp_path, data, shard
+    tmp_path, data, shard, files
 ):
-    path = _copy("weights.json", tempfile.mkdtemp(dir=tmp_path))
+    path = files.copy("weights.json", tempfile.mkdtemp(dir=tmp_path))
     _edit_structure(os.path.join(os.path.dirname(path), f"m_{shard:05d}.weights.h5"), data)
-    _load_outcome(path)
+    files.load_outcome(path)
 
 
-def test_load_weights_h5_retyped_dataset_with_its_checksum_is_refused(tmp_path):
-    path = _copy("weights.h5", str(tmp_path))
+def test_load_weights_h5_retyped_dataset_with_its_checksum_is_refused(tmp_path, files):
+    path = files.copy("weights.h5", str(tmp_path))
     with h5py.File(path, "a") as f:
         _rewrite(f, "layers/dense/vars/0", f["layers/dense/vars/0"][()].astype("float64"))
-    assert _load_outcome(path) == "raised"
+    assert files.load_outcome(path) == "raised"
 
 
 # --------------------------------------------------------------- sharded: the map and shards
 @FUZZ
 @given(data=st.data())
-def test_load_weights_sharded_map_edits_raise_or_load_the_saved_values(tmp_path, data):
-    path = _copy("weights.json", tempfile.mkdtemp(dir=tmp_path))
+def test_load_weights_sharded_map_edits_raise_or_load_the_saved_values(tmp_path, data, files):
+    path = files.copy("weights.json", tempfile.mkdtemp(dir=tmp_path))
     folder = os.path.dirname(path)
     with open(path) as fh:
         config = json.load(fh)
@@ -258,30 +254,18 @@ def test_load_weights_sharded_map_edits_raise_or_load_the_saved_values(tmp_path,
         os.replace(os.path.join(folder, "tmp"), other)
     with open(path, "w") as fh:
         fh.write(json.dumps(config))
-    outcome = _load_outcome(path, errors=(ValueError, FileNotFoundError))
+    outcome = files.load_outcome(path, errors=(ValueError, FileNotFoundError))
     assert outcome == "raised" or op in ("drop entry", "point elsewhere")
 
 
 # --------------------------------------------------------------- safetensors: header edits
-def _split(path):
-    with open(path, "rb") as fh:
-        raw = fh.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    return json.loads(raw[8 : 8 + n]), raw[8 + n :]
-
-
-def _join(path, header, body):
-    raw = json.dumps(header).encode()
-    raw += b" " * (-len(raw) % 8)
-    with open(path, "wb") as fh:
-        fh.write(struct.pack("<Q", len(raw)) + raw + body)
-
-
 @FUZZ
 @given(data=st.data())
-def test_load_weights_safetensors_header_edits_raise_or_load_the_saved_values(tmp_path, data):
-    path = _copy("safetensors", tempfile.mkdtemp(dir=tmp_path))
-    header, body = _split(path)
+def test_load_weights_safetensors_header_edits_raise_or_load_the_saved_values(
+    tmp_path, data, files, safetensors_bytes
+):
+    path = files.copy("safetensors", tempfile.mkdtemp(dir=tmp_path))
+    header, body = safetensors_bytes.split(path)
     keys = sorted(k for k in header if k != "__metadata__")
     key = data.draw(st.sampled_from(keys), label="key")
     other = data.draw(st.sampled_from(keys), label="other")
@@ -329,8 +313,8 @@ def test_load_weights_safetensors_header_edits_raise_or_load_the_saved_values(tm
         header["__metadata__"]["checksums"] = json.dumps(sums)
     else:
         header["__metadata__"]["note"] = "hello"
-    _join(path, header, body)
-    outcome = _load_outcome(path)
+    safetensors_bytes.join(path, header, body)
+    outcome = files.load_outcome(path)
     assert outcome == "raised" or op in ("drop checksums", "add metadata", "shape", "swap offsets")
 
 
@@ -394,19 +378,19 @@ def test_load_weights_keras_bfloat16_file_with_damaged_global_heap_does_not_hang
 
 @FUZZ
 @given(data=st.data())
-def test_load_weights_damaged_keras_bfloat16_file_raises_or_loads(tmp_path, data):
+def test_load_weights_damaged_keras_bfloat16_file_raises_or_loads(tmp_path, data, weights_of):
     path = os.path.join(tempfile.mkdtemp(dir=tmp_path), "k.weights.h5")
     _keras_bfloat16_file(path)
     _damage_bytes(path, data)
     model = heft.Sequential(
         [layers.Input((3,)), layers.Dense(4, dtype="bfloat16"), layers.Dense(2, dtype="bfloat16")]
     )
-    before = _values(model)
+    before = weights_of(model)
     try:
         load_weights(model, path)  # no checksums: damaged values may load
     except ValueError as err:
         assert path in str(err)
-        assert _values(model) == before
+        assert weights_of(model) == before
 
 
 # --------------------------------------------------------------- deterministic damage
@@ -423,25 +407,25 @@ def open_bytes(path):
         return fh.read()
 
 
-def test_load_weights_h5_dataset_larger_than_its_storage_is_refused(tmp_path):
-    path = _copy("weights.h5", str(tmp_path))
+def test_load_weights_h5_dataset_larger_than_its_storage_is_refused(tmp_path, files, weights_of):
+    path = files.copy("weights.h5", str(tmp_path))
     dims = np.array([3, 4], "<u8").tobytes()
     # The kernel's dataspace (dims, then max dims) now says (3, 5): 60 bytes, 48 stored.
     _patch(path, dims + dims, np.array([3, 5, 3, 5], "<u8").tobytes())
-    model, before = _target()
-    model.set_weights(before)
+    model = files.target
+    before = files.reset_target()
     with pytest.raises(
         ValueError,
         match=r"dataset 'layers/dense/vars/0' does not add up: its shape needs 60 bytes but "
         r"it stores 48",
     ):
         load_weights(model, path)
-    assert _values(model) == _values_of(before)
+    assert weights_of(model) == before
 
 
-def test_load_weights_h5_chunked_dataset_with_impossible_storage_is_refused(tmp_path):
+def test_load_weights_h5_chunked_dataset_with_impossible_storage_is_refused(tmp_path, mlp):
     path = str(tmp_path / "m.weights.h5")
-    save_weights(_mlp(), path)
+    save_weights(mlp(dropout=False), path)
     with h5py.File(path, "a") as f:
         value = f["layers/dense/vars/0"][()]
         del f["layers/dense/vars/0"]
@@ -451,17 +435,15 @@ def test_load_weights_h5_chunked_dataset_with_impossible_storage_is_refused(tmp_
     with pytest.raises(
         ValueError, match=r"its unfiltered chunks of 16 bytes cannot add up to the 48 bytes"
     ):
-        load_weights(_mlp(), path)
+        load_weights(mlp(dropout=False), path)
 
 
-def _values_of(arrays):
-    return [np.asarray(a, "float32").tobytes() for a in arrays]
-
-
-def test_load_weights_legacy_h5_unreadable_attributes_raise_value_error(tmp_path, monkeypatch):
+def test_load_weights_legacy_h5_unreadable_attributes_raise_value_error(
+    tmp_path, monkeypatch, files, mlp
+):
     from heft.saving import _legacy_h5
 
-    path = _copy("h5", str(tmp_path))
+    path = files.copy("h5", str(tmp_path))
 
     def broken(*args):
         raise RuntimeError("Can't synchronously determine if attribute exists by name")
@@ -470,31 +452,35 @@ def test_load_weights_legacy_h5_unreadable_attributes_raise_value_error(tmp_path
     with pytest.raises(
         ValueError, match=r"m\.h5' is corrupted: its attributes cannot be read \(Can't"
     ):
-        load_weights(_mlp(), path)
+        load_weights(mlp(dropout=False), path)
 
 
-def test_load_weights_safetensors_gaps_and_trailing_bytes_are_refused(tmp_path):
-    path = _copy("safetensors", str(tmp_path))
-    header, body = _split(path)
-    _join(path, header, body + b"\0" * 4)
+def test_load_weights_safetensors_gaps_and_trailing_bytes_are_refused(
+    tmp_path, files, mlp, safetensors_bytes
+):
+    path = files.copy("safetensors", str(tmp_path))
+    header, body = safetensors_bytes.split(path)
+    safetensors_bytes.join(path, header, body + b"\0" * 4)
     with pytest.raises(ValueError, match=r"its tensors end at byte 104 but the file holds 108"):
-        load_weights(_mlp(), path)
+        load_weights(mlp(dropout=False), path)
     header["layers/dense/vars/1"]["data_offsets"] = [
         o + 4 for o in header["layers/dense/vars/1"]["data_offsets"]
     ]
-    _join(path, header, body + b"\0" * 4)
+    safetensors_bytes.join(path, header, body + b"\0" * 4)
     with pytest.raises(
         ValueError,
         match=r"tensor 'layers/dense/vars/1' starts at byte \d+ of the data, but the tensor "
         r"before it ends at byte \d+",
     ):
-        load_weights(_mlp(), path)
+        load_weights(mlp(dropout=False), path)
 
 
-def test_load_weights_safetensors_read_errors_raise_value_error(tmp_path, monkeypatch):
-    path = _copy("safetensors", str(tmp_path))
-    model, before = _target()
-    model.set_weights(before)
+def test_load_weights_safetensors_read_errors_raise_value_error(
+    tmp_path, monkeypatch, files, weights_of
+):
+    path = files.copy("safetensors", str(tmp_path))
+    model = files.target
+    before = files.reset_target()
     monkeypatch.setattr(os, "preadv", lambda fd, buffers, offset: 0)  # shrunk while reading
     with pytest.raises(ValueError, match=r"it ended while tensor '.*' was read"):
         load_weights(model, path)
@@ -505,12 +491,12 @@ def test_load_weights_safetensors_read_errors_raise_value_error(tmp_path, monkey
     monkeypatch.setattr(os, "preadv", failing)
     with pytest.raises(ValueError, match=r"cannot be read: tensor '.*' failed \(\[Errno 5\]"):
         load_weights(model, path)
-    assert _values(model) == _values_of(before)
+    assert weights_of(model) == before
 
 
-def _stored_checksums(path):
+def _stored_checksums(safetensors_bytes, path):
     if path.endswith(".safetensors"):
-        return json.loads(_split(path)[0]["__metadata__"]["checksums"])
+        return json.loads(safetensors_bytes.split(path)[0]["__metadata__"]["checksums"])
     out = {}
     with h5py.File(path, "r") as f:
         f.visititems(
@@ -522,42 +508,39 @@ def _stored_checksums(path):
 
 
 @pytest.mark.parametrize("suffix", ["weights.h5", "h5", "safetensors"])
-def test_weights_in_pieces_and_on_the_helper_thread_round_trip(tmp_path, monkeypatch, suffix):
+def test_weights_in_pieces_and_on_the_helper_thread_round_trip(
+    tmp_path, monkeypatch, suffix, files, weights_of, safetensors_bytes
+):
     from heft.saving import _checksum
 
     # Pieces of 8 bytes, every checksum on the helper thread: the paths of large values.
     monkeypatch.setattr(_checksum, "CHUNK_BYTES", 8)
     monkeypatch.setattr(_checksum, "BACKGROUND_BYTES", 0)
-    root, saved = _saved()
-    source = _mlp()
-    source.set_weights(
-        [
-            np.frombuffer(b, "float32").reshape(w.shape)
-            for b, w in zip(saved, source.weights, strict=True)
-        ]
-    )
     path = str(tmp_path / f"m.{suffix}")
-    save_weights(source, path)
+    save_weights(files.source, path)
     # The same checksums as written whole.
-    assert _stored_checksums(path) == _stored_checksums(os.path.join(root, suffix, f"m.{suffix}"))
-    model, before = _target()
-    model.set_weights(before)
+    written = os.path.join(files.root, suffix, f"m.{suffix}")
+    assert _stored_checksums(safetensors_bytes, path) == _stored_checksums(
+        safetensors_bytes, written
+    )
+    model = files.target
+    before = files.reset_target()
     load_weights(model, path)
-    assert _values(model) == saved
+    assert weights_of(model) == files.values
     raw = bytearray(open_bytes(path))
-    raw[_kernel_data_byte(path)] ^= 1
+    raw[_kernel_data_byte(safetensors_bytes, path)] ^= 1
     with open(path, "wb") as fh:
         fh.write(bytes(raw))
-    model.set_weights(before)
+    files.reset_target()
     with pytest.raises(ValueError, match=r"does not match the checksum written with it"):
         load_weights(model, path)
-    assert _values(model) == _values_of(before)
+    assert weights_of(model) == before
 
 
-def _kernel_data_byte(path):
+def _kernel_data_byte(safetensors_bytes, path):
     """The offset of a byte in the last piece of the first kernel's data."""
     if path.endswith(".safetensors"):
-        header, _ = _split(path)
+        header, _ = safetensors_bytes.split(path)
         (n,) = struct.unpack("<Q", open_bytes(path)[:8])
         return 8 + n + header["layers/dense/vars/0"]["data_offsets"][1] - 3
     key = next(k for k in _datasets_and_groups(path)[0] if k.endswith(("vars/0", "kernel")))

@@ -16,33 +16,6 @@ from heft.saving import _atomic, _sharded, load_weights, save_weights
 SMALL = 50 / 1024**3
 
 
-def _mlp(hidden=4, seed=None, dtype=None):
-    model = heft.Sequential(
-        [
-            layers.Input((3,)),
-            layers.Dense(hidden, dtype=dtype),
-            layers.Dropout(0.1),
-            layers.Dense(2, dtype=dtype),
-        ]
-    )
-    if seed is not None:
-        rng = np.random.default_rng(seed)
-        model.set_weights([rng.normal(size=w.shape).astype(w.dtype) for w in model.weights])
-    return model
-
-
-def _values(model):
-    return [np.array(w.numpy(), copy=True) for w in model.weights]
-
-
-def _assert_same(model, expected):
-    after = _values(model)
-    assert len(after) == len(expected)
-    for a, b in zip(after, expected, strict=True):
-        assert a.dtype == b.dtype
-        assert a.tobytes() == b.tobytes()
-
-
 def _datasets(path):
     out = {}
     with h5py.File(path, "r") as f:
@@ -50,8 +23,8 @@ def _datasets(path):
     return out
 
 
-def test_save_weights_sharded_writes_keras_files_and_map(tmp_path):
-    save_weights(_mlp(seed=0), tmp_path / "big.weights.json", max_shard_size=SMALL)
+def test_save_weights_sharded_writes_keras_files_and_map(tmp_path, mlp):
+    save_weights(mlp(seed=0), tmp_path / "big.weights.json", max_shard_size=SMALL)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "big.weights.json",
         "big_00000.weights.h5",
@@ -97,19 +70,19 @@ def test_save_weights_sharded_map_lists_groups_of_several_variables(tmp_path):
     }
 
 
-def test_load_weights_sharded_round_trip_is_bitwise(tmp_path):
-    model = _mlp(seed=0)
+def test_load_weights_sharded_round_trip_is_bitwise(tmp_path, mlp, weights_of):
+    model = mlp(seed=0)
     path = tmp_path / "m.weights.json"
     save_weights(model, path, max_shard_size=SMALL)
-    other = _mlp(seed=1)
+    other = mlp(seed=1)
     report = load_weights(other, path)
     assert report.ok and report.loaded == 4 and not report.unexpected
     assert report.format == "sharded weights.h5"
-    _assert_same(other, _values(model))
+    assert weights_of(other) == weights_of(model)
 
 
-def test_load_weights_sharded_bfloat16_and_optimizer_state(tmp_path):
-    model = _mlp(seed=0, dtype="bfloat16")
+def test_load_weights_sharded_bfloat16_and_optimizer_state(tmp_path, mlp, weights_of):
+    model = mlp(seed=0, dtype="bfloat16")
     model.optimizer = Adam(name="adam")
     model.optimizer.build(model.trainable_variables)
     for i, v in enumerate(model.optimizer.variables):
@@ -118,24 +91,24 @@ def test_load_weights_sharded_bfloat16_and_optimizer_state(tmp_path):
     save_weights(model, path, max_shard_size=SMALL / 2)
     config = json.loads(path.read_text())
     assert "/optimizer/vars" in config["weight_map"]
-    other = _mlp(seed=1, dtype="bfloat16")
+    other = mlp(seed=1, dtype="bfloat16")
     other.optimizer = Adam(name="adam")
     other.optimizer.build(other.trainable_variables)
     n = len(model.optimizer.variables)
     assert load_weights(other, path).loaded == 4 + n
-    _assert_same(other, _values(model))
+    assert weights_of(other) == weights_of(model)
     for a, b in zip(other.optimizer.variables, model.optimizer.variables, strict=True):
         assert a.numpy().tobytes() == b.numpy().tobytes()
 
 
-def test_save_weights_sharded_weights_h5_suffix_switches_to_json(tmp_path):
+def test_save_weights_sharded_weights_h5_suffix_switches_to_json(tmp_path, mlp):
     with pytest.warns(UserWarning, match=r"'.*m\.weights\.h5' is written as '.*m\.weights\.json'"):
-        save_weights(_mlp(), tmp_path / "m.weights.h5", max_shard_size=1)
+        save_weights(mlp(), tmp_path / "m.weights.h5", max_shard_size=1)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.weights.json", "m_00000.weights.h5"]
 
 
-def test_save_weights_sharded_variable_larger_than_a_shard(tmp_path):
-    model = _mlp()
+def test_save_weights_sharded_variable_larger_than_a_shard(tmp_path, mlp):
+    model = mlp()
     with pytest.raises(
         ValueError,
         match=r"variable '.*kernel' \(file key 'layers/dense/vars/0'\) is 48 bytes, which "
@@ -154,25 +127,27 @@ def test_save_weights_sharded_variable_larger_than_a_shard(tmp_path):
         (float("nan"), ValueError, r"must be a positive, finite number"),
     ],
 )
-def test_save_weights_sharded_bad_max_shard_size(tmp_path, size, error, message):
+def test_save_weights_sharded_bad_max_shard_size(tmp_path, size, error, message, mlp):
     with pytest.raises(error, match=message):
-        save_weights(_mlp(), tmp_path / "m.weights.json", max_shard_size=size)
+        save_weights(mlp(), tmp_path / "m.weights.json", max_shard_size=size)
 
 
-def test_save_weights_sharded_suffix_rules(tmp_path):
+def test_save_weights_sharded_suffix_rules(tmp_path, mlp):
     with pytest.raises(ValueError, match=r"`max_shard_size` only applies to sharded"):
-        save_weights(_mlp(), tmp_path / "m.safetensors", max_shard_size=1)
+        save_weights(mlp(), tmp_path / "m.safetensors", max_shard_size=1)
     with pytest.raises(ValueError, match=r"writes sharded weights, which needs `max_shard_size`"):
-        save_weights(_mlp(), tmp_path / "m.weights.json")
+        save_weights(mlp(), tmp_path / "m.weights.json")
     assert list(tmp_path.iterdir()) == []
 
 
-def test_save_weights_sharded_overwrite_false_and_failed_save_keep_files(tmp_path, monkeypatch):
+def test_save_weights_sharded_overwrite_false_and_failed_save_keep_files(
+    tmp_path, monkeypatch, mlp
+):
     path = tmp_path / "m.weights.json"
-    save_weights(_mlp(seed=0), path, max_shard_size=SMALL)
+    save_weights(mlp(seed=0), path, max_shard_size=SMALL)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     with pytest.raises(FileExistsError, match=r"already exists and `overwrite=False`"):
-        save_weights(_mlp(seed=1), path, max_shard_size=SMALL, overwrite=False)
+        save_weights(mlp(seed=1), path, max_shard_size=SMALL, overwrite=False)
     calls = []
 
     def failing(group, key, value):
@@ -183,42 +158,42 @@ def test_save_weights_sharded_overwrite_false_and_failed_save_keep_files(tmp_pat
 
     monkeypatch.setattr(_sharded, "write_array", failing)
     with pytest.raises(RuntimeError, match=r"disk full"):
-        save_weights(_mlp(seed=1), path, max_shard_size=SMALL)
+        save_weights(mlp(seed=1), path, max_shard_size=SMALL)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
-def test_load_weights_sharded_mismatch_and_dry_run_change_nothing(tmp_path):
+def test_load_weights_sharded_mismatch_and_dry_run_change_nothing(tmp_path, mlp, weights_of):
     path = tmp_path / "m.weights.json"
-    save_weights(_mlp(hidden=5, seed=0), path, max_shard_size=2 * SMALL)
-    model = _mlp(seed=1)
-    before = _values(model)
+    save_weights(mlp(hidden=5, seed=0), path, max_shard_size=2 * SMALL)
+    model = mlp(seed=1)
+    before = weights_of(model)
     with pytest.raises(
         ValueError, match=r"Cannot load weights from .*m\.weights\.json.*3 mismatched"
     ):
         load_weights(model, path)
     report = load_weights(model, path, dry_run=True)
     assert [e.key for e in report.matched] == ["layers/dense_1/vars/1"]
-    _assert_same(model, before)
+    assert weights_of(model) == before
     with pytest.raises(ValueError, match=r"'.*m\.weights\.json' is a `\.weights\.json` file"):
         load_weights(model, path, by_name=True)
 
 
-def _saved(tmp_path):
+def _saved(tmp_path, mlp):
     path = tmp_path / "m.weights.json"
-    save_weights(_mlp(seed=0), path, max_shard_size=SMALL)
+    save_weights(mlp(seed=0), path, max_shard_size=SMALL)
     return path, json.loads(path.read_text())
 
 
-def test_load_weights_sharded_missing_shard(tmp_path):
-    path, _ = _saved(tmp_path)
+def test_load_weights_sharded_missing_shard(tmp_path, mlp, weights_of):
+    path, _ = _saved(tmp_path, mlp)
     (tmp_path / "m_00001.weights.h5").unlink()
-    model = _mlp(seed=1)
-    before = _values(model)
+    model = mlp(seed=1)
+    before = weights_of(model)
     with pytest.raises(
         FileNotFoundError, match=r"lists shard 'm_00001\.weights\.h5', which is not"
     ):
         load_weights(model, path)
-    _assert_same(model, before)
+    assert weights_of(model) == before
     with pytest.raises(FileNotFoundError, match=r"No sharded weights file at"):
         load_weights(model, tmp_path / "none.weights.json")
 
@@ -239,46 +214,46 @@ def test_load_weights_sharded_missing_shard(tmp_path):
         ),
     ],
 )
-def test_load_weights_sharded_bad_maps(tmp_path, edit, message):
-    path, config = _saved(tmp_path)
+def test_load_weights_sharded_bad_maps(tmp_path, edit, message, mlp):
+    path, config = _saved(tmp_path, mlp)
     path.write_text(edit(config))
     with pytest.raises(
         ValueError, match=r"'.*m\.weights\.json' is not a valid weight map: " + message
     ):
-        load_weights(_mlp(), path)
+        load_weights(mlp(), path)
 
 
-def test_load_weights_sharded_inconsistent_map_or_shards(tmp_path):
-    path, config = _saved(tmp_path)
+def test_load_weights_sharded_inconsistent_map_or_shards(tmp_path, mlp):
+    path, config = _saved(tmp_path, mlp)
     config["weight_map"]["/layers/dense_1/vars"] = "m_00000.weights.h5"
     path.write_text(json.dumps(config))
     with pytest.raises(
         ValueError,
         match=r"puts group '/layers/dense_1/vars' in shard 'm_00000\.weights\.h5', which does not",
     ):
-        load_weights(_mlp(), path)
-    path, config = _saved(tmp_path)
+        load_weights(mlp(), path)
+    path, config = _saved(tmp_path, mlp)
     with h5py.File(tmp_path / "m_00002.weights.h5", "a") as f:
         f.require_group("layers/dense/vars").create_dataset("1", data=np.zeros(4, "float32"))
     with pytest.raises(ValueError, match=r"dataset 'layers/dense/vars/1' is in both"):
-        load_weights(_mlp(), path)
+        load_weights(mlp(), path)
 
 
-def test_load_weights_sharded_truncated_shard_names_it(tmp_path):
-    path, _ = _saved(tmp_path)
+def test_load_weights_sharded_truncated_shard_names_it(tmp_path, mlp, weights_of):
+    path, _ = _saved(tmp_path, mlp)
     shard = tmp_path / "m_00002.weights.h5"
     shard.write_bytes(shard.read_bytes()[:100])
-    model = _mlp(seed=1)
-    before = _values(model)
+    model = mlp(seed=1)
+    before = weights_of(model)
     with pytest.raises(ValueError, match=r"m_00002\.weights\.h5' is truncated or corrupted"):
         load_weights(model, path)
-    _assert_same(model, before)
+    assert weights_of(model) == before
 
 
 def test_save_weights_sharded_removes_what_killed_saves_left_but_not_live_shards(
-    tmp_path, dead_pid
+    tmp_path, dead_pid, mlp, weights_of
 ):
-    model = _mlp(seed=0)
+    model = mlp(seed=0)
     path = tmp_path / "m.weights.json"
     host = _atomic._owner().split("-")[0]
     dead, alive = dead_pid, os.getpid()
@@ -307,6 +282,6 @@ def test_save_weights_sharded_removes_what_killed_saves_left_but_not_live_shards
     left = {p.name for p in tmp_path.iterdir()}
     assert names["killed shard"] not in left and names["running save"] in left
     assert names["live shard"] not in left  # no longer named by the JSON: the commit removed it
-    loaded = _mlp(seed=1)
+    loaded = mlp(seed=1)
     load_weights(loaded, path)
-    _assert_same(loaded, _values(model))
+    assert weights_of(loaded) == weights_of(model)
