@@ -41,6 +41,7 @@ set one for a block with ``SWITCH.forced(True)`` or ``SWITCH.forced(False)``.
 
 from ._allocator import keep_freed_memory as keep_freed_memory
 from ._allocator import usual_allocation as usual_allocation
+from ._conv_steps import convolves_on_cpu as convolves_on_cpu
 from ._switches import ALL as ALL
 from ._switches import CONV_ONE_STEP as CONV_ONE_STEP
 from ._switches import CPU_CONV as CPU_CONV
