@@ -114,3 +114,9 @@ def test_convolves_on_cpu_is_false_with_the_switch_off_or_without_a_traceable_st
     with CONV_ONE_STEP.forced(False):
         assert convolves_on_cpu(jitted, (X, K)) is False
     assert convolves_on_cpu(_conv, (X, K)) is False  # a plain function (run_eagerly)
+
+
+def test_another_backend_takes_the_plain_path(monkeypatch):
+    jitted = jax.jit(_conv)
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    assert convolves_on_cpu(jitted, (X, K)) is False

@@ -195,3 +195,10 @@ def test_conv2d_with_the_switch_off_is_the_plain_convolution_bit_for_bit(padding
     np.testing.assert_allclose(tweaked, out, rtol=1e-5, atol=1e-5)
     for got, want in zip(tweaked_grads, plain_grads, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+def test_another_backend_takes_the_plain_path(monkeypatch):
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    assert _cpu_conv.applies() is False
+    assert plan((128, 26, 26, 32), (128, 24, 24, 64), "float32") is None
+    assert _cpu_conv.pads_valid("valid", 1, (1, 1), (3, 3), 64) is False

@@ -54,3 +54,9 @@ def test_host_key_is_none_where_the_host_path_does_not_apply():
     assert _host_sampling.host_key(key, 10, np.dtype("int32"), 0, 1) is None
     assert _host_sampling.host_key(key, 10, f32, jnp.zeros(()), 1.0) is None
     assert _host_sampling.host_key(jax.random.key(3), 10, f32, 0.0, 1.0) is None
+
+
+def test_another_backend_takes_the_plain_path(monkeypatch):
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    key = jnp.array([3, 0], jnp.uint32)
+    assert _host_sampling.host_key(key, 10, np.dtype("float32"), 0.0, 1.0) is None
