@@ -7,8 +7,8 @@ import sys as _sys
 
 # First, before JAX starts its worker threads: with HEFT_RETAIN_FREED_MEMORY=1, one
 # malloc arena for all threads, so that training can keep freed host memory for
-# reuse (heft/_host_memory.py).
-from . import _host_memory as _host_memory
+# reuse (heft/_platform/_allocator.py).
+from . import _platform as _platform
 from . import activations as activations
 from . import callbacks as callbacks
 from . import config as config

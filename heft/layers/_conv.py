@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import _config, activations, constraints, initializers, regularizers
-from . import _cpu_conv
+from .._platform import _cpu_conv
 from ._configured import KernelAttribute, configured_weight, optional_bias
 from ._input_spec import InputSpec
 from ._layer import Layer
@@ -69,11 +69,6 @@ def conv_output_length(
     if padding == "valid":
         return (length - dilation * (kernel - 1) - 1) // stride + 1
     return (length + stride - 1) // stride
-
-
-# Input channels from which a ``valid`` 2D convolution runs padded and cropped
-# on CPU (see ``_Conv._padded_valid``); below it the plain form is as fast.
-_PADDED_VALID_MIN_CHANNELS = 8
 
 
 class _Conv(KernelAttribute, Layer):
@@ -183,21 +178,12 @@ class _Conv(KernelAttribute, Layer):
     def _padded_valid(self, channels: int) -> bool:
         """Whether to run this ``valid`` convolution padded by one row, then cropped.
 
-        XLA's CPU backend runs unpadded stride-1 2D convolutions with windows of
-        at least 2x2, and the kernel gradients derived from them, on a path 2-4x
-        slower than padded ones once there are a few input channels. One zero
-        row after the last adds one output row that is sliced off: the values
-        are identical. (For 1x1 windows the padded kernel gradient is far
-        slower instead, and strided ones gain nothing, so those stay as they are.)
+        A tweak for XLA's CPU backend (``heft/_platform/_cpu_conv.py``, switch
+        ``HEFT_CPU_CONV``): the one zero row after the last adds one output row,
+        which is sliced off; the rest agree with the unpadded convolution's.
         """
-        return (
-            self.rank == 2
-            and self.padding == "valid"
-            and self.groups == 1
-            and self.strides == (1, 1)
-            and min(self.kernel_size) >= 2
-            and channels >= _PADDED_VALID_MIN_CHANNELS
-            and jax.default_backend() == "cpu"
+        return self.rank == 2 and _cpu_conv.pads_valid(
+            self.padding, self.groups, self.strides, self.kernel_size, channels
         )
 
     def call(self, inputs: Any) -> Any:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import re
 import secrets
 import socket
-import sys
 import zlib
 from collections.abc import Collection, Iterator
 from concurrent.futures import Future
-from typing import Any
 
+from .._platform import _write_hints
 from ._threads import helper
 
 
@@ -139,19 +137,13 @@ def release_cache(path: str) -> None:
     """Ask the kernel to drop the cached pages of the file about to be replaced.
 
     The file itself is untouched (a failed save leaves it as it was); only its
-    copy in the page cache goes, so the new file's pages can reuse that memory
-    instead of the system holding both. Saving over a 1 GiB file took 2-4 s
-    instead of 0.6 s on a VM without this. Does nothing where the file is
-    missing, not a regular file, or the system has no ``posix_fadvise``.
+    copy in the page cache goes, so the new file's pages can reuse that memory.
+    Does nothing unless the page-cache hints apply
+    (``heft/_platform/_write_hints.py``, switch ``HEFT_WRITE_HINTS``), or where
+    the file is missing or not a regular file.
     """
-    if not hasattr(os, "posix_fadvise") or not os.path.isfile(path):
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        finally:
-            os.close(fd)
+    if _write_hints.applies():
+        _write_hints.drop_cached_pages(path)
 
 
 def remove_quietly(path: str) -> None:
@@ -212,31 +204,15 @@ def fsync_folder(folder: str) -> None:
         os.close(fd)
 
 
-def _sync_file_range() -> Any:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        fn = libc.sync_file_range
-    except (OSError, AttributeError):
-        return None
-    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    fn.restype = ctypes.c_int
-    return fn
-
-
-_SYNC_FILE_RANGE = _sync_file_range() if sys.platform.startswith("linux") else None
-_SYNC_FILE_RANGE_WRITE = 2
-# Start writing a file's dirty pages to disk after every this many bytes.
-WRITEBACK_STEP = 64 << 20
-
-
 class Writeback:
     """Starts the disk write of a file being written, so that its final fsync waits less.
 
     Every ``WRITEBACK_STEP`` bytes reported with :meth:`wrote`, the kernel is
-    asked, from a helper thread, to start writing the file's dirty pages
-    (Linux ``sync_file_range``, which returns once the writes are queued); the
-    writer never waits for it. Elsewhere this does nothing. The file is opened
-    by name, so it works beside any library that writes it.
+    asked, from a helper thread, to start writing the file's dirty pages; the
+    writer never waits for it. This is one of the page-cache hints of
+    ``heft/_platform/_write_hints.py`` (switch ``HEFT_WRITE_HINTS``): where they
+    do not apply, it does nothing. The file is opened by name, so it works
+    beside any library that writes it.
 
     >>> import tempfile
     >>> with tempfile.NamedTemporaryFile() as fh:
@@ -250,18 +226,9 @@ class Writeback:
 
     def wrote(self, nbytes: int) -> None:
         self.pending += nbytes
-        if self.pending < WRITEBACK_STEP or _SYNC_FILE_RANGE is None:
+        if self.pending < _write_hints.WRITEBACK_STEP or not _write_hints.can_start_writeback():
             return
         if self._busy is not None and not self._busy.done():
             return  # the queued writes cover these bytes soon enough
         self.pending = 0
-        self._busy = helper("heft-writeback").submit(_start_writeback, self.path)
-
-
-def _start_writeback(path: str) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            _SYNC_FILE_RANGE(fd, 0, 0, _SYNC_FILE_RANGE_WRITE)
-        finally:
-            os.close(fd)
+        self._busy = helper("heft-writeback").submit(_write_hints.start_writeback, self.path)

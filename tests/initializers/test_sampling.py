@@ -1,10 +1,22 @@
+"""Initializers' random draws: ``heft.random``'s values, bit for bit, on the host path or not."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from heft import random as hr
+from heft._platform import _host_sampling
+from heft._platform._switches import HOST_SAMPLING
 from heft.initializers import _sampling
+
+
+@pytest.fixture(autouse=True)
+def _host_sampling_on():
+    """The host path as by default, whatever the environment says; tests turn it off."""
+    with HOST_SAMPLING.forced(True):
+        yield
+
 
 SHAPES = [(784, 64), (300, 257)]  # one partial chunk; one spanning two chunks
 
@@ -16,22 +28,6 @@ def _bits_equal(a, b):
 
 def _key(seed):
     return jnp.array([seed, 0], dtype=jnp.uint32)
-
-
-def test_random_bits_match_jax_threefry():
-    key = np.array([123, 456], dtype=np.uint32)
-    ours = _sampling._random_bits(key, 1000, 32)
-    theirs = jax.random.bits(jnp.asarray(key), (1000,), dtype=jnp.uint32)
-    np.testing.assert_array_equal(ours, np.asarray(theirs))
-
-
-@pytest.mark.parametrize(
-    ("shape", "dtype"), [((784, 64), "float32"), ((300, 257), "float32"), ((784, 64), "bfloat16")]
-)
-def test_uniform_host_path_is_bit_identical(shape, dtype):
-    ours = _sampling.uniform(shape, -0.3, 0.7, dtype, 5)
-    theirs = jax.random.uniform(_key(5), shape, dtype, -0.3, 0.7)
-    assert _bits_equal(ours, theirs)
 
 
 def test_uniform_float16_host_path_is_bit_identical():
@@ -54,29 +50,10 @@ def test_truncated_normal_host_path_is_bit_identical(dtype):
     assert _bits_equal(ours, theirs)
 
 
-def test_fma_emulation_matches_fused_rounding():
-    a = np.array([1.0000001, 0.3, 0.7], dtype=np.float32)
-    b, c = np.float32(0.1), np.float32(-0.05)
-    exact = a.astype(np.float64) * np.float64(b) + np.float64(c)
-    np.testing.assert_array_equal(_sampling._fma_float32(a, b, c), exact.astype(np.float32))
-
-
-def test_fma_emulation_breaks_float64_ties_correctly():
-    # a * b = 2**-24 - 2**-70, so the exact sum lies just below the float32 midpoint
-    # 1 + 2**-23 + 2**-24; float64 rounds it onto the midpoint, and a plain cast would
-    # then round up to the even neighbour 1 + 2**-22.
-    a = np.array([1.0 + 2.0**-23], dtype=np.float32)
-    b = np.float32(2.0**-24 * (1.0 - 2.0**-23))
-    c = np.float32(1.0 + 2.0**-23)
-    naive = (a.astype(np.float64) * np.float64(b) + np.float64(c)).astype(np.float32)
-    assert naive[0] == np.float32(1.0 + 2.0**-22)
-    assert _sampling._fma_float32(a, b, c)[0] == np.float32(1.0 + 2.0**-23)
-
-
 def test_large_draw_falls_back_to_jax(monkeypatch):
-    monkeypatch.setattr(_sampling, "_HOST_LIMIT", 10)
+    monkeypatch.setattr(_host_sampling, "HOST_LIMIT", 10)
     calls = []
-    monkeypatch.setattr(_sampling, "_random_bits", lambda *a: calls.append(a))
+    monkeypatch.setattr(_host_sampling, "_random_bits", lambda *a: calls.append(a))
     out = _sampling.uniform((4, 5), 0.0, 1.0, "float32", 1)
     assert calls == []
     assert _bits_equal(out, jax.random.uniform(_key(1), (4, 5)))
@@ -132,3 +109,35 @@ def test_non_partitionable_threefry_falls_back_to_jax():
         jax.config.update("jax_threefry_partitionable", True)
     assert _bits_equal(ours, theirs)
     assert not _bits_equal(ours, _sampling.uniform((784, 64), -0.1, 0.1, "float32", 3))
+
+
+DRAWS = {
+    "normal": (lambda shape, dtype, seed: _sampling.normal(shape, 0.5, 2.0, dtype, seed)),
+    "truncated_normal": (
+        lambda shape, dtype, seed: _sampling.truncated_normal(shape, -0.1, 0.3, dtype, seed)
+    ),
+    "uniform": (lambda shape, dtype, seed: _sampling.uniform(shape, -0.3, 0.7, dtype, seed)),
+}
+PLAIN = {
+    "normal": (lambda shape, dtype, seed: hr.normal(shape, 0.5, 2.0, dtype, seed)),
+    "truncated_normal": (
+        lambda shape, dtype, seed: hr.truncated_normal(shape, -0.1, 0.3, dtype, seed)
+    ),
+    "uniform": (lambda shape, dtype, seed: hr.uniform(shape, -0.3, 0.7, dtype, seed)),
+}
+
+
+@pytest.mark.parametrize("draw", sorted(DRAWS))
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32"])
+@pytest.mark.parametrize("shape", [(), (7, 5), (300, 257)])
+def test_the_host_path_gives_the_plain_path_values_bit_for_bit(monkeypatch, draw, dtype, shape):
+    used = []
+    real = _host_sampling._random_bits
+    monkeypatch.setattr(_host_sampling, "_random_bits", lambda *a: used.append(1) or real(*a))
+    ours = DRAWS[draw](shape, dtype, 11)
+    assert used == ([1] if jax.default_backend() == "cpu" else [])  # the host path ran
+    with HOST_SAMPLING.forced(False):
+        plain = DRAWS[draw](shape, dtype, 11)
+    assert len(used) <= 1  # the plain path did not touch it
+    assert _bits_equal(ours, plain)
+    assert _bits_equal(ours, PLAIN[draw](shape, dtype, 11))

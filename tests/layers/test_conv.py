@@ -187,13 +187,15 @@ def test_conv3d_rejects_bad_arguments_and_inputs():
 )
 def test_conv2d_padded_valid_form_equals_plain_form(monkeypatch, kwargs, shape):
     """On CPU a valid conv runs padded by a stride and cropped; values and grads are unchanged."""
-    from heft.layers import _conv
+    from heft._platform import _cpu_conv
+    from heft._platform._switches import CPU_CONV
 
+    monkeypatch.setattr(CPU_CONV, "on", True)  # as by default, whatever the environment says
     layer = layers.Conv2D(**kwargs)
     x = _x(shape)
     layer.build(x.shape)
     assert layer._padded_valid(8)
-    assert not layer._padded_valid(_conv._PADDED_VALID_MIN_CHANNELS - 1)
+    assert not layer._padded_valid(_cpu_conv.PADDED_VALID_MIN_CHANNELS - 1)
     tv = [v.value for v in layer.trainable_variables]
 
     def run(tv, xv):
@@ -205,7 +207,7 @@ def test_conv2d_padded_valid_form_equals_plain_form(monkeypatch, kwargs, shape):
     assert not layers.Conv2D(4, 1)._padded_valid(8)  # a 1x1 window: the plain form is faster
     assert not layers.Conv2D(4, 3, strides=2)._padded_valid(8)
     assert not layers.Conv2D(4, 3, padding="same")._padded_valid(8)
-    monkeypatch.setattr(_conv, "_PADDED_VALID_MIN_CHANNELS", 10**9)
+    monkeypatch.setattr(_cpu_conv, "PADDED_VALID_MIN_CHANNELS", 10**9)
     assert not layer._padded_valid(8)
     (g_plain, out_plain) = grad(tv, x)
     assert out_fast.shape == out_plain.shape == layer.compute_output_shape(shape)

@@ -1,11 +1,27 @@
 """Tests for atomic writes: temporary file in the same folder, fsync, rename."""
 
+import hashlib
 import os
 import re
+import sys
+import threading
+import zipfile
 
+import numpy as np
 import pytest
 
-from heft.saving._atomic import atomic_path, check_target, release_cache, remove_stale_temps
+from heft._platform import _write_hints
+from heft._platform._switches import WRITE_HINTS
+from heft.saving import _atomic
+from heft.saving._atomic import (
+    Writeback,
+    atomic_path,
+    check_target,
+    release_cache,
+    remove_stale_temps,
+)
+
+LINUX = sys.platform.startswith("linux")
 
 
 def test_atomic_path_writes_and_leaves_no_temporary_file(tmp_path):
@@ -112,3 +128,96 @@ def test_atomic_path_removes_temporary_files_of_killed_saves_only(tmp_path, dead
 
 def test_remove_stale_temps_of_a_missing_folder_does_nothing(tmp_path):
     assert remove_stale_temps(str(tmp_path / "no" / "m.weights.h5")) == []
+
+
+def _recording_hints(monkeypatch):
+    """Record the page-cache hints given, instead of giving them."""
+    given = []
+    done = threading.Event()
+    monkeypatch.setattr(_write_hints, "drop_cached_pages", lambda p: given.append(("drop", p)))
+
+    def start(path):
+        given.append(("writeback", path))
+        done.set()
+
+    monkeypatch.setattr(_write_hints, "start_writeback", start)
+    monkeypatch.setattr(_write_hints, "WRITEBACK_STEP", 10)
+    return given, done
+
+
+@pytest.mark.skipif(not LINUX, reason="the page-cache hints are given on Linux only")
+def test_the_page_cache_hints_are_given_with_the_switch_on(tmp_path, monkeypatch):
+    given, done = _recording_hints(monkeypatch)
+    path = str(tmp_path / "w.bin")
+    with WRITE_HINTS.forced(True):
+        release_cache(path)
+        writeback = Writeback(path)
+        writeback.wrote(4)
+        assert given == [("drop", path)]  # 4 bytes: not yet a writeback step
+        writeback.wrote(6)
+        if _write_hints.can_start_writeback():
+            assert done.wait(10)
+            assert given == [("drop", path), ("writeback", path)]
+
+
+def test_no_page_cache_hint_is_given_with_the_switch_off(tmp_path, monkeypatch):
+    given, _ = _recording_hints(monkeypatch)
+    monkeypatch.setattr(_atomic, "helper", lambda name: pytest.fail("a helper thread was used"))
+    target = tmp_path / "w.bin"
+    target.write_bytes(b"old")
+    with WRITE_HINTS.forced(False):
+        assert _write_hints.applies() is False
+        release_cache(str(target))
+        with atomic_path(str(target)) as tmp:
+            writeback = Writeback(tmp)
+            with open(tmp, "wb") as fh:
+                fh.write(b"new" * 100)
+            writeback.wrote(300)
+    assert given == []
+    assert target.read_bytes() == b"new" * 100
+
+
+def _files(folder):
+    """Every file in ``folder`` and its bytes; of a ``.keras`` archive, its members but the date."""
+    out = {}
+    for name in sorted(os.listdir(folder)):
+        data = (folder / name).read_bytes()
+        if name.endswith(".keras"):
+            with zipfile.ZipFile(folder / name) as archive:
+                data = b"".join(
+                    archive.read(member)
+                    for member in sorted(archive.namelist())
+                    if member != "metadata.json"
+                )
+        out[name] = hashlib.sha256(data).hexdigest()
+    return out
+
+
+@pytest.mark.parametrize(
+    "suffix", [".weights.h5", ".safetensors", ".h5", ".weights.json", ".keras"]
+)
+def test_saves_write_the_same_bytes_with_and_without_the_hints(tmp_path, monkeypatch, suffix):
+    import heft
+    from heft import layers
+    from heft.saving import save_weights
+
+    # A writeback every 64 KiB, so that the hints are given during these small saves.
+    monkeypatch.setattr(_write_hints, "WRITEBACK_STEP", 64 << 10)
+    model = heft.Sequential([layers.Input((300,)), layers.Dense(400), layers.Dense(3)])
+    rng = np.random.default_rng(0)
+    model.set_weights([rng.standard_normal(w.shape).astype("float32") for w in model.weights])
+    found = []
+    for on in (True, False):
+        folder = tmp_path / ("on" if on else "off")
+        folder.mkdir()
+        path = folder / f"m{suffix}"
+        path.write_bytes(b"an older file, replaced")
+        with WRITE_HINTS.forced(on):
+            if suffix == ".keras":
+                model.save(path)
+            else:
+                extra = {"max_shard_size": 0.1} if suffix == ".weights.json" else {}
+                save_weights(model, path, **extra)
+        found.append(_files(folder))
+    assert found[0] == found[1]
+    assert len(found[0]) >= (2 if suffix == ".weights.json" else 1)

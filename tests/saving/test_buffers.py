@@ -2,21 +2,40 @@
 
 import ctypes
 import errno
+import hashlib
+import sys
 import threading
 
 import jax
 import numpy as np
 import pytest
 
+from heft._platform import _prefault
+from heft._platform._switches import PREFAULT_BUFFERS
 from heft.saving import _buffers
 from heft.saving._buffers import Ahead, aligned_empty
 
 MIB = 1 << 20
+LINUX = sys.platform.startswith("linux")
+linux_only = pytest.mark.skipif(not LINUX, reason="buffers are faulted in ahead on Linux only")
+
+
+@pytest.fixture
+def prefault():
+    """Buffers faulted in ahead, as on Linux with the switch on."""
+    with PREFAULT_BUFFERS.forced(True):
+        yield
+
+
+@pytest.fixture(params=[True, False], ids=["prefault", "plain"])
+def either_path(request):
+    with PREFAULT_BUFFERS.forced(request.param):
+        yield request.param
 
 
 @pytest.mark.parametrize("shape", [(0,), (3,), (2, 3), (MIB,), (512, 1024)])
 @pytest.mark.parametrize("dtype", ["float32", "int8", "float64"])
-def test_aligned_empty_is_aligned_writable_and_of_the_asked_shape(shape, dtype):
+def test_aligned_empty_is_aligned_writable_and_of_the_asked_shape(either_path, shape, dtype):
     out = aligned_empty(shape, dtype)
     assert out.shape == shape and out.dtype == np.dtype(dtype)
     assert out.size == 0 or out.ctypes.data % _buffers.ALIGNMENT == 0
@@ -24,9 +43,11 @@ def test_aligned_empty_is_aligned_writable_and_of_the_asked_shape(shape, dtype):
     assert (out == 7).all()
 
 
-def test_large_buffers_are_memory_maps_that_jax_adopts_without_a_copy():
+@linux_only
+def test_large_buffers_are_memory_maps_that_jax_adopts_without_a_copy(prefault):
     out = aligned_empty((MIB,), "float32")
-    assert out.nbytes >= _buffers.MAPPED_BYTES
+    assert out.nbytes >= _prefault.MAPPED_BYTES
+    assert out.ctypes.data % 4096 == 0  # a memory map of its own
     out[:] = np.arange(MIB, dtype="float32")
     value = jax.device_put(out)
     if jax.default_backend() == "cpu":
@@ -35,7 +56,8 @@ def test_large_buffers_are_memory_maps_that_jax_adopts_without_a_copy():
     assert float(value[-1]) == MIB - 1
 
 
-def test_ahead_hands_over_prepared_buffers_in_order():
+@linux_only
+def test_ahead_hands_over_prepared_buffers_in_order(prefault):
     sizes = [4 * MIB, 12, 8 * MIB, 2 * MIB]
     ahead = Ahead(sizes)
     taken = [
@@ -57,7 +79,8 @@ def test_ahead_hands_over_prepared_buffers_in_order():
     assert len({a.ctypes.data for a in (first, small, third, fourth)}) == 4
 
 
-def test_ahead_falls_back_when_asked_for_another_size():
+@linux_only
+def test_ahead_falls_back_when_asked_for_another_size(prefault):
     ahead = Ahead([4 * MIB, 4 * MIB])
     other = ahead.take((3 * MIB,), "uint8").array  # not the next prepared size
     assert other.nbytes == 3 * MIB and other.ctypes.data % 64 == 0
@@ -66,7 +89,8 @@ def test_ahead_falls_back_when_asked_for_another_size():
     assert ahead.take((MIB,), "float32").array.nbytes == 4 * MIB  # after close: plain buffers
 
 
-def test_ahead_close_drops_buffers_not_taken_and_leaves_no_work_behind():
+@linux_only
+def test_ahead_close_drops_buffers_not_taken_and_leaves_no_work_behind(prefault):
     ahead = Ahead([16 * MIB] * 6)
     ahead.take((4 * MIB,), "float32")
     ahead.close()
@@ -77,8 +101,9 @@ def test_ahead_close_drops_buffers_not_taken_and_leaves_no_work_behind():
     assert done.wait(10)
 
 
-def test_ahead_without_madvise_touches_the_pages_in(monkeypatch):
-    monkeypatch.setattr(_buffers, "_MADVISE", None)
+@linux_only
+def test_ahead_without_madvise_touches_the_pages_in(monkeypatch, prefault):
+    monkeypatch.setattr(_prefault, "_MADVISE", None)
     ahead = Ahead([2 * MIB])
     out, ready = ahead.take((MIB // 2,), "float32")
     ready(out.nbytes)
@@ -88,7 +113,8 @@ def test_ahead_without_madvise_touches_the_pages_in(monkeypatch):
     assert out.sum() == 3 * (MIB // 2)
 
 
-def test_a_refused_populate_falls_back_to_touching_for_good(monkeypatch):
+@linux_only
+def test_a_refused_populate_falls_back_to_touching_for_good(monkeypatch, prefault):
     calls = []
 
     def refuse(address, length, advice):
@@ -96,20 +122,21 @@ def test_a_refused_populate_falls_back_to_touching_for_good(monkeypatch):
         ctypes.set_errno(errno.EINVAL)  # a kernel older than MADV_POPULATE_WRITE
         return -1
 
-    monkeypatch.setattr(_buffers, "_MADVISE", refuse)
-    monkeypatch.setattr(_buffers, "_populate_works", True)
+    monkeypatch.setattr(_prefault, "_MADVISE", refuse)
+    monkeypatch.setattr(_prefault, "_populate_works", True)
     out, ready = Ahead([3 * MIB]).take((3 * MIB,), "uint8")
     ready(out.nbytes)
-    populate = _buffers._MADV_POPULATE_WRITE
+    populate = _prefault._MADV_POPULATE_WRITE
     assert calls == [populate]  # asked once, then never again
-    assert _buffers._populate_works is False
+    assert _prefault._populate_works is False
     out[:] = 5
     assert int(out.sum()) == 5 * 3 * MIB
     aligned_empty((2 * MIB,), "uint8")[:] = 1  # the same fallback, without asking again
     assert calls == [populate]
 
 
-def test_a_transient_populate_failure_touches_the_pages_and_asks_again(monkeypatch):
+@linux_only
+def test_a_transient_populate_failure_touches_the_pages_and_asks_again(monkeypatch, prefault):
     calls = []
 
     def out_of_memory(address, length, advice):
@@ -117,18 +144,19 @@ def test_a_transient_populate_failure_touches_the_pages_and_asks_again(monkeypat
         ctypes.set_errno(errno.ENOMEM)
         return -1
 
-    monkeypatch.setattr(_buffers, "_MADVISE", out_of_memory)
-    monkeypatch.setattr(_buffers, "_populate_works", True)
+    monkeypatch.setattr(_prefault, "_MADVISE", out_of_memory)
+    monkeypatch.setattr(_prefault, "_populate_works", True)
     for _ in range(2):
         out = aligned_empty((2 * MIB,), "uint8")
         out[:] = 1
         assert int(out.sum()) == 2 * MIB
-    assert len(calls) == 2 and _buffers._populate_works is True
+    assert len(calls) == 2 and _prefault._populate_works is True
 
 
-def test_the_reader_and_the_helper_share_the_pieces_of_a_buffer(monkeypatch):
+@linux_only
+def test_the_reader_and_the_helper_share_the_pieces_of_a_buffer(monkeypatch, prefault):
     faulted = []
-    real = _buffers._fault_in
+    real = _prefault._fault_in
     gate = threading.Event()
 
     def recording(raw, start, stop):
@@ -140,22 +168,23 @@ def test_the_reader_and_the_helper_share_the_pieces_of_a_buffer(monkeypatch):
         if not helping and len(faulted) >= 2:
             gate.set()
 
-    monkeypatch.setattr(_buffers, "_fault_in", recording)
+    monkeypatch.setattr(_prefault, "_fault_in", recording)
     pieces = 6
-    ahead = Ahead([pieces * _buffers.PIECE_BYTES])
-    out, ready = ahead.take((pieces * _buffers.PIECE_BYTES,), "uint8")
-    ready(3 * _buffers.PIECE_BYTES)  # the reader faults in what it needs itself
+    ahead = Ahead([pieces * _prefault.PIECE_BYTES])
+    out, ready = ahead.take((pieces * _prefault.PIECE_BYTES,), "uint8")
+    ready(3 * _prefault.PIECE_BYTES)  # the reader faults in what it needs itself
     readers = [f for f in faulted if not f[0].startswith("heft-prefault")]
     assert len(readers) >= 2  # the helper held at most one piece while gated
     ready(out.nbytes)
     ahead.close()
     starts = sorted(start for _, start, _ in faulted)
-    assert starts == [i * _buffers.PIECE_BYTES for i in range(pieces)]  # each piece once
+    assert starts == [i * _prefault.PIECE_BYTES for i in range(pieces)]  # each piece once
     out[:] = 1
     assert int(out.sum()) == out.nbytes
 
 
-def test_ready_after_close_does_not_wait_for_pieces_nobody_will_fault():
+@linux_only
+def test_ready_after_close_does_not_wait_for_pieces_nobody_will_fault(prefault):
     ahead = Ahead([8 * MIB, 8 * MIB])
     ahead.take((8 * MIB,), "uint8")
     second = ahead._pending[0][1]
@@ -164,9 +193,10 @@ def test_ready_after_close_does_not_wait_for_pieces_nobody_will_fault():
     assert second.raw.nbytes == 8 * MIB
 
 
-def test_close_stops_the_helper_on_the_buffer_being_read(monkeypatch):
+@linux_only
+def test_close_stops_the_helper_on_the_buffer_being_read(monkeypatch, prefault):
     started, release = threading.Event(), threading.Event()
-    real = _buffers._fault_in
+    real = _prefault._fault_in
 
     def slow(raw, start, stop):
         if threading.current_thread().name.startswith("heft-prefault"):
@@ -174,10 +204,10 @@ def test_close_stops_the_helper_on_the_buffer_being_read(monkeypatch):
             release.wait(10)
         real(raw, start, stop)
 
-    monkeypatch.setattr(_buffers, "_fault_in", slow)
+    monkeypatch.setattr(_prefault, "_fault_in", slow)
     pieces = 8
-    ahead = Ahead([pieces * _buffers.PIECE_BYTES])
-    ahead.take((pieces * _buffers.PIECE_BYTES,), "uint8")
+    ahead = Ahead([pieces * _prefault.PIECE_BYTES])
+    ahead.take((pieces * _prefault.PIECE_BYTES,), "uint8")
     assert started.wait(10)  # the helper holds the first piece
     filling = ahead._current
     ahead.close()  # a failed read: the helper must not go on with the other pieces
@@ -188,8 +218,11 @@ def test_close_stops_the_helper_on_the_buffer_being_read(monkeypatch):
     assert filling._claimed == 1 and ahead._current is None
 
 
+@linux_only
 @pytest.mark.parametrize("suffix", [".weights.h5", ".safetensors", ".h5", ".weights.json"])
-def test_loads_read_large_values_into_prepared_buffers_bit_for_bit(tmp_path, monkeypatch, suffix):
+def test_loads_read_large_values_into_prepared_buffers_bit_for_bit(
+    tmp_path, monkeypatch, prefault, suffix
+):
     import heft
     from heft import layers
     from heft.saving import _checksum, load_weights, save_weights
@@ -203,9 +236,9 @@ def test_loads_read_large_values_into_prepared_buffers_bit_for_bit(tmp_path, mon
     # Pieces of the read that end inside a faulted-in piece, not on its edge.
     monkeypatch.setattr(_checksum, "CHUNK_BYTES", 3 * MIB // 2 + 4000)
     faulted = []
-    real = _buffers._fault_in
+    real = _prefault._fault_in
     monkeypatch.setattr(
-        _buffers, "_fault_in", lambda raw, a, b: (faulted.append(b - a), real(raw, a, b))
+        _prefault, "_fault_in", lambda raw, a, b: (faulted.append(b - a), real(raw, a, b))
     )
     source, target = model(0), model(1)
     path = tmp_path / f"m{suffix}"
@@ -215,3 +248,47 @@ def test_loads_read_large_values_into_prepared_buffers_bit_for_bit(tmp_path, mon
     assert sum(faulted) == kernel
     for a, b in zip(source.weights, target.weights, strict=True):
         assert np.array_equal(a.numpy(), b.numpy())
+
+
+def test_with_the_switch_off_buffers_are_plain_and_nothing_is_prepared(monkeypatch):
+    monkeypatch.setattr(_prefault, "_mapped", lambda n: pytest.fail("a buffer was mapped"))
+    monkeypatch.setattr(_prefault, "_fault_in", lambda *a: pytest.fail("pages were faulted in"))
+    with PREFAULT_BUFFERS.forced(False):
+        assert _prefault.applies() is False
+        big = aligned_empty((2 * MIB,), "float32")
+        ahead = Ahead([8 * MIB, 4 * MIB])
+        assert not ahead._pending  # no helper thread was given work
+        taken = ahead.take((2 * MIB,), "float32")
+        taken.ready(taken.array.nbytes)
+        ahead.close()
+    for out in (big, taken.array):
+        assert out.ctypes.data % _buffers.ALIGNMENT == 0
+        out[:] = 2
+        assert float(out.sum()) == 2 * out.size
+
+
+def _digest(model):
+    return hashlib.sha256(b"".join(np.asarray(w.numpy()).tobytes() for w in model.weights))
+
+
+@pytest.mark.parametrize("suffix", [".weights.h5", ".safetensors", ".h5", ".weights.json"])
+def test_loads_give_the_same_values_bit_for_bit_with_and_without_prefaulting(tmp_path, suffix):
+    import heft
+    from heft import layers
+    from heft.saving import load_weights, save_weights
+
+    def model(seed):
+        m = heft.Sequential([layers.Input((600,)), layers.Dense(900), layers.Dense(3)])
+        rng = np.random.default_rng(seed)
+        m.set_weights([rng.standard_normal(w.shape).astype("float32") for w in m.weights])
+        return m
+
+    path = tmp_path / f"m{suffix}"
+    save_weights(model(0), path, **({"max_shard_size": 0.003} if suffix == ".weights.json" else {}))
+    digests = []
+    for on in (True, False):
+        target = model(1)
+        with PREFAULT_BUFFERS.forced(on):
+            load_weights(target, path)
+        digests.append(_digest(target).hexdigest())
+    assert digests[0] == digests[1] == _digest(model(0)).hexdigest()

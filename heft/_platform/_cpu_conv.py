@@ -1,20 +1,26 @@
-"""2D convolutions split over the batch on XLA's CPU backend, where that runs faster.
+"""2D convolutions on XLA's CPU backend, padded and split over the batch (``HEFT_CPU_CONV``).
 
-XLA's CPU runtime runs independent operations of a program at the same time,
-but one convolution mostly on one core, and a convolution's kernel gradient
-over a whole batch of activations that do not fit the caches about twice as
-slowly as over slices that do. So on CPU a 2D convolution is run as:
+Exists because XLA's CPU backend runs some convolutions on slow paths:
 
-- the output and the input gradient in ``pieces`` batch slices, one per core,
-  which run concurrently (each sample's values are those of the whole-batch
-  convolution: the slices change nothing);
-- the kernel gradient as a sum over batch chunks of about ``CHUNK_BYTES``,
-  whose terms are added in another order than the whole-batch gradient adds
-  them (the two agree to float32 rounding).
+- an unpadded (``valid``) stride-1 convolution with a window of at least 2x2
+  and a few input channels, and the kernel gradient derived from it, run on a
+  slower path than the same convolution with padding. :func:`pads_valid` says
+  when a layer runs it with one zero row added after the last and the extra
+  output row cropped;
+- one convolution runs mostly on one core, while independent operations of a
+  program run at the same time, and a kernel gradient over a whole batch of
+  activations that do not fit the caches runs slower than over slices that
+  do. :func:`plan` says how a convolution is split: its output and input
+  gradient in ``pieces`` batch slices, one per core, run concurrently; its
+  kernel gradient as a sum over batch chunks of about ``CHUNK_BYTES``.
 
-On the CNN of ``bench/cnn.py`` (batch 128, 2 cores) a training step took 190
-ms without this, 142 ms with the chunked kernel gradient and 120-135 ms with
-the output and input gradient in two slices as well.
+The values of both agree with the plain convolution's to float32 rounding,
+not always bit for bit: XLA may order a sum differently for another shape,
+and the chunked kernel gradient adds its terms in another order.
+
+With the switch off, or on another backend, :func:`pads_valid` is ``False``
+and :func:`plan` ``None``: a layer runs ``lax.conv_general_dilated`` as it is,
+with its autodiff gradient. ``bench/README.md`` has the measurements.
 """
 
 from __future__ import annotations
@@ -28,11 +34,16 @@ import jax
 import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
-# Of 256 KiB to 8 MiB, chunks of 1 MiB (inputs plus output gradients) trained
-# the CNN of ``bench/cnn.py`` fastest.
+from ._switches import CPU_CONV
+
+# Bytes of a kernel-gradient chunk (its inputs plus its output gradients); the
+# chunk size that trained the CNN of ``bench/cnn.py`` fastest.
 CHUNK_BYTES = 1 << 20
 # The output and input gradient are split in at most this many slices.
 MAX_PIECES = 8
+# Input channels from which a ``valid`` convolution runs padded and cropped;
+# below it the unpadded form is as fast.
+PADDED_VALID_MIN_CHANNELS = 8
 
 
 class Split(NamedTuple):
@@ -49,16 +60,48 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def plan(in_shape: Any, out_shape: Any, dtype: Any) -> Split | None:
-    """The split of a 2D convolution of these shapes on CPU, or ``None`` to run it whole.
+def applies() -> bool:
+    """Whether convolutions are padded and split here: the switch is on, on the CPU backend."""
+    return CPU_CONV.on and jax.default_backend() == "cpu"
 
-    >>> plan((128, 26, 26, 32), (128, 24, 24, 64), "float32").chunk
-    4
+
+def pads_valid(
+    padding: str, groups: int, strides: tuple, kernel_size: tuple, channels: int
+) -> bool:
+    """Whether a ``valid`` 2D convolution runs padded by one row after the last, then cropped.
+
+    Only stride-1, ungrouped convolutions with windows of at least 2x2 and at
+    least ``PADDED_VALID_MIN_CHANNELS`` input channels are: for 1x1 windows the
+    padded kernel gradient is slower instead, and strided ones gain nothing.
+
+    >>> pads_valid("valid", 1, (1, 1), (3, 3), 32) == applies()
+    True
+    >>> pads_valid("valid", 1, (1, 1), (1, 1), 32)
+    False
+    """
+    return (
+        padding == "valid"
+        and groups == 1
+        and tuple(strides) == (1, 1)
+        and len(kernel_size) == 2
+        and min(kernel_size) >= 2
+        and channels >= PADDED_VALID_MIN_CHANNELS
+        and applies()
+    )
+
+
+def plan(in_shape: Any, out_shape: Any, dtype: Any) -> Split | None:
+    """The split of a 2D convolution of these shapes, or ``None`` to run it whole.
+
+    >>> plan((128, 26, 26, 32), (128, 24, 24, 64), "float32") == (
+    ...     Split(min(_cores(), MAX_PIECES), 4) if applies() else None
+    ... )
+    True
     >>> plan((1, 26, 26, 32), (1, 24, 24, 64), "float32") is None
     True
     """
     batch = in_shape[0]
-    if jax.default_backend() != "cpu" or not isinstance(batch, int) or batch < 2:
+    if not applies() or not isinstance(batch, int) or batch < 2:
         return None
     per_sample = (math.prod(in_shape[1:]) + math.prod(out_shape[1:])) * jnp.dtype(dtype).itemsize
     chunk = min(batch, max(1, CHUNK_BYTES // max(per_sample, 1)))
