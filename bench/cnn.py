@@ -34,7 +34,7 @@ PEERS = {
     "torch+malloc": "PyTorch eager, the same malloc settings",
 }
 # With HEFT_RETAIN_FREED_MEMORY=1 heft keeps freed host memory for reuse while it
-# trains (heft/_host_memory.py). The other "+malloc" peers run with the same glibc
+# trains (heft/_platform/_allocator.py). The other "+malloc" peers run with the same glibc
 # settings, as environment variables, to show how much of a difference is the allocator.
 MALLOC_ENV = {
     "MALLOC_ARENA_MAX": "1",

@@ -8,7 +8,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from .. import _host_memory
+from .. import _platform
 from ..layers._layer import Layer
 from . import _formats, _loading, _model_config
 from ._atomic import check_target
@@ -109,7 +109,7 @@ def _shard_target(
     return _formats.find(new_path, "save")[0], new_path
 
 
-@_host_memory.usual_allocation()
+@_platform.usual_allocation()
 def save_weights(
     model: Layer,
     filepath: str | os.PathLike,
@@ -162,7 +162,7 @@ def save_weights(
     save(model, path, overwrite, max_shard_size)
 
 
-@_host_memory.usual_allocation()
+@_platform.usual_allocation()
 def load_weights(
     model: Layer,
     filepath: str | os.PathLike,
@@ -267,7 +267,7 @@ def _check_archive_path(path: str, action: str) -> None:
     )
 
 
-@_host_memory.usual_allocation()
+@_platform.usual_allocation()
 def save_model(
     model: Layer,
     filepath: str | os.PathLike,
@@ -347,7 +347,7 @@ def save_model(
     _model_config.save(model, path, overwrite)
 
 
-@_host_memory.usual_allocation()
+@_platform.usual_allocation()
 def load_model(
     filepath: str | os.PathLike,
     custom_objects: dict[str, Any] | None = None,

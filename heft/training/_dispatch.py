@@ -16,6 +16,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .. import _platform
 from .._variable import identity_key
 
 # A chunk of steps should take about this long, so the progress bar moves several
@@ -168,7 +169,7 @@ def measure_k(
     if (
         probes
         and per_step < _SCAN_WORTHWHILE_SECONDS
-        and not _convolves_on_cpu(single, (state, data, order, jnp.int32(0)))
+        and not _platform.convolves_on_cpu(single, (state, data, order, jnp.int32(0)))
     ):
         candidate = int(
             min(_MAX_STEPS_PER_CHUNK, max(2, _TARGET_CHUNK_SECONDS / max(per_step, 1e-6)))
@@ -184,22 +185,6 @@ def measure_k(
             k = candidate if scanned < per_step else 1
     plan.k = k
     return logs, state, done
-
-
-def _convolves_on_cpu(step: Callable, args: tuple) -> bool:
-    """Whether ``step`` runs a convolution on XLA:CPU, where a scanned loop of it is slow.
-
-    Inside ``lax.scan`` XLA:CPU leaves the kernel-gradient convolution in a layout
-    its slow generic path runs, so such models keep one step per dispatch
-    without paying for a probe.
-    """
-    if jax.default_backend() != "cpu":
-        return False
-    try:
-        jaxpr = step.trace(*args).jaxpr  # type: ignore[attr-defined]
-    except AttributeError:  # run_eagerly: a plain function, never scanned anyway
-        return False
-    return "conv_general_dilated" in str(jaxpr)
 
 
 def near_divisor(total: int, k: int) -> int:

@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _host_memory
+from .. import _platform
 from . import _data, _dispatch, _runner
 from ._dispatch import PlanCache
 from ._steps import TrainingSteps
@@ -118,7 +118,7 @@ class Trainer(TrainingSteps):
             )
 
     # ------------------------------------------------------------------ fit
-    @_host_memory.keep_freed_memory()
+    @_platform.keep_freed_memory()
     def fit(
         self,
         x: Any = None,
@@ -268,7 +268,7 @@ class Trainer(TrainingSteps):
         return self.history
 
     # ------------------------------------------------------------------ evaluate / predict
-    @_host_memory.keep_freed_memory()
+    @_platform.keep_freed_memory()
     def evaluate(
         self,
         x: Any = None,
@@ -303,7 +303,7 @@ class Trainer(TrainingSteps):
         callback_list.on_test_end(logs)
         return self._format_logs(logs, return_dict)
 
-    @_host_memory.keep_freed_memory()
+    @_platform.keep_freed_memory()
     def predict(
         self,
         x: Any,

@@ -210,11 +210,3 @@ def test_other_c_libraries_are_left_alone(monkeypatch):
     with RETAIN_FREED_MEMORY.forced(True):
         assert _allocator.share_one_arena() is False
         assert _allocator.active() is False
-
-
-def test_the_former_module_re_exports_the_context_managers():
-    from heft import _host_memory
-
-    assert _host_memory.keep_freed_memory is _allocator.keep_freed_memory
-    assert _host_memory.usual_allocation is _allocator.usual_allocation
-    assert _host_memory.active is _allocator.active

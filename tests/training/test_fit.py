@@ -676,7 +676,7 @@ def test_fit_chunk_helpers_pick_divisors_and_tails():
 
 
 def test_fit_convolution_models_keep_one_step_per_dispatch_on_cpu():
-    from heft.training._dispatch import _convolves_on_cpu
+    from heft._platform import convolves_on_cpu as _convolves_on_cpu
 
     conv = jax.jit(lambda x, w: jax.lax.conv_general_dilated(x, w, (1, 1), "VALID"))
     dense = jax.jit(lambda x, w: x @ w)
