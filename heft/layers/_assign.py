@@ -84,12 +84,12 @@ _BATCH_MIN_COUNT = 32
 _SMALL_SIZE = 1 << 16
 
 
-def _small_groups(arrays: Sequence[Any]) -> dict[Any, list[int]]:
+def _small_groups(shapes: Sequence[tuple[int, ...]], dtypes: Sequence[Any]) -> list[list[int]]:
     groups: dict[Any, list[int]] = {}
-    for i, a in enumerate(arrays):
-        if a.size <= _SMALL_SIZE:
-            groups.setdefault(a.dtype, []).append(i)
-    return {k: v for k, v in groups.items() if len(v) >= _BATCH_MIN_COUNT}
+    for i, (shape, dtype) in enumerate(zip(shapes, dtypes, strict=True)):
+        if math.prod(shape) <= _SMALL_SIZE:
+            groups.setdefault(dtype, []).append(i)
+    return [v for v in groups.values() if len(v) >= _BATCH_MIN_COUNT]
 
 
 @jax.jit
@@ -109,15 +109,57 @@ def _split_flat(flat: jax.Array, shapes: tuple) -> list[jax.Array]:
 _split_on_device = jax.jit(_split_flat, static_argnums=1)
 
 
+def _large(nbytes: Sequence[int]) -> list[int]:
+    """The indices of the values that get buffers of their own, prepared ahead."""
+    from ..saving._buffers import large_enough
+
+    return [i for i, n in enumerate(nbytes) if large_enough(n)]
+
+
+def _copy_prepared(sources: Sequence[np.ndarray], dtypes: Sequence[Any]) -> list[np.ndarray]:
+    """New aligned arrays holding ``sources`` cast to ``dtypes``.
+
+    Each buffer's pages are faulted in ahead by a helper thread while the
+    previous piece is copied (``heft.saving._buffers.Ahead``), which on Linux is
+    most of what copying into fresh memory costs; the aligned result is what
+    JAX's CPU backend adopts without a further copy.
+    """
+    from ..saving._buffers import Ahead, copy_in_pieces
+
+    targets = [np.dtype(d) for d in dtypes]
+    ahead = Ahead([math.prod(s.shape) * t.itemsize for s, t in zip(sources, targets, strict=True)])
+    try:
+        out = []
+        for source, target in zip(sources, targets, strict=True):
+            taken = ahead.take(tuple(source.shape), target)
+            copy_in_pieces(taken, source)
+            out.append(taken.array)
+        return out
+    finally:
+        ahead.close()
+
+
 def fetch_to_host(arrays: Sequence[Any]) -> list[np.ndarray]:
-    """Device arrays -> new writable numpy arrays, with one transfer per group of small ones."""
+    """Device arrays -> new writable numpy arrays, with one transfer per group of small ones.
+
+    Large values are copied into buffers prepared ahead (see ``_copy_prepared``).
+    """
+    shapes = [tuple(a.shape) for a in arrays]
+    dtypes = [a.dtype for a in arrays]
     out: list[Any] = [None] * len(arrays)
-    for indices in _small_groups(arrays).values():
+    for indices in _small_groups(shapes, dtypes):
         flat = np.array(jax.device_get(_flatten_all(tuple(arrays[i] for i in indices))))
         for i, part in zip(
-            indices, _split_flat(flat, tuple(arrays[i].shape for i in indices)), strict=True
+            indices, _split_flat(flat, tuple(shapes[i] for i in indices)), strict=True
         ):
             out[i] = part
+    large = _large(
+        [math.prod(s) * np.dtype(d).itemsize for s, d in zip(shapes, dtypes, strict=True)]
+    )
+    if large:
+        hosts = [np.asarray(jax.device_get(arrays[i])) for i in large]
+        for i, host in zip(large, _copy_prepared(hosts, [dtypes[i] for i in large]), strict=True):
+            out[i] = host
     rest = [i for i, o in enumerate(out) if o is None]
     for i, host in zip(rest, jax.device_get([arrays[i] for i in rest]), strict=True):
         out[i] = np.array(host)
@@ -129,14 +171,22 @@ def to_device(arrays: Sequence[np.ndarray]) -> list[jax.Array]:
 
     The device arrays never share memory with ``arrays``: JAX's CPU backend
     adopts an aligned numpy buffer without a copy, and a caller that later
-    writes into its array would change the weights.
+    writes into its array would change the weights. Large values are copied
+    once, into aligned buffers prepared ahead, which the device then adopts.
     """
+    shapes = [tuple(a.shape) for a in arrays]
+    dtypes = [a.dtype for a in arrays]
     out: list[Any] = [None] * len(arrays)
-    for indices in _small_groups(arrays).values():
+    for indices in _small_groups(shapes, dtypes):
         flat = jax.device_put(np.concatenate([np.ravel(arrays[i]) for i in indices]))
-        parts = _split_on_device(flat, tuple(tuple(arrays[i].shape) for i in indices))
+        parts = _split_on_device(flat, tuple(shapes[i] for i in indices))
         for i, part in zip(indices, parts, strict=True):
             out[i] = part
+    large = _large([a.nbytes for a in arrays])
+    if large:
+        copies = _copy_prepared([arrays[i] for i in large], [dtypes[i] for i in large])
+        for i, placed in zip(large, jax.device_put(copies), strict=True):
+            out[i] = placed
     rest = [i for i, o in enumerate(out) if o is None]
     copies = [np.array(arrays[i], copy=True) for i in rest]
     for i, placed in zip(rest, jax.device_put(copies), strict=True):
