@@ -16,6 +16,7 @@ import numpy as np
 from .. import _dtypes, _masking, _naming, _scope, _symbolic, _tracking
 from .. import dtype_policies as _dtype_policies
 from .._variable import Variable, _is_tracer
+from . import _node
 from ._assign import assign_prepared, fetch_to_host, prepare_values
 from ._input_spec import InputSpec, assert_input_compatibility
 
@@ -200,6 +201,8 @@ class Layer:
         self._call_training_default = (
             signature.parameters["training"].default if self._call_has_training_arg else None
         )
+        # The layer's symbolic calls (`Node`s), in call order; see `_node.py`.
+        object.__setattr__(self, "_inbound_nodes", [])
 
     # ---------------------------------------------------------------- tracking
     def _ensure_tracker(self) -> None:
@@ -797,7 +800,7 @@ class Layer:
         try:
             if symbolic:
                 outputs = self.compute_output_spec(*args, **kwargs)
-                self._record_symbolic_call(args, recorded, outputs)
+                _node.record_call(self, args, recorded, outputs)
                 return outputs
             return self.call(*args, **kwargs)
         except _ANNOTATED_ERRORS as error:
@@ -899,18 +902,6 @@ class Layer:
             if mask is not None and _masking.get_mask(out) is None:
                 _masking.set_mask(out, mask)
 
-    def _record_symbolic_call(self, args: tuple, kwargs: dict, outputs: Any) -> None:
-        """Remember the symbolic call (inputs -> outputs) for models and ``summary``."""
-        leaves = jax.tree_util.tree_leaves(outputs, is_leaf=_symbolic.is_symbolic)
-        for i, out in enumerate(leaves):
-            if isinstance(out, _symbolic.KerasTensor):
-                out._keras_history = (self, len(self.__dict__.get("_inbound", [])), i)
-        inbound = self.__dict__.get("_inbound")
-        if inbound is None:
-            inbound = []
-            object.__setattr__(self, "_inbound", inbound)
-        inbound.append((args, kwargs, outputs))
-
     def _autocast_scope(self) -> _scope.AutocastScope | None:
         current = _scope.autocast_scope()
         if current is not None:
@@ -926,13 +917,13 @@ class Layer:
     @property
     def output(self) -> Any:
         """The symbolic output of the layer's (single) symbolic call."""
-        inbound = self.__dict__.get("_inbound") or []
-        if not inbound:
+        nodes = self.__dict__.get("_inbound_nodes") or []
+        if not nodes:
             raise AttributeError(
                 f"Layer '{self.name}' has never been called on a symbolic input and thus "
                 "has no defined output."
             )
-        return inbound[-1][2]
+        return nodes[-1].outputs
 
     def stateless_call(
         self,
