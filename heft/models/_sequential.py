@@ -163,7 +163,7 @@ class Sequential(Model):
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
         x = inputs
         for layer in self.layers:
-            if layer._call_has_training_arg:
+            if layer._call_spec.has_training_arg:
                 x = layer(x, training=training)
             else:
                 x = layer(x)
