@@ -12,7 +12,7 @@ from .. import _symbolic
 from ..layers._input_layer import Input, InputLayer
 from ..layers._layer import Layer
 from ..layers._operation import Operation
-from ._functional import Functional
+from ._functional import Functional, accepts_functional_arguments
 from ._model import Model
 from ._sequential import Sequential
 
@@ -153,14 +153,6 @@ def _new_inputs(model: Functional, input_tensors: Any) -> Any:
     return input_tensors
 
 
-def _functional_like(cls: type) -> bool:
-    """Whether ``cls(inputs, outputs, name=...)`` builds a model, as Keras decides it."""
-    spec = inspect.getfullargspec(cls.__init__)
-    if spec.args[1:] == inspect.getfullargspec(Functional.__init__).args[1:]:
-        return True
-    return spec.varargs is not None and spec.varkw is not None
-
-
 def _clone_functional(
     model: Functional,
     clone: Callable[[Layer], Any],
@@ -201,7 +193,7 @@ def _clone_functional(
     new_outputs = jax.tree_util.tree_map(
         lambda t: values[id(t)], model._outputs_struct, is_leaf=_symbolic.is_symbolic
     )
-    cls = type(model) if _functional_like(type(model)) else Functional
+    cls = type(model) if accepts_functional_arguments(type(model)) else Functional
     return cls(new_inputs, new_outputs, name=model.name)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import jax
@@ -16,6 +17,9 @@ from ._model import Model
 
 class Functional(Model):
     """A model given by its inputs and outputs: ``Model(inputs, outputs)``.
+
+    A ``Model`` subclass constructed the same way (``CustomModel(inputs,
+    outputs)``) is a Functional model too: see :func:`functional_class`.
 
     Args:
         inputs: An ``Input`` tensor, or a list or dict of them.
@@ -68,7 +72,13 @@ class Functional(Model):
             if not isinstance(layer, Operation):
                 self._tracker.add(layer)
         self.built = True
-        self._lock_state()
+
+    def _lock_state(self) -> None:
+        """A Functional model stays open to new state after it is made, as in Keras.
+
+        A subclass may attach a metric or a layer outside the graph in its
+        ``__init__``; the graph's layers are fixed by the graph itself.
+        """
 
     @property
     def layers(self) -> list[Layer]:
@@ -188,3 +198,63 @@ class Functional(Model):
         from ._functional_config import functional_from_config
 
         return functional_from_config(cls, config, custom_objects)
+
+
+def functional_class(cls: type) -> type[Functional]:
+    """The class of a ``cls`` model built the Functional way, ``cls(inputs, outputs)``.
+
+    ``Model`` gives ``Functional`` and a ``Functional`` subclass gives itself. Any
+    other ``Model`` subclass gives a class derived from it and ``Functional``, in
+    that order, so the subclass's methods (``train_step``, ``compute_loss``, its
+    own helpers and ``__init__``) override Functional's, and Functional's override
+    ``Model``'s: the model is an instance of both. The derived class bears the
+    subclass's name and module, is made once per subclass, and leaves the subclass
+    itself unchanged, so the same class still makes subclassed models (with
+    ``call``) when constructed without tensors. Keras 3 reaches the same result by
+    swapping ``Model`` for ``Functional`` in the subclass's bases.
+
+    >>> import heft
+    >>> class CustomModel(heft.Model):
+    ...     def helper(self):
+    ...         return "mine"
+    >>> x = heft.Input((3,))
+    >>> model = CustomModel(x, heft.layers.Dense(2)(x))
+    >>> isinstance(model, CustomModel), isinstance(model, Functional), model.helper()
+    (True, True, 'mine')
+    >>> type(model) is functional_class(CustomModel), type(model).__name__
+    (True, 'CustomModel')
+    """
+    if issubclass(cls, Functional):
+        return cls
+    if cls is Model:
+        return Functional
+    derived = cls.__dict__.get("_heft_functional_class")
+    if derived is None:
+        derived = type(
+            cls.__name__,
+            (cls, Functional),
+            {
+                "__module__": cls.__module__,
+                "__qualname__": cls.__qualname__,
+                "__doc__": cls.__doc__,
+                # The class configs and saved files name (see `_registry.serialize_object`).
+                "_heft_serialized_class": cls,
+            },
+        )
+        type.__setattr__(cls, "_heft_functional_class", derived)
+    return derived
+
+
+def accepts_functional_arguments(cls: type) -> bool:
+    """Whether ``cls(inputs=..., outputs=..., name=..., trainable=...)`` makes a model of ``cls``.
+
+    True for ``Model``, ``Functional``, and subclasses whose ``__init__`` has
+    Functional's parameters or takes ``*args, **kwargs`` (Keras's rule for reviving
+    a Functional config as the subclass and for cloning into it).
+    """
+    if cls in (Model, Functional):
+        return True
+    spec = inspect.getfullargspec(cls.__init__)
+    if spec.args[1:] == inspect.getfullargspec(Functional.__init__).args[1:]:
+        return True
+    return spec.varargs is not None and spec.varkw is not None

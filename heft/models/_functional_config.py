@@ -106,7 +106,8 @@ def functional_from_config(cls: type, config: dict[str, Any], custom_objects: An
     """A model of class ``cls`` with new layers and the graph ``config`` describes.
 
     Layers are created first, then their calls are replayed, each as soon as the
-    tensors it reads exist (a layer's calls in their recorded order).
+    tensors it reads exist (a layer's calls in their recorded order). Keys of
+    ``config`` beyond the Functional ones go to ``cls``'s constructor, as in Keras.
 
     Raises:
         ValueError: If a layer's inputs refer to layers or calls the config lacks.
@@ -192,4 +193,10 @@ def functional_from_config(cls: type, config: dict[str, Any], custom_objects: An
             return items[0] if len(items) == 1 else items
         return one(refs)
 
-    return cls(tensors(input_refs), tensors(output_refs), name=name, trainable=trainable)
+    return cls(
+        inputs=tensors(input_refs),
+        outputs=tensors(output_refs),
+        name=name,
+        trainable=trainable,
+        **config,
+    )
