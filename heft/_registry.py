@@ -119,6 +119,9 @@ def serialize_object(obj: Any, module: str) -> Any:
     if inspect.isfunction(obj) or inspect.isbuiltin(obj):
         return get_registered_name(obj)
     cls = type(obj)
+    # A class made for another (a `Model` subclass built from inputs and outputs, see
+    # `models/_functional.py`) is saved as that class, so configs name the user's class.
+    cls = cls.__dict__.get("_heft_serialized_class", cls)
     registered = _CUSTOM_NAMES.get(id(cls))
     return {
         "module": module if registered is None else cls.__module__,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import numpy as np
@@ -10,11 +10,25 @@ import numpy as np
 from . import _dtypes
 
 
+class KerasHistory(NamedTuple):
+    """Where a symbolic tensor comes from: output ``tensor_index`` of a layer's call.
+
+    The call is ``operation._inbound_nodes[node_index]`` (a ``Node``); ``operation``
+    is the layer (or op) that was called. The same triple names the tensor in a
+    Functional model's config, as in Keras 3.
+    """
+
+    operation: Any
+    node_index: int
+    tensor_index: int
+
+
 class KerasTensor:
     """A placeholder with a shape (``None`` for unknown dims) and a dtype.
 
     Produced by ``heft.Input`` and by calling layers on other symbolic tensors;
-    it records the layer call that produced it in ``_keras_history``.
+    it records the layer call that produced it in ``_keras_history`` (a
+    ``KerasHistory``).
 
     >>> KerasTensor((None, 3)).shape
     (None, 3)
@@ -26,7 +40,7 @@ class KerasTensor:
         dtype: Any = "float32",
         sparse: bool = False,
         name: str | None = None,
-        history: tuple | None = None,
+        history: KerasHistory | None = None,
     ) -> None:
         self._shape = tuple(None if d is None else int(d) for d in shape)
         self._dtype = _dtypes.standardize_dtype(dtype)
@@ -153,6 +167,15 @@ def _ops() -> Any:
 
 def is_symbolic(x: Any) -> bool:
     return isinstance(x, KerasTensor)
+
+
+def symbolic_leaves(tree: Any) -> list[KerasTensor]:
+    """The ``KerasTensor``s of a structure (list, tuple, dict), in flattening order."""
+    return [
+        leaf
+        for leaf in jax.tree_util.tree_leaves(tree, is_leaf=is_symbolic)
+        if isinstance(leaf, KerasTensor)
+    ]
 
 
 def any_symbolic(tree: Any) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _dtypes, _symbolic
+from . import _node
 from ._layer import Layer
 
 
@@ -77,7 +78,7 @@ class InputLayer(Layer):
             tensor = _symbolic.KerasTensor(
                 self._batch_shape, dtype=self._dtype_name, name=self.name
             )
-        tensor._keras_history = (self, 0, 0)
+        _node.record_input(self, tensor)
         self._output_tensor = tensor
         self.built = True
         self._lock_state()

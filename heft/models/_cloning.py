@@ -12,7 +12,7 @@ from .. import _symbolic
 from ..layers._input_layer import Input, InputLayer
 from ..layers._layer import Layer
 from ..layers._operation import Operation
-from ._functional import Functional, _symbolic_leaves
+from ._functional import Functional, accepts_functional_arguments
 from ._model import Model
 from ._sequential import Sequential
 
@@ -127,7 +127,7 @@ def _new_inputs(model: Functional, input_tensors: Any) -> Any:
     if input_tensors is None:
 
         def fresh(tensor: _symbolic.KerasTensor) -> _symbolic.KerasTensor:
-            layer = tensor._keras_history[0]
+            layer = tensor._keras_history.operation
             return Input(
                 batch_shape=tensor.shape,
                 dtype=tensor.dtype,
@@ -153,14 +153,6 @@ def _new_inputs(model: Functional, input_tensors: Any) -> Any:
     return input_tensors
 
 
-def _functional_like(cls: type) -> bool:
-    """Whether ``cls(inputs, outputs, name=...)`` builds a model, as Keras decides it."""
-    spec = inspect.getfullargspec(cls.__init__)
-    if spec.args[1:] == inspect.getfullargspec(Functional.__init__).args[1:]:
-        return True
-    return spec.varargs is not None and spec.varkw is not None
-
-
 def _clone_functional(
     model: Functional,
     clone: Callable[[Layer], Any],
@@ -173,12 +165,9 @@ def _clone_functional(
     for old, new in zip(model.inputs, flat_new, strict=True):
         values[id(old)] = new
 
-    def fill(x: Any) -> Any:
-        return values[id(x)] if isinstance(x, _symbolic.KerasTensor) else x
-
     # In Keras's order, so the clone numbers a shared layer's calls as Keras does.
-    for layer, index in model._graph.run_order:
-        args, kwargs, outputs = layer._inbound[index]
+    for node in model._graph.run_order:
+        layer = node.operation
         new_layer = clone(layer)
         if not callable(new_layer):
             raise TypeError(
@@ -186,13 +175,12 @@ def _clone_functional(
                 f"'{model.name}' it returned {_describe(new_layer)}. Return a "
                 "`heft.layers.Layer` instance (e.g. `layer.__class__.from_config(config)`)."
             )
-        call_args = jax.tree_util.tree_map(fill, args, is_leaf=_symbolic.is_symbolic)
-        call_kwargs = jax.tree_util.tree_map(fill, kwargs, is_leaf=_symbolic.is_symbolic)
+        call_args, call_kwargs = node.arguments(values)
         if call_function is not None:
             result = call_function(new_layer, *call_args, **call_kwargs)
         else:
             result = new_layer(*call_args, **call_kwargs)
-        old_leaves = _symbolic_leaves(outputs)
+        old_leaves = node.output_tensors
         new_leaves = jax.tree_util.tree_leaves(result, is_leaf=_symbolic.is_symbolic)
         if len(new_leaves) != len(old_leaves):
             raise ValueError(
@@ -205,7 +193,7 @@ def _clone_functional(
     new_outputs = jax.tree_util.tree_map(
         lambda t: values[id(t)], model._outputs_struct, is_leaf=_symbolic.is_symbolic
     )
-    cls = type(model) if _functional_like(type(model)) else Functional
+    cls = type(model) if accepts_functional_arguments(type(model)) else Functional
     return cls(new_inputs, new_outputs, name=model.name)
 
 

@@ -18,7 +18,7 @@ def model_json(model: Layer, **kwargs: Any) -> str:
     from ..saving._model_config import _json_default, _main_module_to_none, compile_config
 
     config = serialize(model)
-    if type(model) is Functional and "build_config" not in config:
+    if isinstance(model, Functional) and "build_config" not in config:
         config["build_config"] = {"input_shape": None}
     if isinstance(model, Model):
         config["compile_config"] = compile_config(model)

@@ -9,12 +9,23 @@ from ..layers._layer import Layer
 from ..training._trainer import Trainer
 from ._summary import summarize
 
+# The keys by which a config is known to describe a Functional model.
+_FUNCTIONAL_CONFIG_KEYS = frozenset({"layers", "input_layers", "output_layers"})
+
+
+def _functional_arguments(args: tuple, kwargs: dict[str, Any]) -> bool:
+    """Whether a model's constructor was given tensors (``inputs`` and ``outputs``)."""
+    return len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs
+
 
 class Model(Trainer, Layer):
     """A layer made of layers; subclass it and define ``call``.
 
     Models add ``layers``, ``get_layer`` and ``summary`` to the ``Layer`` API
-    (and compile/fit/evaluate/predict and weight files).
+    (and compile/fit/evaluate/predict and weight files). Given tensors,
+    ``Model(inputs, outputs)`` is a Functional model; so is a subclass given
+    them, ``CustomModel(inputs, outputs)``, which keeps its own methods
+    (``train_step``...) and is an instance of both classes.
 
     >>> import heft
     >>> class MLP(heft.Model):
@@ -32,20 +43,60 @@ class Model(Trainer, Layer):
     """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Model:
-        # `Model(inputs, outputs)` builds a Functional model, as in Keras.
-        if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
+        # `Model(inputs, outputs)` builds a Functional model, as in Keras. A subclass
+        # becomes Functional in `__init__`, once its arguments reach `Model.__init__`.
+        if cls is Model and _functional_arguments(args, kwargs):
             from ._functional import Functional
 
             return object.__new__(Functional)
         return object.__new__(cls)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Start a subclassed model (keyword arguments of ``Layer``), or a Functional one.
+
+        Given tensors (``inputs`` and ``outputs``, by position or keyword), the
+        model is made Functional: an instance of its class and of ``Functional``,
+        with the class's overrides in force (see ``functional_class``).
+
+        Raises:
+            TypeError: If positional arguments other than ``(inputs, outputs)`` are given.
+        """
+        if _functional_arguments(args, kwargs):
+            from ._functional import Functional, functional_class
+
+            functional = functional_class(type(self))
+            if type(self) is not functional:
+                # A subclass whose own `__init__` makes the tensors and passes them on.
+                object.__setattr__(self, "__class__", functional)
+            Functional.__init__(self, *args, **kwargs)
+            return
+        if args:
+            raise TypeError(
+                f"{type(self).__name__}.__init__() received {len(args)} positional argument(s) "
+                f"({', '.join(type(a).__name__ for a in args)}), but a model takes either "
+                "`inputs` and `outputs` (`Model(inputs, outputs)`, tensors from `heft.Input` "
+                "and layer calls) or only keyword arguments (`name=`, `trainable=`, `dtype=`) "
+                "when subclassed. Pass both `inputs` and `outputs`, or pass the other "
+                "arguments by keyword."
+            )
+        # Every construction passes here exactly once (a Functional one through
+        # `Functional.__init__`), so per-model set-up belongs here.
+        Layer.__init__(self, **kwargs)
+
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Model:
-        """Create a model from its config; a Functional config gives a Functional model."""
-        if cls is Model and "input_layers" in config and "output_layers" in config:
-            from ._functional import Functional
+        """Create a model from its config.
 
-            return Functional.from_config(config, custom_objects)
+        A Functional config (layers with their calls, input and output layers)
+        gives a Functional model of class ``cls`` when ``cls`` accepts Functional
+        arguments (``Model``, ``Functional``, a subclass taking ``*args, **kwargs``);
+        any other config goes to ``cls(**config)``.
+        """
+        from ._functional import accepts_functional_arguments
+        from ._functional_config import functional_from_config
+
+        if _FUNCTIONAL_CONFIG_KEYS <= set(config) and accepts_functional_arguments(cls):
+            return functional_from_config(cls, config, custom_objects)
         return super().from_config(config)  # type: ignore[return-value]
 
     @property

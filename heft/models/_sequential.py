@@ -53,13 +53,13 @@ class Sequential(Model):
         """
         if isinstance(layer, _symbolic.KerasTensor):
             history = layer._keras_history
-            if history is None or not isinstance(history[0], InputLayer):
+            if history is None or not isinstance(history.operation, InputLayer):
                 raise ValueError(
                     "Only an input tensor from `heft.Input()` can be added to a Sequential "
                     f"model; received the symbolic output of a layer: {layer}. Add the layer "
                     "itself instead."
                 )
-            layer = history[0]
+            layer = history.operation
         if not isinstance(layer, Layer):
             raise ValueError(
                 "Only instances of `heft.layers.Layer` can be added to a Sequential model. "
@@ -163,7 +163,7 @@ class Sequential(Model):
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
         x = inputs
         for layer in self.layers:
-            if layer._call_has_training_arg:
+            if layer._call_spec.has_training_arg:
                 x = layer(x, training=training)
             else:
                 x = layer(x)

@@ -14,11 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
-from .. import _dtypes, _symbolic
-from ..layers._input_layer import InputLayer
+from .. import _dtypes
 from ..layers._operation import Operation
-
-_Node = tuple[Any, int]  # (layer, index of its symbolic call in ``layer._inbound``)
 
 
 # ------------------------------------------------------------------ cell text
@@ -69,11 +66,9 @@ def _is_shape(x: Any) -> bool:
 
 
 def _output_shape(layer: Any) -> str:
-    inbound = layer.__dict__.get("_inbound") or []
-    if inbound:
-        return _format_outputs(inbound[-1][2])
-    if isinstance(layer, InputLayer):
-        return _format_shape(layer.batch_shape)
+    nodes = layer.__dict__.get("_inbound_nodes") or []
+    if nodes:
+        return _format_outputs(nodes[-1].outputs)
     shapes = layer.__dict__.get("_build_shapes_dict")
     if not shapes:
         return "?"
@@ -104,58 +99,26 @@ def _class_name(layer: Any) -> str:
 
 
 # ------------------------------------------------------------------ the graph
-def _node_inputs(node: _Node) -> list[_symbolic.KerasTensor]:
-    layer, index = node
-    if isinstance(layer, InputLayer):
-        return []
-    args, kwargs, _ = layer._inbound[index]
-    leaves = jax.tree_util.tree_leaves((args, kwargs), is_leaf=_symbolic.is_symbolic)
-    return [t for t in leaves if isinstance(t, _symbolic.KerasTensor)]
-
-
-def _nodes_by_depth(model: Any) -> dict[int, list[_Node]]:
-    """The model's layer calls grouped by depth (0 at the outputs), as Keras groups them."""
-    node_depth: dict[tuple[int, int], int] = {}
-    layer_depth: dict[int, int] = {}
-    nodes: dict[tuple[int, int], _Node] = {}
-    for layer, index in reversed(model._graph.nodes):
-        key = (id(layer), index)
-        nodes[key] = (layer, index)
-        # A shared layer keeps the deepest depth any of its calls had.
-        depth = max(node_depth.get(key, 0), layer_depth.get(id(layer), 0))
-        layer_depth[id(layer)] = node_depth[key] = depth
-        for tensor in _node_inputs((layer, index)):
-            parent, parent_index, _ = tensor._keras_history
-            parent_key = (id(parent), parent_index)
-            node_depth[parent_key] = max(depth + 1, node_depth.get(parent_key, 0))
-            if isinstance(parent, InputLayer):
-                nodes[parent_key] = (parent, parent_index)
-    for tensor in model.inputs:
-        layer = tensor._keras_history[0]
-        node_depth.setdefault((id(layer), 0), 0)
-        nodes[(id(layer), 0)] = (layer, 0)
-    by_depth: dict[int, list[_Node]] = {}
-    for key, depth in node_depth.items():
-        by_depth.setdefault(depth, []).append(nodes[key])
-    return by_depth
-
-
-def _is_sequential_like(by_depth: dict[int, list[_Node]]) -> bool:
+def _is_sequential_like(graph: Any) -> bool:
     """Keras's test: one call per depth, each with one input, and no layer called twice."""
     calls: dict[int, int] = {}
-    for nodes in by_depth.values():
-        if len(nodes) > 1 or (nodes and len(_node_inputs(nodes[0])) > 1):
+    for nodes in graph.nodes_by_depth.values():
+        if len(nodes) > 1 or (nodes and len(nodes[0].input_tensors) > 1):
             return False
-        layer = nodes[0][0]
+        layer = nodes[0].operation
         calls[id(layer)] = calls.get(id(layer), 0) + 1
     return all(count == 1 for count in calls.values())
 
 
-def _connections(layer: Any, calls: dict[int, list[int]]) -> str:
-    """Each call's inbound tensors as ``name[node_index][tensor_index]``, or ``-``."""
+def _connections(layer: Any, graph: Any) -> str:
+    """Each call's inbound tensors as ``name[node_index][tensor_index]``, or ``-``.
+
+    The indices are the tensors' own histories (the producing layer's call count
+    over all models), as Keras prints them, not the config's per-graph numbering.
+    """
     entries = []
-    for index in calls.get(id(layer), []):
-        for tensor in _node_inputs((layer, index)):
+    for node in graph.calls(layer):
+        for tensor in node.input_tensors:
             parent, node_index, tensor_index = tensor._keras_history
             entries.append(f"{escape(parent.name)}[{_number(node_index)}][{_number(tensor_index)}]")
     return ", ".join(entries) or "-"
@@ -271,17 +234,12 @@ def summarize(
     from ._functional import Functional
 
     connected = False
-    calls: dict[int, list[int]] = {}
+    graph = None
     layers = list(model.layers)
     if isinstance(model, Functional):
+        graph = model._graph
         layers = list(model.operations)
-        by_depth = _nodes_by_depth(model)
-        connected = not _is_sequential_like(by_depth)
-        for nodes in by_depth.values():
-            for layer, index in nodes:
-                calls.setdefault(id(layer), []).append(index)
-        for indices in calls.values():
-            indices.sort()
+        connected = not _is_sequential_like(graph)
 
     header = ["Layer (type)", "Output Shape", "Param #"]
     justify = ["left", "left", "right"]
@@ -318,7 +276,7 @@ def summarize(
         name = f"{escape(prefix + layer.name)} ([color(33)]{escape(_class_name(layer))}[/])"
         cells = [name, _output_shape(layer), _params(layer)]
         if connected:
-            cells.append(_connections(layer, calls))
+            cells.append(_connections(layer, graph))
         if show_trainable:
             if getattr(layer, "weights", None):
                 cells.append(_bold("Y", 34) if layer.trainable else _bold("N", 9))

@@ -25,6 +25,8 @@ def _x():
 
 
 def test_operations_keras_outputs_and_config_match():
+    # Op names come from per-process counters: start Keras's afresh, as heft's are per test.
+    keras.backend.clear_session()
     k_model, h_model = _build(keras), _build(heft)
     h_model.set_weights(k_model.get_weights())
     np.testing.assert_allclose(

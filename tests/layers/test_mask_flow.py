@@ -68,9 +68,10 @@ def test_mask_flow_layer_without_masking_support_warns_and_drops_mask():
             return x * 2.0
 
     x = ToFloat()(IDS)
-    with pytest.warns(UserWarning, match="does not support masking"):
+    with pytest.warns(UserWarning, match="does not support masking") as record:
         y = Plain(name="plain")(x)
     assert _masking.get_mask(y) is None
+    assert record[0].filename == __file__  # the warning points at the call
 
 
 def test_mask_flow_symbolic_outputs_carry_mask_specs():

@@ -153,7 +153,7 @@ def test_clone_model_functional_shared_layer_gets_one_clone():
     clone = heft.models.clone_model(model)
     shared = clone.get_layer("shared")
     assert shared is not model.get_layer("shared")
-    assert len(shared._inbound) == 2
+    assert len(shared._inbound_nodes) == 2
     assert len(clone.get_config()["layers"][2]["inbound_nodes"]) == 2
 
 
