@@ -271,9 +271,17 @@ def _guide_model(K, base):
     return CustomModel
 
 
-def _guide_first(K):
-    CustomModel = _guide_model(K, K.Sequential)
-    model = CustomModel([K.Input((5,)), K.layers.Dense(3, activation="relu"), K.layers.Dense(1)])
+def _guide_first(K, functional=False):
+    if functional:  # the guide's own form: a Functional model of the subclass
+        CustomModel = _guide_model(K, K.Model)
+        inputs = K.Input((5,))
+        outputs = K.layers.Dense(1)(K.layers.Dense(3, activation="relu")(inputs))
+        model = CustomModel(inputs, outputs)
+    else:
+        CustomModel = _guide_model(K, K.Sequential)
+        model = CustomModel(
+            [K.Input((5,)), K.layers.Dense(3, activation="relu"), K.layers.Dense(1)]
+        )
     _set_random_weights(model, 6)
     model.compile(optimizer="adam", loss="mse", metrics=["mae"])
     rng = np.random.default_rng(7)
@@ -282,12 +290,13 @@ def _guide_first(K):
     return history.history, model.get_weights()
 
 
-def test_custom_steps_keras_guide_train_step_over_self_metrics():
-    _compare(_guide_first)
+@pytest.mark.parametrize("functional", [False, True])
+def test_custom_steps_keras_guide_train_step_over_self_metrics(functional):
+    _compare(lambda K: _guide_first(K, functional))
 
 
-def _guide_lower_level(K):
-    class CustomModel(K.Sequential):
+def _guide_lower_level(K, functional=False):
+    class CustomModel(K.Model if functional else K.Sequential):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self.loss_tracker = K.metrics.Mean(name="loss")
@@ -340,7 +349,11 @@ def _guide_lower_level(K):
         def metrics(self):
             return [self.loss_tracker, self.mae_metric]
 
-    model = CustomModel([K.Input((5,)), K.layers.Dense(1)])
+    if functional:
+        inputs = K.Input((5,))
+        model = CustomModel(inputs, K.layers.Dense(1)(inputs))
+    else:
+        model = CustomModel([K.Input((5,)), K.layers.Dense(1)])
     _set_random_weights(model, 8)
     model.compile(optimizer=K.optimizers.SGD(0.05))
     rng = np.random.default_rng(9)
@@ -355,8 +368,9 @@ def _guide_lower_level(K):
     return logs, model.get_weights()
 
 
-def test_custom_steps_keras_guide_lower_level_with_own_metrics_and_test_step():
-    _compare(_guide_lower_level)
+@pytest.mark.parametrize("functional", [False, True])
+def test_custom_steps_keras_guide_lower_level_with_own_metrics_and_test_step(functional):
+    _compare(lambda K: _guide_lower_level(K, functional))
 
 
 @pytest.mark.parametrize("lib", ["keras", "heft"])
