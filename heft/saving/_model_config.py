@@ -102,7 +102,7 @@ def config_json(model: Layer) -> str:
     from ..layers import serialize
 
     config = serialize(model)
-    if type(model) is models.Functional and "build_config" not in config:
+    if isinstance(model, models.Functional) and "build_config" not in config:
         config["build_config"] = {"input_shape": None}
     if isinstance(model, models.Model):
         config["compile_config"] = compile_config(model)

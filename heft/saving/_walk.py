@@ -61,8 +61,6 @@ _KERAS_LAYER_STORES = frozenset(
         "_tracker",
     }
 )
-# Attributes heft's base layer sets lazily (so a fresh instance lacks them).
-_LAZY_BASE_ATTRIBUTES = frozenset({"_inbound"})
 # Attributes of heft's own classes through which saveables are reached.
 _HEFT_CLASS_ATTRIBUTES = frozenset({"layers", "optimizer"})
 # Extra names skipped per kind of object, as Keras does for its model classes.
@@ -102,7 +100,7 @@ def _base_skipset() -> frozenset[str]:
     names = set(vars(probe))
     for cls in Layer.__mro__:
         names.update(cls.__dict__)
-    return frozenset(names | _KERAS_LAYER_STORES | _LAZY_BASE_ATTRIBUTES)
+    return frozenset(names | _KERAS_LAYER_STORES)
 
 
 def _kind(obj: Any) -> str:
