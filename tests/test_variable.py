@@ -600,3 +600,73 @@ def test_variable_operators_accept_python_lists():
     np.testing.assert_array_equal(np.asarray(v + [1.0, 1.0]), [2.0, 3.0])  # noqa: RUF005
     np.testing.assert_array_equal(np.asarray([3.0, 3.0] - v), [2.0, 1.0])
     np.testing.assert_array_equal(np.asarray(v * [2.0, 3.0]), [2.0, 6.0])
+
+
+# ---------------------------------------------------------------------- the one writer
+
+
+def _sharding(index):
+    import jax
+
+    return jax.sharding.SingleDeviceSharding(jax.devices()[index])
+
+
+def test_variable_every_value_change_keeps_its_layout():
+    import heft
+    from heft import layers
+
+    layout = _sharding(3)
+    v = heft.Variable(np.zeros((2, 2), "float32"), layout=layout, name="placed")
+    assert v.value.sharding == layout
+    v.assign(np.ones((2, 2)))
+    assert v.value.sharding == layout
+    v.assign(jax.device_put(np.full((2, 2), 2.0, "float32"), _sharding(0)))
+    assert v.value.sharding == layout
+    np.testing.assert_array_equal(v.numpy(), 2.0)
+    # set_weights, the trainer's write-back and loading store through the same writer.
+    dense = layers.Dense(2)
+    dense.build((None, 2))
+    dense.kernel._layout = layout  # as a distribution would lay it out
+    dense.set_weights([np.ones((2, 2)), np.zeros(2)])
+    assert dense.kernel.value.sharding == layout
+    model = heft.Sequential([heft.Input((2,)), dense])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(np.ones((4, 2)), np.ones((4, 2)), verbose=0)
+    assert dense.kernel.value.sharding == layout
+
+
+def test_variable_writer_casts_to_the_variable_dtype():
+    v = Variable(np.zeros(3, "float32"), name="w")
+    v.assign(np.arange(3, dtype="int64"))
+    assert v.value.dtype == jnp.float32
+    v._write(jnp.ones(3, jnp.bfloat16))
+    assert v.value.dtype == jnp.float32
+
+
+def test_variable_provenance_follows_each_kind_of_change(tmp_path):
+    import heft
+    from heft import layers
+
+    dense = layers.Dense(2, kernel_initializer="ones")
+    model = heft.Sequential([heft.Input((2,)), dense])
+    assert dense.kernel.provenance == "initializer Ones"
+    dense.kernel.assign(np.zeros((2, 2)))
+    assert dense.kernel.provenance == "assigned value"
+    path = tmp_path / "m.weights.h5"
+    model.save_weights(path)
+    model.load_weights(path)
+    assert dense.kernel.provenance == f"file '{path}', entry 'layers/dense/vars/0'"
+    model.set_weights([np.ones((2, 2)), np.zeros(2)])
+    assert dense.kernel.provenance == "assigned value"
+
+
+def test_variable_writer_refuses_tracers_outside_a_stateless_scope():
+    v = Variable(np.zeros(2, "float32"), name="w")
+
+    def write(x):
+        v.assign(x)
+        return x
+
+    with pytest.raises(RuntimeError, match="Cannot assign a traced value to variable 'w'"):
+        jax.jit(write)(jnp.ones(2))
+    np.testing.assert_array_equal(v.numpy(), 0.0)
