@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import jax.numpy as jnp
 import numpy as np
@@ -34,12 +34,66 @@ LSTM_ARGUMENTS = (
     "units", "activation", "recurrent_activation", "use_bias", "unit_forget_bias",
     *_WEIGHT_ARGUMENTS, "dropout", "recurrent_dropout",
 )  # fmt: skip
+# The arguments SimpleRNN, GRU and LSTM pass to the RNN base instead of their cell.
+RNN_LAYER_ARGUMENTS = (
+    "return_sequences",
+    "return_state",
+    "go_backwards",
+    "stateful",
+    "unroll",
+    "activity_regularizer",
+)
+# By the kind an argument's name ends with: how a constructor resolves it, how a
+# config writes it.
+_RESOLVERS = {
+    "activation": activations.get,
+    "initializer": initializers.get,
+    "regularizer": regularizers.get,
+    "constraint": constraints.get,
+}
 _SERIALIZERS = {
     "activation": activations.serialize,
     "initializer": initializers.serialize,
     "regularizer": regularizers.serialize,
     "constraint": constraints.serialize,
 }
+
+
+def _kind(name: str) -> str:
+    return name.rsplit("_", 1)[-1]
+
+
+def pick(values: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """``{name: values[name]}`` for ``names``: a constructor's arguments passed on by table.
+
+    >>> pick({"units": 2, "seed": 1, "self": None}, ("units",))
+    {'units': 2}
+    """
+    return {name: values[name] for name in names}
+
+
+def set_cell_arguments(cell: Any, values: Mapping[str, Any], names: Sequence[str]) -> None:
+    """Set ``cell.<name>`` for each of ``names`` from ``values``, resolved as Keras's cells do.
+
+    ``units`` becomes an int, the dropout rates are clipped to ``[0, 1]``, and
+    activations, initializers, regularizers and constraints go through their ``get``.
+
+    >>> from types import SimpleNamespace
+    >>> cell = SimpleNamespace()
+    >>> set_cell_arguments(cell, {"units": 2.0, "dropout": 1.5, "activation": "tanh"},
+    ...                    ("units", "dropout", "activation"))
+    >>> cell.units, cell.dropout, cell.activation.__name__
+    (2, 1.0, 'tanh')
+    """
+    for name in names:
+        value = values[name]
+        if name == "units":
+            value = int(value)
+        elif name in ("dropout", "recurrent_dropout"):
+            value = min(1.0, max(0.0, value))
+        elif _kind(name) in _RESOLVERS:
+            value = _RESOLVERS[_kind(name)](value)
+        setattr(cell, name, value)
 
 
 def argument_config(owner: Any, names: Sequence[str]) -> dict[str, Any]:
@@ -55,7 +109,7 @@ def argument_config(owner: Any, names: Sequence[str]) -> dict[str, Any]:
     """
     config = {}
     for name in names:
-        serialize = _SERIALIZERS.get(name.rsplit("_", 1)[-1])
+        serialize = _SERIALIZERS.get(_kind(name))
         value = getattr(owner, name)
         config[name] = serialize(value) if serialize else value
     return config
@@ -82,6 +136,27 @@ def cell_property(name: str) -> property:
     "The cell's ``units``."
     """
     return property(lambda self: getattr(self.cell, name), doc=f"The cell's ``{name}``.")
+
+
+_LayerClass = TypeVar("_LayerClass", bound=type)
+
+
+def cell_properties(names: Sequence[str]) -> Callable[[_LayerClass], _LayerClass]:
+    """A class decorator giving a recurrent layer one :func:`cell_property` per name.
+
+    >>> @cell_properties(("units",))
+    ... class Layer:
+    ...     cell = type("Cell", (), {"units": 3})
+    >>> Layer().units
+    3
+    """
+
+    def decorate(cls: _LayerClass) -> _LayerClass:
+        for name in names:
+            setattr(cls, name, cell_property(name))
+        return cls
+
+    return decorate
 
 
 def check_use_cudnn(use_cudnn: Any, layer_class: str, kwargs: dict[str, Any]) -> None:
