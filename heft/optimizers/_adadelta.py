@@ -7,6 +7,7 @@ from typing import Any
 import optax
 
 from . import _adaptive_rules
+from ._arguments import base_arguments, hyperparameter_config, set_hyperparameters
 from ._optimizer import Optimizer
 
 
@@ -33,6 +34,8 @@ class Adadelta(Optimizer):
     0.95
     """
 
+    _hyperparameters = ("rho", "epsilon")
+
     _slot_groups = (("accumulated_grad", "accumulated_delta_var"),)
 
     def __init__(
@@ -52,32 +55,11 @@ class Adadelta(Optimizer):
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
-        self.rho = rho
-        self.epsilon = epsilon
+        super().__init__(learning_rate=learning_rate, **base_arguments(locals()), **kwargs)
+        set_hyperparameters(self, locals())
 
     def _make_rule(self) -> optax.GradientTransformationExtraArgs:
         return _adaptive_rules.adadelta(self.rho, self.epsilon)
 
     def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update(
-            {
-                "rho": self.rho,
-                "epsilon": self.epsilon,
-            }
-        )
-        return config
+        return {**super().get_config(), **hyperparameter_config(self)}

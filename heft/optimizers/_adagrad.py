@@ -7,6 +7,7 @@ from typing import Any
 import optax
 
 from . import _adaptive_rules
+from ._arguments import base_arguments, hyperparameter_config, set_hyperparameters
 from ._optimizer import Optimizer
 
 
@@ -31,6 +32,8 @@ class Adagrad(Optimizer):
     0.5
     """
 
+    _hyperparameters = ("initial_accumulator_value", "epsilon")
+
     def __init__(
         self,
         learning_rate: Any = 0.001,
@@ -48,32 +51,11 @@ class Adagrad(Optimizer):
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
-        self.initial_accumulator_value = initial_accumulator_value
-        self.epsilon = epsilon
+        super().__init__(learning_rate=learning_rate, **base_arguments(locals()), **kwargs)
+        set_hyperparameters(self, locals())
 
     def _make_rule(self) -> optax.GradientTransformationExtraArgs:
         return _adaptive_rules.adagrad(self.initial_accumulator_value, self.epsilon)
 
     def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update(
-            {
-                "initial_accumulator_value": self.initial_accumulator_value,
-                "epsilon": self.epsilon,
-            }
-        )
-        return config
+        return {**super().get_config(), **hyperparameter_config(self)}

@@ -7,6 +7,7 @@ from typing import Any
 import optax
 
 from . import _adam_rules
+from ._arguments import base_arguments, hyperparameter_config, set_hyperparameters
 from ._optimizer import Optimizer
 
 
@@ -37,6 +38,8 @@ class Adam(Optimizer):
     ['adam/iteration', 'adam/learning_rate', 'adam/w_momentum', 'adam/w_velocity']
     """
 
+    _hyperparameters = ("beta_1", "beta_2", "epsilon", "amsgrad")
+
     _slot_groups = (("momentum", "velocity"), ("velocity_hat",))
 
     def __init__(
@@ -58,36 +61,11 @@ class Adam(Optimizer):
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.amsgrad = amsgrad
+        super().__init__(learning_rate=learning_rate, **base_arguments(locals()), **kwargs)
+        set_hyperparameters(self, locals())
 
     def _make_rule(self) -> optax.GradientTransformationExtraArgs:
         return _adam_rules.adam(self.beta_1, self.beta_2, self.epsilon, self.amsgrad)
 
     def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update(
-            {
-                "beta_1": self.beta_1,
-                "beta_2": self.beta_2,
-                "epsilon": self.epsilon,
-                "amsgrad": self.amsgrad,
-            }
-        )
-        return config
+        return {**super().get_config(), **hyperparameter_config(self)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._adam import Adam
+from ._arguments import base_arguments, pick
 
 
 class AdamW(Adam):
@@ -53,20 +54,8 @@ class AdamW(Adam):
     ) -> None:
         super().__init__(
             learning_rate=learning_rate,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            amsgrad=amsgrad,
-            name=name,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
+            **pick(locals(), self._hyperparameters),
+            **base_arguments(locals()),
             **kwargs,
         )
         if self.weight_decay is None:

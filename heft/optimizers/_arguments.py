@@ -1,9 +1,66 @@
-"""Keras's checks of the arguments every optimizer accepts."""
+"""The arguments every optimizer accepts: their table, Keras's checks of them, and hyperparameters."""
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+# The ten keyword arguments each optimizer takes after its own hyperparameters and
+# passes on to ``Optimizer``.
+BASE_ARGUMENTS = (
+    "weight_decay",
+    "clipnorm",
+    "clipvalue",
+    "global_clipnorm",
+    "use_ema",
+    "ema_momentum",
+    "ema_overwrite_frequency",
+    "loss_scale_factor",
+    "gradient_accumulation_steps",
+    "name",
+)
+
+
+def pick(values: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """``{name: values[name]}`` for ``names``: a constructor's ``locals()`` passed on by table.
+
+    >>> pick({"self": None, "name": "sgd", "momentum": 0.9}, ("momentum",))
+    {'momentum': 0.9}
+    """
+    return {name: values[name] for name in names}
+
+
+def base_arguments(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The :data:`BASE_ARGUMENTS` among a subclass constructor's ``locals()``.
+
+    >>> sorted(base_arguments({n: None for n in ("self", "momentum", *BASE_ARGUMENTS)}))[:3]
+    ['clipnorm', 'clipvalue', 'ema_momentum']
+    """
+    return pick(values, BASE_ARGUMENTS)
+
+
+def set_hyperparameters(optimizer: Any, values: Mapping[str, Any]) -> None:
+    """Set each of ``optimizer._hyperparameters`` from ``values`` (its constructor's ``locals()``).
+
+    >>> from types import SimpleNamespace
+    >>> opt = SimpleNamespace(_hyperparameters=("rho",))
+    >>> set_hyperparameters(opt, {"rho": 0.9, "name": None})
+    >>> opt.rho
+    0.9
+    """
+    for name in optimizer._hyperparameters:
+        setattr(optimizer, name, values[name])
+
+
+def hyperparameter_config(optimizer: Any) -> dict[str, Any]:
+    """``{name: value}`` of ``optimizer._hyperparameters``, in order, for ``get_config``.
+
+    >>> from types import SimpleNamespace
+    >>> hyperparameter_config(SimpleNamespace(_hyperparameters=("rho",), rho=0.9))
+    {'rho': 0.9}
+    """
+    return {name: getattr(optimizer, name) for name in optimizer._hyperparameters}
 
 
 def check_arguments(

@@ -7,6 +7,7 @@ from typing import Any
 import optax
 
 from . import _sgd_rules
+from ._arguments import base_arguments, hyperparameter_config, set_hyperparameters
 from ._optimizer import Optimizer
 
 
@@ -32,6 +33,8 @@ class Lion(Optimizer):
     0.95
     """
 
+    _hyperparameters = ("beta_1", "beta_2")
+
     def __init__(
         self,
         learning_rate: Any = 0.001,
@@ -49,37 +52,16 @@ class Lion(Optimizer):
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
+        super().__init__(learning_rate=learning_rate, **base_arguments(locals()), **kwargs)
         if beta_1 <= 0 or beta_1 > 1:
             raise ValueError(
                 "Argument `beta_1` must be in the [0, 1] range. Otherwise, the optimizer "
                 f"degenerates to SignSGD. Received: beta_1={beta_1}. Use a value such as 0.9."
             )
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
+        set_hyperparameters(self, locals())
 
     def _make_rule(self) -> optax.GradientTransformationExtraArgs:
         return _sgd_rules.lion(self.beta_1, self.beta_2)
 
     def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update(
-            {
-                "beta_1": self.beta_1,
-                "beta_2": self.beta_2,
-            }
-        )
-        return config
+        return {**super().get_config(), **hyperparameter_config(self)}

@@ -7,6 +7,7 @@ from typing import Any
 import optax
 
 from . import _adaptive_rules
+from ._arguments import base_arguments, hyperparameter_config, set_hyperparameters
 from ._optimizer import Optimizer
 
 
@@ -35,6 +36,8 @@ class RMSprop(Optimizer):
     0.9
     """
 
+    _hyperparameters = ("rho", "momentum", "epsilon", "centered")
+
     def __init__(
         self,
         learning_rate: Any = 0.001,
@@ -54,36 +57,11 @@ class RMSprop(Optimizer):
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
-        self.rho = rho
-        self.momentum = momentum
-        self.epsilon = epsilon
-        self.centered = centered
+        super().__init__(learning_rate=learning_rate, **base_arguments(locals()), **kwargs)
+        set_hyperparameters(self, locals())
 
     def _make_rule(self) -> optax.GradientTransformationExtraArgs:
         return _adaptive_rules.rmsprop(self.rho, self.momentum, self.epsilon, self.centered)
 
     def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update(
-            {
-                "rho": self.rho,
-                "momentum": self.momentum,
-                "epsilon": self.epsilon,
-                "centered": self.centered,
-            }
-        )
-        return config
+        return {**super().get_config(), **hyperparameter_config(self)}

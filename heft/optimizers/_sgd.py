@@ -7,6 +7,7 @@ from typing import Any
 import optax
 
 from . import _sgd_rules
+from ._arguments import base_arguments, hyperparameter_config, set_hyperparameters
 from ._optimizer import Optimizer
 
 
@@ -37,6 +38,8 @@ class SGD(Optimizer):
     0.8
     """
 
+    _hyperparameters = ("momentum", "nesterov")
+
     def __init__(
         self,
         learning_rate: Any = 0.01,
@@ -54,37 +57,16 @@ class SGD(Optimizer):
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
+        super().__init__(learning_rate=learning_rate, **base_arguments(locals()), **kwargs)
         if not isinstance(momentum, float) or momentum < 0 or momentum > 1:
             raise ValueError(
                 f"`momentum` must be a float between [0, 1]. Received: momentum={momentum}. "
                 "Write it as a float, such as 0.9 (or 0.0 for none)."
             )
-        self.momentum = momentum
-        self.nesterov = nesterov
+        set_hyperparameters(self, locals())
 
     def _make_rule(self) -> optax.GradientTransformationExtraArgs:
         return _sgd_rules.sgd(self.momentum, self.nesterov)
 
     def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update(
-            {
-                "momentum": self.momentum,
-                "nesterov": self.nesterov,
-            }
-        )
-        return config
+        return {**super().get_config(), **hyperparameter_config(self)}
