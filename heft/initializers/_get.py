@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -10,6 +9,7 @@ import jax
 import numpy as np
 
 from .. import _registry
+from .._resolve import resolve
 from .._variable import Variable
 from ._constant_initializers import Constant, Identity, Ones, Zeros
 from ._initializer import Initializer, jax_dtype, standardize_shape
@@ -125,6 +125,13 @@ def _array_initializer(array: Any) -> Callable[..., jax.Array]:
     return initialize_fn
 
 
+def _from_value(value: Any) -> Any:
+    """An array or Variable becomes an initializer returning it; anything else stays."""
+    if isinstance(value, jax.Array | np.ndarray | np.generic | Variable):
+        return _array_initializer(value)
+    return value
+
+
 def get(identifier: Any) -> Any:
     """Turn ``identifier`` into an initializer.
 
@@ -144,28 +151,12 @@ def get(identifier: Any) -> Any:
     >>> type(get("glorot_uniform")).__name__
     'GlorotUniform'
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        try:
-            obj = deserialize(identifier)
-        except ValueError:
-            raise ValueError(
-                f"Could not interpret initializer identifier: {identifier}. Expected one of "
-                f"{sorted(_SNAKE_NAMES)} (or a class name, or a registered custom name)."
-            ) from None
-    elif isinstance(identifier, jax.Array | np.ndarray | np.generic | Variable):
-        obj = _array_initializer(identifier)
-    else:
-        obj = identifier
-    if inspect.isclass(obj):
-        obj = obj()
-    if callable(obj):
-        return obj
-    raise ValueError(
-        f"Could not interpret initializer identifier: {identifier}. Pass a name such as "
-        "'glorot_uniform', a config dict, an initializer instance or class, a callable "
-        "`(shape, dtype=None)`, or an array."
+    return resolve(
+        identifier,
+        kind="initializer",
+        deserialize=deserialize,
+        known=f"{sorted(_SNAKE_NAMES)} (or a class name, or a registered custom name).",
+        expected="a name such as 'glorot_uniform', a config dict, an initializer instance "
+        "or class, a callable `(shape, dtype=None)`, or an array.",
+        convert=_from_value,
     )
