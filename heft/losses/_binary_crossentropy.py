@@ -8,9 +8,8 @@ import jax
 import jax.numpy as jnp
 
 from .. import _config
-from ._loss import Loss
 from ._utils import mean, to_tensor
-from ._wrapper import LossFunctionWrapper
+from ._wrapper import BuiltinLoss, function_arguments
 
 
 def elementwise_binary_crossentropy(
@@ -123,7 +122,7 @@ def binary_focal_crossentropy(
     return mean(focal_bce, axis=axis)
 
 
-class BinaryCrossentropy(LossFunctionWrapper):
+class BinaryCrossentropy(BuiltinLoss):
     """The crossentropy between binary targets and predicted probabilities (or logits).
 
     Args:
@@ -138,6 +137,8 @@ class BinaryCrossentropy(LossFunctionWrapper):
     0.693147
     """
 
+    _config_keys = ("from_logits", "label_smoothing", "axis")
+
     def __init__(
         self,
         from_logits: bool = False,
@@ -148,31 +149,11 @@ class BinaryCrossentropy(LossFunctionWrapper):
         dtype: Any = None,
     ) -> None:
         super().__init__(
-            binary_crossentropy,
-            name=name,
-            reduction=reduction,
-            dtype=dtype,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            axis=axis,
+            binary_crossentropy, reduction, name, dtype, **function_arguments(locals())
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-
-    def get_config(self) -> dict[str, Any]:
-        config = Loss.get_config(self)
-        config.update(
-            {
-                "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing,
-                "axis": self.axis,
-            }
-        )
-        return config
 
 
-class BinaryFocalCrossentropy(LossFunctionWrapper):
+class BinaryFocalCrossentropy(BuiltinLoss):
     """Binary crossentropy focused on hard examples by a ``(1 - p_t) ** gamma`` factor.
 
     Args:
@@ -191,6 +172,15 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
     0.346574
     """
 
+    _config_keys = (
+        "from_logits",
+        "label_smoothing",
+        "axis",
+        "apply_class_balancing",
+        "alpha",
+        "gamma",
+    )
+
     def __init__(
         self,
         apply_class_balancing: bool = False,
@@ -204,34 +194,5 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
         dtype: Any = None,
     ) -> None:
         super().__init__(
-            binary_focal_crossentropy,
-            name=name,
-            reduction=reduction,
-            dtype=dtype,
-            apply_class_balancing=apply_class_balancing,
-            alpha=alpha,
-            gamma=gamma,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            axis=axis,
+            binary_focal_crossentropy, reduction, name, dtype, **function_arguments(locals())
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-        self.apply_class_balancing = apply_class_balancing
-        self.alpha = alpha
-        self.gamma = gamma
-
-    def get_config(self) -> dict[str, Any]:
-        config = Loss.get_config(self)
-        config.update(
-            {
-                "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing,
-                "axis": self.axis,
-                "apply_class_balancing": self.apply_class_balancing,
-                "alpha": self.alpha,
-                "gamma": self.gamma,
-            }
-        )
-        return config

@@ -9,9 +9,8 @@ import jax
 import jax.numpy as jnp
 
 from .. import _config
-from ._loss import Loss
 from ._utils import check_int_axis, to_tensor
-from ._wrapper import LossFunctionWrapper
+from ._wrapper import BuiltinLoss, function_arguments
 
 
 def log_probabilities(output: jax.Array, from_logits: bool, axis: int) -> jax.Array:
@@ -158,7 +157,7 @@ def categorical_generalized_cross_entropy(y_true: Any, y_pred: Any, q: float) ->
     return (1 - jnp.power(p, jnp.asarray(q, p.dtype))) / q
 
 
-class CategoricalCrossentropy(LossFunctionWrapper):
+class CategoricalCrossentropy(BuiltinLoss):
     """The crossentropy between one-hot (or soft) targets and predicted class probabilities.
 
     Args:
@@ -174,6 +173,8 @@ class CategoricalCrossentropy(LossFunctionWrapper):
     0.693147
     """
 
+    _config_keys = ("from_logits", "label_smoothing", "axis")
+
     def __init__(
         self,
         from_logits: bool = False,
@@ -184,31 +185,11 @@ class CategoricalCrossentropy(LossFunctionWrapper):
         dtype: Any = None,
     ) -> None:
         super().__init__(
-            categorical_crossentropy,
-            name=name,
-            reduction=reduction,
-            dtype=dtype,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            axis=axis,
+            categorical_crossentropy, reduction, name, dtype, **function_arguments(locals())
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-
-    def get_config(self) -> dict[str, Any]:
-        config = Loss.get_config(self)
-        config.update(
-            {
-                "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing,
-                "axis": self.axis,
-            }
-        )
-        return config
 
 
-class CategoricalFocalCrossentropy(LossFunctionWrapper):
+class CategoricalFocalCrossentropy(BuiltinLoss):
     """Categorical crossentropy focused on hard examples by ``alpha * (1 - p) ** gamma``.
 
     Args:
@@ -226,6 +207,8 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
     0.086643
     """
 
+    _config_keys = ("from_logits", "label_smoothing", "axis", "alpha", "gamma")
+
     def __init__(
         self,
         alpha: float = 0.25,
@@ -238,37 +221,11 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
         dtype: Any = None,
     ) -> None:
         super().__init__(
-            categorical_focal_crossentropy,
-            name=name,
-            reduction=reduction,
-            dtype=dtype,
-            alpha=alpha,
-            gamma=gamma,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            axis=axis,
+            categorical_focal_crossentropy, reduction, name, dtype, **function_arguments(locals())
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-        self.alpha = alpha
-        self.gamma = gamma
-
-    def get_config(self) -> dict[str, Any]:
-        config = Loss.get_config(self)
-        config.update(
-            {
-                "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing,
-                "axis": self.axis,
-                "alpha": self.alpha,
-                "gamma": self.gamma,
-            }
-        )
-        return config
 
 
-class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
+class CategoricalGeneralizedCrossEntropy(BuiltinLoss):
     """The generalized crossentropy ``(1 - p ** q) / q``, robust to noisy labels.
 
     Args:
@@ -285,6 +242,8 @@ class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
     1.0
     """
 
+    _config_keys = ("q",)
+
     def __init__(
         self,
         q: float = 0.5,
@@ -298,11 +257,9 @@ class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
                 "like crossentropy, values near 1 like mean absolute error."
             )
         super().__init__(
-            categorical_generalized_cross_entropy, name=name, reduction=reduction, dtype=dtype, q=q
+            categorical_generalized_cross_entropy,
+            reduction,
+            name,
+            dtype,
+            **function_arguments(locals()),
         )
-        self.q = q
-
-    def get_config(self) -> dict[str, Any]:
-        config = Loss.get_config(self)
-        config.update({"q": self.q})
-        return config

@@ -7,9 +7,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from ._loss import Loss
 from ._utils import to_tensor
-from ._wrapper import LossFunctionWrapper, register_masked_form
+from ._wrapper import BuiltinLoss, function_arguments, register_masked_form
 
 
 def _pair_masks(
@@ -91,7 +90,7 @@ def circle(
 register_masked_form(circle, _circle_and_mask)
 
 
-class Circle(LossFunctionWrapper):
+class Circle(BuiltinLoss):
     """The Circle loss for metric learning; the mean is over embeddings with a positive loss.
 
     Args:
@@ -106,6 +105,8 @@ class Circle(LossFunctionWrapper):
     19.2
     """
 
+    _config_keys = ("gamma", "margin", "remove_diagonal")
+
     def __init__(
         self,
         gamma: float = 80.0,
@@ -115,22 +116,4 @@ class Circle(LossFunctionWrapper):
         name: str | None = "circle",
         dtype: Any = None,
     ) -> None:
-        super().__init__(
-            circle,
-            name=name,
-            reduction=reduction,
-            dtype=dtype,
-            gamma=gamma,
-            margin=margin,
-            remove_diagonal=remove_diagonal,
-        )
-        self.gamma = gamma
-        self.margin = margin
-        self.remove_diagonal = remove_diagonal
-
-    def get_config(self) -> dict[str, Any]:
-        config = Loss.get_config(self)
-        config.update(
-            {"gamma": self.gamma, "margin": self.margin, "remove_diagonal": self.remove_diagonal}
-        )
-        return config
+        super().__init__(circle, reduction, name, dtype, **function_arguments(locals()))

@@ -8,9 +8,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ._loss import Loss
 from ._utils import to_tensor
-from ._wrapper import LossFunctionWrapper
+from ._wrapper import BuiltinLoss
 
 
 def ctc(y_true: Any, y_pred: Any) -> jax.Array:
@@ -56,7 +55,7 @@ def ctc(y_true: Any, y_pred: Any) -> jax.Array:
     return optax.ctc_loss(logits, logit_paddings, labels, label_paddings, blank_id=0)
 
 
-class CTC(LossFunctionWrapper):
+class CTC(BuiltinLoss):
     """The connectionist temporal classification loss (see ``ctc``).
 
     Args:
@@ -75,6 +74,3 @@ class CTC(LossFunctionWrapper):
         dtype: Any = None,
     ) -> None:
         super().__init__(ctc, name=name, reduction=reduction, dtype=dtype)
-
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)

@@ -7,9 +7,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from ._loss import Loss
 from ._utils import mean, to_tensor
-from ._wrapper import LossFunctionWrapper
+from ._wrapper import BuiltinLoss
 
 
 def _signed_labels(y_true: jax.Array) -> jax.Array:
@@ -60,7 +59,7 @@ def categorical_hinge(y_true: Any, y_pred: Any) -> jax.Array:
     return jnp.maximum(negative - positive + 1.0, jnp.zeros((), y_pred.dtype))
 
 
-class Hinge(LossFunctionWrapper):
+class Hinge(BuiltinLoss):
     """The hinge loss ``maximum(1 - y_true * y_pred, 0)``, for labels in {-1, 1} or {0, 1}.
 
     Args:
@@ -80,11 +79,8 @@ class Hinge(LossFunctionWrapper):
     ) -> None:
         super().__init__(hinge, name=name, reduction=reduction, dtype=dtype)
 
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
 
-
-class SquaredHinge(LossFunctionWrapper):
+class SquaredHinge(BuiltinLoss):
     """The squared hinge loss ``maximum(1 - y_true * y_pred, 0) ** 2``.
 
     Args:
@@ -104,11 +100,8 @@ class SquaredHinge(LossFunctionWrapper):
     ) -> None:
         super().__init__(squared_hinge, name=name, reduction=reduction, dtype=dtype)
 
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
 
-
-class CategoricalHinge(LossFunctionWrapper):
+class CategoricalHinge(BuiltinLoss):
     """The categorical hinge loss for one-hot targets (see ``categorical_hinge``).
 
     Args:
@@ -127,6 +120,3 @@ class CategoricalHinge(LossFunctionWrapper):
         dtype: Any = None,
     ) -> None:
         super().__init__(categorical_hinge, name=name, reduction=reduction, dtype=dtype)
-
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)

@@ -8,9 +8,8 @@ import jax
 import jax.numpy as jnp
 
 from .. import _config
-from ._loss import Loss
 from ._utils import mean, to_tensor
-from ._wrapper import LossFunctionWrapper
+from ._wrapper import BuiltinLoss
 
 
 def kl_divergence(y_true: Any, y_pred: Any) -> jax.Array:
@@ -39,7 +38,7 @@ def poisson(y_true: Any, y_pred: Any) -> jax.Array:
     return mean(y_pred - y_true * jnp.log(y_pred + eps), axis=-1)
 
 
-class KLDivergence(LossFunctionWrapper):
+class KLDivergence(BuiltinLoss):
     """The Kullback-Leibler divergence of the predicted from the true distribution.
 
     Args:
@@ -59,11 +58,8 @@ class KLDivergence(LossFunctionWrapper):
     ) -> None:
         super().__init__(kl_divergence, name=name, reduction=reduction, dtype=dtype)
 
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
 
-
-class Poisson(LossFunctionWrapper):
+class Poisson(BuiltinLoss):
     """The Poisson negative log-likelihood (up to a constant), ``y_pred - y_true * log(y_pred)``.
 
     Args:
@@ -82,6 +78,3 @@ class Poisson(LossFunctionWrapper):
         dtype: Any = None,
     ) -> None:
         super().__init__(poisson, name=name, reduction=reduction, dtype=dtype)
-
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)

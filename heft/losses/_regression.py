@@ -9,9 +9,8 @@ import jax
 import jax.numpy as jnp
 
 from .. import _config
-from ._loss import Loss
 from ._utils import l2_normalize, mean, squeeze_or_expand_to_same_rank, to_tensor
-from ._wrapper import LossFunctionWrapper
+from ._wrapper import BuiltinLoss, function_arguments
 
 
 def _prepare(y_true: Any, y_pred: Any) -> tuple[jax.Array, jax.Array]:
@@ -109,7 +108,7 @@ def log_cosh(y_true: Any, y_pred: Any) -> jax.Array:
     return mean(x + jax.nn.softplus(x * -2.0) - log2, axis=-1)
 
 
-class MeanSquaredError(LossFunctionWrapper):
+class MeanSquaredError(BuiltinLoss):
     """The mean of the squared errors, ``mean((y_true - y_pred) ** 2)``.
 
     Args:
@@ -129,11 +128,8 @@ class MeanSquaredError(LossFunctionWrapper):
     ) -> None:
         super().__init__(mean_squared_error, name=name, reduction=reduction, dtype=dtype)
 
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
 
-
-class MeanAbsoluteError(LossFunctionWrapper):
+class MeanAbsoluteError(BuiltinLoss):
     """The mean of the absolute errors, ``mean(abs(y_true - y_pred))``.
 
     Args:
@@ -153,11 +149,8 @@ class MeanAbsoluteError(LossFunctionWrapper):
     ) -> None:
         super().__init__(mean_absolute_error, name=name, reduction=reduction, dtype=dtype)
 
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
 
-
-class MeanAbsolutePercentageError(LossFunctionWrapper):
+class MeanAbsolutePercentageError(BuiltinLoss):
     """The mean absolute error as a percentage of ``|y_true|`` (floored at epsilon).
 
     Args:
@@ -179,11 +172,8 @@ class MeanAbsolutePercentageError(LossFunctionWrapper):
             mean_absolute_percentage_error, name=name, reduction=reduction, dtype=dtype
         )
 
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
 
-
-class MeanSquaredLogarithmicError(LossFunctionWrapper):
+class MeanSquaredLogarithmicError(BuiltinLoss):
     """The mean squared difference of ``log(1 + y)`` between predictions and targets.
 
     Args:
@@ -205,11 +195,8 @@ class MeanSquaredLogarithmicError(LossFunctionWrapper):
             mean_squared_logarithmic_error, name=name, reduction=reduction, dtype=dtype
         )
 
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
 
-
-class CosineSimilarity(LossFunctionWrapper):
+class CosineSimilarity(BuiltinLoss):
     """Minus the cosine similarity between targets and predictions along ``axis``.
 
     Args:
@@ -231,13 +218,10 @@ class CosineSimilarity(LossFunctionWrapper):
         name: str | None = "cosine_similarity",
         dtype: Any = None,
     ) -> None:
-        super().__init__(cosine_similarity, name=name, reduction=reduction, dtype=dtype, axis=axis)
-
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
+        super().__init__(cosine_similarity, reduction, name, dtype, **function_arguments(locals()))
 
 
-class Huber(LossFunctionWrapper):
+class Huber(BuiltinLoss):
     """The Huber loss: squared error for small errors, absolute error beyond ``delta``.
 
     Args:
@@ -259,13 +243,10 @@ class Huber(LossFunctionWrapper):
         name: str | None = "huber_loss",
         dtype: Any = None,
     ) -> None:
-        super().__init__(huber, name=name, reduction=reduction, dtype=dtype, delta=delta)
-
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
+        super().__init__(huber, reduction, name, dtype, **function_arguments(locals()))
 
 
-class LogCosh(LossFunctionWrapper):
+class LogCosh(BuiltinLoss):
     """The mean of ``log(cosh(y_pred - y_true))``: about ``x**2 / 2`` near 0, ``|x|`` far off.
 
     Args:
@@ -284,6 +265,3 @@ class LogCosh(LossFunctionWrapper):
         dtype: Any = None,
     ) -> None:
         super().__init__(log_cosh, name=name, reduction=reduction, dtype=dtype)
-
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)

@@ -8,9 +8,8 @@ import jax
 import jax.numpy as jnp
 
 from ._categorical_crossentropy import log_probabilities
-from ._loss import Loss
 from ._utils import canonicalize_axis, to_tensor
-from ._wrapper import LossFunctionWrapper, register_masked_form
+from ._wrapper import BuiltinLoss, function_arguments, register_masked_form
 
 
 def _sparse_categorical_crossentropy_and_mask(
@@ -92,7 +91,7 @@ def sparse_categorical_crossentropy(
 register_masked_form(sparse_categorical_crossentropy, _sparse_categorical_crossentropy_and_mask)
 
 
-class SparseCategoricalCrossentropy(LossFunctionWrapper):
+class SparseCategoricalCrossentropy(BuiltinLoss):
     """The crossentropy of integer class labels against predicted class probabilities.
 
     Args:
@@ -110,6 +109,8 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
     0.693147
     """
 
+    _config_keys = ("from_logits", "ignore_class")
+
     def __init__(
         self,
         from_logits: bool = False,
@@ -120,18 +121,5 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         dtype: Any = None,
     ) -> None:
         super().__init__(
-            sparse_categorical_crossentropy,
-            name=name,
-            reduction=reduction,
-            dtype=dtype,
-            from_logits=from_logits,
-            ignore_class=ignore_class,
-            axis=axis,
+            sparse_categorical_crossentropy, reduction, name, dtype, **function_arguments(locals())
         )
-        self.from_logits = from_logits
-        self.ignore_class = ignore_class
-
-    def get_config(self) -> dict[str, Any]:
-        config = Loss.get_config(self)
-        config.update({"from_logits": self.from_logits, "ignore_class": self.ignore_class})
-        return config
