@@ -61,6 +61,9 @@ class GRUCell(Layer, DropoutRNNCell):
     [(3, 12), (4, 12), (2, 12)]
     """
 
+    recurrent_activation: Callable[..., Any]
+    reset_after: bool
+
     def __init__(
         self,
         units: int,

@@ -60,6 +60,9 @@ class LSTMCell(Layer, DropoutRNNCell):
     [(3, 16), (4, 16), (16,)]
     """
 
+    recurrent_activation: Callable[..., Any]
+    unit_forget_bias: bool
+
     def __init__(
         self,
         units: int,

@@ -181,25 +181,41 @@ class DropoutRNNCell:
     so every step of a sequence drops the same units.
     """
 
+    # The arguments a cell sets with ``set_cell_arguments``, declared for type checkers.
+    units: int
+    activation: Callable[..., Any]
+    use_bias: bool
+    kernel_initializer: Any
+    recurrent_initializer: Any
+    bias_initializer: Any
+    kernel_regularizer: Any
+    recurrent_regularizer: Any
+    bias_regularizer: Any
+    kernel_constraint: Any
+    recurrent_constraint: Any
+    bias_constraint: Any
+    dropout: float
+    recurrent_dropout: float
+    seed_generator: Any
+
     def _draw_masks(self, like: Any, rate: float) -> Any:
         ones = jnp.ones_like(like)
         count = getattr(self, "dropout_mask_count", None)
         draws = [
-            random.dropout(ones, rate, seed=self.seed_generator.next())  # type: ignore[attr-defined]
-            for _ in range(count or 1)
+            random.dropout(ones, rate, seed=self.seed_generator.next()) for _ in range(count or 1)
         ]
         return draws[0] if count is None else draws
 
     def get_dropout_mask(self, step_input: Any) -> Any:
         """The input mask(s) for inputs shaped like ``step_input`` (drawn on first use)."""
-        if self.__dict__.get("_dropout_mask") is None and self.dropout > 0:  # type: ignore[attr-defined]
-            masks = self._draw_masks(step_input, self.dropout)  # type: ignore[attr-defined]
+        if self.__dict__.get("_dropout_mask") is None and self.dropout > 0:
+            masks = self._draw_masks(step_input, self.dropout)
             object.__setattr__(self, "_dropout_mask", masks)
         return self.__dict__.get("_dropout_mask")
 
     def get_recurrent_dropout_mask(self, step_state: Any) -> Any:
         """The recurrent mask(s) for states shaped like ``step_state`` (drawn on first use)."""
-        rate = self.recurrent_dropout  # type: ignore[attr-defined]
+        rate = self.recurrent_dropout
         if self.__dict__.get("_recurrent_dropout_mask") is None and rate > 0:
             object.__setattr__(self, "_recurrent_dropout_mask", self._draw_masks(step_state, rate))
         return self.__dict__.get("_recurrent_dropout_mask")
@@ -214,9 +230,9 @@ class DropoutRNNCell:
         """The (input, recurrent) masks to apply in this call, or ``None`` for each."""
         step_input = inputs if inputs.ndim == 2 else inputs[:, 0]
         input_mask = recurrent_mask = None
-        if training and 0.0 < self.dropout < 1.0:  # type: ignore[attr-defined]
+        if training and 0.0 < self.dropout < 1.0:
             input_mask = self.get_dropout_mask(step_input)
-        if training and 0.0 < self.recurrent_dropout < 1.0 and states is not None:  # type: ignore[attr-defined]
+        if training and 0.0 < self.recurrent_dropout < 1.0 and states is not None:
             recurrent_mask = self.get_recurrent_dropout_mask(states[0])
         return input_mask, recurrent_mask
 
