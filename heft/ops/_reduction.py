@@ -30,6 +30,21 @@ Returns:
 """
 
 
+_ACCUMULATE_DOC = """{summary}
+
+Args:
+    x: Input tensor.
+    axis: The axis to accumulate along; ``None`` flattens first.
+    dtype: The accumulation dtype; ``None`` keeps ``x``'s.
+
+Returns:
+    A tensor of running {running}.
+
+>>> ops.{name}({example})
+{output}
+"""
+
+
 def axes(axis: Axis) -> int | tuple[int, ...] | None:
     """``axis`` in the form jax.numpy accepts (lists become tuples)."""
     axis = unwrap(axis)
@@ -54,6 +69,17 @@ def _reduce(
     )
 
 
+def _accumulate(
+    name: str, jfn: Callable, summary: str, running: str, example: str, output: str
+) -> Callable:
+    def op(x: Any, axis: int | None = None, dtype: Any = None) -> jax.Array:
+        return jfn(convert_to_tensor(x), axis=axis, dtype=jax_dtype(dtype))
+
+    return _finish(
+        op, name, _ACCUMULATE_DOC, summary=summary, running=running, example=example, output=output
+    )
+
+
 _IDX = "An int32 tensor of indices."
 # fmt: off
 amax = symbolic_op(_reduce("amax", jnp.max, "Maximum along ``axis``.", "[[1, 5], [3, 2]], axis=0", "Array([3, 5], dtype=int32)"))
@@ -74,6 +100,10 @@ nanmedian = symbolic_op(_reduce("nanmedian", jnp.nanmedian, "Median along ``axis
 nanargmax = symbolic_op(_reduce("nanargmax", jnp.nanargmax, "Index of the maximum along ``axis``, ignoring NaN.", "[float('nan'), 3.0, 1.0]", "Array(1, dtype=int32)", returns=_IDX))
 nanargmin = symbolic_op(_reduce("nanargmin", jnp.nanargmin, "Index of the minimum along ``axis``, ignoring NaN.", "[float('nan'), 3.0, 1.0]", "Array(2, dtype=int32)", returns=_IDX))
 logsumexp = symbolic_op(_reduce("logsumexp", jss.logsumexp, "``log(sum(exp(x)))`` along ``axis``, computed stably.", "[0.0, 0.0]", "Array(0.6931472, dtype=float32)"))
+cumsum = symbolic_op(_accumulate("cumsum", jnp.cumsum, "Cumulative sum along ``axis`` (of the flattened tensor if ``None``).", "sums", "[1, 2, 3]", "Array([1, 3, 6], dtype=int32)"))
+cumprod = symbolic_op(_accumulate("cumprod", jnp.cumprod, "Cumulative product along ``axis`` (of the flattened tensor if ``None``).", "products", "[1, 2, 3]", "Array([1, 2, 6], dtype=int32)"))
+nancumsum = symbolic_op(_accumulate("nancumsum", jnp.nancumsum, "Cumulative sum along ``axis``, treating NaN as 0.", "sums", '[1.0, float("nan"), 3.0]', "Array([1., 1., 4.], dtype=float32)"))
+nancumprod = symbolic_op(_accumulate("nancumprod", jnp.nancumprod, "Cumulative product along ``axis``, treating NaN as 1.", "products", '[2.0, float("nan"), 3.0]', "Array([2., 2., 6.], dtype=float32)"))
 # fmt: on
 
 
@@ -155,78 +185,6 @@ def prod(x: Any, axis: Axis = None, keepdims: bool = False, dtype: Any = None) -
     """
     x = convert_to_tensor(x)
     return jnp.prod(x, axis=axes(axis), keepdims=keepdims, dtype=jax_dtype(dtype))
-
-
-@symbolic_op
-def cumsum(x: Any, axis: int | None = None, dtype: Any = None) -> jax.Array:
-    """Cumulative sum along ``axis`` (of the flattened tensor if ``None``).
-
-    Args:
-        x: Input tensor.
-        axis: The axis to accumulate along; ``None`` flattens first.
-        dtype: The accumulation dtype; ``None`` keeps ``x``'s.
-
-    Returns:
-        A tensor of running sums.
-
-    >>> ops.cumsum([1, 2, 3])
-    Array([1, 3, 6], dtype=int32)
-    """
-    return jnp.cumsum(convert_to_tensor(x), axis=axis, dtype=jax_dtype(dtype))
-
-
-@symbolic_op
-def cumprod(x: Any, axis: int | None = None, dtype: Any = None) -> jax.Array:
-    """Cumulative product along ``axis`` (of the flattened tensor if ``None``).
-
-    Args:
-        x: Input tensor.
-        axis: The axis to accumulate along; ``None`` flattens first.
-        dtype: The accumulation dtype; ``None`` keeps ``x``'s.
-
-    Returns:
-        A tensor of running products.
-
-    >>> ops.cumprod([1, 2, 3])
-    Array([1, 2, 6], dtype=int32)
-    """
-    return jnp.cumprod(convert_to_tensor(x), axis=axis, dtype=jax_dtype(dtype))
-
-
-@symbolic_op
-def nancumsum(x: Any, axis: int | None = None, dtype: Any = None) -> jax.Array:
-    """Cumulative sum along ``axis``, treating NaN as 0.
-
-    Args:
-        x: Input tensor.
-        axis: The axis to accumulate along; ``None`` flattens first.
-        dtype: The accumulation dtype; ``None`` keeps ``x``'s.
-
-    Returns:
-        A tensor of running sums.
-
-    >>> ops.nancumsum([1.0, float("nan"), 3.0])
-    Array([1., 1., 4.], dtype=float32)
-    """
-    return jnp.nancumsum(convert_to_tensor(x), axis=axis, dtype=jax_dtype(dtype))
-
-
-@symbolic_op
-def nancumprod(x: Any, axis: int | None = None, dtype: Any = None) -> jax.Array:
-    """Cumulative product along ``axis``, treating NaN as 1.
-
-    Args:
-        x: Input tensor.
-        axis: The axis to accumulate along; ``None`` flattens first.
-        dtype: The accumulation dtype; ``None`` keeps ``x``'s.
-
-    Returns:
-        A tensor of running products.
-
-    >>> ops.nancumprod([2.0, float("nan"), 3.0])
-    Array([2., 2., 6.], dtype=float32)
-    """
-    return jnp.nancumprod(convert_to_tensor(x), axis=axis, dtype=jax_dtype(dtype))
 
 
 @symbolic_op
