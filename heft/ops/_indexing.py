@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -10,6 +10,7 @@ import jax.numpy as jnp
 
 from ._core import convert_to_tensor, unwrap
 from ._dispatch import symbolic_op
+from ._elementwise import _finish
 
 
 @symbolic_op
@@ -316,89 +317,38 @@ def _segment(
     return reduce(data, segment_ids, int(num_segments), indices_are_sorted=is_sorted)
 
 
-@symbolic_op
-def segment_sum(
-    data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
-) -> jax.Array:
-    """Sum of ``data`` rows per segment id.
+_SEGMENT_DOC = """{summary}
 
-    Args:
-        data: Input tensor.
-        segment_ids: Int tensor of segment ids, one per row of ``data``.
-        num_segments: Number of segments (required).
-        sorted: Whether ``segment_ids`` is sorted (a speed hint).
+Args:
+    data: Input tensor; rows are grouped by ``segment_ids``.
+    segment_ids: 1-D int tensor of segment ids, one per row of ``data``.
+    num_segments: Number of segments (required with JAX).
+    sorted: Whether ``segment_ids`` is sorted (a speed hint).
 
-    Returns:
-        A tensor of shape ``(num_segments,) + data.shape[1:]``.
+Returns:
+    A tensor of shape ``(num_segments,) + data.shape[1:]``.
 
-    Raises:
-        ValueError: If ``num_segments`` is ``None``, ``segment_ids`` is not 1-D, or
-            its length differs from ``data``'s leading dimension.
+Raises:
+    ValueError: If ``num_segments`` is ``None``, ``segment_ids`` is not 1-D, or
+        its length differs from ``data``'s leading dimension.
 
-    >>> ops.segment_sum([1, 2, 3], [0, 0, 1], num_segments=2)
-    Array([3, 3], dtype=int32)
-    """
-    return _segment(jax.ops.segment_sum, data, segment_ids, num_segments, sorted)
+>>> ops.{name}({example}, num_segments=2)
+{output}
+"""
 
 
-@symbolic_op
-def segment_max(
-    data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
-) -> jax.Array:
-    """Maximum of ``data`` rows per segment id (see ``segment_sum``).
+def _segment_op(name: str, reduce: Callable, summary: str, example: str, output: str) -> Callable:
+    def op(
+        data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
+    ) -> jax.Array:
+        return _segment(reduce, data, segment_ids, num_segments, sorted)
 
-    Args:
-        data: Input tensor; rows are grouped by ``segment_ids``.
-        segment_ids: 1-D int tensor of segment ids, one per row of ``data``.
-        num_segments: Number of segments (required with JAX).
-        sorted: Whether ``segment_ids`` is sorted (a speed hint).
-
-    Returns:
-        A tensor of shape ``(num_segments,) + data.shape[1:]``.
-
-    >>> ops.segment_max([1, 5, 3], [0, 0, 1], num_segments=2)
-    Array([5, 3], dtype=int32)
-    """
-    return _segment(jax.ops.segment_max, data, segment_ids, num_segments, sorted)
+    return _finish(op, name, _SEGMENT_DOC, summary=summary, example=example, output=output)
 
 
-@symbolic_op
-def segment_min(
-    data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
-) -> jax.Array:
-    """Minimum of ``data`` rows per segment id (see ``segment_sum``).
-
-    Args:
-        data: Input tensor; rows are grouped by ``segment_ids``.
-        segment_ids: 1-D int tensor of segment ids, one per row of ``data``.
-        num_segments: Number of segments (required with JAX).
-        sorted: Whether ``segment_ids`` is sorted (a speed hint).
-
-    Returns:
-        A tensor of shape ``(num_segments,) + data.shape[1:]``.
-
-    >>> ops.segment_min([1, 5, 3], [0, 0, 1], num_segments=2)
-    Array([1, 3], dtype=int32)
-    """
-    return _segment(jax.ops.segment_min, data, segment_ids, num_segments, sorted)
-
-
-@symbolic_op
-def segment_prod(
-    data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
-) -> jax.Array:
-    """Product of ``data`` rows per segment id (see ``segment_sum``).
-
-    Args:
-        data: Input tensor; rows are grouped by ``segment_ids``.
-        segment_ids: 1-D int tensor of segment ids, one per row of ``data``.
-        num_segments: Number of segments (required with JAX).
-        sorted: Whether ``segment_ids`` is sorted (a speed hint).
-
-    Returns:
-        A tensor of shape ``(num_segments,) + data.shape[1:]``.
-
-    >>> ops.segment_prod([2, 5, 3], [0, 0, 1], num_segments=2)
-    Array([10,  3], dtype=int32)
-    """
-    return _segment(jax.ops.segment_prod, data, segment_ids, num_segments, sorted)
+# fmt: off
+segment_sum = symbolic_op(_segment_op("segment_sum", jax.ops.segment_sum, "Sum of ``data`` rows per segment id.", "[1, 2, 3], [0, 0, 1]", "Array([3, 3], dtype=int32)"))
+segment_max = symbolic_op(_segment_op("segment_max", jax.ops.segment_max, "Maximum of ``data`` rows per segment id.", "[1, 5, 3], [0, 0, 1]", "Array([5, 3], dtype=int32)"))
+segment_min = symbolic_op(_segment_op("segment_min", jax.ops.segment_min, "Minimum of ``data`` rows per segment id.", "[1, 5, 3], [0, 0, 1]", "Array([1, 3], dtype=int32)"))
+segment_prod = symbolic_op(_segment_op("segment_prod", jax.ops.segment_prod, "Product of ``data`` rows per segment id.", "[2, 5, 3], [0, 0, 1]", "Array([10,  3], dtype=int32)"))
+# fmt: on
