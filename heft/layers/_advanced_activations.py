@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import _dtypes, activations, constraints, initializers, regularizers
+from ._arguments import argument_config, weight_arguments
 from ._input_spec import InputSpec
 from ._layer import Layer
 
@@ -77,13 +78,7 @@ class ReLU(Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            {
-                "max_value": self.max_value,
-                "negative_slope": self.negative_slope,
-                "threshold": self.threshold,
-            }
-        )
+        config.update(argument_config(self, ("max_value", "negative_slope", "threshold")))
         return config
 
 
@@ -213,14 +208,7 @@ class PReLU(Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            {
-                "alpha_initializer": initializers.serialize(self.alpha_initializer),
-                "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
-                "alpha_constraint": constraints.serialize(self.alpha_constraint),
-                "shared_axes": self.shared_axes,
-            }
-        )
+        config.update(argument_config(self, (*weight_arguments("alpha"), "shared_axes")))
         return config
 
 

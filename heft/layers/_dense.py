@@ -6,13 +6,13 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from .. import activations, constraints, initializers, regularizers
+from ._arguments import KernelBiasArguments, argument_config, set_arguments, weight_arguments
 from ._configured import KernelAttribute, configured_weight, optional_bias
 from ._input_spec import InputSpec
 from ._layer import Layer
 
 
-class Dense(KernelAttribute, Layer):
+class Dense(KernelAttribute, Layer, KernelBiasArguments):
     """A densely connected layer: ``activation(dot(inputs, kernel) + bias)``.
 
     The kernel has shape ``(input_dim, units)`` and acts on the last axis.
@@ -37,6 +37,8 @@ class Dense(KernelAttribute, Layer):
     >>> [w.name for w in layer.weights]
     ['kernel', 'bias']
     """
+
+    units: int
 
     def __init__(
         self,
@@ -66,15 +68,9 @@ class Dense(KernelAttribute, Layer):
                 "Received an invalid value for `units`, expected a positive integer. "
                 f"Received: units={units}"
             )
-        self.units = units
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_arguments(
+            self, locals(), ("units", "activation", "use_bias", *weight_arguments("kernel", "bias"))
+        )
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 
@@ -101,17 +97,9 @@ class Dense(KernelAttribute, Layer):
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
-            {
-                "units": self.units,
-                "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint),
-                "quantization_config": None,
-            }
+            argument_config(
+                self, ("units", "activation", "use_bias", *weight_arguments("kernel", "bias"))
+            )
         )
+        config["quantization_config"] = None
         return config

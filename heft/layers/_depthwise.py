@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import activations, constraints, initializers, regularizers
+from ._arguments import argument_config, pick, set_arguments, weight_arguments
 from ._configured import KernelAttribute, configured_weight, optional_bias
 from ._conv import (
     conv_output_length,
@@ -28,8 +29,32 @@ def _positive(value: Any, name: str) -> int:
     return value
 
 
+# The arguments both families pass to ``_DepthwiseBase``.
+_BASE_ARGUMENTS = (
+    "kernel_size",
+    "strides",
+    "padding",
+    "depth_multiplier",
+    "data_format",
+    "dilation_rate",
+    "activation",
+    "use_bias",
+    *weight_arguments("depthwise", "bias", activity=True),
+)
+
+
 class _DepthwiseBase(Layer):
     """Arguments, shape checks and the depthwise step shared by both families."""
+
+    # Set by ``set_arguments``; declared for type checkers.
+    activation: Any
+    use_bias: bool
+    depthwise_initializer: Any
+    bias_initializer: Any
+    depthwise_regularizer: Any
+    bias_regularizer: Any
+    depthwise_constraint: Any
+    bias_constraint: Any
 
     rank = 0
 
@@ -59,14 +84,9 @@ class _DepthwiseBase(Layer):
         self.dilation_rate = standardize_tuple(dilation_rate, self.rank, "dilation_rate")
         self.padding = standardize_padding(padding)
         self.data_format = standardize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_arguments(
+            self, locals(), ("activation", "use_bias", *weight_arguments("depthwise", "bias"))
+        )
         self.input_spec = InputSpec(min_ndim=self.rank + 2)
 
     def _channel_axis(self) -> int:
@@ -183,24 +203,7 @@ class _DepthwiseConv(KernelAttribute, _DepthwiseBase):
         bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            kernel_size,
-            strides,
-            padding,
-            depth_multiplier,
-            data_format,
-            dilation_rate,
-            activation,
-            use_bias,
-            depthwise_initializer,
-            bias_initializer,
-            depthwise_regularizer,
-            bias_regularizer,
-            activity_regularizer,
-            depthwise_constraint,
-            bias_constraint,
-            **kwargs,
-        )
+        super().__init__(**pick(locals(), _BASE_ARGUMENTS), **kwargs)
 
     def build(self, input_shape: Any) -> None:
         shape = self._check_shape(input_shape)
@@ -254,24 +257,7 @@ class _SeparableConv(_DepthwiseBase):
         bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            kernel_size,
-            strides,
-            padding,
-            depth_multiplier,
-            data_format,
-            dilation_rate,
-            activation,
-            use_bias,
-            depthwise_initializer,
-            bias_initializer,
-            depthwise_regularizer,
-            bias_regularizer,
-            activity_regularizer,
-            depthwise_constraint,
-            bias_constraint,
-            **kwargs,
-        )
+        super().__init__(**pick(locals(), _BASE_ARGUMENTS), **kwargs)
         self.filters = _positive(filters, "filters")
         self.pointwise_initializer = initializers.get(pointwise_initializer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
@@ -310,14 +296,7 @@ class _SeparableConv(_DepthwiseBase):
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(self._base_config())
-        config.update(
-            {
-                "filters": self.filters,
-                "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-                "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
-                "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
-            }
-        )
+        config.update(argument_config(self, ("filters", *weight_arguments("pointwise"))))
         return config
 
 

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import constraints, initializers, regularizers
+from ._arguments import argument_config, weight_arguments
 from ._layer import Layer
 
 
@@ -126,15 +127,15 @@ class Embedding(Layer):
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
-            {
-                "input_dim": self.input_dim,
-                "output_dim": self.output_dim,
-                "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
-                "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
-                "mask_zero": self.mask_zero,
-                "quantization_config": None,
-            }
+            argument_config(
+                self,
+                (
+                    "input_dim",
+                    "output_dim",
+                    *weight_arguments("embeddings", activity=True),
+                    "mask_zero",
+                ),
+            )
         )
+        config["quantization_config"] = None
         return config

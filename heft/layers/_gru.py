@@ -9,6 +9,7 @@ import jax.numpy as jnp
 
 from .. import regularizers
 from ..random._seed_generator import SeedGenerator
+from ._arguments import argument_config, pick
 from ._input_spec import InputSpec
 from ._layer import Layer
 from ._rnn import RNN
@@ -16,11 +17,9 @@ from ._rnn_cell import (
     GRU_ARGUMENTS,
     RNN_LAYER_ARGUMENTS,
     DropoutRNNCell,
-    argument_config,
     cell_properties,
     check_units,
     check_use_cudnn,
-    pick,
     set_cell_arguments,
 )
 

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import _config, constraints, initializers, regularizers
+from ._arguments import set_arguments, weight_arguments
 from ._input_spec import InputSpec
 from ._layer import Layer
 
@@ -37,6 +38,16 @@ def _normalize_with(x: Any, mean: Any, variance: Any, gamma: Any, beta: Any, eps
 class _AffineNormalization(Layer):
     """Shared ``gamma``/``beta`` arguments of the layer and group normalizations."""
 
+    # Set by ``set_arguments``; declared for type checkers.
+    center: bool
+    scale: bool
+    beta_initializer: Any
+    gamma_initializer: Any
+    beta_regularizer: Any
+    gamma_regularizer: Any
+    beta_constraint: Any
+    gamma_constraint: Any
+
     def _init_affine(
         self,
         center: bool,
@@ -48,14 +59,7 @@ class _AffineNormalization(Layer):
         beta_constraint: Any,
         gamma_constraint: Any,
     ) -> None:
-        self.center = center
-        self.scale = scale
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+        set_arguments(self, locals(), ("center", "scale", *weight_arguments("beta", "gamma")))
 
     def _add_gamma(self, shape: tuple) -> Any:
         return self.add_weight(

@@ -8,16 +8,13 @@ from typing import Any, TypeVar
 import jax.numpy as jnp
 import numpy as np
 
-from .. import activations, constraints, initializers, random, regularizers
+from .. import random
+from ._arguments import set_arguments, weight_arguments
 from ._layer import Layer
 
 # The constructor arguments SimpleRNN, GRU and LSTM (and their cells) share, in
 # the order Keras writes them in configs; each class adds its own.
-_WEIGHT_ARGUMENTS = tuple(
-    f"{weight}_{kind}"
-    for kind in ("initializer", "regularizer", "constraint")
-    for weight in ("kernel", "recurrent", "bias")
-)
+_WEIGHT_ARGUMENTS = weight_arguments("kernel", "recurrent", "bias")
 SIMPLE_RNN_ARGUMENTS = (
     "units",
     "activation",
@@ -43,33 +40,6 @@ RNN_LAYER_ARGUMENTS = (
     "unroll",
     "activity_regularizer",
 )
-# By the kind an argument's name ends with: how a constructor resolves it, how a
-# config writes it.
-_RESOLVERS = {
-    "activation": activations.get,
-    "initializer": initializers.get,
-    "regularizer": regularizers.get,
-    "constraint": constraints.get,
-}
-_SERIALIZERS = {
-    "activation": activations.serialize,
-    "initializer": initializers.serialize,
-    "regularizer": regularizers.serialize,
-    "constraint": constraints.serialize,
-}
-
-
-def _kind(name: str) -> str:
-    return name.rsplit("_", 1)[-1]
-
-
-def pick(values: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
-    """``{name: values[name]}`` for ``names``: a constructor's arguments passed on by table.
-
-    >>> pick({"units": 2, "seed": 1, "self": None}, ("units",))
-    {'units': 2}
-    """
-    return {name: values[name] for name in names}
 
 
 def set_cell_arguments(cell: Any, values: Mapping[str, Any], names: Sequence[str]) -> None:
@@ -91,28 +61,7 @@ def set_cell_arguments(cell: Any, values: Mapping[str, Any], names: Sequence[str
             value = int(value)
         elif name in ("dropout", "recurrent_dropout"):
             value = min(1.0, max(0.0, value))
-        elif _kind(name) in _RESOLVERS:
-            value = _RESOLVERS[_kind(name)](value)
-        setattr(cell, name, value)
-
-
-def argument_config(owner: Any, names: Sequence[str]) -> dict[str, Any]:
-    """``{name: owner.name}`` for ``names``, objects serialized as in Keras configs.
-
-    An argument is serialized by the kind its name ends with (``activation``,
-    ``initializer``, ``regularizer``, ``constraint``); other values are kept.
-
-    >>> from heft.layers import SimpleRNNCell
-    >>> argument_config(SimpleRNNCell(2), ("units", "activation", "bias_initializer"))
-    {'units': 2, 'activation': 'tanh', 'bias_initializer': {'module': 'keras.initializers', \
-'class_name': 'Zeros', 'config': {}, 'registered_name': None}}
-    """
-    config = {}
-    for name in names:
-        serialize = _SERIALIZERS.get(_kind(name))
-        value = getattr(owner, name)
-        config[name] = serialize(value) if serialize else value
-    return config
+        set_arguments(cell, {name: value}, (name,))
 
 
 def check_units(units: Any, layer_class: str, kwargs: dict[str, Any]) -> None:
