@@ -88,6 +88,10 @@ def argument_config(owner: Any, names: Sequence[str]) -> dict[str, Any]:
     return config
 
 
+# What a layer with a kernel and a bias sets with ``set_arguments`` (Dense, convolutions).
+KERNEL_BIAS_ARGUMENTS = ("activation", "use_bias", *weight_arguments("kernel", "bias"))
+
+
 class KernelBiasArguments:
     """The attributes ``set_arguments`` gives a layer with a kernel and a bias (for type checkers)."""
 

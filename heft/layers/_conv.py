@@ -9,7 +9,13 @@ import jax.numpy as jnp
 
 from .. import _config
 from . import _cpu_conv
-from ._arguments import KernelBiasArguments, argument_config, set_arguments, weight_arguments
+from ._arguments import (
+    KERNEL_BIAS_ARGUMENTS,
+    KernelBiasArguments,
+    argument_config,
+    set_arguments,
+    weight_arguments,
+)
 from ._configured import KernelAttribute, configured_weight, optional_bias
 from ._input_spec import InputSpec
 from ._layer import Layer
@@ -77,6 +83,13 @@ def conv_output_length(
 _PADDED_VALID_MIN_CHANNELS = 8
 
 
+# The config keys of the convolutions, in Keras's order.
+_CONFIG_KEYS = (
+    "filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups",
+    "activation", "use_bias", *weight_arguments("kernel", "bias", activity=True),
+)  # fmt: skip
+
+
 class _Conv(KernelAttribute, Layer, KernelBiasArguments):
     """Shared N-D convolution with Keras's kernel layout ``(*kernel_size, in/groups, out)``."""
 
@@ -138,9 +151,7 @@ class _Conv(KernelAttribute, Layer, KernelBiasArguments):
             )
         self.padding = standardize_padding(padding, allow_causal=self.rank == 1)
         self.data_format = standardize_data_format(data_format)
-        set_arguments(
-            self, locals(), ("activation", "use_bias", *weight_arguments("kernel", "bias"))
-        )
+        set_arguments(self, locals(), KERNEL_BIAS_ARGUMENTS)
         self.input_spec = InputSpec(min_ndim=self.rank + 2)
 
     def _channel_axis(self) -> int:
@@ -266,23 +277,7 @@ class _Conv(KernelAttribute, Layer, KernelBiasArguments):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            argument_config(
-                self,
-                (
-                    "filters",
-                    "kernel_size",
-                    "strides",
-                    "padding",
-                    "data_format",
-                    "dilation_rate",
-                    "groups",
-                    "activation",
-                    "use_bias",
-                    *weight_arguments("kernel", "bias", activity=True),
-                ),
-            )
-        )
+        config.update(argument_config(self, _CONFIG_KEYS))
         return config
 
 

@@ -7,7 +7,13 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from ._arguments import KernelBiasArguments, argument_config, set_arguments, weight_arguments
+from ._arguments import (
+    KERNEL_BIAS_ARGUMENTS,
+    KernelBiasArguments,
+    argument_config,
+    set_arguments,
+    weight_arguments,
+)
 from ._configured import KernelAttribute, configured_weight, optional_bias
 from ._conv import standardize_data_format, standardize_padding, standardize_tuple
 from ._input_spec import InputSpec
@@ -63,6 +69,13 @@ def transpose_padding(
         total = k + k % 2 - 2 + output_padding
     before = min((total + 1) // 2, k - 1)
     return before, total - before
+
+
+# The config keys of the transposed convolutions, in Keras's order.
+_CONFIG_KEYS = (
+    "filters", "kernel_size", "strides", "padding", "output_padding", "data_format",
+    "dilation_rate", "activation", "use_bias", *weight_arguments("kernel", "bias", activity=True),
+)  # fmt: skip
 
 
 class _ConvTranspose(KernelAttribute, Layer, KernelBiasArguments):
@@ -122,9 +135,7 @@ class _ConvTranspose(KernelAttribute, Layer, KernelBiasArguments):
                 "Set one of them to 1."
             )
         self.data_format = standardize_data_format(data_format)
-        set_arguments(
-            self, locals(), ("activation", "use_bias", *weight_arguments("kernel", "bias"))
-        )
+        set_arguments(self, locals(), KERNEL_BIAS_ARGUMENTS)
         self.input_spec = InputSpec(min_ndim=self.rank + 2)
 
     def _channel_axis(self) -> int:
@@ -209,23 +220,7 @@ class _ConvTranspose(KernelAttribute, Layer, KernelBiasArguments):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            argument_config(
-                self,
-                (
-                    "filters",
-                    "kernel_size",
-                    "strides",
-                    "padding",
-                    "output_padding",
-                    "data_format",
-                    "dilation_rate",
-                    "activation",
-                    "use_bias",
-                    *weight_arguments("kernel", "bias", activity=True),
-                ),
-            )
-        )
+        config.update(argument_config(self, _CONFIG_KEYS))
         return config
 
 

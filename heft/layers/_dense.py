@@ -6,7 +6,12 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from ._arguments import KernelBiasArguments, argument_config, set_arguments, weight_arguments
+from ._arguments import (
+    KERNEL_BIAS_ARGUMENTS,
+    KernelBiasArguments,
+    argument_config,
+    set_arguments,
+)
 from ._configured import KernelAttribute, configured_weight, optional_bias
 from ._input_spec import InputSpec
 from ._layer import Layer
@@ -68,9 +73,7 @@ class Dense(KernelAttribute, Layer, KernelBiasArguments):
                 "Received an invalid value for `units`, expected a positive integer. "
                 f"Received: units={units}"
             )
-        set_arguments(
-            self, locals(), ("units", "activation", "use_bias", *weight_arguments("kernel", "bias"))
-        )
+        set_arguments(self, locals(), ("units", *KERNEL_BIAS_ARGUMENTS))
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 
@@ -96,10 +99,6 @@ class Dense(KernelAttribute, Layer, KernelBiasArguments):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            argument_config(
-                self, ("units", "activation", "use_bias", *weight_arguments("kernel", "bias"))
-            )
-        )
+        config.update(argument_config(self, ("units", *KERNEL_BIAS_ARGUMENTS)))
         config["quantization_config"] = None
         return config

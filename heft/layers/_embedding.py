@@ -24,6 +24,15 @@ def _check_dim(value: Any, argument: str, name: Any) -> None:
         )
 
 
+# The config keys of ``Embedding``, in Keras's order (then ``quantization_config``).
+_CONFIG_KEYS = (
+    "input_dim",
+    "output_dim",
+    *weight_arguments("embeddings", activity=True),
+    "mask_zero",
+)
+
+
 class Embedding(Layer):
     """Turns integer indices into dense vectors: ``embeddings[inputs]``.
 
@@ -126,16 +135,6 @@ class Embedding(Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            argument_config(
-                self,
-                (
-                    "input_dim",
-                    "output_dim",
-                    *weight_arguments("embeddings", activity=True),
-                    "mask_zero",
-                ),
-            )
-        )
+        config.update(argument_config(self, _CONFIG_KEYS))
         config["quantization_config"] = None
         return config
