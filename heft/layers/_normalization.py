@@ -7,8 +7,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from .. import _config, constraints, initializers, regularizers
-from ._arguments import set_arguments, weight_arguments
+from .. import _config, initializers
+from ._arguments import argument_config, set_arguments, weight_arguments
 from ._input_spec import InputSpec
 from ._layer import Layer
 
@@ -35,6 +35,15 @@ def _normalize_with(x: Any, mean: Any, variance: Any, gamma: Any, beta: Any, eps
     return x * inv + shift
 
 
+# The arguments of the gamma and beta weights, set and configured in this order.
+_WEIGHT_ARGUMENTS = weight_arguments("beta", "gamma")
+_AFFINE_ARGUMENTS = ("center", "scale", *_WEIGHT_ARGUMENTS)
+_BATCH_NORMALIZATION_CONFIG = (
+    "axis", "momentum", "epsilon", *_AFFINE_ARGUMENTS, "moving_mean_initializer",
+    "moving_variance_initializer", "synchronized", "renorm", "renorm_clipping", "renorm_momentum",
+)  # fmt: skip
+
+
 class _AffineNormalization(Layer):
     """Shared ``gamma``/``beta`` arguments of the layer and group normalizations."""
 
@@ -47,19 +56,6 @@ class _AffineNormalization(Layer):
     gamma_regularizer: Any
     beta_constraint: Any
     gamma_constraint: Any
-
-    def _init_affine(
-        self,
-        center: bool,
-        scale: bool,
-        beta_initializer: Any,
-        gamma_initializer: Any,
-        beta_regularizer: Any,
-        gamma_regularizer: Any,
-        beta_constraint: Any,
-        gamma_constraint: Any,
-    ) -> None:
-        set_arguments(self, locals(), ("center", "scale", *weight_arguments("beta", "gamma")))
 
     def _add_gamma(self, shape: tuple) -> Any:
         return self.add_weight(
@@ -82,16 +78,6 @@ class _AffineNormalization(Layer):
             trainable=True,
             autocast=False,
         )
-
-    def _affine_config(self) -> dict[str, Any]:
-        return {
-            "beta_initializer": initializers.serialize(self.beta_initializer),
-            "gamma_initializer": initializers.serialize(self.gamma_initializer),
-            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-            "beta_constraint": constraints.serialize(self.beta_constraint),
-            "gamma_constraint": constraints.serialize(self.gamma_constraint),
-        }
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         axes = self.axis if isinstance(self.axis, list) else [self.axis]
@@ -177,16 +163,7 @@ class BatchNormalization(_AffineNormalization):
         self.axis = int(axis)
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
-        self._init_affine(
-            center,
-            scale,
-            beta_initializer,
-            gamma_initializer,
-            beta_regularizer,
-            gamma_regularizer,
-            beta_constraint,
-            gamma_constraint,
-        )
+        set_arguments(self, locals(), _AFFINE_ARGUMENTS)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.synchronized = synchronized
@@ -280,24 +257,7 @@ class BatchNormalization(_AffineNormalization):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            {
-                "axis": self.axis,
-                "momentum": self.momentum,
-                "epsilon": self.epsilon,
-                "center": self.center,
-                "scale": self.scale,
-                **self._affine_config(),
-                "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
-                "moving_variance_initializer": initializers.serialize(
-                    self.moving_variance_initializer
-                ),
-                "synchronized": self.synchronized,
-                "renorm": self.renorm,
-                "renorm_clipping": self.renorm_clipping,
-                "renorm_momentum": self.renorm_momentum,
-            }
-        )
+        config.update(argument_config(self, _BATCH_NORMALIZATION_CONFIG))
         return config
 
 
@@ -362,16 +322,7 @@ class LayerNormalization(_AffineNormalization):
         self.axis = _standardize_axis(axis, self.name)
         self.epsilon = epsilon
         self.rms_scaling = rms_scaling
-        self._init_affine(
-            center,
-            scale,
-            beta_initializer,
-            gamma_initializer,
-            beta_regularizer,
-            gamma_regularizer,
-            beta_constraint,
-            gamma_constraint,
-        )
+        set_arguments(self, locals(), _AFFINE_ARGUMENTS)
         self.supports_masking = True
         self.autocast = False
 
@@ -408,14 +359,9 @@ class LayerNormalization(_AffineNormalization):
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
-            {
-                "axis": self.axis,
-                "epsilon": self.epsilon,
-                "center": self.center,
-                "scale": self.scale,
-                "rms_scaling": self.rms_scaling,
-                **self._affine_config(),
-            }
+            argument_config(
+                self, ("axis", "epsilon", "center", "scale", "rms_scaling", *_WEIGHT_ARGUMENTS)
+            )
         )
         return config
 
@@ -475,16 +421,7 @@ class GroupNormalization(_AffineNormalization):
         self.groups = groups
         self.axis = axis
         self.epsilon = epsilon
-        self._init_affine(
-            center,
-            scale,
-            beta_initializer,
-            gamma_initializer,
-            beta_regularizer,
-            gamma_regularizer,
-            beta_constraint,
-            gamma_constraint,
-        )
+        set_arguments(self, locals(), _AFFINE_ARGUMENTS)
         self.supports_masking = True
         self.autocast = False
 
@@ -534,16 +471,7 @@ class GroupNormalization(_AffineNormalization):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            {
-                "groups": self.groups,
-                "axis": self.axis,
-                "epsilon": self.epsilon,
-                "center": self.center,
-                "scale": self.scale,
-                **self._affine_config(),
-            }
-        )
+        config.update(argument_config(self, ("groups", "axis", "epsilon", *_AFFINE_ARGUMENTS)))
         return config
 
 
