@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from .. import activations, regularizers
 from ..random._seed_generator import SeedGenerator
 from ._arguments import argument_config, pick
+from ._configured import configured_weight
 from ._input_spec import InputSpec
 from ._layer import Layer
 from ._lstm_kernel import lstm_sequence
@@ -18,6 +19,7 @@ from ._rnn_cell import (
     LSTM_ARGUMENTS,
     RNN_LAYER_ARGUMENTS,
     DropoutRNNCell,
+    cell_kernels,
     cell_properties,
     check_units,
     check_use_cudnn,
@@ -99,20 +101,7 @@ class LSTMCell(Layer, DropoutRNNCell):
 
     def build(self, input_shape: Any) -> None:
         units = self.units
-        self.kernel = self.add_weight(
-            shape=(input_shape[-1], 4 * units),
-            name="kernel",
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.recurrent_kernel = self.add_weight(
-            shape=(units, 4 * units),
-            name="recurrent_kernel",
-            initializer=self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint,
-        )
+        self.kernel, self.recurrent_kernel = cell_kernels(self, input_shape[-1], 4 * units)
         if not self.use_bias:
             self.bias = None
             return
@@ -129,13 +118,7 @@ class LSTMCell(Layer, DropoutRNNCell):
                     ]
                 )
 
-        self.bias = self.add_weight(
-            shape=(4 * units,),
-            name="bias",
-            initializer=initializer,
-            regularizer=self.bias_regularizer,
-            constraint=self.bias_constraint,
-        )
+        self.bias = configured_weight(self, "bias", (4 * units,), "bias", initializer)
 
     def _project_inputs(self, inputs: Any, training: Any) -> Any:
         """The input part of the gates, for one step or for all steps at once.

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import random
 from ._arguments import set_arguments, weight_arguments
+from ._configured import configured_weight
 from ._layer import Layer
 
 # The constructor arguments SimpleRNN, GRU and LSTM (and their cells) share, in
@@ -62,6 +63,17 @@ def set_cell_arguments(cell: Any, values: Mapping[str, Any], names: Sequence[str
         elif name in ("dropout", "recurrent_dropout"):
             value = min(1.0, max(0.0, value))
         set_arguments(cell, {name: value}, (name,))
+
+
+def cell_kernels(cell: Any, input_dim: int, width: int) -> tuple[Any, Any]:
+    """A cell's ``kernel`` ``(input_dim, width)`` and ``recurrent_kernel`` ``(units, width)``.
+
+    Each is made with the cell's ``kernel_*`` or ``recurrent_*`` initializer,
+    regularizer and constraint; ``width`` is ``units`` times the number of gates.
+    """
+    kernel = configured_weight(cell, "kernel", (input_dim, width), "kernel")
+    recurrent = configured_weight(cell, "recurrent_kernel", (cell.units, width), "recurrent")
+    return kernel, recurrent
 
 
 def check_units(units: Any, layer_class: str, kwargs: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from .. import regularizers
 from ..random._seed_generator import SeedGenerator
 from ._arguments import argument_config, pick
+from ._configured import optional_bias
 from ._input_spec import InputSpec
 from ._layer import Layer
 from ._rnn import RNN
@@ -17,6 +18,7 @@ from ._rnn_cell import (
     RNN_LAYER_ARGUMENTS,
     SIMPLE_RNN_ARGUMENTS,
     DropoutRNNCell,
+    cell_kernels,
     cell_properties,
     check_units,
     set_cell_arguments,
@@ -79,30 +81,8 @@ class SimpleRNNCell(Layer, DropoutRNNCell):
         self.output_size = self.units
 
     def build(self, input_shape: Any) -> None:
-        self.kernel = self.add_weight(
-            shape=(input_shape[-1], self.units),
-            name="kernel",
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.recurrent_kernel = self.add_weight(
-            shape=(self.units, self.units),
-            name="recurrent_kernel",
-            initializer=self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint,
-        )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                shape=(self.units,),
-                name="bias",
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-        else:
-            self.bias = None
+        self.kernel, self.recurrent_kernel = cell_kernels(self, input_shape[-1], self.units)
+        self.bias = optional_bias(self, (self.units,))
 
     def _project_inputs(self, inputs: Any, training: Any) -> Any:
         """``inputs @ kernel + bias`` for one step ``(batch, f)`` or all steps ``(batch, t, f)``."""
