@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import jax
 import jax.numpy as jnp
 
 from .. import _config
+from .._typing import ArrayLike, DTypeLike
 from ._utils import mean, to_tensor
 from ._wrapper import BuiltinLoss, function_arguments
 
@@ -46,8 +45,8 @@ def _smoothed(y_true: jax.Array, label_smoothing: float) -> jax.Array:
 
 
 def binary_crossentropy(
-    y_true: Any,
-    y_pred: Any,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     from_logits: bool = False,
     label_smoothing: float = 0.0,
     axis: int = -1,
@@ -76,8 +75,8 @@ def binary_crossentropy(
 
 
 def binary_focal_crossentropy(
-    y_true: Any,
-    y_pred: Any,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     apply_class_balancing: bool = False,
     alpha: float = 0.25,
     gamma: float = 2.0,
@@ -146,7 +145,7 @@ class BinaryCrossentropy(BuiltinLoss):
         axis: int = -1,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "binary_crossentropy",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(
             binary_crossentropy, reduction, name, dtype, **function_arguments(locals())
@@ -191,7 +190,7 @@ class BinaryFocalCrossentropy(BuiltinLoss):
         axis: int = -1,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "binary_focal_crossentropy",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(
             binary_focal_crossentropy, reduction, name, dtype, **function_arguments(locals())

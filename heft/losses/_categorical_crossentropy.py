@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import jax
 import jax.numpy as jnp
 
 from .. import _config
+from .._typing import ArrayLike, DTypeLike
 from ._utils import check_int_axis, to_tensor
 from ._wrapper import BuiltinLoss, function_arguments
 
@@ -33,7 +33,7 @@ def _warn_single_class(function: str, y_pred: jax.Array) -> None:
         )
 
 
-def _smoothed(y_true: jax.Array, label_smoothing: float, dtype: Any) -> jax.Array:
+def _smoothed(y_true: jax.Array, label_smoothing: float, dtype: DTypeLike) -> jax.Array:
     if not label_smoothing:
         return y_true
     num_classes = jnp.asarray(y_true.shape[-1], dtype)
@@ -41,8 +41,8 @@ def _smoothed(y_true: jax.Array, label_smoothing: float, dtype: Any) -> jax.Arra
 
 
 def categorical_crossentropy(
-    y_true: Any,
-    y_pred: Any,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     from_logits: bool = False,
     label_smoothing: float = 0.0,
     axis: int = -1,
@@ -90,8 +90,8 @@ def categorical_crossentropy(
 
 
 def categorical_focal_crossentropy(
-    y_true: Any,
-    y_pred: Any,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     alpha: float = 0.25,
     gamma: float = 2.0,
     from_logits: bool = False,
@@ -133,7 +133,9 @@ def categorical_focal_crossentropy(
     return jnp.sum(modulating * alpha * crossentropy, axis=axis)
 
 
-def categorical_generalized_cross_entropy(y_true: Any, y_pred: Any, q: float) -> jax.Array:
+def categorical_generalized_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, q: float
+) -> jax.Array:
     """The generalized crossentropy ``(1 - p ** q) / q`` of the true class's probability ``p``.
 
     It tends to crossentropy as ``q -> 0`` and to mean absolute error at
@@ -182,7 +184,7 @@ class CategoricalCrossentropy(BuiltinLoss):
         axis: int = -1,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "categorical_crossentropy",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(
             categorical_crossentropy, reduction, name, dtype, **function_arguments(locals())
@@ -218,7 +220,7 @@ class CategoricalFocalCrossentropy(BuiltinLoss):
         axis: int = -1,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "categorical_focal_crossentropy",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(
             categorical_focal_crossentropy, reduction, name, dtype, **function_arguments(locals())
@@ -249,7 +251,7 @@ class CategoricalGeneralizedCrossEntropy(BuiltinLoss):
         q: float = 0.5,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "categorical_generalized_cross_entropy",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         if not 0 < q < 1:
             raise ValueError(

@@ -7,6 +7,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .._typing import ArrayLike, DTypeLike
 from ._utils import to_tensor
 from ._wrapper import BuiltinLoss, function_arguments, register_masked_form
 
@@ -28,8 +29,8 @@ def _pair_masks(
 
 
 def _circle_and_mask(
-    y_true: Any,
-    y_pred: Any,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     ref_labels: Any = None,
     ref_embeddings: Any = None,
     remove_diagonal: bool = True,
@@ -53,8 +54,8 @@ def _circle_and_mask(
 
 
 def circle(
-    y_true: Any,
-    y_pred: Any,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     ref_labels: Any = None,
     ref_embeddings: Any = None,
     remove_diagonal: bool = True,
@@ -114,6 +115,6 @@ class Circle(BuiltinLoss):
         remove_diagonal: bool = True,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "circle",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(circle, reduction, name, dtype, **function_arguments(locals()))

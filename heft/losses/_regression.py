@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import jax
 import jax.numpy as jnp
 
 from .. import _config
+from .._typing import ArrayLike, DTypeLike
 from ._utils import l2_normalize, mean, squeeze_or_expand_to_same_rank, to_tensor
 from ._wrapper import BuiltinLoss, function_arguments
 
 
-def _prepare(y_true: Any, y_pred: Any) -> tuple[jax.Array, jax.Array]:
+def _prepare(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[jax.Array, jax.Array]:
     y_pred = to_tensor(y_pred)
     y_true = to_tensor(y_true, y_pred.dtype)
     return squeeze_or_expand_to_same_rank(y_true, y_pred)
 
 
-def mean_squared_error(y_true: Any, y_pred: Any) -> jax.Array:
+def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """``mean((y_true - y_pred) ** 2, axis=-1)``.
 
     >>> mean_squared_error([[0.0, 1.0]], [[1.0, 1.0]])
@@ -29,7 +29,7 @@ def mean_squared_error(y_true: Any, y_pred: Any) -> jax.Array:
     return mean(jnp.square(y_true - y_pred), axis=-1)
 
 
-def mean_absolute_error(y_true: Any, y_pred: Any) -> jax.Array:
+def mean_absolute_error(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """``mean(abs(y_true - y_pred), axis=-1)``.
 
     >>> mean_absolute_error([[0.0, 1.0]], [[1.0, 3.0]])
@@ -39,7 +39,7 @@ def mean_absolute_error(y_true: Any, y_pred: Any) -> jax.Array:
     return mean(jnp.abs(y_true - y_pred), axis=-1)
 
 
-def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> jax.Array:
+def mean_absolute_percentage_error(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """``100 * mean(abs((y_true - y_pred) / max(abs(y_true), epsilon)), axis=-1)``.
 
     >>> mean_absolute_percentage_error([[2.0, 4.0]], [[1.0, 5.0]])
@@ -51,7 +51,7 @@ def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> jax.Array:
     return 100.0 * mean(diff, axis=-1)
 
 
-def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> jax.Array:
+def mean_squared_logarithmic_error(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """``mean((log(y_pred + 1) - log(y_true + 1)) ** 2, axis=-1)``, inputs floored at epsilon.
 
     >>> round(float(mean_squared_logarithmic_error([[0.0]], [[math.e - 1.0]])[0]), 5)
@@ -64,7 +64,7 @@ def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> jax.Array:
     return mean(jnp.square(first - second), axis=-1)
 
 
-def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> jax.Array:
+def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> jax.Array:
     """Minus the cosine similarity of ``y_true`` and ``y_pred`` along ``axis``.
 
     Values lie in [-1, 1]; -1 means the vectors point the same way, so
@@ -77,7 +77,7 @@ def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> jax.Array:
     return -jnp.sum(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis=axis)
 
 
-def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> jax.Array:
+def huber(y_true: ArrayLike, y_pred: ArrayLike, delta: float = 1.0) -> jax.Array:
     """The Huber loss: quadratic for errors up to ``delta``, linear beyond, mean over the last axis.
 
     Per entry, with ``e = y_pred - y_true``: ``0.5 * e**2`` if ``|e| <= delta``,
@@ -96,7 +96,7 @@ def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> jax.Array:
     return mean(jnp.where(abs_error <= delta, quadratic, linear), axis=-1)
 
 
-def log_cosh(y_true: Any, y_pred: Any) -> jax.Array:
+def log_cosh(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """``mean(log(cosh(y_pred - y_true)), axis=-1)``, computed without overflow.
 
     >>> log_cosh([[0.0]], [[0.0]])
@@ -124,7 +124,7 @@ class MeanSquaredError(BuiltinLoss):
         self,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "mean_squared_error",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(mean_squared_error, name=name, reduction=reduction, dtype=dtype)
 
@@ -145,7 +145,7 @@ class MeanAbsoluteError(BuiltinLoss):
         self,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "mean_absolute_error",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(mean_absolute_error, name=name, reduction=reduction, dtype=dtype)
 
@@ -166,7 +166,7 @@ class MeanAbsolutePercentageError(BuiltinLoss):
         self,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "mean_absolute_percentage_error",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(
             mean_absolute_percentage_error, name=name, reduction=reduction, dtype=dtype
@@ -189,7 +189,7 @@ class MeanSquaredLogarithmicError(BuiltinLoss):
         self,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "mean_squared_logarithmic_error",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(
             mean_squared_logarithmic_error, name=name, reduction=reduction, dtype=dtype
@@ -216,7 +216,7 @@ class CosineSimilarity(BuiltinLoss):
         axis: int = -1,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "cosine_similarity",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(cosine_similarity, reduction, name, dtype, **function_arguments(locals()))
 
@@ -241,7 +241,7 @@ class Huber(BuiltinLoss):
         delta: float = 1.0,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "huber_loss",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(huber, reduction, name, dtype, **function_arguments(locals()))
 
@@ -262,6 +262,6 @@ class LogCosh(BuiltinLoss):
         self,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "log_cosh",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(log_cosh, name=name, reduction=reduction, dtype=dtype)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import jax
 import jax.numpy as jnp
 
 from .. import _config
+from .._typing import ArrayLike, DTypeLike
 from ._utils import to_tensor
 from ._wrapper import BuiltinLoss, function_arguments
 
 
-def dice(y_true: Any, y_pred: Any, axis: int | tuple[int, ...] | None = None) -> jax.Array:
+def dice(
+    y_true: ArrayLike, y_pred: ArrayLike, axis: int | tuple[int, ...] | None = None
+) -> jax.Array:
     """``1 - 2 * sum(y_true * y_pred) / (sum(y_true) + sum(y_pred) + epsilon)`` over ``axis``.
 
     Args:
@@ -35,8 +36,8 @@ def dice(y_true: Any, y_pred: Any, axis: int | tuple[int, ...] | None = None) ->
 
 
 def tversky(
-    y_true: Any,
-    y_pred: Any,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     alpha: float = 0.5,
     beta: float = 0.5,
     axis: int | tuple[int, ...] | None = None,
@@ -88,7 +89,7 @@ class Dice(BuiltinLoss):
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "dice",
         axis: int | tuple[int, ...] | None = None,
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(dice, reduction, name, dtype, **function_arguments(locals()))
 
@@ -117,6 +118,6 @@ class Tversky(BuiltinLoss):
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "tversky",
         axis: int | tuple[int, ...] | None = None,
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(tversky, reduction, name, dtype, **function_arguments(locals()))

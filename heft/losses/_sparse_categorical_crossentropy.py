@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import jax
 import jax.numpy as jnp
 
+from .._typing import ArrayLike, DTypeLike
 from ._categorical_crossentropy import log_probabilities
 from ._utils import canonicalize_axis, to_tensor
 from ._wrapper import BuiltinLoss, function_arguments, register_masked_form
 
 
 def _sparse_categorical_crossentropy_and_mask(
-    y_true: Any,
-    y_pred: Any,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     from_logits: bool = False,
     ignore_class: int | None = None,
     axis: int = -1,
@@ -55,8 +54,8 @@ def _sparse_categorical_crossentropy_and_mask(
 
 
 def sparse_categorical_crossentropy(
-    y_true: Any,
-    y_pred: Any,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     from_logits: bool = False,
     ignore_class: int | None = None,
     axis: int = -1,
@@ -118,7 +117,7 @@ class SparseCategoricalCrossentropy(BuiltinLoss):
         reduction: str | None = "sum_over_batch_size",
         axis: int = -1,
         name: str | None = "sparse_categorical_crossentropy",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(
             sparse_categorical_crossentropy, reduction, name, dtype, **function_arguments(locals())

@@ -8,10 +8,11 @@ import jax
 import jax.numpy as jnp
 
 from .. import _config
+from .._typing import ArrayLike, DTypeLike
 from ..ops import convert_to_tensor
 
 
-def to_array(x: Any, dtype: Any = None) -> jax.Array:
+def to_array(x: ArrayLike, dtype: DTypeLike = None) -> jax.Array:
     """``x`` (array, list, scalar or Variable) as a JAX array, optionally cast to ``dtype``."""
     return convert_to_tensor(x, dtype=dtype)
 
@@ -44,7 +45,7 @@ def match_ranks(
     return x1, x2
 
 
-def divide_no_nan(x1: Any, x2: Any) -> jax.Array:
+def divide_no_nan(x1: ArrayLike, x2: ArrayLike) -> jax.Array:
     """``x1 / x2`` with 0 wherever ``x2`` is 0."""
     x1, x2 = jnp.asarray(x1), jnp.asarray(x2)
     zero = x2 == 0

@@ -8,13 +8,14 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .._typing import ArrayLike
 from ._core import convert_to_tensor, unwrap
 from ._dispatch import symbolic_op
 from ._elementwise import _finish
 
 
 @symbolic_op
-def take(x: Any, indices: Any, axis: int | None = None) -> jax.Array:
+def take(x: ArrayLike, indices: Any, axis: int | None = None) -> jax.Array:
     """Gather elements of ``x`` at ``indices`` along ``axis`` (of the flat tensor if ``None``).
 
     Args:
@@ -33,7 +34,7 @@ def take(x: Any, indices: Any, axis: int | None = None) -> jax.Array:
 
 
 @symbolic_op
-def take_along_axis(x: Any, indices: Any, axis: int | None = None) -> jax.Array:
+def take_along_axis(x: ArrayLike, indices: Any, axis: int | None = None) -> jax.Array:
     """Gather values of ``x`` at ``indices`` matched along ``axis`` (e.g. from ``argsort``).
 
     Args:
@@ -51,7 +52,7 @@ def take_along_axis(x: Any, indices: Any, axis: int | None = None) -> jax.Array:
 
 
 @symbolic_op
-def tril(x: Any, k: int = 0) -> jax.Array:
+def tril(x: ArrayLike, k: int = 0) -> jax.Array:
     """The lower triangle of ``x``: entries above the ``k``-th diagonal set to zero.
 
     Args:
@@ -69,7 +70,7 @@ def tril(x: Any, k: int = 0) -> jax.Array:
 
 
 @symbolic_op
-def triu(x: Any, k: int = 0) -> jax.Array:
+def triu(x: ArrayLike, k: int = 0) -> jax.Array:
     """The upper triangle of ``x``: entries below the ``k``-th diagonal set to zero.
 
     Args:
@@ -87,7 +88,7 @@ def triu(x: Any, k: int = 0) -> jax.Array:
 
 
 @symbolic_op
-def diag(x: Any, k: int = 0) -> jax.Array:
+def diag(x: ArrayLike, k: int = 0) -> jax.Array:
     """The ``k``-th diagonal of a 2-D ``x``, or a 2-D tensor with 1-D ``x`` on that diagonal.
 
     Args:
@@ -105,7 +106,7 @@ def diag(x: Any, k: int = 0) -> jax.Array:
 
 
 @symbolic_op
-def diagflat(x: Any, k: int = 0) -> jax.Array:
+def diagflat(x: ArrayLike, k: int = 0) -> jax.Array:
     """A 2-D tensor with the flattened ``x`` on its ``k``-th diagonal.
 
     Args:
@@ -123,7 +124,7 @@ def diagflat(x: Any, k: int = 0) -> jax.Array:
 
 
 @symbolic_op
-def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> jax.Array:
+def diagonal(x: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> jax.Array:
     """The diagonal of the 2-D slices of ``x`` in the plane ``(axis1, axis2)``.
 
     Args:
@@ -150,7 +151,7 @@ def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> jax.Arr
 
 
 @symbolic_op
-def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> jax.Array:
+def trace(x: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> jax.Array:
     """Sum of the diagonal of the 2-D slices of ``x`` in the plane ``(axis1, axis2)``.
 
     Args:
@@ -186,7 +187,7 @@ def unravel_index(indices: Any, shape: Sequence[int]) -> tuple[jax.Array, ...]:
 
 
 @symbolic_op
-def nonzero(x: Any) -> tuple[jax.Array, ...]:
+def nonzero(x: ArrayLike) -> tuple[jax.Array, ...]:
     """The indices of the non-zero elements, one tensor per axis (not traceable).
 
     >>> ops.nonzero([0, 3, 0, 4])
@@ -196,7 +197,9 @@ def nonzero(x: Any) -> tuple[jax.Array, ...]:
 
 
 @symbolic_op
-def isin(x1: Any, x2: Any, assume_unique: bool = False, invert: bool = False) -> jax.Array:
+def isin(
+    x1: ArrayLike, x2: ArrayLike, assume_unique: bool = False, invert: bool = False
+) -> jax.Array:
     """Whether each element of ``x1`` occurs in ``x2`` (negated with ``invert=True``).
 
     Args:
@@ -243,7 +246,7 @@ def searchsorted(sorted_sequence: Any, values: Any, side: str = "left") -> jax.A
 
 
 @symbolic_op
-def digitize(x: Any, bins: Any) -> jax.Array:
+def digitize(x: ArrayLike, bins: Any) -> jax.Array:
     """The index of the bin (edges ``bins``, increasing) each element of ``x`` falls in.
 
     Args:
@@ -260,7 +263,9 @@ def digitize(x: Any, bins: Any) -> jax.Array:
 
 
 @symbolic_op
-def bincount(x: Any, weights: Any = None, minlength: int = 0, sparse: bool = False) -> jax.Array:
+def bincount(
+    x: ArrayLike, weights: Any = None, minlength: int = 0, sparse: bool = False
+) -> jax.Array:
     """Count occurrences of each non-negative int in ``x`` (rows counted separately for 2-D).
 
     Args:

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.special as jss
 
+from .._typing import ArrayLike, DTypeLike
 from ._core import convert_to_tensor, jax_dtype, unwrap
 from ._dispatch import symbolic_op
 from ._elementwise import _finish
@@ -61,7 +62,7 @@ def _reduce(
     output: str,
     returns: str = "The reduced tensor.",
 ) -> Callable:
-    def op(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
+    def op(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> jax.Array:
         return jfn(convert_to_tensor(x), axis=axes(axis), keepdims=keepdims)
 
     return _finish(
@@ -72,7 +73,7 @@ def _reduce(
 def _accumulate(
     name: str, jfn: Callable, summary: str, running: str, example: str, output: str
 ) -> Callable:
-    def op(x: Any, axis: int | None = None, dtype: Any = None) -> jax.Array:
+    def op(x: ArrayLike, axis: int | None = None, dtype: DTypeLike = None) -> jax.Array:
         return jfn(convert_to_tensor(x), axis=axis, dtype=jax_dtype(dtype))
 
     return _finish(
@@ -108,7 +109,7 @@ nancumprod = symbolic_op(_accumulate("nancumprod", jnp.nancumprod, "Cumulative p
 
 
 @symbolic_op
-def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
+def sum(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> jax.Array:
     """Sum of the elements along ``axis`` (bools count as ints).
 
     Args:
@@ -126,7 +127,7 @@ def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
 
 
 @symbolic_op
-def max(x: Any, axis: Axis = None, keepdims: bool = False, initial: Any = None) -> jax.Array:
+def max(x: ArrayLike, axis: Axis = None, keepdims: bool = False, initial: Any = None) -> jax.Array:
     """Maximum along ``axis``; ``initial`` is a lower bound included in the reduction.
 
     Args:
@@ -147,7 +148,7 @@ def max(x: Any, axis: Axis = None, keepdims: bool = False, initial: Any = None) 
 
 
 @symbolic_op
-def min(x: Any, axis: Axis = None, keepdims: bool = False, initial: Any = None) -> jax.Array:
+def min(x: ArrayLike, axis: Axis = None, keepdims: bool = False, initial: Any = None) -> jax.Array:
     """Minimum along ``axis``; ``initial`` is an upper bound included in the reduction.
 
     Args:
@@ -168,7 +169,9 @@ def min(x: Any, axis: Axis = None, keepdims: bool = False, initial: Any = None) 
 
 
 @symbolic_op
-def prod(x: Any, axis: Axis = None, keepdims: bool = False, dtype: Any = None) -> jax.Array:
+def prod(
+    x: ArrayLike, axis: Axis = None, keepdims: bool = False, dtype: DTypeLike = None
+) -> jax.Array:
     """Product of the elements along ``axis``, accumulated in ``dtype`` if given.
 
     Args:
@@ -188,7 +191,7 @@ def prod(x: Any, axis: Axis = None, keepdims: bool = False, dtype: Any = None) -
 
 
 @symbolic_op
-def count_nonzero(x: Any, axis: Axis = None) -> jax.Array:
+def count_nonzero(x: ArrayLike, axis: Axis = None) -> jax.Array:
     """Number of non-zero elements along ``axis``, as int32.
 
     Args:
@@ -205,7 +208,9 @@ def count_nonzero(x: Any, axis: Axis = None) -> jax.Array:
 
 
 @symbolic_op
-def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> jax.Array:
+def trapezoid(
+    y: ArrayLike, x: ArrayLike | None = None, dx: float = 1.0, axis: int = -1
+) -> jax.Array:
     """Integrate ``y`` along ``axis`` with the trapezoidal rule (sample points ``x`` or spacing ``dx``).
 
     Args:

@@ -8,6 +8,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .._typing import ArrayLike
 from ._core import convert_to_tensor
 from ._dispatch import symbolic_op
 from ._elementwise import _finish
@@ -15,7 +16,7 @@ from ._reduction import Axis, axes
 
 
 @symbolic_op
-def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
+def mean(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> jax.Array:
     """Arithmetic mean along ``axis``; int and bool inputs give float32.
 
     Half-precision inputs are averaged in float32 and cast back, so large sums
@@ -39,7 +40,7 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
 
 
 @symbolic_op
-def var(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
+def var(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> jax.Array:
     """Variance (mean squared deviation) along ``axis``; ints give float32.
 
     Args:
@@ -60,7 +61,7 @@ def var(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
 
 
 @symbolic_op
-def std(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
+def std(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> jax.Array:
     """Standard deviation along ``axis``; ints give floats.
 
     Args:
@@ -85,7 +86,7 @@ def _compute_dtype(x: jax.Array) -> Any:
 
 
 @symbolic_op
-def average(x: Any, axis: int | None = None, weights: Any = None) -> jax.Array:
+def average(x: ArrayLike, axis: int | None = None, weights: Any = None) -> jax.Array:
     """Weighted mean along ``axis`` (the plain mean when ``weights`` is ``None``).
 
     Args:
@@ -110,7 +111,7 @@ def average(x: Any, axis: int | None = None, weights: Any = None) -> jax.Array:
 
 
 @symbolic_op
-def median(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
+def median(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> jax.Array:
     """Median along ``axis``.
 
     Args:
@@ -148,7 +149,7 @@ def _quantiles(
     name: str, jfn: Callable, q: str, summary: str, returns: str, example: str, output: str
 ) -> Callable:
     def op(
-        x: Any, q: Any, axis: Axis = None, method: str = "linear", keepdims: bool = False
+        x: ArrayLike, q: Any, axis: Axis = None, method: str = "linear", keepdims: bool = False
     ) -> jax.Array:
         x, q = convert_to_tensor(x), convert_to_tensor(q)
         return jfn(x, q, axis=axes(axis), method=method, keepdims=keepdims)
@@ -178,7 +179,7 @@ nanpercentile = symbolic_op(_quantiles("nanpercentile", jnp.nanpercentile, _PERC
 
 @symbolic_op
 def histogram(
-    x: Any, bins: int = 10, range: tuple[float, float] | None = None
+    x: ArrayLike, bins: int = 10, range: tuple[float, float] | None = None
 ) -> tuple[jax.Array, jax.Array]:
     """Counts of the values of a 1-D ``x`` in ``bins`` equal-width bins.
 
