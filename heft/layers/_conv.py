@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import _config
+from .._typing import Shape
 from . import _cpu_conv
 from ._arguments import (
     KERNEL_BIAS_ARGUMENTS,
@@ -245,7 +246,7 @@ class _Conv(KernelAttribute, Layer, KernelBiasArguments):
             out = out + jnp.reshape(self.bias.value, shape)
         return self.activation(out) if self.activation is not None else out
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         shape = tuple(input_shape)
         if self.data_format == "channels_last":
             spatial = shape[1:-1]

@@ -7,6 +7,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .._typing import Shape
 from ._arguments import (
     KERNEL_BIAS_ARGUMENTS,
     KernelBiasArguments,
@@ -195,7 +196,7 @@ class _ConvTranspose(KernelAttribute, Layer, KernelBiasArguments):
             out = out + jnp.reshape(self.bias.value, shape)
         return self.activation(out) if self.activation is not None else out
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         shape = tuple(input_shape)
         if len(shape) != self.rank + 2:
             raise self._rank_error(shape)

@@ -6,6 +6,7 @@ from typing import Any
 
 import jax.numpy as jnp
 
+from .._typing import Shape
 from ._arguments import (
     KERNEL_BIAS_ARGUMENTS,
     KernelBiasArguments,
@@ -94,7 +95,7 @@ class Dense(KernelAttribute, Layer, KernelBiasArguments):
             x = x + self.bias.value
         return self.activation(x) if self.activation is not None else x
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return (*tuple(input_shape)[:-1], self.units)
 
     def get_config(self) -> dict[str, Any]:

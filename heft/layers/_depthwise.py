@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import activations, constraints, initializers, regularizers
+from .._typing import Shape
 from ._arguments import argument_config, pick, set_arguments, weight_arguments
 from ._configured import KernelAttribute, configured_weight, optional_bias
 from ._conv import (
@@ -219,7 +220,7 @@ class _DepthwiseConv(KernelAttribute, _DepthwiseBase):
         out = self._depthwise(inputs.astype(kernel.dtype), kernel)
         return self._finish(out, self.bias)
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         shape = self._check_shape(input_shape)
         channels = shape[self._channel_axis()]
         out_channels = None if channels is None else channels * self.depth_multiplier
@@ -289,7 +290,7 @@ class _SeparableConv(_DepthwiseBase):
         )
         return self._finish(out, self.bias)
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         shape = self._check_shape(input_shape)
         return self._with_channels(shape, self._spatial_out(shape), self.filters)
 

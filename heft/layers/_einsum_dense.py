@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 import jax.numpy as jnp
 
 from .. import activations, constraints, initializers, regularizers
+from .._typing import Shape
 from ._arguments import KernelBiasArguments, set_arguments, weight_arguments
 from ._configured import KernelAttribute, configured_weight, optional_bias
 from ._input_spec import InputSpec
@@ -264,7 +265,7 @@ class EinsumDense(KernelAttribute, Layer, KernelBiasArguments):
             x = x + self.bias.value
         return self.activation(x) if self.activation is not None else x
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return self._analyze(input_shape).output_shape
 
     def get_config(self) -> dict[str, Any]:

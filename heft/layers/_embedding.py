@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import constraints, initializers, regularizers
+from .._typing import Shape
 from ._arguments import argument_config, weight_arguments
 from ._layer import Layer
 
@@ -130,7 +131,7 @@ class Embedding(Layer):
             return None
         return jnp.not_equal(jnp.asarray(inputs), 0)
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return (*tuple(input_shape), self.output_dim)
 
     def get_config(self) -> dict[str, Any]:

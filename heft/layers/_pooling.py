@@ -9,6 +9,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .._typing import Shape
 from ._conv import (
     conv_output_length,
     standardize_data_format,
@@ -173,7 +174,7 @@ class _Pooling(Layer):
         first = 1 if self.data_format == "channels_last" else 2
         return _window_pool(inputs, self.mode, self.pool_size, self.strides, self.padding, first)
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         shape = tuple(input_shape)
         if len(shape) != self.rank + 2:
             raise ValueError(
@@ -339,7 +340,7 @@ class _GlobalPooling(Layer):
         first = 1 if self.data_format == "channels_last" else 2
         return tuple(range(first, first + self.rank))
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         shape = tuple(input_shape)
         if len(shape) != self.rank + 2:
             raise ValueError(
