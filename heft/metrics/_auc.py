@@ -173,7 +173,6 @@ class AUC(Metric):
                     "Pass predictions of shape (num_samples, num_labels)."
                 )
             self._num_labels = shape[1]
-        self._build_input_shape = shape
         var_shape = self._variable_shape()
         self.true_positives = self.add_variable(var_shape, "zeros", name="true_positives")
         self.false_positives = self.add_variable(var_shape, "zeros", name="false_positives")
