@@ -57,24 +57,14 @@ class _AffineNormalization(Layer):
     beta_constraint: Any
     gamma_constraint: Any
 
-    def _add_gamma(self, shape: tuple) -> Any:
+    def _affine_weight(self, name: str, shape: tuple) -> Any:
+        """``gamma`` or ``beta`` with its arguments, kept in full precision (no autocast)."""
         return self.add_weight(
-            name="gamma",
+            name=name,
             shape=shape,
-            initializer=self.gamma_initializer,
-            regularizer=self.gamma_regularizer,
-            constraint=self.gamma_constraint,
-            trainable=True,
-            autocast=False,
-        )
-
-    def _add_beta(self, shape: tuple) -> Any:
-        return self.add_weight(
-            name="beta",
-            shape=shape,
-            initializer=self.beta_initializer,
-            regularizer=self.beta_regularizer,
-            constraint=self.beta_constraint,
+            initializer=getattr(self, f"{name}_initializer"),
+            regularizer=getattr(self, f"{name}_regularizer"),
+            constraint=getattr(self, f"{name}_constraint"),
             trainable=True,
             autocast=False,
         )
@@ -186,9 +176,9 @@ class BatchNormalization(_AffineNormalization):
             )
         shape = (dim,)
         if self.scale:
-            self.gamma = self._add_gamma(shape)
+            self.gamma = self._affine_weight("gamma", shape)
         if self.center:
-            self.beta = self._add_beta(shape)
+            self.beta = self._affine_weight("beta", shape)
         self.moving_mean = self.add_weight(
             name="moving_mean",
             shape=shape,
@@ -331,8 +321,12 @@ class LayerNormalization(_AffineNormalization):
         _check_axes(self, axes, input_shape)
         self.axis = axes
         shape = tuple(input_shape[a] for a in axes)
-        self.gamma = self._add_gamma(shape) if (self.scale or self.rms_scaling) else None
-        self.beta = self._add_beta(shape) if (self.center and not self.rms_scaling) else None
+        self.gamma = (
+            self._affine_weight("gamma", shape) if (self.scale or self.rms_scaling) else None
+        )
+        self.beta = (
+            self._affine_weight("beta", shape) if (self.center and not self.rms_scaling) else None
+        )
 
     def call(self, inputs: Any) -> Any:
         dtype = jnp.promote_types(inputs.dtype, jnp.float32)
@@ -443,8 +437,8 @@ class GroupNormalization(_AffineNormalization):
                 f"divisors of {dim}."
             )
         self.input_spec = InputSpec(ndim=len(input_shape), axes={self.axis: dim})
-        self.gamma = self._add_gamma((dim,)) if self.scale else None
-        self.beta = self._add_beta((dim,)) if self.center else None
+        self.gamma = self._affine_weight("gamma", (dim,)) if self.scale else None
+        self.beta = self._affine_weight("beta", (dim,)) if self.center else None
 
     def call(self, inputs: Any) -> Any:
         nd = inputs.ndim

@@ -183,17 +183,10 @@ class BuiltinLoss(LossFunctionWrapper):
 
     _config_keys: tuple[str, ...] = ()
 
-    def __init__(
-        self,
-        fn: Callable,
-        reduction: str | None = "sum_over_batch_size",
-        name: str | None = None,
-        dtype: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(fn, reduction=reduction, name=name, dtype=dtype, **kwargs)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         for key in self._config_keys:
-            setattr(self, key, kwargs[key])
+            setattr(self, key, self._fn_kwargs[key])
 
     def get_config(self) -> dict[str, Any]:
         """``name``, ``reduction`` and the arguments named by ``_config_keys``."""
