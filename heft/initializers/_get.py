@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _registry
 from .._resolve import resolve
+from .._typing import DTypeLike
 from .._variable import Variable
 from ._constant_initializers import Constant, Identity, Ones, Zeros
 from ._initializer import Initializer, jax_dtype, standardize_shape
@@ -106,7 +107,7 @@ def deserialize(config: Any, custom_objects: Mapping[str, Any] | None = None) ->
 def _array_initializer(array: Any) -> Callable[..., jax.Array]:
     """An initializer returning ``array`` cast to the requested dtype."""
 
-    def initialize_fn(shape: Any, dtype: Any = None) -> jax.Array:
+    def initialize_fn(shape: Any, dtype: DTypeLike = None) -> jax.Array:
         value = array.value if isinstance(array, Variable) else array
         expected = tuple(value.shape)
         if standardize_shape(shape) != expected:

@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import _dtypes, activations, constraints, initializers, regularizers
+from .._typing import DTypeLike
 from ._arguments import argument_config, weight_arguments
 from ._input_spec import InputSpec
 from ._layer import Layer
@@ -242,7 +243,7 @@ class ELU(Layer):
         return config
 
 
-def _large_negative(dtype: Any) -> float:
+def _large_negative(dtype: DTypeLike) -> float:
     return -3e4 if _dtypes.standardize_dtype(dtype) == "float16" else -1e9
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from .. import activations, regularizers
+from .._typing import DTypeLike
 from ..random._seed_generator import SeedGenerator
 from ._arguments import argument_config, pick
 from ._configured import configured_weight
@@ -109,7 +110,7 @@ class LSTMCell(Layer, DropoutRNNCell):
         if self.unit_forget_bias:
             base = self.bias_initializer
 
-            def initializer(shape: Any, dtype: Any = None) -> Any:
+            def initializer(shape: Any, dtype: DTypeLike = None) -> Any:
                 return jnp.concatenate(
                     [
                         base((units,), dtype=dtype),

@@ -26,6 +26,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .._typing import DTypeLike
+
 
 def zeros(params: Any) -> Any:
     return jax.tree.map(lambda p: jnp.zeros(p.shape, p.dtype), params)
@@ -50,11 +52,11 @@ def per_leaf(fn: Callable, params: Any, grads: Any, *slots: Any) -> tuple:
     )
 
 
-def cast(x: Any, dtype: Any) -> jax.Array:
+def cast(x: Any, dtype: DTypeLike) -> jax.Array:
     return jnp.asarray(x).astype(dtype)
 
 
-def step_number(iteration: Any, dtype: Any, offset: int = 1) -> jax.Array:
+def step_number(iteration: Any, dtype: DTypeLike, offset: int = 1) -> jax.Array:
     return (jnp.asarray(iteration) + offset).astype(dtype)
 
 
