@@ -51,40 +51,33 @@ def take_along_axis(x: ArrayLike, indices: Any, axis: int | None = None) -> jax.
     return jnp.take_along_axis(convert_to_tensor(x), convert_to_tensor(indices), axis=axis)
 
 
-@symbolic_op
-def tril(x: ArrayLike, k: int = 0) -> jax.Array:
-    """The lower triangle of ``x``: entries above the ``k``-th diagonal set to zero.
+_TRIANGLE_DOC = """The {part} triangle of ``x``: entries {side} the ``k``-th diagonal set to zero.
 
-    Args:
-        x: Tensor with at least 2 dimensions; the last two are triangulated.
-        k: Diagonal offset: 0 is the main diagonal, positive values are above it.
+Args:
+    x: Tensor with at least 2 dimensions; the last two are triangulated.
+    k: Diagonal offset: 0 is the main diagonal, positive values are above it.
 
-    Returns:
-        The lower triangle, shaped like ``x``.
+Returns:
+    The {part} triangle, shaped like ``x``.
 
-    >>> ops.tril([[1, 2], [3, 4]])
-    Array([[1, 0],
-           [3, 4]], dtype=int32)
-    """
-    return jnp.tril(convert_to_tensor(x), k=k)
+>>> ops.{name}([[1, 2], [3, 4]])
+{output}
+"""
 
 
-@symbolic_op
-def triu(x: ArrayLike, k: int = 0) -> jax.Array:
-    """The upper triangle of ``x``: entries below the ``k``-th diagonal set to zero.
+def _triangle(name: str, jfn: Callable, part: str, side: str, output: str) -> Callable:
+    def op(x: ArrayLike, k: int = 0) -> jax.Array:
+        return jfn(convert_to_tensor(x), k=k)
 
-    Args:
-        x: Tensor with at least 2 dimensions; the last two are triangulated.
-        k: Diagonal offset: 0 is the main diagonal, positive values are above it.
+    return _finish(op, name, _TRIANGLE_DOC, part=part, side=side, output=output)
 
-    Returns:
-        The upper triangle, shaped like ``x``.
 
-    >>> ops.triu([[1, 2], [3, 4]])
-    Array([[1, 2],
-           [0, 4]], dtype=int32)
-    """
-    return jnp.triu(convert_to_tensor(x), k=k)
+tril = symbolic_op(
+    _triangle("tril", jnp.tril, "lower", "above", "Array([[1, 0],\n       [3, 4]], dtype=int32)")
+)
+triu = symbolic_op(
+    _triangle("triu", jnp.triu, "upper", "below", "Array([[1, 2],\n       [0, 4]], dtype=int32)")
+)
 
 
 @symbolic_op

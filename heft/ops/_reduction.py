@@ -81,6 +81,44 @@ def _accumulate(
     )
 
 
+_BOUNDED_DOC = """{what} along ``axis``; ``initial`` is a {bound} bound included in the reduction.
+
+Args:
+    x: Input tensor.
+    axis: Axis or axes to reduce; ``None`` reduces all of them.
+    keepdims: Whether to keep reduced axes with size 1.
+    initial: Optional {bound} bound for the result (also used for empty inputs).
+
+Returns:
+    The {lower_what}.
+
+>>> ops.{name}({example})
+{output}
+"""
+
+
+def _bounded(
+    name: str, jfn: Callable, what: str, bound: str, example: str, output: str
+) -> Callable:
+    def op(
+        x: ArrayLike, axis: Axis = None, keepdims: bool = False, initial: Any = None
+    ) -> jax.Array:
+        return jfn(
+            convert_to_tensor(x), axis=axes(axis), keepdims=keepdims, initial=unwrap(initial)
+        )
+
+    return _finish(
+        op,
+        name,
+        _BOUNDED_DOC,
+        what=what,
+        lower_what=what.lower(),
+        bound=bound,
+        example=example,
+        output=output,
+    )
+
+
 _IDX = "An int32 tensor of indices."
 # fmt: off
 amax = symbolic_op(_reduce("amax", jnp.max, "Maximum along ``axis``.", "[[1, 5], [3, 2]], axis=0", "Array([3, 5], dtype=int32)"))
@@ -105,6 +143,8 @@ cumsum = symbolic_op(_accumulate("cumsum", jnp.cumsum, "Cumulative sum along ``a
 cumprod = symbolic_op(_accumulate("cumprod", jnp.cumprod, "Cumulative product along ``axis`` (of the flattened tensor if ``None``).", "products", "[1, 2, 3]", "Array([1, 2, 6], dtype=int32)"))
 nancumsum = symbolic_op(_accumulate("nancumsum", jnp.nancumsum, "Cumulative sum along ``axis``, treating NaN as 0.", "sums", '[1.0, float("nan"), 3.0]', "Array([1., 1., 4.], dtype=float32)"))
 nancumprod = symbolic_op(_accumulate("nancumprod", jnp.nancumprod, "Cumulative product along ``axis``, treating NaN as 1.", "products", '[2.0, float("nan"), 3.0]', "Array([2., 2., 6.], dtype=float32)"))
+max = symbolic_op(_bounded("max", jnp.max, "Maximum", "lower", "[[1, 5], [3, 2]], axis=1", "Array([5, 3], dtype=int32)"))
+min = symbolic_op(_bounded("min", jnp.min, "Minimum", "upper", "[[1, 5], [3, 2]], axis=1", "Array([1, 2], dtype=int32)"))
 # fmt: on
 
 
@@ -124,48 +164,6 @@ def sum(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> jax.Array:
     Array([4, 6], dtype=int32)
     """
     return jnp.sum(convert_to_tensor(x), axis=axes(axis), keepdims=keepdims)
-
-
-@symbolic_op
-def max(x: ArrayLike, axis: Axis = None, keepdims: bool = False, initial: Any = None) -> jax.Array:
-    """Maximum along ``axis``; ``initial`` is a lower bound included in the reduction.
-
-    Args:
-        x: Input tensor.
-        axis: Axis or axes to reduce; ``None`` reduces all of them.
-        keepdims: Whether to keep reduced axes with size 1.
-        initial: Optional lower bound for the result (also used for empty inputs).
-
-    Returns:
-        The maximum.
-
-    >>> ops.max([[1, 5], [3, 2]], axis=1)
-    Array([5, 3], dtype=int32)
-    """
-    return jnp.max(
-        convert_to_tensor(x), axis=axes(axis), keepdims=keepdims, initial=unwrap(initial)
-    )
-
-
-@symbolic_op
-def min(x: ArrayLike, axis: Axis = None, keepdims: bool = False, initial: Any = None) -> jax.Array:
-    """Minimum along ``axis``; ``initial`` is an upper bound included in the reduction.
-
-    Args:
-        x: Input tensor.
-        axis: Axis or axes to reduce; ``None`` reduces all of them.
-        keepdims: Whether to keep reduced axes with size 1.
-        initial: Optional upper bound for the result (also used for empty inputs).
-
-    Returns:
-        The minimum.
-
-    >>> ops.min([[1, 5], [3, 2]], axis=1)
-    Array([1, 2], dtype=int32)
-    """
-    return jnp.min(
-        convert_to_tensor(x), axis=axes(axis), keepdims=keepdims, initial=unwrap(initial)
-    )
 
 
 @symbolic_op
