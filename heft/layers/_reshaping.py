@@ -362,7 +362,23 @@ class Cropping1D(_Cropping):
         return config
 
 
-class Cropping2D(_Cropping):
+class _CroppingWithFormat(_Cropping):
+    """Cropping2D and Cropping3D: ``rank`` pairs of ``(before, after)`` and a data format."""
+
+    def __init__(self, cropping: Any, data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cropping = _pairs(cropping, self.rank, "cropping")
+        self.data_format = standardize_data_format(data_format)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+        self.built = True
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"cropping": self.cropping, "data_format": self.data_format})
+        return config
+
+
+class Cropping2D(_CroppingWithFormat):
     """Crops the height and width axes.
 
     Args:
@@ -385,19 +401,10 @@ class Cropping2D(_Cropping):
     def __init__(
         self, cropping: Any = ((0, 0), (0, 0)), data_format: str | None = None, **kwargs: Any
     ) -> None:
-        super().__init__(**kwargs)
-        self.cropping = _pairs(cropping, 2, "cropping")
-        self.data_format = standardize_data_format(data_format)
-        self.input_spec = InputSpec(ndim=4)
-        self.built = True
-
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update({"cropping": self.cropping, "data_format": self.data_format})
-        return config
+        super().__init__(cropping, data_format, **kwargs)
 
 
-class Cropping3D(_Cropping):
+class Cropping3D(_CroppingWithFormat):
     """Crops the depth, height and width axes.
 
     Args:
@@ -423,16 +430,7 @@ class Cropping3D(_Cropping):
         data_format: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.cropping = _pairs(cropping, 3, "cropping")
-        self.data_format = standardize_data_format(data_format)
-        self.input_spec = InputSpec(ndim=5)
-        self.built = True
-
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update({"cropping": self.cropping, "data_format": self.data_format})
-        return config
+        super().__init__(cropping, data_format, **kwargs)
 
 
 class UpSampling1D(_Spatial):
