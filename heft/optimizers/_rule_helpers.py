@@ -25,6 +25,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import optax
 
 from .._typing import DTypeLike
 
@@ -50,6 +51,35 @@ def per_leaf(fn: Callable, params: Any, grads: Any, *slots: Any) -> tuple:
         None if results[0][k] is None else treedef.unflatten([r[k] for r in results])
         for k in range(len(results[0]))
     )
+
+
+def leafwise(
+    state_type: Callable[..., Any],
+    init: Callable[[Any], Any],
+    leaf: Callable[..., tuple],
+    with_iteration: bool = False,
+) -> optax.GradientTransformationExtraArgs:
+    """A rule whose state fields are per-variable slot trees, updated one parameter at a time.
+
+    ``leaf(p, g, *slot_leaves, learning_rate[, iteration])`` returns
+    ``(delta, *new_slot_leaves)``, the slots in the order of ``state_type``'s fields.
+    """
+
+    def update(
+        grads: Any,
+        state: Any,
+        params: Any = None,
+        *,
+        learning_rate: Any,
+        iteration: Any = None,
+        **extra: Any,
+    ) -> tuple:
+        params = checked(params)
+        step = (learning_rate, iteration) if with_iteration else (learning_rate,)
+        delta, *slots = per_leaf(lambda p, g, *s: leaf(p, g, *s, *step), params, grads, *state)
+        return delta, state_type(*slots)
+
+    return optax.GradientTransformationExtraArgs(init, update)
 
 
 def cast(x: Any, dtype: DTypeLike) -> jax.Array:
