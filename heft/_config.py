@@ -1,11 +1,27 @@
-"""The only process-global settings of heft: floatx, epsilon, image data format."""
+"""heft's numeric defaults: floatx, epsilon, image data format and the global dtype policy.
+
+These four settings are process-wide, and so is some other state, each kept by the
+module it serves: the counters of automatic names (``_naming``: ``dense``,
+``dense_1``, ...), registered custom objects and the stack of ``custom_object_scope``
+(``_registry``), the global seed generator of random functions called without a seed
+(``random._seed_generator``), the unsafe-deserialization switch (``_safe_mode``), the
+allocator settings applied while training when ``HEFT_RETAIN_FREED_MEMORY=1``
+(``_host_memory``) and the background thread pools of saving (``saving._threads``).
+Per thread, not per process: the name and stateless scopes (``_scope``) and the stack
+of layer calls (``layers._layer``).
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .dtype_policies import DTypePolicy
 
 _FLOATX = "float32"
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
-_DTYPE_POLICY: object = None  # a DTypePolicy, or None for floatx()
+_DTYPE_POLICY: DTypePolicy | None = None  # None: DTypePolicy(floatx())
 
 _FLOAT_TYPES = ("float16", "bfloat16", "float32", "float64")
 
@@ -64,14 +80,14 @@ def set_image_data_format(data_format: str) -> None:
     _IMAGE_DATA_FORMAT = data_format
 
 
-def dtype_policy() -> object:
+def dtype_policy() -> DTypePolicy:
     """The global dtype policy (``DTypePolicy(floatx())`` unless set)."""
     from .dtype_policies import DTypePolicy
 
     return _DTYPE_POLICY if _DTYPE_POLICY is not None else DTypePolicy(floatx())
 
 
-def set_dtype_policy(policy: object) -> None:
+def set_dtype_policy(policy: DTypePolicy | str) -> None:
     """Set the global dtype policy, e.g. ``"mixed_bfloat16"``.
 
     Args:

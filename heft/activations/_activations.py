@@ -7,10 +7,11 @@ from typing import Any
 import jax
 
 from .. import ops
+from .._typing import ArrayLike
 from ..ops._core import convert_to_tensor, unwrap
 
 
-def linear(x: Any) -> Any:
+def linear(x: ArrayLike) -> Any:
     """The identity: returns ``x`` unchanged (a Variable gives its value).
 
     >>> linear([1.0, -2.0])
@@ -20,7 +21,10 @@ def linear(x: Any) -> Any:
 
 
 def relu(
-    x: Any, negative_slope: float = 0.0, max_value: float | None = None, threshold: float = 0.0
+    x: ArrayLike,
+    negative_slope: float = 0.0,
+    max_value: float | None = None,
+    threshold: float = 0.0,
 ) -> jax.Array:
     """Rectified linear unit, with optional leak, cap and threshold.
 
@@ -56,7 +60,7 @@ def relu(
     return positive - negative_slope * ops.relu(threshold - x)
 
 
-def leaky_relu(x: Any, negative_slope: float = 0.2) -> jax.Array:
+def leaky_relu(x: ArrayLike, negative_slope: float = 0.2) -> jax.Array:
     """Leaky ReLU: ``x`` if positive, else ``negative_slope * x``.
 
     Args:
@@ -72,7 +76,7 @@ def leaky_relu(x: Any, negative_slope: float = 0.2) -> jax.Array:
     return ops.leaky_relu(x, negative_slope=negative_slope)
 
 
-def relu6(x: Any) -> jax.Array:
+def relu6(x: ArrayLike) -> jax.Array:
     """ReLU capped at 6.
 
     >>> relu6([-1.0, 8.0])
@@ -81,7 +85,7 @@ def relu6(x: Any) -> jax.Array:
     return ops.relu6(x)
 
 
-def softmax(x: Any, axis: int = -1) -> jax.Array:
+def softmax(x: ArrayLike, axis: int = -1) -> jax.Array:
     """Softmax along ``axis``: non-negative outputs that sum to 1.
 
     Args:
@@ -97,7 +101,7 @@ def softmax(x: Any, axis: int = -1) -> jax.Array:
     return ops.softmax(x, axis=axis)
 
 
-def log_softmax(x: Any, axis: int = -1) -> jax.Array:
+def log_softmax(x: ArrayLike, axis: int = -1) -> jax.Array:
     """Log of the softmax along ``axis``, computed stably.
 
     Args:
@@ -113,7 +117,7 @@ def log_softmax(x: Any, axis: int = -1) -> jax.Array:
     return ops.log_softmax(x, axis=axis)
 
 
-def sparsemax(x: Any, axis: int = -1) -> jax.Array:
+def sparsemax(x: ArrayLike, axis: int = -1) -> jax.Array:
     """Sparsemax along ``axis``: like softmax, but small logits get exactly 0.
 
     Args:
@@ -129,7 +133,7 @@ def sparsemax(x: Any, axis: int = -1) -> jax.Array:
     return ops.sparsemax(x, axis=axis)
 
 
-def elu(x: Any, alpha: float = 1.0) -> jax.Array:
+def elu(x: ArrayLike, alpha: float = 1.0) -> jax.Array:
     """Exponential linear unit: ``x`` if positive, else ``alpha * (exp(x) - 1)``.
 
     Args:
@@ -145,7 +149,7 @@ def elu(x: Any, alpha: float = 1.0) -> jax.Array:
     return ops.elu(x, alpha=alpha)
 
 
-def selu(x: Any) -> jax.Array:
+def selu(x: ArrayLike) -> jax.Array:
     """Scaled ELU (``scale * elu(x, alpha)`` with the self-normalizing constants).
 
     >>> selu([0.0, 1.0])
@@ -154,7 +158,7 @@ def selu(x: Any) -> jax.Array:
     return ops.selu(x)
 
 
-def celu(x: Any, alpha: float = 1.0) -> jax.Array:
+def celu(x: ArrayLike, alpha: float = 1.0) -> jax.Array:
     """Continuously differentiable ELU.
 
     Args:
@@ -170,7 +174,7 @@ def celu(x: Any, alpha: float = 1.0) -> jax.Array:
     return ops.celu(x, alpha=alpha)
 
 
-def softplus(x: Any) -> jax.Array:
+def softplus(x: ArrayLike) -> jax.Array:
     """``log(exp(x) + 1)``.
 
     >>> softplus([0.0])
@@ -179,7 +183,7 @@ def softplus(x: Any) -> jax.Array:
     return ops.softplus(x)
 
 
-def softsign(x: Any) -> jax.Array:
+def softsign(x: ArrayLike) -> jax.Array:
     """``x / (abs(x) + 1)``.
 
     >>> softsign([1.0])
@@ -188,7 +192,7 @@ def softsign(x: Any) -> jax.Array:
     return ops.softsign(x)
 
 
-def soft_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
+def soft_shrink(x: ArrayLike, threshold: float = 0.5) -> jax.Array:
     """Shrink values towards zero by ``threshold``; those within it become 0.
 
     Args:
@@ -204,7 +208,7 @@ def soft_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
     return ops.soft_shrink(x, threshold=threshold)
 
 
-def hard_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
+def hard_shrink(x: ArrayLike, threshold: float = 0.5) -> jax.Array:
     """Zero the values whose magnitude is at most ``threshold``.
 
     Args:
@@ -220,7 +224,7 @@ def hard_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
     return ops.hard_shrink(x, threshold=threshold)
 
 
-def sparse_plus(x: Any) -> jax.Array:
+def sparse_plus(x: ArrayLike) -> jax.Array:
     """0 below -1, ``x`` above 1, ``(x + 1)**2 / 4`` between.
 
     >>> sparse_plus([0.0])
@@ -229,7 +233,7 @@ def sparse_plus(x: Any) -> jax.Array:
     return ops.sparse_plus(x)
 
 
-def silu(x: Any) -> jax.Array:
+def silu(x: ArrayLike) -> jax.Array:
     """Sigmoid linear unit (also called swish): ``x * sigmoid(x)``.
 
     >>> silu([0.0])
@@ -238,7 +242,7 @@ def silu(x: Any) -> jax.Array:
     return ops.silu(x)
 
 
-def squareplus(x: Any, b: float = 4) -> jax.Array:
+def squareplus(x: ArrayLike, b: float = 4) -> jax.Array:
     """``(x + sqrt(x**2 + b)) / 2``.
 
     Args:
@@ -254,7 +258,7 @@ def squareplus(x: Any, b: float = 4) -> jax.Array:
     return ops.squareplus(x, b=b)
 
 
-def gelu(x: Any, approximate: bool = False) -> jax.Array:
+def gelu(x: ArrayLike, approximate: bool = False) -> jax.Array:
     """Gaussian error linear unit, exact by default (``ops.gelu`` approximates by default).
 
     Args:
@@ -270,7 +274,7 @@ def gelu(x: Any, approximate: bool = False) -> jax.Array:
     return ops.gelu(x, approximate=approximate)
 
 
-def glu(x: Any, axis: int = -1) -> jax.Array:
+def glu(x: ArrayLike, axis: int = -1) -> jax.Array:
     """Gated linear unit: halves ``a, b`` of ``x`` along ``axis`` give ``a * sigmoid(b)``.
 
     Args:
@@ -286,7 +290,7 @@ def glu(x: Any, axis: int = -1) -> jax.Array:
     return ops.glu(x, axis=axis)
 
 
-def tanh(x: Any) -> jax.Array:
+def tanh(x: ArrayLike) -> jax.Array:
     """Hyperbolic tangent.
 
     >>> tanh([0.0])
@@ -295,7 +299,7 @@ def tanh(x: Any) -> jax.Array:
     return ops.tanh(x)
 
 
-def tanh_shrink(x: Any) -> jax.Array:
+def tanh_shrink(x: ArrayLike) -> jax.Array:
     """``x - tanh(x)``.
 
     >>> tanh_shrink([0.0])
@@ -304,7 +308,7 @@ def tanh_shrink(x: Any) -> jax.Array:
     return ops.tanh_shrink(x)
 
 
-def hard_tanh(x: Any) -> jax.Array:
+def hard_tanh(x: ArrayLike) -> jax.Array:
     """``clip(x, -1, 1)``.
 
     >>> hard_tanh([-2.0, 0.5])
@@ -313,7 +317,7 @@ def hard_tanh(x: Any) -> jax.Array:
     return ops.hard_tanh(x)
 
 
-def threshold(x: Any, threshold: float, default_value: float) -> jax.Array:
+def threshold(x: ArrayLike, threshold: float, default_value: float) -> jax.Array:
     """``x`` where ``x > threshold``, else ``default_value``.
 
     Args:
@@ -330,7 +334,7 @@ def threshold(x: Any, threshold: float, default_value: float) -> jax.Array:
     return ops.threshold(x, threshold, default_value)
 
 
-def sigmoid(x: Any) -> jax.Array:
+def sigmoid(x: ArrayLike) -> jax.Array:
     """Logistic sigmoid, ``1 / (1 + exp(-x))``.
 
     >>> sigmoid([0.0])
@@ -339,7 +343,7 @@ def sigmoid(x: Any) -> jax.Array:
     return ops.sigmoid(x)
 
 
-def sparse_sigmoid(x: Any) -> jax.Array:
+def sparse_sigmoid(x: ArrayLike) -> jax.Array:
     """0 below -1, 1 above 1, ``(x + 1) / 2`` between.
 
     >>> sparse_sigmoid([0.0])
@@ -348,7 +352,7 @@ def sparse_sigmoid(x: Any) -> jax.Array:
     return ops.sparse_sigmoid(x)
 
 
-def hard_sigmoid(x: Any) -> jax.Array:
+def hard_sigmoid(x: ArrayLike) -> jax.Array:
     """``relu6(x + 3) / 6``: a piecewise-linear sigmoid.
 
     >>> hard_sigmoid([0.0])
@@ -357,7 +361,7 @@ def hard_sigmoid(x: Any) -> jax.Array:
     return ops.hard_sigmoid(x)
 
 
-def log_sigmoid(x: Any) -> jax.Array:
+def log_sigmoid(x: ArrayLike) -> jax.Array:
     """``log(sigmoid(x))``, computed stably.
 
     >>> log_sigmoid([0.0])
@@ -366,7 +370,7 @@ def log_sigmoid(x: Any) -> jax.Array:
     return ops.log_sigmoid(x)
 
 
-def hard_silu(x: Any) -> jax.Array:
+def hard_silu(x: ArrayLike) -> jax.Array:
     """Hard SiLU (also called hard swish): ``x * relu6(x + 3) / 6``.
 
     >>> hard_silu([3.0])
@@ -375,7 +379,7 @@ def hard_silu(x: Any) -> jax.Array:
     return ops.hard_silu(x)
 
 
-def exponential(x: Any) -> jax.Array:
+def exponential(x: ArrayLike) -> jax.Array:
     """``exp(x)``.
 
     >>> exponential([0.0])
@@ -384,7 +388,7 @@ def exponential(x: Any) -> jax.Array:
     return ops.exp(x)
 
 
-def mish(x: Any) -> jax.Array:
+def mish(x: ArrayLike) -> jax.Array:
     """Mish: ``x * tanh(softplus(x))``.
 
     >>> mish([0.0])

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from typing import Any
 
 from .. import _registry
+from .._resolve import resolve
 from ._constraints import Constraint, MaxNorm, MinMaxNorm, NonNeg, UnitNorm
 
 # Class names and their snake_case forms, as Keras 3 accepts them ("nonneg" is not one).
@@ -69,27 +69,12 @@ def get(identifier: Any) -> Any:
     >>> type(get("non_neg")).__name__
     'NonNeg'
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        try:
-            obj = deserialize(identifier)
-        except ValueError:
-            raise ValueError(
-                f"Could not interpret constraint identifier: {identifier}. Expected one of "
-                "'non_neg', 'max_norm', 'min_max_norm', 'unit_norm' (or a class name, or a "
-                "registered custom name)."
-            ) from None
-    else:
-        obj = identifier
-    if inspect.isclass(obj):
-        obj = obj()
-    if callable(obj):
-        return obj
-    raise ValueError(
-        f"Could not interpret constraint identifier: {identifier}. Pass a name such as "
-        "'non_neg', a config dict, a constraint instance or class, or a callable "
-        "`weight -> weight`."
+    return resolve(
+        identifier,
+        kind="constraint",
+        deserialize=deserialize,
+        known="'non_neg', 'max_norm', 'min_max_norm', 'unit_norm' (or a class name, or a "
+        "registered custom name).",
+        expected="a name such as 'non_neg', a config dict, a constraint instance or class, "
+        "or a callable `weight -> weight`.",
     )

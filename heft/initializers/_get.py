@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -10,6 +9,8 @@ import jax
 import numpy as np
 
 from .. import _registry
+from .._resolve import resolve
+from .._typing import DTypeLike
 from .._variable import Variable
 from ._constant_initializers import Constant, Identity, Ones, Zeros
 from ._initializer import Initializer, jax_dtype, standardize_shape
@@ -106,7 +107,7 @@ def deserialize(config: Any, custom_objects: Mapping[str, Any] | None = None) ->
 def _array_initializer(array: Any) -> Callable[..., jax.Array]:
     """An initializer returning ``array`` cast to the requested dtype."""
 
-    def initialize_fn(shape: Any, dtype: Any = None) -> jax.Array:
+    def initialize_fn(shape: Any, dtype: DTypeLike = None) -> jax.Array:
         value = array.value if isinstance(array, Variable) else array
         expected = tuple(value.shape)
         if standardize_shape(shape) != expected:
@@ -123,6 +124,13 @@ def _array_initializer(array: Any) -> Callable[..., jax.Array]:
         return jax.device_put(np.asarray(value).astype(jdtype))
 
     return initialize_fn
+
+
+def _from_value(value: Any) -> Any:
+    """An array or Variable becomes an initializer returning it; anything else stays."""
+    if isinstance(value, jax.Array | np.ndarray | np.generic | Variable):
+        return _array_initializer(value)
+    return value
 
 
 def get(identifier: Any) -> Any:
@@ -144,28 +152,12 @@ def get(identifier: Any) -> Any:
     >>> type(get("glorot_uniform")).__name__
     'GlorotUniform'
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        try:
-            obj = deserialize(identifier)
-        except ValueError:
-            raise ValueError(
-                f"Could not interpret initializer identifier: {identifier}. Expected one of "
-                f"{sorted(_SNAKE_NAMES)} (or a class name, or a registered custom name)."
-            ) from None
-    elif isinstance(identifier, jax.Array | np.ndarray | np.generic | Variable):
-        obj = _array_initializer(identifier)
-    else:
-        obj = identifier
-    if inspect.isclass(obj):
-        obj = obj()
-    if callable(obj):
-        return obj
-    raise ValueError(
-        f"Could not interpret initializer identifier: {identifier}. Pass a name such as "
-        "'glorot_uniform', a config dict, an initializer instance or class, a callable "
-        "`(shape, dtype=None)`, or an array."
+    return resolve(
+        identifier,
+        kind="initializer",
+        deserialize=deserialize,
+        known=f"{sorted(_SNAKE_NAMES)} (or a class name, or a registered custom name).",
+        expected="a name such as 'glorot_uniform', a config dict, an initializer instance "
+        "or class, a callable `(shape, dtype=None)`, or an array.",
+        convert=_from_value,
     )

@@ -10,6 +10,8 @@ import jax
 import jax.numpy as jnp
 
 from .. import _dtypes, activations, constraints, initializers, regularizers
+from .._typing import DTypeLike
+from ._arguments import argument_config, weight_arguments
 from ._input_spec import InputSpec
 from ._layer import Layer
 
@@ -77,13 +79,7 @@ class ReLU(Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            {
-                "max_value": self.max_value,
-                "negative_slope": self.negative_slope,
-                "threshold": self.threshold,
-            }
-        )
+        config.update(argument_config(self, ("max_value", "negative_slope", "threshold")))
         return config
 
 
@@ -213,14 +209,7 @@ class PReLU(Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            {
-                "alpha_initializer": initializers.serialize(self.alpha_initializer),
-                "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
-                "alpha_constraint": constraints.serialize(self.alpha_constraint),
-                "shared_axes": self.shared_axes,
-            }
-        )
+        config.update(argument_config(self, (*weight_arguments("alpha"), "shared_axes")))
         return config
 
 
@@ -254,7 +243,7 @@ class ELU(Layer):
         return config
 
 
-def _large_negative(dtype: Any) -> float:
+def _large_negative(dtype: DTypeLike) -> float:
     return -3e4 if _dtypes.standardize_dtype(dtype) == "float16" else -1e9
 
 

@@ -7,8 +7,16 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from .. import _config, activations, constraints, initializers, regularizers
+from .. import _config
 from .._platform import _cpu_conv
+from .._typing import Shape
+from ._arguments import (
+    KERNEL_BIAS_ARGUMENTS,
+    KernelBiasArguments,
+    argument_config,
+    set_arguments,
+    weight_arguments,
+)
 from ._configured import KernelAttribute, configured_weight, optional_bias
 from ._input_spec import InputSpec
 from ._layer import Layer
@@ -71,7 +79,14 @@ def conv_output_length(
     return (length + stride - 1) // stride
 
 
-class _Conv(KernelAttribute, Layer):
+# The config keys of the convolutions, in Keras's order.
+_CONFIG_KEYS = (
+    "filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups",
+    "activation", "use_bias", *weight_arguments("kernel", "bias", activity=True),
+)  # fmt: skip
+
+
+class _Conv(KernelAttribute, Layer, KernelBiasArguments):
     """Shared N-D convolution with Keras's kernel layout ``(*kernel_size, in/groups, out)``."""
 
     rank = 0
@@ -132,14 +147,7 @@ class _Conv(KernelAttribute, Layer):
             )
         self.padding = standardize_padding(padding, allow_causal=self.rank == 1)
         self.data_format = standardize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_arguments(self, locals(), KERNEL_BIAS_ARGUMENTS)
         self.input_spec = InputSpec(min_ndim=self.rank + 2)
 
     def _channel_axis(self) -> int:
@@ -224,7 +232,7 @@ class _Conv(KernelAttribute, Layer):
             out = out + jnp.reshape(self.bias.value, shape)
         return self.activation(out) if self.activation is not None else out
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         shape = tuple(input_shape)
         if self.data_format == "channels_last":
             spatial = shape[1:-1]
@@ -256,26 +264,7 @@ class _Conv(KernelAttribute, Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            {
-                "filters": self.filters,
-                "kernel_size": self.kernel_size,
-                "strides": self.strides,
-                "padding": self.padding,
-                "data_format": self.data_format,
-                "dilation_rate": self.dilation_rate,
-                "groups": self.groups,
-                "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint),
-            }
-        )
+        config.update(argument_config(self, _CONFIG_KEYS))
         return config
 
 

@@ -7,7 +7,14 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from .. import activations, constraints, initializers, regularizers
+from .._typing import Shape
+from ._arguments import (
+    KERNEL_BIAS_ARGUMENTS,
+    KernelBiasArguments,
+    argument_config,
+    set_arguments,
+    weight_arguments,
+)
 from ._configured import KernelAttribute, configured_weight, optional_bias
 from ._conv import standardize_data_format, standardize_padding, standardize_tuple
 from ._input_spec import InputSpec
@@ -65,7 +72,14 @@ def transpose_padding(
     return before, total - before
 
 
-class _ConvTranspose(KernelAttribute, Layer):
+# The config keys of the transposed convolutions, in Keras's order.
+_CONFIG_KEYS = (
+    "filters", "kernel_size", "strides", "padding", "output_padding", "data_format",
+    "dilation_rate", "activation", "use_bias", *weight_arguments("kernel", "bias", activity=True),
+)  # fmt: skip
+
+
+class _ConvTranspose(KernelAttribute, Layer, KernelBiasArguments):
     """Shared N-D transposed convolution with kernel layout ``(*kernel_size, filters, in)``."""
 
     rank = 0
@@ -122,14 +136,7 @@ class _ConvTranspose(KernelAttribute, Layer):
                 "Set one of them to 1."
             )
         self.data_format = standardize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_arguments(self, locals(), KERNEL_BIAS_ARGUMENTS)
         self.input_spec = InputSpec(min_ndim=self.rank + 2)
 
     def _channel_axis(self) -> int:
@@ -189,7 +196,7 @@ class _ConvTranspose(KernelAttribute, Layer):
             out = out + jnp.reshape(self.bias.value, shape)
         return self.activation(out) if self.activation is not None else out
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         shape = tuple(input_shape)
         if len(shape) != self.rank + 2:
             raise self._rank_error(shape)
@@ -214,26 +221,7 @@ class _ConvTranspose(KernelAttribute, Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            {
-                "filters": self.filters,
-                "kernel_size": self.kernel_size,
-                "strides": self.strides,
-                "padding": self.padding,
-                "output_padding": self.output_padding,
-                "data_format": self.data_format,
-                "dilation_rate": self.dilation_rate,
-                "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint),
-            }
-        )
+        config.update(argument_config(self, _CONFIG_KEYS))
         return config
 
 

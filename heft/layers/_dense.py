@@ -6,13 +6,19 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from .. import activations, constraints, initializers, regularizers
+from .._typing import Shape
+from ._arguments import (
+    KERNEL_BIAS_ARGUMENTS,
+    KernelBiasArguments,
+    argument_config,
+    set_arguments,
+)
 from ._configured import KernelAttribute, configured_weight, optional_bias
 from ._input_spec import InputSpec
 from ._layer import Layer
 
 
-class Dense(KernelAttribute, Layer):
+class Dense(KernelAttribute, Layer, KernelBiasArguments):
     """A densely connected layer: ``activation(dot(inputs, kernel) + bias)``.
 
     The kernel has shape ``(input_dim, units)`` and acts on the last axis.
@@ -37,6 +43,8 @@ class Dense(KernelAttribute, Layer):
     >>> [w.name for w in layer.weights]
     ['kernel', 'bias']
     """
+
+    units: int
 
     def __init__(
         self,
@@ -66,15 +74,7 @@ class Dense(KernelAttribute, Layer):
                 "Received an invalid value for `units`, expected a positive integer. "
                 f"Received: units={units}"
             )
-        self.units = units
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_arguments(self, locals(), ("units", *KERNEL_BIAS_ARGUMENTS))
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 
@@ -95,23 +95,11 @@ class Dense(KernelAttribute, Layer):
             x = x + self.bias.value
         return self.activation(x) if self.activation is not None else x
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return (*tuple(input_shape)[:-1], self.units)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            {
-                "units": self.units,
-                "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint),
-                "quantization_config": None,
-            }
-        )
+        config.update(argument_config(self, ("units", *KERNEL_BIAS_ARGUMENTS)))
+        config["quantization_config"] = None
         return config

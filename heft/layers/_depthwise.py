@@ -8,6 +8,8 @@ import jax
 import jax.numpy as jnp
 
 from .. import activations, constraints, initializers, regularizers
+from .._typing import Shape
+from ._arguments import argument_config, pick, set_arguments, weight_arguments
 from ._configured import KernelAttribute, configured_weight, optional_bias
 from ._conv import (
     conv_output_length,
@@ -28,8 +30,32 @@ def _positive(value: Any, name: str) -> int:
     return value
 
 
+# The arguments both families pass to ``_DepthwiseBase``.
+_BASE_ARGUMENTS = (
+    "kernel_size",
+    "strides",
+    "padding",
+    "depth_multiplier",
+    "data_format",
+    "dilation_rate",
+    "activation",
+    "use_bias",
+    *weight_arguments("depthwise", "bias", activity=True),
+)
+
+
 class _DepthwiseBase(Layer):
     """Arguments, shape checks and the depthwise step shared by both families."""
+
+    # Set by ``set_arguments``; declared for type checkers.
+    activation: Any
+    use_bias: bool
+    depthwise_initializer: Any
+    bias_initializer: Any
+    depthwise_regularizer: Any
+    bias_regularizer: Any
+    depthwise_constraint: Any
+    bias_constraint: Any
 
     rank = 0
 
@@ -59,14 +85,9 @@ class _DepthwiseBase(Layer):
         self.dilation_rate = standardize_tuple(dilation_rate, self.rank, "dilation_rate")
         self.padding = standardize_padding(padding)
         self.data_format = standardize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_arguments(
+            self, locals(), ("activation", "use_bias", *weight_arguments("depthwise", "bias"))
+        )
         self.input_spec = InputSpec(min_ndim=self.rank + 2)
 
     def _channel_axis(self) -> int:
@@ -183,24 +204,7 @@ class _DepthwiseConv(KernelAttribute, _DepthwiseBase):
         bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            kernel_size,
-            strides,
-            padding,
-            depth_multiplier,
-            data_format,
-            dilation_rate,
-            activation,
-            use_bias,
-            depthwise_initializer,
-            bias_initializer,
-            depthwise_regularizer,
-            bias_regularizer,
-            activity_regularizer,
-            depthwise_constraint,
-            bias_constraint,
-            **kwargs,
-        )
+        super().__init__(**pick(locals(), _BASE_ARGUMENTS), **kwargs)
 
     def build(self, input_shape: Any) -> None:
         shape = self._check_shape(input_shape)
@@ -216,7 +220,7 @@ class _DepthwiseConv(KernelAttribute, _DepthwiseBase):
         out = self._depthwise(inputs.astype(kernel.dtype), kernel)
         return self._finish(out, self.bias)
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         shape = self._check_shape(input_shape)
         channels = shape[self._channel_axis()]
         out_channels = None if channels is None else channels * self.depth_multiplier
@@ -254,24 +258,7 @@ class _SeparableConv(_DepthwiseBase):
         bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            kernel_size,
-            strides,
-            padding,
-            depth_multiplier,
-            data_format,
-            dilation_rate,
-            activation,
-            use_bias,
-            depthwise_initializer,
-            bias_initializer,
-            depthwise_regularizer,
-            bias_regularizer,
-            activity_regularizer,
-            depthwise_constraint,
-            bias_constraint,
-            **kwargs,
-        )
+        super().__init__(**pick(locals(), _BASE_ARGUMENTS), **kwargs)
         self.filters = _positive(filters, "filters")
         self.pointwise_initializer = initializers.get(pointwise_initializer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
@@ -303,21 +290,14 @@ class _SeparableConv(_DepthwiseBase):
         )
         return self._finish(out, self.bias)
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         shape = self._check_shape(input_shape)
         return self._with_channels(shape, self._spatial_out(shape), self.filters)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(self._base_config())
-        config.update(
-            {
-                "filters": self.filters,
-                "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-                "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
-                "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
-            }
-        )
+        config.update(argument_config(self, ("filters", *weight_arguments("pointwise"))))
         return config
 
 

@@ -8,6 +8,8 @@ from typing import Any, NamedTuple
 import jax.numpy as jnp
 
 from .. import activations, constraints, initializers, regularizers
+from .._typing import Shape
+from ._arguments import KernelBiasArguments, set_arguments, weight_arguments
 from ._configured import KernelAttribute, configured_weight, optional_bias
 from ._input_spec import InputSpec
 from ._layer import Layer
@@ -146,7 +148,7 @@ def analyze_einsum(
     return EinsumShapes(tuple(kernel_shape), bias_shape, tuple(full), input_axes, output_axes)
 
 
-class EinsumDense(KernelAttribute, Layer):
+class EinsumDense(KernelAttribute, Layer, KernelBiasArguments):
     """A dense layer computing ``activation(einsum(equation, inputs, kernel) + bias)``.
 
     The equation names the input's axes, then the kernel's, then the output's:
@@ -227,13 +229,7 @@ class EinsumDense(KernelAttribute, Layer):
                 ) from None
         self.equation = equation
         self.bias_axes = bias_axes
-        self.activation = activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_arguments(self, locals(), ("activation", *weight_arguments("kernel", "bias")))
 
     def _analyze(self, input_shape: Any) -> EinsumShapes:
         return analyze_einsum(
@@ -269,7 +265,7 @@ class EinsumDense(KernelAttribute, Layer):
             x = x + self.bias.value
         return self.activation(x) if self.activation is not None else x
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return self._analyze(input_shape).output_shape
 
     def get_config(self) -> dict[str, Any]:

@@ -9,6 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import constraints, initializers, regularizers
+from .._typing import Shape
+from ._arguments import argument_config, weight_arguments
 from ._layer import Layer
 
 
@@ -21,6 +23,15 @@ def _check_dim(value: Any, argument: str, name: Any) -> None:
             + ("vocabulary size" if argument == "input_dim" else "size of each vector")
             + f", e.g. {argument}={1000 if argument == 'input_dim' else 64}."
         )
+
+
+# The config keys of ``Embedding``, in Keras's order (then ``quantization_config``).
+_CONFIG_KEYS = (
+    "input_dim",
+    "output_dim",
+    *weight_arguments("embeddings", activity=True),
+    "mask_zero",
+)
 
 
 class Embedding(Layer):
@@ -120,21 +131,11 @@ class Embedding(Layer):
             return None
         return jnp.not_equal(jnp.asarray(inputs), 0)
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return (*tuple(input_shape), self.output_dim)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            {
-                "input_dim": self.input_dim,
-                "output_dim": self.output_dim,
-                "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
-                "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
-                "mask_zero": self.mask_zero,
-                "quantization_config": None,
-            }
-        )
+        config.update(argument_config(self, _CONFIG_KEYS))
+        config["quantization_config"] = None
         return config

@@ -7,18 +7,22 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from .. import activations, constraints, initializers, regularizers
+from .. import regularizers
 from ..random._seed_generator import SeedGenerator
+from ._arguments import argument_config, pick
+from ._configured import optional_bias
 from ._input_spec import InputSpec
 from ._layer import Layer
 from ._rnn import RNN
 from ._rnn_cell import (
     GRU_ARGUMENTS,
+    RNN_LAYER_ARGUMENTS,
     DropoutRNNCell,
-    argument_config,
-    cell_property,
+    cell_kernels,
+    cell_properties,
     check_units,
     check_use_cudnn,
+    set_cell_arguments,
 )
 
 
@@ -58,6 +62,9 @@ class GRUCell(Layer, DropoutRNNCell):
     [(3, 12), (4, 12), (2, 12)]
     """
 
+    recurrent_activation: Callable[..., Any]
+    reset_after: bool
+
     def __init__(
         self,
         units: int,
@@ -83,56 +90,20 @@ class GRUCell(Layer, DropoutRNNCell):
         implementation = kwargs.pop("implementation", 2)
         super().__init__(**kwargs)
         self.implementation = implementation
-        self.units = int(units)
-        self.activation = activations.get(activation)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.dropout = min(1.0, max(0.0, dropout))
-        self.recurrent_dropout = min(1.0, max(0.0, recurrent_dropout))
+        set_cell_arguments(self, locals(), GRU_ARGUMENTS)
         if self.recurrent_dropout != 0.0:
             self.implementation = 1
         if self.implementation == 1:
             self.dropout_mask_count = 3
         self.seed = seed
         self.seed_generator = SeedGenerator(seed=seed)
-        self.reset_after = reset_after
         self.state_size = self.units
         self.output_size = self.units
 
     def build(self, input_shape: Any) -> None:
-        self.kernel = self.add_weight(
-            shape=(input_shape[-1], 3 * self.units),
-            name="kernel",
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.recurrent_kernel = self.add_weight(
-            shape=(self.units, 3 * self.units),
-            name="recurrent_kernel",
-            initializer=self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint,
-        )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                shape=(2, 3 * self.units) if self.reset_after else (3 * self.units,),
-                name="bias",
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-        else:
-            self.bias = None
+        self.kernel, self.recurrent_kernel = cell_kernels(self, input_shape[-1], 3 * self.units)
+        width = 3 * self.units
+        self.bias = optional_bias(self, (2, width) if self.reset_after else (width,))
 
     def _biases(self) -> tuple[Any, Any]:
         if self.bias is None:
@@ -224,6 +195,7 @@ class GRUCell(Layer, DropoutRNNCell):
         return config
 
 
+@cell_properties(GRU_ARGUMENTS)
 class GRU(RNN):
     """Gated recurrent unit over sequences: ``RNN(GRUCell(units, ...))`` in one layer.
 
@@ -293,58 +265,18 @@ class GRU(RNN):
     ) -> None:
         check_units(units, type(self).__name__, kwargs)
         check_use_cudnn(use_cudnn, type(self).__name__, kwargs)
+        arguments = locals()
         cell = GRUCell(
-            units,
-            activation=activation,
-            recurrent_activation=recurrent_activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            recurrent_regularizer=recurrent_regularizer,
-            bias_regularizer=bias_regularizer,
-            kernel_constraint=kernel_constraint,
-            recurrent_constraint=recurrent_constraint,
-            bias_constraint=bias_constraint,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            reset_after=reset_after,
+            **pick(arguments, GRU_ARGUMENTS),
             dtype=kwargs.get("dtype"),
             trainable=kwargs.get("trainable", True),
             name="gru_cell",
             seed=seed,
             implementation=kwargs.pop("implementation", 2),
         )
-        super().__init__(
-            cell,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            go_backwards=go_backwards,
-            stateful=stateful,
-            unroll=unroll,
-            activity_regularizer=activity_regularizer,
-            **kwargs,
-        )
+        super().__init__(cell, **pick(arguments, RNN_LAYER_ARGUMENTS), **kwargs)
         self.input_spec = InputSpec(ndim=3)
         self.use_cudnn = use_cudnn
-
-    units = cell_property("units")
-    activation = cell_property("activation")
-    recurrent_activation = cell_property("recurrent_activation")
-    use_bias = cell_property("use_bias")
-    kernel_initializer = cell_property("kernel_initializer")
-    recurrent_initializer = cell_property("recurrent_initializer")
-    bias_initializer = cell_property("bias_initializer")
-    kernel_regularizer = cell_property("kernel_regularizer")
-    recurrent_regularizer = cell_property("recurrent_regularizer")
-    bias_regularizer = cell_property("bias_regularizer")
-    kernel_constraint = cell_property("kernel_constraint")
-    recurrent_constraint = cell_property("recurrent_constraint")
-    bias_constraint = cell_property("bias_constraint")
-    dropout = cell_property("dropout")
-    recurrent_dropout = cell_property("recurrent_dropout")
-    reset_after = cell_property("reset_after")
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

@@ -7,19 +7,24 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from .. import activations, constraints, initializers, regularizers
+from .. import activations, regularizers
+from .._typing import DTypeLike
 from ..random._seed_generator import SeedGenerator
+from ._arguments import argument_config, pick
+from ._configured import configured_weight
 from ._input_spec import InputSpec
 from ._layer import Layer
 from ._lstm_kernel import lstm_sequence
 from ._rnn import RNN
 from ._rnn_cell import (
     LSTM_ARGUMENTS,
+    RNN_LAYER_ARGUMENTS,
     DropoutRNNCell,
-    argument_config,
-    cell_property,
+    cell_kernels,
+    cell_properties,
     check_units,
     check_use_cudnn,
+    set_cell_arguments,
 )
 
 
@@ -57,6 +62,9 @@ class LSTMCell(Layer, DropoutRNNCell):
     [(3, 16), (4, 16), (16,)]
     """
 
+    recurrent_activation: Callable[..., Any]
+    unit_forget_bias: bool
+
     def __init__(
         self,
         units: int,
@@ -82,47 +90,19 @@ class LSTMCell(Layer, DropoutRNNCell):
         implementation = kwargs.pop("implementation", 2)
         super().__init__(**kwargs)
         self.implementation = implementation
-        self.units = int(units)
-        self.activation = activations.get(activation)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.dropout = min(1.0, max(0.0, dropout))
-        self.recurrent_dropout = min(1.0, max(0.0, recurrent_dropout))
+        set_cell_arguments(self, locals(), LSTM_ARGUMENTS)
         if self.recurrent_dropout != 0.0:
             self.implementation = 1
         if self.implementation == 1:
             self.dropout_mask_count = 4
         self.seed = seed
         self.seed_generator = SeedGenerator(seed=seed)
-        self.unit_forget_bias = unit_forget_bias
         self.state_size = [self.units, self.units]
         self.output_size = self.units
 
     def build(self, input_shape: Any) -> None:
         units = self.units
-        self.kernel = self.add_weight(
-            shape=(input_shape[-1], 4 * units),
-            name="kernel",
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.recurrent_kernel = self.add_weight(
-            shape=(units, 4 * units),
-            name="recurrent_kernel",
-            initializer=self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint,
-        )
+        self.kernel, self.recurrent_kernel = cell_kernels(self, input_shape[-1], 4 * units)
         if not self.use_bias:
             self.bias = None
             return
@@ -130,7 +110,7 @@ class LSTMCell(Layer, DropoutRNNCell):
         if self.unit_forget_bias:
             base = self.bias_initializer
 
-            def initializer(shape: Any, dtype: Any = None) -> Any:
+            def initializer(shape: Any, dtype: DTypeLike = None) -> Any:
                 return jnp.concatenate(
                     [
                         base((units,), dtype=dtype),
@@ -139,13 +119,7 @@ class LSTMCell(Layer, DropoutRNNCell):
                     ]
                 )
 
-        self.bias = self.add_weight(
-            shape=(4 * units,),
-            name="bias",
-            initializer=initializer,
-            regularizer=self.bias_regularizer,
-            constraint=self.bias_constraint,
-        )
+        self.bias = configured_weight(self, "bias", (4 * units,), "bias", initializer)
 
     def _project_inputs(self, inputs: Any, training: Any) -> Any:
         """The input part of the gates, for one step or for all steps at once.
@@ -255,6 +229,7 @@ class LSTMCell(Layer, DropoutRNNCell):
         return config
 
 
+@cell_properties(LSTM_ARGUMENTS)
 class LSTM(RNN):
     """Long short-term memory over sequences: ``RNN(LSTMCell(units, ...))`` in one layer.
 
@@ -327,58 +302,18 @@ class LSTM(RNN):
     ) -> None:
         check_units(units, type(self).__name__, kwargs)
         check_use_cudnn(use_cudnn, type(self).__name__, kwargs)
+        arguments = locals()
         cell = LSTMCell(
-            units,
-            activation=activation,
-            recurrent_activation=recurrent_activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            unit_forget_bias=unit_forget_bias,
-            recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            recurrent_regularizer=recurrent_regularizer,
-            bias_regularizer=bias_regularizer,
-            kernel_constraint=kernel_constraint,
-            recurrent_constraint=recurrent_constraint,
-            bias_constraint=bias_constraint,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
+            **pick(arguments, LSTM_ARGUMENTS),
             dtype=kwargs.get("dtype"),
             trainable=kwargs.get("trainable", True),
             name="lstm_cell",
             seed=seed,
             implementation=kwargs.pop("implementation", 2),
         )
-        super().__init__(
-            cell,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            go_backwards=go_backwards,
-            stateful=stateful,
-            unroll=unroll,
-            activity_regularizer=activity_regularizer,
-            **kwargs,
-        )
+        super().__init__(cell, **pick(arguments, RNN_LAYER_ARGUMENTS), **kwargs)
         self.input_spec = InputSpec(ndim=3)
         self.use_cudnn = use_cudnn
-
-    units = cell_property("units")
-    activation = cell_property("activation")
-    recurrent_activation = cell_property("recurrent_activation")
-    use_bias = cell_property("use_bias")
-    unit_forget_bias = cell_property("unit_forget_bias")
-    kernel_initializer = cell_property("kernel_initializer")
-    recurrent_initializer = cell_property("recurrent_initializer")
-    bias_initializer = cell_property("bias_initializer")
-    kernel_regularizer = cell_property("kernel_regularizer")
-    recurrent_regularizer = cell_property("recurrent_regularizer")
-    bias_regularizer = cell_property("bias_regularizer")
-    kernel_constraint = cell_property("kernel_constraint")
-    recurrent_constraint = cell_property("recurrent_constraint")
-    bias_constraint = cell_property("bias_constraint")
-    dropout = cell_property("dropout")
-    recurrent_dropout = cell_property("recurrent_dropout")
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import operator
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -75,8 +78,15 @@ class _Merge(Layer):
         )
         return self._merge(list(inputs))
 
+    # The elementwise operation folded over the inputs, left to right (Add: ``+``).
+    _combine: Callable[[Any, Any], Any] | None = None
+
     def _merge(self, inputs: list[Any]) -> Any:
-        raise NotImplementedError
+        if self._combine is None:
+            raise NotImplementedError(
+                f"`{type(self).__name__}` must define `_combine` or override `_merge`."
+            )
+        return functools.reduce(self._combine, inputs)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         return self._broadcast_shape(self._check_list(input_shape))
@@ -105,11 +115,7 @@ class Add(_Merge):
     [[2.0, 2.0, 2.0], [2.0, 2.0, 2.0]]
     """
 
-    def _merge(self, inputs: list[Any]) -> Any:
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = out + x
-        return out
+    _combine = staticmethod(operator.add)
 
 
 class Subtract(_Merge):
@@ -146,11 +152,7 @@ class Multiply(_Merge):
     [[6.0, 6.0]]
     """
 
-    def _merge(self, inputs: list[Any]) -> Any:
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = out * x
-        return out
+    _combine = staticmethod(operator.mul)
 
 
 class Average(_Merge):
@@ -167,11 +169,10 @@ class Average(_Merge):
     [[0.5, 0.5]]
     """
 
+    _combine = staticmethod(operator.add)
+
     def _merge(self, inputs: list[Any]) -> Any:
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = out + x
-        return out / len(inputs)
+        return super()._merge(inputs) / len(inputs)
 
 
 class Maximum(_Merge):
@@ -188,11 +189,7 @@ class Maximum(_Merge):
     [[1.0, 1.0]]
     """
 
-    def _merge(self, inputs: list[Any]) -> Any:
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = jnp.maximum(out, x)
-        return out
+    _combine = staticmethod(jnp.maximum)
 
 
 class Minimum(_Merge):
@@ -209,11 +206,7 @@ class Minimum(_Merge):
     [[0.0, 0.0]]
     """
 
-    def _merge(self, inputs: list[Any]) -> Any:
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = jnp.minimum(out, x)
-        return out
+    _combine = staticmethod(jnp.minimum)
 
 
 class Concatenate(_Merge):

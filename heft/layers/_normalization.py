@@ -7,7 +7,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from .. import _config, constraints, initializers, regularizers
+from .. import _config, initializers
+from ._arguments import argument_config, set_arguments, weight_arguments
 from ._input_spec import InputSpec
 from ._layer import Layer
 
@@ -34,60 +35,39 @@ def _normalize_with(x: Any, mean: Any, variance: Any, gamma: Any, beta: Any, eps
     return x * inv + shift
 
 
+# The arguments of the gamma and beta weights, set and configured in this order.
+_WEIGHT_ARGUMENTS = weight_arguments("beta", "gamma")
+_AFFINE_ARGUMENTS = ("center", "scale", *_WEIGHT_ARGUMENTS)
+_BATCH_NORMALIZATION_CONFIG = (
+    "axis", "momentum", "epsilon", *_AFFINE_ARGUMENTS, "moving_mean_initializer",
+    "moving_variance_initializer", "synchronized", "renorm", "renorm_clipping", "renorm_momentum",
+)  # fmt: skip
+
+
 class _AffineNormalization(Layer):
     """Shared ``gamma``/``beta`` arguments of the layer and group normalizations."""
 
-    def _init_affine(
-        self,
-        center: bool,
-        scale: bool,
-        beta_initializer: Any,
-        gamma_initializer: Any,
-        beta_regularizer: Any,
-        gamma_regularizer: Any,
-        beta_constraint: Any,
-        gamma_constraint: Any,
-    ) -> None:
-        self.center = center
-        self.scale = scale
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+    # Set by ``set_arguments``; declared for type checkers.
+    center: bool
+    scale: bool
+    beta_initializer: Any
+    gamma_initializer: Any
+    beta_regularizer: Any
+    gamma_regularizer: Any
+    beta_constraint: Any
+    gamma_constraint: Any
 
-    def _add_gamma(self, shape: tuple) -> Any:
+    def _affine_weight(self, name: str, shape: tuple) -> Any:
+        """``gamma`` or ``beta`` with its arguments, kept in full precision (no autocast)."""
         return self.add_weight(
-            name="gamma",
+            name=name,
             shape=shape,
-            initializer=self.gamma_initializer,
-            regularizer=self.gamma_regularizer,
-            constraint=self.gamma_constraint,
+            initializer=getattr(self, f"{name}_initializer"),
+            regularizer=getattr(self, f"{name}_regularizer"),
+            constraint=getattr(self, f"{name}_constraint"),
             trainable=True,
             autocast=False,
         )
-
-    def _add_beta(self, shape: tuple) -> Any:
-        return self.add_weight(
-            name="beta",
-            shape=shape,
-            initializer=self.beta_initializer,
-            regularizer=self.beta_regularizer,
-            constraint=self.beta_constraint,
-            trainable=True,
-            autocast=False,
-        )
-
-    def _affine_config(self) -> dict[str, Any]:
-        return {
-            "beta_initializer": initializers.serialize(self.beta_initializer),
-            "gamma_initializer": initializers.serialize(self.gamma_initializer),
-            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-            "beta_constraint": constraints.serialize(self.beta_constraint),
-            "gamma_constraint": constraints.serialize(self.gamma_constraint),
-        }
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         axes = self.axis if isinstance(self.axis, list) else [self.axis]
@@ -173,16 +153,7 @@ class BatchNormalization(_AffineNormalization):
         self.axis = int(axis)
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
-        self._init_affine(
-            center,
-            scale,
-            beta_initializer,
-            gamma_initializer,
-            beta_regularizer,
-            gamma_regularizer,
-            beta_constraint,
-            gamma_constraint,
-        )
+        set_arguments(self, locals(), _AFFINE_ARGUMENTS)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.synchronized = synchronized
@@ -205,9 +176,9 @@ class BatchNormalization(_AffineNormalization):
             )
         shape = (dim,)
         if self.scale:
-            self.gamma = self._add_gamma(shape)
+            self.gamma = self._affine_weight("gamma", shape)
         if self.center:
-            self.beta = self._add_beta(shape)
+            self.beta = self._affine_weight("beta", shape)
         self.moving_mean = self.add_weight(
             name="moving_mean",
             shape=shape,
@@ -276,24 +247,7 @@ class BatchNormalization(_AffineNormalization):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            {
-                "axis": self.axis,
-                "momentum": self.momentum,
-                "epsilon": self.epsilon,
-                "center": self.center,
-                "scale": self.scale,
-                **self._affine_config(),
-                "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
-                "moving_variance_initializer": initializers.serialize(
-                    self.moving_variance_initializer
-                ),
-                "synchronized": self.synchronized,
-                "renorm": self.renorm,
-                "renorm_clipping": self.renorm_clipping,
-                "renorm_momentum": self.renorm_momentum,
-            }
-        )
+        config.update(argument_config(self, _BATCH_NORMALIZATION_CONFIG))
         return config
 
 
@@ -358,16 +312,7 @@ class LayerNormalization(_AffineNormalization):
         self.axis = _standardize_axis(axis, self.name)
         self.epsilon = epsilon
         self.rms_scaling = rms_scaling
-        self._init_affine(
-            center,
-            scale,
-            beta_initializer,
-            gamma_initializer,
-            beta_regularizer,
-            gamma_regularizer,
-            beta_constraint,
-            gamma_constraint,
-        )
+        set_arguments(self, locals(), _AFFINE_ARGUMENTS)
         self.supports_masking = True
         self.autocast = False
 
@@ -376,8 +321,12 @@ class LayerNormalization(_AffineNormalization):
         _check_axes(self, axes, input_shape)
         self.axis = axes
         shape = tuple(input_shape[a] for a in axes)
-        self.gamma = self._add_gamma(shape) if (self.scale or self.rms_scaling) else None
-        self.beta = self._add_beta(shape) if (self.center and not self.rms_scaling) else None
+        self.gamma = (
+            self._affine_weight("gamma", shape) if (self.scale or self.rms_scaling) else None
+        )
+        self.beta = (
+            self._affine_weight("beta", shape) if (self.center and not self.rms_scaling) else None
+        )
 
     def call(self, inputs: Any) -> Any:
         dtype = jnp.promote_types(inputs.dtype, jnp.float32)
@@ -404,14 +353,9 @@ class LayerNormalization(_AffineNormalization):
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
-            {
-                "axis": self.axis,
-                "epsilon": self.epsilon,
-                "center": self.center,
-                "scale": self.scale,
-                "rms_scaling": self.rms_scaling,
-                **self._affine_config(),
-            }
+            argument_config(
+                self, ("axis", "epsilon", "center", "scale", "rms_scaling", *_WEIGHT_ARGUMENTS)
+            )
         )
         return config
 
@@ -471,16 +415,7 @@ class GroupNormalization(_AffineNormalization):
         self.groups = groups
         self.axis = axis
         self.epsilon = epsilon
-        self._init_affine(
-            center,
-            scale,
-            beta_initializer,
-            gamma_initializer,
-            beta_regularizer,
-            gamma_regularizer,
-            beta_constraint,
-            gamma_constraint,
-        )
+        set_arguments(self, locals(), _AFFINE_ARGUMENTS)
         self.supports_masking = True
         self.autocast = False
 
@@ -502,8 +437,8 @@ class GroupNormalization(_AffineNormalization):
                 f"divisors of {dim}."
             )
         self.input_spec = InputSpec(ndim=len(input_shape), axes={self.axis: dim})
-        self.gamma = self._add_gamma((dim,)) if self.scale else None
-        self.beta = self._add_beta((dim,)) if self.center else None
+        self.gamma = self._affine_weight("gamma", (dim,)) if self.scale else None
+        self.beta = self._affine_weight("beta", (dim,)) if self.center else None
 
     def call(self, inputs: Any) -> Any:
         nd = inputs.ndim
@@ -530,16 +465,7 @@ class GroupNormalization(_AffineNormalization):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            {
-                "groups": self.groups,
-                "axis": self.axis,
-                "epsilon": self.epsilon,
-                "center": self.center,
-                "scale": self.scale,
-                **self._affine_config(),
-            }
-        )
+        config.update(argument_config(self, ("groups", "axis", "epsilon", *_AFFINE_ARGUMENTS)))
         return config
 
 

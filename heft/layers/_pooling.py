@@ -9,6 +9,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .._typing import Shape
 from ._conv import (
     conv_output_length,
     standardize_data_format,
@@ -123,21 +124,41 @@ def _window_pool(x: Any, mode: str, pool: tuple, strides: tuple, padding: str, f
     return summed / counts
 
 
+class _Required:
+    """The default of an argument that a subclass may require (its repr says so)."""
+
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+_REQUIRED: Any = _Required()
+
+
 class _Pooling(Layer):
-    """Shared N-D max/average pooling."""
+    """Shared N-D max/average pooling; a subclass is its ``rank``, ``mode`` and default window."""
 
     rank = 0
     mode = "max"
+    # The window when ``pool_size`` is not given (2 per axis for max pooling);
+    # None makes ``pool_size`` required, as for Keras's average pooling layers.
+    default_pool_size: int | None = None
 
     def __init__(
         self,
-        pool_size: Any,
+        pool_size: Any = _REQUIRED,
         strides: Any = None,
         padding: str = "valid",
         data_format: str | None = None,
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
+        if pool_size is _REQUIRED:
+            if self.default_pool_size is None:
+                raise TypeError(
+                    f"{type(self).__name__}.__init__() missing 1 required positional argument: "
+                    "'pool_size'"
+                )
+            pool_size = self.default_pool_size
         super().__init__(name=name, **kwargs)
         self.pool_size = standardize_tuple(pool_size, self.rank, "pool_size")
         self.strides = standardize_tuple(
@@ -153,7 +174,7 @@ class _Pooling(Layer):
         first = 1 if self.data_format == "channels_last" else 2
         return _window_pool(inputs, self.mode, self.pool_size, self.strides, self.padding, first)
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         shape = tuple(input_shape)
         if len(shape) != self.rank + 2:
             raise ValueError(
@@ -190,7 +211,8 @@ class _Pooling(Layer):
 
 _POOL_ARGS = """
     Args:
-        pool_size: Window size (an int or one int per spatial axis).
+        pool_size: Window size (an int or one int per spatial axis); max pooling
+            defaults to 2 per axis, average pooling requires it.
         strides: Window strides; ``None`` uses ``pool_size``.
         padding: ``"valid"`` or ``"same"`` (windows may overhang the input;
             ``same`` average pooling averages the covered inputs only).
@@ -215,17 +237,7 @@ class MaxPooling1D(_Pooling):
 
     rank = 1
     mode = "max"
-
-    def __init__(
-        self,
-        pool_size: Any = 2,
-        strides: Any = None,
-        padding: str = "valid",
-        data_format: str | None = None,
-        name: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(pool_size, strides, padding, data_format, name, **kwargs)
+    default_pool_size = 2
 
 
 class MaxPooling2D(_Pooling):
@@ -238,17 +250,7 @@ class MaxPooling2D(_Pooling):
 
     rank = 2
     mode = "max"
-
-    def __init__(
-        self,
-        pool_size: Any = (2, 2),
-        strides: Any = None,
-        padding: str = "valid",
-        data_format: str | None = None,
-        name: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(pool_size, strides, padding, data_format, name, **kwargs)
+    default_pool_size = 2
 
 
 class AveragePooling1D(_Pooling):
@@ -262,17 +264,6 @@ class AveragePooling1D(_Pooling):
     rank = 1
     mode = "average"
 
-    def __init__(
-        self,
-        pool_size: Any,
-        strides: Any = None,
-        padding: str = "valid",
-        data_format: str | None = None,
-        name: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(pool_size, strides, padding, data_format, name, **kwargs)
-
 
 class AveragePooling2D(_Pooling):
     """Mean over windows of the spatial axes of ``(batch, height, width, channels)`` inputs.
@@ -285,17 +276,6 @@ class AveragePooling2D(_Pooling):
     rank = 2
     mode = "average"
 
-    def __init__(
-        self,
-        pool_size: Any,
-        strides: Any = None,
-        padding: str = "valid",
-        data_format: str | None = None,
-        name: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(pool_size, strides, padding, data_format, name, **kwargs)
-
 
 class MaxPooling3D(_Pooling):
     """Max over windows of the spatial axes of ``(batch, depth, height, width, channels)`` inputs.
@@ -307,17 +287,7 @@ class MaxPooling3D(_Pooling):
 
     rank = 3
     mode = "max"
-
-    def __init__(
-        self,
-        pool_size: Any = (2, 2, 2),
-        strides: Any = None,
-        padding: str = "valid",
-        data_format: str | None = None,
-        name: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(pool_size, strides, padding, data_format, name, **kwargs)
+    default_pool_size = 2
 
 
 class AveragePooling3D(_Pooling):
@@ -331,29 +301,25 @@ class AveragePooling3D(_Pooling):
     rank = 3
     mode = "average"
 
-    def __init__(
-        self,
-        pool_size: Any,
-        strides: Any = None,
-        padding: str = "valid",
-        data_format: str | None = None,
-        name: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(pool_size, strides, padding, data_format, name, **kwargs)
+
+def _document(classes: tuple[type, ...], arguments: str) -> None:
+    """Insert the shared ``Args:`` section between each class's summary and example."""
+    for cls in classes:
+        head, _, example = (cls.__doc__ or "").partition("\n\n")
+        cls.__doc__ = f"{head}\n{arguments}\n{example}"
 
 
-for _cls in (
-    MaxPooling1D,
-    MaxPooling2D,
-    MaxPooling3D,
-    AveragePooling1D,
-    AveragePooling2D,
-    AveragePooling3D,
-):
-    _doc = _cls.__doc__ or ""
-    _head, _sep, _example = _doc.partition("\n\n")
-    _cls.__doc__ = f"{_head}\n{_POOL_ARGS}\n{_example}"
+_document(
+    (
+        MaxPooling1D,
+        MaxPooling2D,
+        MaxPooling3D,
+        AveragePooling1D,
+        AveragePooling2D,
+        AveragePooling3D,
+    ),
+    _POOL_ARGS,
+)
 
 
 class _GlobalPooling(Layer):
@@ -374,7 +340,7 @@ class _GlobalPooling(Layer):
         first = 1 if self.data_format == "channels_last" else 2
         return tuple(range(first, first + self.rank))
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         shape = tuple(input_shape)
         if len(shape) != self.rank + 2:
             raise ValueError(
@@ -489,14 +455,14 @@ class GlobalMaxPooling3D(_GlobalMax):
     rank = 3
 
 
-for _cls in (
-    GlobalAveragePooling1D,
-    GlobalAveragePooling2D,
-    GlobalAveragePooling3D,
-    GlobalMaxPooling1D,
-    GlobalMaxPooling2D,
-    GlobalMaxPooling3D,
-):
-    _doc = _cls.__doc__ or ""
-    _head, _sep, _example = _doc.partition("\n\n")
-    _cls.__doc__ = f"{_head}\n{_GLOBAL_ARGS}\n{_example}"
+_document(
+    (
+        GlobalAveragePooling1D,
+        GlobalAveragePooling2D,
+        GlobalAveragePooling3D,
+        GlobalMaxPooling1D,
+        GlobalMaxPooling2D,
+        GlobalMaxPooling3D,
+    ),
+    _GLOBAL_ARGS,
+)

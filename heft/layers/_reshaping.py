@@ -8,6 +8,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .._typing import Shape
 from ._conv import standardize_data_format, standardize_tuple
 from ._input_spec import InputSpec
 from ._layer import Layer
@@ -95,7 +96,7 @@ class Reshape(Layer):
         target = self._resolve(tuple(inputs.shape[1:]))
         return jnp.reshape(inputs, (inputs.shape[0], *target))
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return (input_shape[0], *self._resolve(tuple(input_shape)[1:]))
 
     def get_config(self) -> dict[str, Any]:
@@ -135,7 +136,7 @@ class Permute(Layer):
     def call(self, inputs: Any) -> Any:
         return jnp.transpose(inputs, (0, *self.dims))
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         shape = _check_rank(self, input_shape, len(self.dims) + 1)
         return (shape[0], *(shape[d] for d in self.dims))
 
@@ -173,7 +174,7 @@ class RepeatVector(Layer):
     def call(self, inputs: Any) -> Any:
         return jnp.repeat(jnp.expand_dims(inputs, 1), self.n, axis=1)
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         shape = _check_rank(self, input_shape, 2)
         return (shape[0], self.n, shape[1])
 
@@ -219,7 +220,7 @@ class _ZeroPadding(_Spatial):
             widths[self._first() + i] = pair
         return jnp.pad(inputs, widths)
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         spatial = self._spatial(input_shape)
         out = tuple(
             None if n is None else n + a + b
@@ -309,7 +310,7 @@ class _Cropping(_Spatial):
     def _crop_pairs(self) -> tuple:
         return (self.cropping,) if self.rank == 1 else self.cropping
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         spatial = self._spatial(input_shape)
         out = tuple(
             None if n is None else n - a - b
@@ -361,7 +362,23 @@ class Cropping1D(_Cropping):
         return config
 
 
-class Cropping2D(_Cropping):
+class _CroppingWithFormat(_Cropping):
+    """Cropping2D and Cropping3D: ``rank`` pairs of ``(before, after)`` and a data format."""
+
+    def __init__(self, cropping: Any, data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cropping = _pairs(cropping, self.rank, "cropping")
+        self.data_format = standardize_data_format(data_format)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+        self.built = True
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"cropping": self.cropping, "data_format": self.data_format})
+        return config
+
+
+class Cropping2D(_CroppingWithFormat):
     """Crops the height and width axes.
 
     Args:
@@ -384,19 +401,10 @@ class Cropping2D(_Cropping):
     def __init__(
         self, cropping: Any = ((0, 0), (0, 0)), data_format: str | None = None, **kwargs: Any
     ) -> None:
-        super().__init__(**kwargs)
-        self.cropping = _pairs(cropping, 2, "cropping")
-        self.data_format = standardize_data_format(data_format)
-        self.input_spec = InputSpec(ndim=4)
-        self.built = True
-
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update({"cropping": self.cropping, "data_format": self.data_format})
-        return config
+        super().__init__(cropping, data_format, **kwargs)
 
 
-class Cropping3D(_Cropping):
+class Cropping3D(_CroppingWithFormat):
     """Crops the depth, height and width axes.
 
     Args:
@@ -422,16 +430,7 @@ class Cropping3D(_Cropping):
         data_format: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.cropping = _pairs(cropping, 3, "cropping")
-        self.data_format = standardize_data_format(data_format)
-        self.input_spec = InputSpec(ndim=5)
-        self.built = True
-
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update({"cropping": self.cropping, "data_format": self.data_format})
-        return config
+        super().__init__(cropping, data_format, **kwargs)
 
 
 class UpSampling1D(_Spatial):
@@ -461,7 +460,7 @@ class UpSampling1D(_Spatial):
     def call(self, inputs: Any) -> Any:
         return jnp.repeat(inputs, self.size, axis=1)
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         (n,) = self._spatial(input_shape)
         return self._with_spatial(tuple(input_shape), (None if n is None else n * self.size,))
 
@@ -525,7 +524,7 @@ class UpSampling2D(_Spatial):
         out = jax.image.resize(inputs, tuple(shape), method=self.interpolation, antialias=False)
         return out.astype(inputs.dtype)
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         spatial = self._spatial(input_shape)
         out = tuple(None if n is None else n * s for n, s in zip(spatial, self.size, strict=True))
         return self._with_spatial(tuple(input_shape), out)
@@ -575,7 +574,7 @@ class UpSampling3D(_Spatial):
             out = jnp.repeat(out, factor, axis=self._first() + i)
         return out
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         spatial = self._spatial(input_shape)
         out = tuple(None if n is None else n * s for n, s in zip(spatial, self.size, strict=True))
         return self._with_spatial(tuple(input_shape), out)

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import jax.numpy as jnp
 import numpy as np
 
-from .. import activations, constraints, initializers, random, regularizers
+from .. import random
+from ._arguments import set_arguments, weight_arguments
+from ._configured import configured_weight
 from ._layer import Layer
 
 # The constructor arguments SimpleRNN, GRU and LSTM (and their cells) share, in
 # the order Keras writes them in configs; each class adds its own.
-_WEIGHT_ARGUMENTS = tuple(
-    f"{weight}_{kind}"
-    for kind in ("initializer", "regularizer", "constraint")
-    for weight in ("kernel", "recurrent", "bias")
-)
+_WEIGHT_ARGUMENTS = weight_arguments("kernel", "recurrent", "bias")
 SIMPLE_RNN_ARGUMENTS = (
     "units",
     "activation",
@@ -34,31 +32,48 @@ LSTM_ARGUMENTS = (
     "units", "activation", "recurrent_activation", "use_bias", "unit_forget_bias",
     *_WEIGHT_ARGUMENTS, "dropout", "recurrent_dropout",
 )  # fmt: skip
-_SERIALIZERS = {
-    "activation": activations.serialize,
-    "initializer": initializers.serialize,
-    "regularizer": regularizers.serialize,
-    "constraint": constraints.serialize,
-}
+# The arguments SimpleRNN, GRU and LSTM pass to the RNN base instead of their cell.
+RNN_LAYER_ARGUMENTS = (
+    "return_sequences",
+    "return_state",
+    "go_backwards",
+    "stateful",
+    "unroll",
+    "activity_regularizer",
+)
 
 
-def argument_config(owner: Any, names: Sequence[str]) -> dict[str, Any]:
-    """``{name: owner.name}`` for ``names``, objects serialized as in Keras configs.
+def set_cell_arguments(cell: Any, values: Mapping[str, Any], names: Sequence[str]) -> None:
+    """Set ``cell.<name>`` for each of ``names`` from ``values``, resolved as Keras's cells do.
 
-    An argument is serialized by the kind its name ends with (``activation``,
-    ``initializer``, ``regularizer``, ``constraint``); other values are kept.
+    ``units`` becomes an int, the dropout rates are clipped to ``[0, 1]``, and
+    activations, initializers, regularizers and constraints go through their ``get``.
 
-    >>> from heft.layers import SimpleRNNCell
-    >>> argument_config(SimpleRNNCell(2), ("units", "activation", "bias_initializer"))
-    {'units': 2, 'activation': 'tanh', 'bias_initializer': {'module': 'keras.initializers', \
-'class_name': 'Zeros', 'config': {}, 'registered_name': None}}
+    >>> from types import SimpleNamespace
+    >>> cell = SimpleNamespace()
+    >>> set_cell_arguments(cell, {"units": 2.0, "dropout": 1.5, "activation": "tanh"},
+    ...                    ("units", "dropout", "activation"))
+    >>> cell.units, cell.dropout, cell.activation.__name__
+    (2, 1.0, 'tanh')
     """
-    config = {}
     for name in names:
-        serialize = _SERIALIZERS.get(name.rsplit("_", 1)[-1])
-        value = getattr(owner, name)
-        config[name] = serialize(value) if serialize else value
-    return config
+        value = values[name]
+        if name == "units":
+            value = int(value)
+        elif name in ("dropout", "recurrent_dropout"):
+            value = min(1.0, max(0.0, value))
+        set_arguments(cell, {name: value}, (name,))
+
+
+def cell_kernels(cell: Any, input_dim: int, width: int) -> tuple[Any, Any]:
+    """A cell's ``kernel`` ``(input_dim, width)`` and ``recurrent_kernel`` ``(units, width)``.
+
+    Each is made with the cell's ``kernel_*`` or ``recurrent_*`` initializer,
+    regularizer and constraint; ``width`` is ``units`` times the number of gates.
+    """
+    kernel = configured_weight(cell, "kernel", (input_dim, width), "kernel")
+    recurrent = configured_weight(cell, "recurrent_kernel", (cell.units, width), "recurrent")
+    return kernel, recurrent
 
 
 def check_units(units: Any, layer_class: str, kwargs: dict[str, Any]) -> None:
@@ -84,6 +99,27 @@ def cell_property(name: str) -> property:
     return property(lambda self: getattr(self.cell, name), doc=f"The cell's ``{name}``.")
 
 
+_LayerClass = TypeVar("_LayerClass", bound=type)
+
+
+def cell_properties(names: Sequence[str]) -> Callable[[_LayerClass], _LayerClass]:
+    """A class decorator giving a recurrent layer one :func:`cell_property` per name.
+
+    >>> @cell_properties(("units",))
+    ... class Layer:
+    ...     cell = type("Cell", (), {"units": 3})
+    >>> Layer().units
+    3
+    """
+
+    def decorate(cls: _LayerClass) -> _LayerClass:
+        for name in names:
+            setattr(cls, name, cell_property(name))
+        return cls
+
+    return decorate
+
+
 def check_use_cudnn(use_cudnn: Any, layer_class: str, kwargs: dict[str, Any]) -> None:
     """Raise if ``use_cudnn`` is not ``"auto"``, True or False.
 
@@ -106,25 +142,41 @@ class DropoutRNNCell:
     so every step of a sequence drops the same units.
     """
 
+    # The arguments a cell sets with ``set_cell_arguments``, declared for type checkers.
+    units: int
+    activation: Callable[..., Any]
+    use_bias: bool
+    kernel_initializer: Any
+    recurrent_initializer: Any
+    bias_initializer: Any
+    kernel_regularizer: Any
+    recurrent_regularizer: Any
+    bias_regularizer: Any
+    kernel_constraint: Any
+    recurrent_constraint: Any
+    bias_constraint: Any
+    dropout: float
+    recurrent_dropout: float
+    seed_generator: Any
+
     def _draw_masks(self, like: Any, rate: float) -> Any:
         ones = jnp.ones_like(like)
         count = getattr(self, "dropout_mask_count", None)
         draws = [
-            random.dropout(ones, rate, seed=self.seed_generator.next())  # type: ignore[attr-defined]
-            for _ in range(count or 1)
+            random.dropout(ones, rate, seed=self.seed_generator.next()) for _ in range(count or 1)
         ]
         return draws[0] if count is None else draws
 
     def get_dropout_mask(self, step_input: Any) -> Any:
         """The input mask(s) for inputs shaped like ``step_input`` (drawn on first use)."""
-        if self.__dict__.get("_dropout_mask") is None and self.dropout > 0:  # type: ignore[attr-defined]
-            masks = self._draw_masks(step_input, self.dropout)  # type: ignore[attr-defined]
+        if self.__dict__.get("_dropout_mask") is None and self.dropout > 0:
+            masks = self._draw_masks(step_input, self.dropout)
             object.__setattr__(self, "_dropout_mask", masks)
         return self.__dict__.get("_dropout_mask")
 
     def get_recurrent_dropout_mask(self, step_state: Any) -> Any:
         """The recurrent mask(s) for states shaped like ``step_state`` (drawn on first use)."""
-        rate = self.recurrent_dropout  # type: ignore[attr-defined]
+        rate = self.recurrent_dropout
         if self.__dict__.get("_recurrent_dropout_mask") is None and rate > 0:
             object.__setattr__(self, "_recurrent_dropout_mask", self._draw_masks(step_state, rate))
         return self.__dict__.get("_recurrent_dropout_mask")
@@ -139,9 +191,9 @@ class DropoutRNNCell:
         """The (input, recurrent) masks to apply in this call, or ``None`` for each."""
         step_input = inputs if inputs.ndim == 2 else inputs[:, 0]
         input_mask = recurrent_mask = None
-        if training and 0.0 < self.dropout < 1.0:  # type: ignore[attr-defined]
+        if training and 0.0 < self.dropout < 1.0:
             input_mask = self.get_dropout_mask(step_input)
-        if training and 0.0 < self.recurrent_dropout < 1.0 and states is not None:  # type: ignore[attr-defined]
+        if training and 0.0 < self.recurrent_dropout < 1.0 and states is not None:
             recurrent_mask = self.get_recurrent_dropout_mask(states[0])
         return input_mask, recurrent_mask
 

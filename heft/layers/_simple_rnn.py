@@ -7,17 +7,21 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from .. import activations, constraints, initializers, regularizers
+from .. import regularizers
 from ..random._seed_generator import SeedGenerator
+from ._arguments import argument_config, pick
+from ._configured import optional_bias
 from ._input_spec import InputSpec
 from ._layer import Layer
 from ._rnn import RNN
 from ._rnn_cell import (
+    RNN_LAYER_ARGUMENTS,
     SIMPLE_RNN_ARGUMENTS,
     DropoutRNNCell,
-    argument_config,
-    cell_property,
+    cell_kernels,
+    cell_properties,
     check_units,
+    set_cell_arguments,
 )
 
 
@@ -72,48 +76,13 @@ class SimpleRNNCell(Layer, DropoutRNNCell):
         super().__init__(**kwargs)
         self.seed = seed
         self.seed_generator = SeedGenerator(seed)
-        self.units = int(units)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.dropout = min(1.0, max(0.0, dropout))
-        self.recurrent_dropout = min(1.0, max(0.0, recurrent_dropout))
+        set_cell_arguments(self, locals(), SIMPLE_RNN_ARGUMENTS)
         self.state_size = self.units
         self.output_size = self.units
 
     def build(self, input_shape: Any) -> None:
-        self.kernel = self.add_weight(
-            shape=(input_shape[-1], self.units),
-            name="kernel",
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.recurrent_kernel = self.add_weight(
-            shape=(self.units, self.units),
-            name="recurrent_kernel",
-            initializer=self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint,
-        )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                shape=(self.units,),
-                name="bias",
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-        else:
-            self.bias = None
+        self.kernel, self.recurrent_kernel = cell_kernels(self, input_shape[-1], self.units)
+        self.bias = optional_bias(self, (self.units,))
 
     def _project_inputs(self, inputs: Any, training: Any) -> Any:
         """``inputs @ kernel + bias`` for one step ``(batch, f)`` or all steps ``(batch, t, f)``."""
@@ -162,6 +131,7 @@ class SimpleRNNCell(Layer, DropoutRNNCell):
         return config
 
 
+@cell_properties(SIMPLE_RNN_ARGUMENTS)
 class SimpleRNN(RNN):
     """A fully connected RNN: ``RNN(SimpleRNNCell(units, ...))`` in one layer.
 
@@ -223,52 +193,16 @@ class SimpleRNN(RNN):
         **kwargs: Any,
     ) -> None:
         check_units(units, type(self).__name__, kwargs)
+        arguments = locals()
         cell = SimpleRNNCell(
-            units,
-            activation=activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            recurrent_regularizer=recurrent_regularizer,
-            bias_regularizer=bias_regularizer,
-            kernel_constraint=kernel_constraint,
-            recurrent_constraint=recurrent_constraint,
-            bias_constraint=bias_constraint,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
+            **pick(arguments, SIMPLE_RNN_ARGUMENTS),
             seed=seed,
             dtype=kwargs.get("dtype"),
             trainable=kwargs.get("trainable", True),
             name="simple_rnn_cell",
         )
-        super().__init__(
-            cell,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            go_backwards=go_backwards,
-            stateful=stateful,
-            unroll=unroll,
-            activity_regularizer=activity_regularizer,
-            **kwargs,
-        )
+        super().__init__(cell, **pick(arguments, RNN_LAYER_ARGUMENTS), **kwargs)
         self.input_spec = [InputSpec(ndim=3)]
-
-    units = cell_property("units")
-    activation = cell_property("activation")
-    use_bias = cell_property("use_bias")
-    kernel_initializer = cell_property("kernel_initializer")
-    recurrent_initializer = cell_property("recurrent_initializer")
-    bias_initializer = cell_property("bias_initializer")
-    kernel_regularizer = cell_property("kernel_regularizer")
-    recurrent_regularizer = cell_property("recurrent_regularizer")
-    bias_regularizer = cell_property("bias_regularizer")
-    kernel_constraint = cell_property("kernel_constraint")
-    recurrent_constraint = cell_property("recurrent_constraint")
-    bias_constraint = cell_property("bias_constraint")
-    dropout = cell_property("dropout")
-    recurrent_dropout = cell_property("recurrent_dropout")
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

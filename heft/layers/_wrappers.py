@@ -7,6 +7,7 @@ from typing import Any
 
 import jax.numpy as jnp
 
+from .._typing import Shape
 from ._conv import Conv1D, Conv2D
 from ._dense import Dense
 from ._layer import Layer
@@ -306,7 +307,7 @@ class TimeDistributed(Layer):
         if not self.layer.built:
             self.layer.build(child_shape)
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         child = tuple(self.layer.compute_output_shape(self._child_input_shape(input_shape)))
         return (child[0], input_shape[1], *child[1:])
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import jax
 import jax.numpy as jnp
 
 from .. import _config
-from ._loss import Loss
+from .._typing import ArrayLike, DTypeLike
 from ._utils import mean, to_tensor
-from ._wrapper import LossFunctionWrapper
+from ._wrapper import BuiltinLoss, function_arguments
 
 
 def elementwise_binary_crossentropy(
@@ -47,8 +45,8 @@ def _smoothed(y_true: jax.Array, label_smoothing: float) -> jax.Array:
 
 
 def binary_crossentropy(
-    y_true: Any,
-    y_pred: Any,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     from_logits: bool = False,
     label_smoothing: float = 0.0,
     axis: int = -1,
@@ -77,8 +75,8 @@ def binary_crossentropy(
 
 
 def binary_focal_crossentropy(
-    y_true: Any,
-    y_pred: Any,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     apply_class_balancing: bool = False,
     alpha: float = 0.25,
     gamma: float = 2.0,
@@ -123,7 +121,7 @@ def binary_focal_crossentropy(
     return mean(focal_bce, axis=axis)
 
 
-class BinaryCrossentropy(LossFunctionWrapper):
+class BinaryCrossentropy(BuiltinLoss):
     """The crossentropy between binary targets and predicted probabilities (or logits).
 
     Args:
@@ -138,6 +136,8 @@ class BinaryCrossentropy(LossFunctionWrapper):
     0.693147
     """
 
+    _config_keys = ("from_logits", "label_smoothing", "axis")
+
     def __init__(
         self,
         from_logits: bool = False,
@@ -145,34 +145,14 @@ class BinaryCrossentropy(LossFunctionWrapper):
         axis: int = -1,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "binary_crossentropy",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(
-            binary_crossentropy,
-            name=name,
-            reduction=reduction,
-            dtype=dtype,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            axis=axis,
+            binary_crossentropy, reduction, name, dtype, **function_arguments(locals())
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-
-    def get_config(self) -> dict[str, Any]:
-        config = Loss.get_config(self)
-        config.update(
-            {
-                "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing,
-                "axis": self.axis,
-            }
-        )
-        return config
 
 
-class BinaryFocalCrossentropy(LossFunctionWrapper):
+class BinaryFocalCrossentropy(BuiltinLoss):
     """Binary crossentropy focused on hard examples by a ``(1 - p_t) ** gamma`` factor.
 
     Args:
@@ -191,6 +171,15 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
     0.346574
     """
 
+    _config_keys = (
+        "from_logits",
+        "label_smoothing",
+        "axis",
+        "apply_class_balancing",
+        "alpha",
+        "gamma",
+    )
+
     def __init__(
         self,
         apply_class_balancing: bool = False,
@@ -201,37 +190,8 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
         axis: int = -1,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "binary_focal_crossentropy",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(
-            binary_focal_crossentropy,
-            name=name,
-            reduction=reduction,
-            dtype=dtype,
-            apply_class_balancing=apply_class_balancing,
-            alpha=alpha,
-            gamma=gamma,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            axis=axis,
+            binary_focal_crossentropy, reduction, name, dtype, **function_arguments(locals())
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-        self.apply_class_balancing = apply_class_balancing
-        self.alpha = alpha
-        self.gamma = gamma
-
-    def get_config(self) -> dict[str, Any]:
-        config = Loss.get_config(self)
-        config.update(
-            {
-                "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing,
-                "axis": self.axis,
-                "apply_class_balancing": self.apply_class_balancing,
-                "alpha": self.alpha,
-                "gamma": self.gamma,
-            }
-        )
-        return config

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import jax
 import jax.numpy as jnp
 
 from .. import _config
-from ._loss import Loss
+from .._typing import ArrayLike, DTypeLike
 from ._utils import check_int_axis, to_tensor
-from ._wrapper import LossFunctionWrapper
+from ._wrapper import BuiltinLoss, function_arguments
 
 
 def log_probabilities(output: jax.Array, from_logits: bool, axis: int) -> jax.Array:
@@ -34,7 +33,7 @@ def _warn_single_class(function: str, y_pred: jax.Array) -> None:
         )
 
 
-def _smoothed(y_true: jax.Array, label_smoothing: float, dtype: Any) -> jax.Array:
+def _smoothed(y_true: jax.Array, label_smoothing: float, dtype: DTypeLike) -> jax.Array:
     if not label_smoothing:
         return y_true
     num_classes = jnp.asarray(y_true.shape[-1], dtype)
@@ -42,8 +41,8 @@ def _smoothed(y_true: jax.Array, label_smoothing: float, dtype: Any) -> jax.Arra
 
 
 def categorical_crossentropy(
-    y_true: Any,
-    y_pred: Any,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     from_logits: bool = False,
     label_smoothing: float = 0.0,
     axis: int = -1,
@@ -91,8 +90,8 @@ def categorical_crossentropy(
 
 
 def categorical_focal_crossentropy(
-    y_true: Any,
-    y_pred: Any,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     alpha: float = 0.25,
     gamma: float = 2.0,
     from_logits: bool = False,
@@ -134,7 +133,9 @@ def categorical_focal_crossentropy(
     return jnp.sum(modulating * alpha * crossentropy, axis=axis)
 
 
-def categorical_generalized_cross_entropy(y_true: Any, y_pred: Any, q: float) -> jax.Array:
+def categorical_generalized_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, q: float
+) -> jax.Array:
     """The generalized crossentropy ``(1 - p ** q) / q`` of the true class's probability ``p``.
 
     It tends to crossentropy as ``q -> 0`` and to mean absolute error at
@@ -158,7 +159,7 @@ def categorical_generalized_cross_entropy(y_true: Any, y_pred: Any, q: float) ->
     return (1 - jnp.power(p, jnp.asarray(q, p.dtype))) / q
 
 
-class CategoricalCrossentropy(LossFunctionWrapper):
+class CategoricalCrossentropy(BuiltinLoss):
     """The crossentropy between one-hot (or soft) targets and predicted class probabilities.
 
     Args:
@@ -174,6 +175,8 @@ class CategoricalCrossentropy(LossFunctionWrapper):
     0.693147
     """
 
+    _config_keys = ("from_logits", "label_smoothing", "axis")
+
     def __init__(
         self,
         from_logits: bool = False,
@@ -181,34 +184,14 @@ class CategoricalCrossentropy(LossFunctionWrapper):
         axis: int = -1,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "categorical_crossentropy",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(
-            categorical_crossentropy,
-            name=name,
-            reduction=reduction,
-            dtype=dtype,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            axis=axis,
+            categorical_crossentropy, reduction, name, dtype, **function_arguments(locals())
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-
-    def get_config(self) -> dict[str, Any]:
-        config = Loss.get_config(self)
-        config.update(
-            {
-                "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing,
-                "axis": self.axis,
-            }
-        )
-        return config
 
 
-class CategoricalFocalCrossentropy(LossFunctionWrapper):
+class CategoricalFocalCrossentropy(BuiltinLoss):
     """Categorical crossentropy focused on hard examples by ``alpha * (1 - p) ** gamma``.
 
     Args:
@@ -226,6 +209,8 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
     0.086643
     """
 
+    _config_keys = ("from_logits", "label_smoothing", "axis", "alpha", "gamma")
+
     def __init__(
         self,
         alpha: float = 0.25,
@@ -235,40 +220,14 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
         axis: int = -1,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "categorical_focal_crossentropy",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(
-            categorical_focal_crossentropy,
-            name=name,
-            reduction=reduction,
-            dtype=dtype,
-            alpha=alpha,
-            gamma=gamma,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            axis=axis,
+            categorical_focal_crossentropy, reduction, name, dtype, **function_arguments(locals())
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-        self.alpha = alpha
-        self.gamma = gamma
-
-    def get_config(self) -> dict[str, Any]:
-        config = Loss.get_config(self)
-        config.update(
-            {
-                "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing,
-                "axis": self.axis,
-                "alpha": self.alpha,
-                "gamma": self.gamma,
-            }
-        )
-        return config
 
 
-class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
+class CategoricalGeneralizedCrossEntropy(BuiltinLoss):
     """The generalized crossentropy ``(1 - p ** q) / q``, robust to noisy labels.
 
     Args:
@@ -285,12 +244,14 @@ class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
     1.0
     """
 
+    _config_keys = ("q",)
+
     def __init__(
         self,
         q: float = 0.5,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "categorical_generalized_cross_entropy",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         if not 0 < q < 1:
             raise ValueError(
@@ -298,11 +259,9 @@ class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
                 "like crossentropy, values near 1 like mean absolute error."
             )
         super().__init__(
-            categorical_generalized_cross_entropy, name=name, reduction=reduction, dtype=dtype, q=q
+            categorical_generalized_cross_entropy,
+            reduction,
+            name,
+            dtype,
+            **function_arguments(locals()),
         )
-        self.q = q
-
-    def get_config(self) -> dict[str, Any]:
-        config = Loss.get_config(self)
-        config.update({"q": self.q})
-        return config

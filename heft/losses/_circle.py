@@ -7,9 +7,9 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from ._loss import Loss
+from .._typing import ArrayLike, DTypeLike
 from ._utils import to_tensor
-from ._wrapper import LossFunctionWrapper, register_masked_form
+from ._wrapper import BuiltinLoss, function_arguments, register_masked_form
 
 
 def _pair_masks(
@@ -29,8 +29,8 @@ def _pair_masks(
 
 
 def _circle_and_mask(
-    y_true: Any,
-    y_pred: Any,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     ref_labels: Any = None,
     ref_embeddings: Any = None,
     remove_diagonal: bool = True,
@@ -54,8 +54,8 @@ def _circle_and_mask(
 
 
 def circle(
-    y_true: Any,
-    y_pred: Any,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     ref_labels: Any = None,
     ref_embeddings: Any = None,
     remove_diagonal: bool = True,
@@ -91,7 +91,7 @@ def circle(
 register_masked_form(circle, _circle_and_mask)
 
 
-class Circle(LossFunctionWrapper):
+class Circle(BuiltinLoss):
     """The Circle loss for metric learning; the mean is over embeddings with a positive loss.
 
     Args:
@@ -106,6 +106,8 @@ class Circle(LossFunctionWrapper):
     19.2
     """
 
+    _config_keys = ("gamma", "margin", "remove_diagonal")
+
     def __init__(
         self,
         gamma: float = 80.0,
@@ -113,24 +115,6 @@ class Circle(LossFunctionWrapper):
         remove_diagonal: bool = True,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "circle",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
-        super().__init__(
-            circle,
-            name=name,
-            reduction=reduction,
-            dtype=dtype,
-            gamma=gamma,
-            margin=margin,
-            remove_diagonal=remove_diagonal,
-        )
-        self.gamma = gamma
-        self.margin = margin
-        self.remove_diagonal = remove_diagonal
-
-    def get_config(self) -> dict[str, Any]:
-        config = Loss.get_config(self)
-        config.update(
-            {"gamma": self.gamma, "margin": self.margin, "remove_diagonal": self.remove_diagonal}
-        )
-        return config
+        super().__init__(circle, reduction, name, dtype, **function_arguments(locals()))

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import jax
 import jax.numpy as jnp
 import optax
 
-from ._loss import Loss
+from .._typing import ArrayLike, DTypeLike
 from ._utils import to_tensor
-from ._wrapper import LossFunctionWrapper
+from ._wrapper import BuiltinLoss
 
 
-def ctc(y_true: Any, y_pred: Any) -> jax.Array:
+def ctc(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """The CTC loss of label sequences given per-step class logits.
 
     Class 0 is the blank. Labels are read up to the number of non-zero entries
@@ -56,7 +54,7 @@ def ctc(y_true: Any, y_pred: Any) -> jax.Array:
     return optax.ctc_loss(logits, logit_paddings, labels, label_paddings, blank_id=0)
 
 
-class CTC(LossFunctionWrapper):
+class CTC(BuiltinLoss):
     """The connectionist temporal classification loss (see ``ctc``).
 
     Args:
@@ -72,9 +70,6 @@ class CTC(LossFunctionWrapper):
         self,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "ctc",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(ctc, name=name, reduction=reduction, dtype=dtype)
-
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import jax
 import jax.numpy as jnp
 
-from ._loss import Loss
+from .._typing import ArrayLike, DTypeLike
 from ._utils import mean, to_tensor
-from ._wrapper import LossFunctionWrapper
+from ._wrapper import BuiltinLoss
 
 
 def _signed_labels(y_true: jax.Array) -> jax.Array:
@@ -18,13 +16,13 @@ def _signed_labels(y_true: jax.Array) -> jax.Array:
     return jnp.where(is_binary, 2.0 * y_true - 1.0, y_true)
 
 
-def _margins(y_true: Any, y_pred: Any) -> jax.Array:
+def _margins(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     y_pred = to_tensor(y_pred)
     y_true = _signed_labels(to_tensor(y_true, y_pred.dtype))
     return jnp.maximum(1.0 - y_true * y_pred, 0.0)
 
 
-def hinge(y_true: Any, y_pred: Any) -> jax.Array:
+def hinge(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """``mean(maximum(1 - y_true * y_pred, 0), axis=-1)``.
 
     Labels in {0, 1} are first mapped to {-1, 1}; labels in {-1, 1} are used as given.
@@ -35,7 +33,7 @@ def hinge(y_true: Any, y_pred: Any) -> jax.Array:
     return mean(_margins(y_true, y_pred), axis=-1)
 
 
-def squared_hinge(y_true: Any, y_pred: Any) -> jax.Array:
+def squared_hinge(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """``mean(maximum(1 - y_true * y_pred, 0) ** 2, axis=-1)``, labels as in ``hinge``.
 
     >>> squared_hinge([[1.0, 0.0]], [[0.5, -2.0]])
@@ -44,7 +42,7 @@ def squared_hinge(y_true: Any, y_pred: Any) -> jax.Array:
     return mean(jnp.square(_margins(y_true, y_pred)), axis=-1)
 
 
-def categorical_hinge(y_true: Any, y_pred: Any) -> jax.Array:
+def categorical_hinge(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """``maximum(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0)`` over the last axis.
 
     ``y_true`` is one-hot: the score of the true class must beat every other
@@ -60,7 +58,7 @@ def categorical_hinge(y_true: Any, y_pred: Any) -> jax.Array:
     return jnp.maximum(negative - positive + 1.0, jnp.zeros((), y_pred.dtype))
 
 
-class Hinge(LossFunctionWrapper):
+class Hinge(BuiltinLoss):
     """The hinge loss ``maximum(1 - y_true * y_pred, 0)``, for labels in {-1, 1} or {0, 1}.
 
     Args:
@@ -76,15 +74,12 @@ class Hinge(LossFunctionWrapper):
         self,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "hinge",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(hinge, name=name, reduction=reduction, dtype=dtype)
 
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
 
-
-class SquaredHinge(LossFunctionWrapper):
+class SquaredHinge(BuiltinLoss):
     """The squared hinge loss ``maximum(1 - y_true * y_pred, 0) ** 2``.
 
     Args:
@@ -100,15 +95,12 @@ class SquaredHinge(LossFunctionWrapper):
         self,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "squared_hinge",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(squared_hinge, name=name, reduction=reduction, dtype=dtype)
 
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
 
-
-class CategoricalHinge(LossFunctionWrapper):
+class CategoricalHinge(BuiltinLoss):
     """The categorical hinge loss for one-hot targets (see ``categorical_hinge``).
 
     Args:
@@ -124,9 +116,6 @@ class CategoricalHinge(LossFunctionWrapper):
         self,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "categorical_hinge",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(categorical_hinge, name=name, reduction=reduction, dtype=dtype)
-
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import jax
 import jax.numpy as jnp
 
 from .. import _config
-from ._loss import Loss
+from .._typing import ArrayLike, DTypeLike
 from ._utils import mean, to_tensor
-from ._wrapper import LossFunctionWrapper
+from ._wrapper import BuiltinLoss
 
 
-def kl_divergence(y_true: Any, y_pred: Any) -> jax.Array:
+def kl_divergence(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """``sum(y_true * log(y_true / y_pred), axis=-1)``, both clipped to ``[epsilon, 1]``.
 
     >>> kl_divergence([[0.5, 0.5]], [[0.5, 0.5]])
@@ -27,7 +25,7 @@ def kl_divergence(y_true: Any, y_pred: Any) -> jax.Array:
     return jnp.sum(y_true * jnp.log(y_true / y_pred), axis=-1)
 
 
-def poisson(y_true: Any, y_pred: Any) -> jax.Array:
+def poisson(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """``mean(y_pred - y_true * log(y_pred + epsilon), axis=-1)``.
 
     >>> poisson([[0.0, 0.0]], [[1.0, 3.0]])
@@ -39,7 +37,7 @@ def poisson(y_true: Any, y_pred: Any) -> jax.Array:
     return mean(y_pred - y_true * jnp.log(y_pred + eps), axis=-1)
 
 
-class KLDivergence(LossFunctionWrapper):
+class KLDivergence(BuiltinLoss):
     """The Kullback-Leibler divergence of the predicted from the true distribution.
 
     Args:
@@ -55,15 +53,12 @@ class KLDivergence(LossFunctionWrapper):
         self,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "kl_divergence",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(kl_divergence, name=name, reduction=reduction, dtype=dtype)
 
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
 
-
-class Poisson(LossFunctionWrapper):
+class Poisson(BuiltinLoss):
     """The Poisson negative log-likelihood (up to a constant), ``y_pred - y_true * log(y_pred)``.
 
     Args:
@@ -79,9 +74,6 @@ class Poisson(LossFunctionWrapper):
         self,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "poisson",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(poisson, name=name, reduction=reduction, dtype=dtype)
-
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)

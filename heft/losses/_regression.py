@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import jax
 import jax.numpy as jnp
 
 from .. import _config
-from ._loss import Loss
+from .._typing import ArrayLike, DTypeLike
 from ._utils import l2_normalize, mean, squeeze_or_expand_to_same_rank, to_tensor
-from ._wrapper import LossFunctionWrapper
+from ._wrapper import BuiltinLoss, function_arguments
 
 
-def _prepare(y_true: Any, y_pred: Any) -> tuple[jax.Array, jax.Array]:
+def _prepare(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[jax.Array, jax.Array]:
     y_pred = to_tensor(y_pred)
     y_true = to_tensor(y_true, y_pred.dtype)
     return squeeze_or_expand_to_same_rank(y_true, y_pred)
 
 
-def mean_squared_error(y_true: Any, y_pred: Any) -> jax.Array:
+def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """``mean((y_true - y_pred) ** 2, axis=-1)``.
 
     >>> mean_squared_error([[0.0, 1.0]], [[1.0, 1.0]])
@@ -30,7 +29,7 @@ def mean_squared_error(y_true: Any, y_pred: Any) -> jax.Array:
     return mean(jnp.square(y_true - y_pred), axis=-1)
 
 
-def mean_absolute_error(y_true: Any, y_pred: Any) -> jax.Array:
+def mean_absolute_error(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """``mean(abs(y_true - y_pred), axis=-1)``.
 
     >>> mean_absolute_error([[0.0, 1.0]], [[1.0, 3.0]])
@@ -40,7 +39,7 @@ def mean_absolute_error(y_true: Any, y_pred: Any) -> jax.Array:
     return mean(jnp.abs(y_true - y_pred), axis=-1)
 
 
-def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> jax.Array:
+def mean_absolute_percentage_error(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """``100 * mean(abs((y_true - y_pred) / max(abs(y_true), epsilon)), axis=-1)``.
 
     >>> mean_absolute_percentage_error([[2.0, 4.0]], [[1.0, 5.0]])
@@ -52,7 +51,7 @@ def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> jax.Array:
     return 100.0 * mean(diff, axis=-1)
 
 
-def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> jax.Array:
+def mean_squared_logarithmic_error(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """``mean((log(y_pred + 1) - log(y_true + 1)) ** 2, axis=-1)``, inputs floored at epsilon.
 
     >>> round(float(mean_squared_logarithmic_error([[0.0]], [[math.e - 1.0]])[0]), 5)
@@ -65,7 +64,7 @@ def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> jax.Array:
     return mean(jnp.square(first - second), axis=-1)
 
 
-def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> jax.Array:
+def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> jax.Array:
     """Minus the cosine similarity of ``y_true`` and ``y_pred`` along ``axis``.
 
     Values lie in [-1, 1]; -1 means the vectors point the same way, so
@@ -78,7 +77,7 @@ def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> jax.Array:
     return -jnp.sum(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis=axis)
 
 
-def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> jax.Array:
+def huber(y_true: ArrayLike, y_pred: ArrayLike, delta: float = 1.0) -> jax.Array:
     """The Huber loss: quadratic for errors up to ``delta``, linear beyond, mean over the last axis.
 
     Per entry, with ``e = y_pred - y_true``: ``0.5 * e**2`` if ``|e| <= delta``,
@@ -97,7 +96,7 @@ def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> jax.Array:
     return mean(jnp.where(abs_error <= delta, quadratic, linear), axis=-1)
 
 
-def log_cosh(y_true: Any, y_pred: Any) -> jax.Array:
+def log_cosh(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """``mean(log(cosh(y_pred - y_true)), axis=-1)``, computed without overflow.
 
     >>> log_cosh([[0.0]], [[0.0]])
@@ -109,7 +108,7 @@ def log_cosh(y_true: Any, y_pred: Any) -> jax.Array:
     return mean(x + jax.nn.softplus(x * -2.0) - log2, axis=-1)
 
 
-class MeanSquaredError(LossFunctionWrapper):
+class MeanSquaredError(BuiltinLoss):
     """The mean of the squared errors, ``mean((y_true - y_pred) ** 2)``.
 
     Args:
@@ -125,15 +124,12 @@ class MeanSquaredError(LossFunctionWrapper):
         self,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "mean_squared_error",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(mean_squared_error, name=name, reduction=reduction, dtype=dtype)
 
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
 
-
-class MeanAbsoluteError(LossFunctionWrapper):
+class MeanAbsoluteError(BuiltinLoss):
     """The mean of the absolute errors, ``mean(abs(y_true - y_pred))``.
 
     Args:
@@ -149,15 +145,12 @@ class MeanAbsoluteError(LossFunctionWrapper):
         self,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "mean_absolute_error",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(mean_absolute_error, name=name, reduction=reduction, dtype=dtype)
 
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
 
-
-class MeanAbsolutePercentageError(LossFunctionWrapper):
+class MeanAbsolutePercentageError(BuiltinLoss):
     """The mean absolute error as a percentage of ``|y_true|`` (floored at epsilon).
 
     Args:
@@ -173,17 +166,14 @@ class MeanAbsolutePercentageError(LossFunctionWrapper):
         self,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "mean_absolute_percentage_error",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(
             mean_absolute_percentage_error, name=name, reduction=reduction, dtype=dtype
         )
 
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
 
-
-class MeanSquaredLogarithmicError(LossFunctionWrapper):
+class MeanSquaredLogarithmicError(BuiltinLoss):
     """The mean squared difference of ``log(1 + y)`` between predictions and targets.
 
     Args:
@@ -199,17 +189,14 @@ class MeanSquaredLogarithmicError(LossFunctionWrapper):
         self,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "mean_squared_logarithmic_error",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(
             mean_squared_logarithmic_error, name=name, reduction=reduction, dtype=dtype
         )
 
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
 
-
-class CosineSimilarity(LossFunctionWrapper):
+class CosineSimilarity(BuiltinLoss):
     """Minus the cosine similarity between targets and predictions along ``axis``.
 
     Args:
@@ -229,15 +216,12 @@ class CosineSimilarity(LossFunctionWrapper):
         axis: int = -1,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "cosine_similarity",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
-        super().__init__(cosine_similarity, name=name, reduction=reduction, dtype=dtype, axis=axis)
-
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
+        super().__init__(cosine_similarity, reduction, name, dtype, **function_arguments(locals()))
 
 
-class Huber(LossFunctionWrapper):
+class Huber(BuiltinLoss):
     """The Huber loss: squared error for small errors, absolute error beyond ``delta``.
 
     Args:
@@ -257,15 +241,12 @@ class Huber(LossFunctionWrapper):
         delta: float = 1.0,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "huber_loss",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
-        super().__init__(huber, name=name, reduction=reduction, dtype=dtype, delta=delta)
-
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
+        super().__init__(huber, reduction, name, dtype, **function_arguments(locals()))
 
 
-class LogCosh(LossFunctionWrapper):
+class LogCosh(BuiltinLoss):
     """The mean of ``log(cosh(y_pred - y_true))``: about ``x**2 / 2`` near 0, ``|x|`` far off.
 
     Args:
@@ -281,9 +262,6 @@ class LogCosh(LossFunctionWrapper):
         self,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "log_cosh",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(log_cosh, name=name, reduction=reduction, dtype=dtype)
-
-    def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)

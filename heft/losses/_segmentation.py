@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import jax
 import jax.numpy as jnp
 
 from .. import _config
-from ._loss import Loss
+from .._typing import ArrayLike, DTypeLike
 from ._utils import to_tensor
-from ._wrapper import LossFunctionWrapper
+from ._wrapper import BuiltinLoss, function_arguments
 
 
-def dice(y_true: Any, y_pred: Any, axis: int | tuple[int, ...] | None = None) -> jax.Array:
+def dice(
+    y_true: ArrayLike, y_pred: ArrayLike, axis: int | tuple[int, ...] | None = None
+) -> jax.Array:
     """``1 - 2 * sum(y_true * y_pred) / (sum(y_true) + sum(y_pred) + epsilon)`` over ``axis``.
 
     Args:
@@ -36,8 +36,8 @@ def dice(y_true: Any, y_pred: Any, axis: int | tuple[int, ...] | None = None) ->
 
 
 def tversky(
-    y_true: Any,
-    y_pred: Any,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     alpha: float = 0.5,
     beta: float = 0.5,
     axis: int | tuple[int, ...] | None = None,
@@ -69,7 +69,7 @@ def tversky(
     return 1 - overlap / (overlap + missed * alpha + outside * beta + _config.epsilon())
 
 
-class Dice(LossFunctionWrapper):
+class Dice(BuiltinLoss):
     """The Dice loss, one minus the soft overlap of predicted and target masks.
 
     Args:
@@ -82,23 +82,19 @@ class Dice(LossFunctionWrapper):
     0.333333
     """
 
+    _config_keys = ("axis",)
+
     def __init__(
         self,
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "dice",
         axis: int | tuple[int, ...] | None = None,
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
-        super().__init__(dice, name=name, reduction=reduction, dtype=dtype, axis=axis)
-        self.axis = axis
-
-    def get_config(self) -> dict[str, Any]:
-        config = Loss.get_config(self)
-        config.update({"axis": self.axis})
-        return config
+        super().__init__(dice, reduction, name, dtype, **function_arguments(locals()))
 
 
-class Tversky(LossFunctionWrapper):
+class Tversky(BuiltinLoss):
     """The Tversky loss: a Dice loss weighting missed and extra predicted mass apart.
 
     Args:
@@ -113,6 +109,8 @@ class Tversky(LossFunctionWrapper):
     0.5
     """
 
+    _config_keys = ("alpha", "beta", "axis")
+
     def __init__(
         self,
         alpha: float = 0.5,
@@ -120,16 +118,6 @@ class Tversky(LossFunctionWrapper):
         reduction: str | None = "sum_over_batch_size",
         name: str | None = "tversky",
         axis: int | tuple[int, ...] | None = None,
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
-        super().__init__(
-            tversky, name=name, reduction=reduction, dtype=dtype, alpha=alpha, beta=beta, axis=axis
-        )
-        self.alpha = alpha
-        self.beta = beta
-        self.axis = axis
-
-    def get_config(self) -> dict[str, Any]:
-        config = Loss.get_config(self)
-        config.update({"alpha": self.alpha, "beta": self.beta, "axis": self.axis})
-        return config
+        super().__init__(tversky, reduction, name, dtype, **function_arguments(locals()))

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import jax
 import jax.numpy as jnp
 
+from .._typing import ArrayLike, DTypeLike
 from ._categorical_crossentropy import log_probabilities
-from ._loss import Loss
 from ._utils import canonicalize_axis, to_tensor
-from ._wrapper import LossFunctionWrapper, register_masked_form
+from ._wrapper import BuiltinLoss, function_arguments, register_masked_form
 
 
 def _sparse_categorical_crossentropy_and_mask(
-    y_true: Any,
-    y_pred: Any,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     from_logits: bool = False,
     ignore_class: int | None = None,
     axis: int = -1,
@@ -56,8 +54,8 @@ def _sparse_categorical_crossentropy_and_mask(
 
 
 def sparse_categorical_crossentropy(
-    y_true: Any,
-    y_pred: Any,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     from_logits: bool = False,
     ignore_class: int | None = None,
     axis: int = -1,
@@ -92,7 +90,7 @@ def sparse_categorical_crossentropy(
 register_masked_form(sparse_categorical_crossentropy, _sparse_categorical_crossentropy_and_mask)
 
 
-class SparseCategoricalCrossentropy(LossFunctionWrapper):
+class SparseCategoricalCrossentropy(BuiltinLoss):
     """The crossentropy of integer class labels against predicted class probabilities.
 
     Args:
@@ -110,6 +108,8 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
     0.693147
     """
 
+    _config_keys = ("from_logits", "ignore_class")
+
     def __init__(
         self,
         from_logits: bool = False,
@@ -117,21 +117,8 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         reduction: str | None = "sum_over_batch_size",
         axis: int = -1,
         name: str | None = "sparse_categorical_crossentropy",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(
-            sparse_categorical_crossentropy,
-            name=name,
-            reduction=reduction,
-            dtype=dtype,
-            from_logits=from_logits,
-            ignore_class=ignore_class,
-            axis=axis,
+            sparse_categorical_crossentropy, reduction, name, dtype, **function_arguments(locals())
         )
-        self.from_logits = from_logits
-        self.ignore_class = ignore_class
-
-    def get_config(self) -> dict[str, Any]:
-        config = Loss.get_config(self)
-        config.update({"from_logits": self.from_logits, "ignore_class": self.ignore_class})
-        return config

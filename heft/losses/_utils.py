@@ -9,12 +9,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _config, _masking
+from .._typing import ArrayLike, DTypeLike
 from .._variable import Variable
 
 _INT_TYPES = (int, np.integer)
 
 
-def to_tensor(x: Any, dtype: Any = None) -> jax.Array:
+def to_tensor(x: ArrayLike, dtype: DTypeLike = None) -> jax.Array:
     """``x`` (array, Variable, list or scalar) as a JAX array, optionally cast to ``dtype``.
 
     Without ``dtype``, arrays keep theirs; Python floats (and lists of them)
@@ -116,6 +117,6 @@ def l2_normalize(x: jax.Array, axis: int = -1) -> jax.Array:
     return x * inv_norm
 
 
-def keras_mask_of(x: Any) -> Any:
+def keras_mask_of(x: ArrayLike) -> Any:
     """The Keras mask attached to ``x`` (``x._keras_mask``), or ``None``."""
     return _masking.get_mask(x)

@@ -153,3 +153,43 @@ class LossFunctionWrapper(Loss):
 
     def __repr__(self) -> str:
         return f"<LossFunctionWrapper({self.fn}, kwargs={self._fn_kwargs})>"
+
+
+# What ``Loss`` takes itself; a built-in loss class passes the rest of its arguments to its function.
+_LOSS_ARGUMENTS = frozenset({"self", "__class__", "reduction", "name", "dtype"})
+
+
+def function_arguments(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A built-in loss constructor's ``locals()`` less ``Loss``'s own: its function's arguments.
+
+    >>> function_arguments({"self": None, "name": "x", "reduction": None, "axis": -1})
+    {'axis': -1}
+    """
+    return {key: value for key, value in values.items() if key not in _LOSS_ARGUMENTS}
+
+
+class BuiltinLoss(LossFunctionWrapper):
+    """Base of the loss classes over one of heft's loss functions, configured as Keras's.
+
+    ``_config_keys`` names the function's arguments that are the loss's attributes
+    and follow ``name`` and ``reduction`` in its config, in Keras's order (Keras
+    leaves some out, such as ``Huber``'s ``delta``).
+
+    >>> from heft.losses import CategoricalCrossentropy
+    >>> CategoricalCrossentropy(label_smoothing=0.1).get_config()
+    {'name': 'categorical_crossentropy', 'reduction': 'sum_over_batch_size', \
+'from_logits': False, 'label_smoothing': 0.1, 'axis': -1}
+    """
+
+    _config_keys: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for key in self._config_keys:
+            setattr(self, key, self._fn_kwargs[key])
+
+    def get_config(self) -> dict[str, Any]:
+        """``name``, ``reduction`` and the arguments named by ``_config_keys``."""
+        config = Loss.get_config(self)
+        config.update({key: getattr(self, key) for key in self._config_keys})
+        return config

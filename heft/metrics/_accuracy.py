@@ -7,12 +7,13 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .._typing import ArrayLike, DTypeLike
 from ..ops import in_top_k
 from ._reduction import MeanMetricWrapper
 from ._utils import argmax_last, floatx_dtype, match_ranks, to_array
 
 
-def accuracy(y_true: Any, y_pred: Any) -> jax.Array:
+def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """1.0 where ``y_pred`` equals ``y_true``, else 0.0 (elementwise).
 
     >>> accuracy([1, 2, 3], [1, 2, 4]).tolist()
@@ -24,7 +25,7 @@ def accuracy(y_true: Any, y_pred: Any) -> jax.Array:
     return (y_true == y_pred).astype(floatx_dtype())
 
 
-def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> jax.Array:
+def binary_accuracy(y_true: ArrayLike, y_pred: ArrayLike, threshold: float = 0.5) -> jax.Array:
     """1.0 where ``y_pred > threshold`` agrees with the binary label ``y_true``.
 
     Args:
@@ -46,7 +47,7 @@ def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> jax.Arr
     return (y_true == y_pred).astype(floatx_dtype())
 
 
-def categorical_accuracy(y_true: Any, y_pred: Any) -> jax.Array:
+def categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """1.0 where the arg-max of the one-hot ``y_true`` equals that of ``y_pred``.
 
     >>> categorical_accuracy([[0, 1], [1, 0]], [[0.2, 0.8], [0.3, 0.7]]).tolist()
@@ -64,7 +65,7 @@ def categorical_accuracy(y_true: Any, y_pred: Any) -> jax.Array:
     return matches.reshape(true_shape) if squeezed else matches
 
 
-def sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> jax.Array:
+def sparse_categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """1.0 where the integer label ``y_true`` equals the arg-max of ``y_pred``.
 
     Labels of shape ``(batch, 1)`` are treated as ``(batch,)``.
@@ -96,7 +97,7 @@ def _flatten_for_top_k(y_true: jax.Array, y_pred: jax.Array) -> tuple[jax.Array,
     return y_true, y_pred, flattened
 
 
-def top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> jax.Array:
+def top_k_categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike, k: int = 5) -> jax.Array:
     """1.0 where the one-hot target's class is among the ``k`` highest predictions.
 
     >>> top_k_categorical_accuracy([[0, 0, 1], [1, 0, 0]],
@@ -112,7 +113,7 @@ def top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> jax.Arra
 
 
 def sparse_top_k_categorical_accuracy(
-    y_true: Any, y_pred: Any, k: int = 5, from_sorted_ids: bool = False
+    y_true: ArrayLike, y_pred: ArrayLike, k: int = 5, from_sorted_ids: bool = False
 ) -> jax.Array:
     """1.0 where the integer target is among the ``k`` highest predictions.
 
@@ -155,7 +156,7 @@ class Accuracy(MeanMetricWrapper):
     0.75
     """
 
-    def __init__(self, name: str = "accuracy", dtype: Any = None) -> None:
+    def __init__(self, name: str = "accuracy", dtype: DTypeLike = None) -> None:
         super().__init__(fn=accuracy, name=name, dtype=dtype)
         self._direction = "up"
 
@@ -178,7 +179,7 @@ class BinaryAccuracy(MeanMetricWrapper):
     """
 
     def __init__(
-        self, name: str = "binary_accuracy", dtype: Any = None, threshold: float = 0.5
+        self, name: str = "binary_accuracy", dtype: DTypeLike = None, threshold: float = 0.5
     ) -> None:
         super().__init__(fn=binary_accuracy, name=name, dtype=dtype, threshold=threshold)
         self.threshold = threshold
@@ -201,7 +202,7 @@ class CategoricalAccuracy(MeanMetricWrapper):
     0.5
     """
 
-    def __init__(self, name: str = "categorical_accuracy", dtype: Any = None) -> None:
+    def __init__(self, name: str = "categorical_accuracy", dtype: DTypeLike = None) -> None:
         super().__init__(fn=categorical_accuracy, name=name, dtype=dtype)
         self._direction = "up"
 
@@ -222,7 +223,7 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
     0.5
     """
 
-    def __init__(self, name: str = "sparse_categorical_accuracy", dtype: Any = None) -> None:
+    def __init__(self, name: str = "sparse_categorical_accuracy", dtype: DTypeLike = None) -> None:
         super().__init__(fn=sparse_categorical_accuracy, name=name, dtype=dtype)
         self._direction = "up"
 
@@ -245,7 +246,7 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
     """
 
     def __init__(
-        self, k: int = 5, name: str = "top_k_categorical_accuracy", dtype: Any = None
+        self, k: int = 5, name: str = "top_k_categorical_accuracy", dtype: DTypeLike = None
     ) -> None:
         super().__init__(fn=top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
         self.k = k
@@ -274,7 +275,7 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
         self,
         k: int = 5,
         name: str = "sparse_top_k_categorical_accuracy",
-        dtype: Any = None,
+        dtype: DTypeLike = None,
         from_sorted_ids: bool = False,
     ) -> None:
         super().__init__(

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _config
+from .._typing import ArrayLike, DTypeLike
 from ._confusion_matrix import evenly_spaced, update_confusion_matrix
 from ._metric import Metric
 from ._utils import divide_no_nan, to_array
@@ -106,7 +107,7 @@ class AUC(Metric):
         curve: str = "ROC",
         summation_method: str = "interpolation",
         name: str | None = None,
-        dtype: Any = None,
+        dtype: DTypeLike = None,
         thresholds: Any = None,
         multi_label: bool = False,
         num_labels: int | None = None,
@@ -172,7 +173,6 @@ class AUC(Metric):
                     "Pass predictions of shape (num_samples, num_labels)."
                 )
             self._num_labels = shape[1]
-        self._build_input_shape = shape
         var_shape = self._variable_shape()
         self.true_positives = self.add_variable(var_shape, "zeros", name="true_positives")
         self.false_positives = self.add_variable(var_shape, "zeros", name="false_positives")
@@ -180,7 +180,9 @@ class AUC(Metric):
         self.false_negatives = self.add_variable(var_shape, "zeros", name="false_negatives")
         self._built = True
 
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+    def update_state(
+        self, y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> None:
         """Accumulate the confusion counts of one batch at every threshold.
 
         Args:

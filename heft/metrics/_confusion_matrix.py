@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _config
+from .._typing import ArrayLike
 from ._utils import match_ranks, to_array
 
 #: The threshold used with ``top_k``: every kept prediction is above it.
@@ -65,12 +66,12 @@ def keep_top_k(x: jax.Array, k: int) -> jax.Array:
 
 def update_confusion_matrix(
     variables: Mapping[str, Any],
-    y_true: Any,
-    y_pred: Any,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     thresholds: Sequence[float] | np.ndarray,
     top_k: int | None = None,
     class_id: int | None = None,
-    sample_weight: Any = None,
+    sample_weight: ArrayLike | None = None,
     multi_label: bool = False,
     label_weights: Any = None,
     thresholds_distributed_evenly: bool = False,

@@ -7,6 +7,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .._typing import ArrayLike, DTypeLike
 from ._confusion_matrix import NEG_INF, evenly_spaced, parse_thresholds, update_confusion_matrix
 from ._metric import Metric
 from ._utils import divide_no_nan
@@ -22,7 +23,9 @@ class _ConditionCount(Metric):
 
     _condition = ""
 
-    def __init__(self, thresholds: Any = None, name: str | None = None, dtype: Any = None) -> None:
+    def __init__(
+        self, thresholds: Any = None, name: str | None = None, dtype: DTypeLike = None
+    ) -> None:
         super().__init__(name=name, dtype=dtype)
         self.init_thresholds = thresholds
         self.thresholds = parse_thresholds(thresholds, default=0.5)
@@ -31,7 +34,9 @@ class _ConditionCount(Metric):
             shape=(len(self.thresholds),), initializer="zeros", name="accumulator"
         )
 
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+    def update_state(
+        self, y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> None:
         """Add one batch's count (a prediction is positive when above the threshold).
 
         Args:
@@ -137,7 +142,7 @@ class _PrecisionRecall(Metric):
         top_k: int | None = None,
         class_id: int | None = None,
         name: str | None = None,
-        dtype: Any = None,
+        dtype: DTypeLike = None,
     ) -> None:
         super().__init__(name=name, dtype=dtype)
         self._direction = "up"
@@ -155,7 +160,9 @@ class _PrecisionRecall(Metric):
             shape=shape, initializer="zeros", name=self._other_name
         )
 
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+    def update_state(
+        self, y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> None:
         """Accumulate one batch's counts.
 
         Args:

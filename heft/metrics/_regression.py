@@ -8,17 +8,18 @@ import jax
 import jax.numpy as jnp
 
 from .. import _config
+from .._typing import ArrayLike, DTypeLike
 from ._reduction import Mean, MeanMetricWrapper
 from ._utils import match_ranks, to_array
 
 
-def _pair(y_true: Any, y_pred: Any) -> tuple[jax.Array, jax.Array]:
+def _pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[jax.Array, jax.Array]:
     y_pred = to_array(y_pred)
     y_true = to_array(y_true, dtype=y_pred.dtype)
     return match_ranks(y_true, y_pred)
 
 
-def mean_squared_error(y_true: Any, y_pred: Any) -> jax.Array:
+def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """``mean(square(y_true - y_pred), axis=-1)``.
 
     >>> mean_squared_error([[0.0, 1.0]], [[1.0, 1.0]]).tolist()
@@ -28,7 +29,7 @@ def mean_squared_error(y_true: Any, y_pred: Any) -> jax.Array:
     return jnp.mean(jnp.square(y_true - y_pred), axis=-1)
 
 
-def mean_absolute_error(y_true: Any, y_pred: Any) -> jax.Array:
+def mean_absolute_error(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """``mean(abs(y_true - y_pred), axis=-1)``.
 
     >>> mean_absolute_error([[0.0, 1.0]], [[1.0, 1.0]]).tolist()
@@ -38,7 +39,7 @@ def mean_absolute_error(y_true: Any, y_pred: Any) -> jax.Array:
     return jnp.mean(jnp.abs(y_true - y_pred), axis=-1)
 
 
-def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> jax.Array:
+def mean_absolute_percentage_error(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """``100 * mean(abs((y_true - y_pred) / max(abs(y_true), epsilon)), axis=-1)``.
 
     >>> mean_absolute_percentage_error([[2.0, 4.0]], [[1.0, 4.0]]).tolist()
@@ -50,7 +51,7 @@ def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> jax.Array:
     return 100.0 * jnp.mean(diff, axis=-1)
 
 
-def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> jax.Array:
+def mean_squared_logarithmic_error(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """``mean(square(log(y_pred + 1) - log(y_true + 1)), axis=-1)``, inputs floored at epsilon.
 
     >>> round(mean_squared_logarithmic_error([[0.0]], [[1.0]]).tolist()[0], 6)
@@ -66,7 +67,7 @@ def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> jax.Array:
 class _ErrorMetric(MeanMetricWrapper):
     """A mean of a per-sample error function, to be minimized."""
 
-    def __init__(self, fn: Any, name: str, dtype: Any) -> None:
+    def __init__(self, fn: Any, name: str, dtype: DTypeLike) -> None:
         super().__init__(fn, name=name, dtype=dtype)
         self._direction = "down"
 
@@ -87,7 +88,7 @@ class MeanSquaredError(_ErrorMetric):
     0.25
     """
 
-    def __init__(self, name: str = "mean_squared_error", dtype: Any = None) -> None:
+    def __init__(self, name: str = "mean_squared_error", dtype: DTypeLike = None) -> None:
         super().__init__(mean_squared_error, name, dtype)
 
 
@@ -104,7 +105,7 @@ class MeanAbsoluteError(_ErrorMetric):
     0.25
     """
 
-    def __init__(self, name: str = "mean_absolute_error", dtype: Any = None) -> None:
+    def __init__(self, name: str = "mean_absolute_error", dtype: DTypeLike = None) -> None:
         super().__init__(mean_absolute_error, name, dtype)
 
 
@@ -121,7 +122,9 @@ class MeanAbsolutePercentageError(_ErrorMetric):
     25.0
     """
 
-    def __init__(self, name: str = "mean_absolute_percentage_error", dtype: Any = None) -> None:
+    def __init__(
+        self, name: str = "mean_absolute_percentage_error", dtype: DTypeLike = None
+    ) -> None:
         super().__init__(mean_absolute_percentage_error, name, dtype)
 
 
@@ -138,7 +141,9 @@ class MeanSquaredLogarithmicError(_ErrorMetric):
     0.480453
     """
 
-    def __init__(self, name: str = "mean_squared_logarithmic_error", dtype: Any = None) -> None:
+    def __init__(
+        self, name: str = "mean_squared_logarithmic_error", dtype: DTypeLike = None
+    ) -> None:
         super().__init__(mean_squared_logarithmic_error, name, dtype)
 
 
@@ -155,11 +160,13 @@ class RootMeanSquaredError(Mean):
     0.5
     """
 
-    def __init__(self, name: str = "root_mean_squared_error", dtype: Any = None) -> None:
+    def __init__(self, name: str = "root_mean_squared_error", dtype: DTypeLike = None) -> None:
         super().__init__(name, dtype=dtype)
         self._direction = "down"
 
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+    def update_state(
+        self, y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> None:
         """Accumulate the squared errors of one batch.
 
         Args:

@@ -7,20 +7,21 @@ from typing import Any
 import numpy as np
 
 from .. import _registry
+from .._typing import ArrayLike
 from ._accuracy import BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy
 from ._get import get
 from ._metric import Metric
 from ._reduction import MeanMetricWrapper
 
 
-def _shape_of(x: Any) -> tuple[Any, ...]:
+def _shape_of(x: ArrayLike) -> tuple[Any, ...]:
     if isinstance(x, tuple):
         return x
     shape = getattr(x, "shape", None)
     return tuple(shape) if shape is not None else tuple(np.shape(x))
 
 
-def accuracy_kind(y_true: Any, y_pred: Any) -> str:
+def accuracy_kind(y_true: ArrayLike, y_pred: ArrayLike) -> str:
     """Which accuracy ``"accuracy"`` means for these targets and predictions.
 
     ``"binary"`` when predictions have a last axis of size 1; otherwise
@@ -51,7 +52,7 @@ def _object_name(obj: Any) -> str:
     return _registry.to_snake_case(type(obj).__name__)
 
 
-def resolve_metric(identifier: Any, y_true: Any, y_pred: Any) -> Metric:
+def resolve_metric(identifier: Any, y_true: ArrayLike, y_pred: ArrayLike) -> Metric:
     """The metric ``compile(metrics=[identifier])`` uses for one model output.
 
     ``"accuracy"`` and ``"acc"`` (any case) become ``BinaryAccuracy``,

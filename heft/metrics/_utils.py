@@ -8,10 +8,15 @@ import jax
 import jax.numpy as jnp
 
 from .. import _config
+from .._typing import ArrayLike, DTypeLike
+from ..losses._utils import squeeze_or_expand_to_same_rank
 from ..ops import convert_to_tensor
 
+# Metrics match the ranks of targets and predictions as the losses do.
+match_ranks = squeeze_or_expand_to_same_rank
 
-def to_array(x: Any, dtype: Any = None) -> jax.Array:
+
+def to_array(x: ArrayLike, dtype: DTypeLike = None) -> jax.Array:
     """``x`` (array, list, scalar or Variable) as a JAX array, optionally cast to ``dtype``."""
     return convert_to_tensor(x, dtype=dtype)
 
@@ -21,30 +26,7 @@ def floatx_dtype() -> Any:
     return jnp.dtype(_config.floatx())
 
 
-def match_ranks(
-    x1: jax.Array, x2: jax.Array, expand_rank_1: bool = True
-) -> tuple[jax.Array, jax.Array]:
-    """Make two arrays whose ranks differ by one (with a trailing size-1 axis) agree.
-
-    The array with the extra trailing axis of size 1 loses it, except when the
-    other array is 1-D and ``expand_rank_1`` is true: then that one gains an axis.
-    Arrays whose ranks are equal, or differ otherwise, are returned unchanged.
-    """
-    rank1, rank2 = x1.ndim, x2.ndim
-    if rank1 == rank2 + 1 and x1.shape[-1] == 1:
-        if rank2 == 1 and expand_rank_1:
-            x2 = jnp.expand_dims(x2, -1)
-        else:
-            x1 = jnp.squeeze(x1, -1)
-    if rank2 == rank1 + 1 and x2.shape[-1] == 1:
-        if rank1 == 1 and expand_rank_1:
-            x1 = jnp.expand_dims(x1, -1)
-        else:
-            x2 = jnp.squeeze(x2, -1)
-    return x1, x2
-
-
-def divide_no_nan(x1: Any, x2: Any) -> jax.Array:
+def divide_no_nan(x1: ArrayLike, x2: ArrayLike) -> jax.Array:
     """``x1 / x2`` with 0 wherever ``x2`` is 0."""
     x1, x2 = jnp.asarray(x1), jnp.asarray(x2)
     zero = x2 == 0

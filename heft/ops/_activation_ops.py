@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import jax
 import jax.nn as jnn
 import jax.numpy as jnp
 
+from .._typing import ArrayLike
 from ._core import convert_to_tensor
 from ._dispatch import symbolic_op
 from ._elementwise import _unary
@@ -32,7 +31,7 @@ selu = symbolic_op(_unary("selu", jnn.selu, "Scaled exponential linear unit.", "
 
 
 @symbolic_op
-def tanh_shrink(x: Any) -> jax.Array:
+def tanh_shrink(x: ArrayLike) -> jax.Array:
     """``x - tanh(x)``.
 
     >>> ops.tanh_shrink([0.0, 0.0])
@@ -43,7 +42,7 @@ def tanh_shrink(x: Any) -> jax.Array:
 
 
 @symbolic_op
-def leaky_relu(x: Any, negative_slope: float = 0.2) -> jax.Array:
+def leaky_relu(x: ArrayLike, negative_slope: float = 0.2) -> jax.Array:
     """Leaky ReLU: ``x`` for positive ``x``, ``negative_slope * x`` otherwise.
 
     Args:
@@ -60,7 +59,7 @@ def leaky_relu(x: Any, negative_slope: float = 0.2) -> jax.Array:
 
 
 @symbolic_op
-def elu(x: Any, alpha: float = 1.0) -> jax.Array:
+def elu(x: ArrayLike, alpha: float = 1.0) -> jax.Array:
     """Exponential linear unit: ``x`` for positive ``x``, ``alpha * (exp(x) - 1)`` otherwise.
 
     Args:
@@ -77,7 +76,7 @@ def elu(x: Any, alpha: float = 1.0) -> jax.Array:
 
 
 @symbolic_op
-def celu(x: Any, alpha: float = 1.0) -> jax.Array:
+def celu(x: ArrayLike, alpha: float = 1.0) -> jax.Array:
     """Continuously differentiable ELU: ``max(x, 0) + alpha * min(0, exp(x / alpha) - 1)``.
 
     Args:
@@ -94,7 +93,7 @@ def celu(x: Any, alpha: float = 1.0) -> jax.Array:
 
 
 @symbolic_op
-def gelu(x: Any, approximate: bool = True) -> jax.Array:
+def gelu(x: ArrayLike, approximate: bool = True) -> jax.Array:
     """Gaussian error linear unit, ``x * Phi(x)``; the tanh approximation by default.
 
     Args:
@@ -112,7 +111,7 @@ def gelu(x: Any, approximate: bool = True) -> jax.Array:
 
 
 @symbolic_op
-def glu(x: Any, axis: int = -1) -> jax.Array:
+def glu(x: ArrayLike, axis: int = -1) -> jax.Array:
     """Gated linear unit: split ``x`` in halves ``a, b`` along ``axis``; return ``a * sigmoid(b)``.
 
     Args:
@@ -129,7 +128,7 @@ def glu(x: Any, axis: int = -1) -> jax.Array:
 
 
 @symbolic_op
-def squareplus(x: Any, b: float = 4) -> jax.Array:
+def squareplus(x: ArrayLike, b: float = 4) -> jax.Array:
     """Smooth ReLU, ``(x + sqrt(x**2 + b)) / 2``.
 
     Args:
@@ -146,7 +145,7 @@ def squareplus(x: Any, b: float = 4) -> jax.Array:
 
 
 @symbolic_op
-def soft_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
+def soft_shrink(x: ArrayLike, threshold: float = 0.5) -> jax.Array:
     """Move ``x`` towards zero by ``threshold``; values within ``threshold`` become 0.
 
     Args:
@@ -164,7 +163,7 @@ def soft_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
 
 
 @symbolic_op
-def hard_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
+def hard_shrink(x: ArrayLike, threshold: float = 0.5) -> jax.Array:
     """Zero the values whose magnitude is at most ``threshold``.
 
     Args:
@@ -182,7 +181,7 @@ def hard_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
 
 
 @symbolic_op
-def threshold(x: Any, threshold: float, default_value: float) -> jax.Array:
+def threshold(x: ArrayLike, threshold: float, default_value: float) -> jax.Array:
     """``x`` where ``x > threshold``, else ``default_value``.
 
     Args:
@@ -201,7 +200,7 @@ def threshold(x: Any, threshold: float, default_value: float) -> jax.Array:
 
 
 @symbolic_op
-def softmax(x: Any, axis: int | tuple[int, ...] = -1) -> jax.Array:
+def softmax(x: ArrayLike, axis: int | tuple[int, ...] = -1) -> jax.Array:
     """Softmax along ``axis`` (an int or a tuple of axes): ``exp(x) / sum(exp(x))``.
 
     Args:
@@ -218,7 +217,7 @@ def softmax(x: Any, axis: int | tuple[int, ...] = -1) -> jax.Array:
 
 
 @symbolic_op
-def log_softmax(x: Any, axis: int | tuple[int, ...] = -1) -> jax.Array:
+def log_softmax(x: ArrayLike, axis: int | tuple[int, ...] = -1) -> jax.Array:
     """``log(softmax(x))`` along ``axis``, computed stably.
 
     Args:
@@ -237,7 +236,7 @@ def log_softmax(x: Any, axis: int | tuple[int, ...] = -1) -> jax.Array:
 
 
 @symbolic_op
-def sparsemax(x: Any, axis: int = -1) -> jax.Array:
+def sparsemax(x: ArrayLike, axis: int = -1) -> jax.Array:
     """Sparsemax: the Euclidean projection of ``x`` onto the probability simplex along ``axis``.
 
     Like softmax its outputs sum to 1, but small logits get exactly 0.

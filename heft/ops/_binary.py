@@ -8,6 +8,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .._typing import ArrayLike
 from ._core import convert_to_tensor
 from ._dispatch import symbolic_op
 from ._elementwise import _binary
@@ -58,7 +59,7 @@ right_shift = symbolic_op(_binary("right_shift", jnp.right_shift, "Shift the bit
 
 
 @symbolic_op
-def divide_no_nan(x1: Any, x2: Any) -> jax.Array:
+def divide_no_nan(x1: ArrayLike, x2: ArrayLike) -> jax.Array:
     """``x1 / x2``, but 0 wherever ``x2`` is 0 (no NaN or inf, and safe gradients).
 
     Args:
@@ -77,7 +78,7 @@ def divide_no_nan(x1: Any, x2: Any) -> jax.Array:
 
 
 @symbolic_op
-def ldexp(x1: Any, x2: Any) -> jax.Array:
+def ldexp(x1: ArrayLike, x2: ArrayLike) -> jax.Array:
     """``x1 * 2 ** x2`` for an integer exponent ``x2``.
 
     Args:
@@ -104,7 +105,7 @@ def ldexp(x1: Any, x2: Any) -> jax.Array:
 
 @symbolic_op
 def isclose(
-    x1: Any, x2: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+    x1: ArrayLike, x2: ArrayLike, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
 ) -> jax.Array:
     """Whether ``|x1 - x2| <= atol + rtol * |x2|``, elementwise.
 
@@ -127,7 +128,7 @@ def isclose(
 
 @symbolic_op
 def allclose(
-    x1: Any, x2: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+    x1: ArrayLike, x2: ArrayLike, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
 ) -> jax.Array:
     """Whether all elements of ``x1`` and ``x2`` are close (see ``isclose``).
 
@@ -149,7 +150,7 @@ def allclose(
 
 
 @symbolic_op
-def where(condition: Any, x1: Any = None, x2: Any = None) -> Any:
+def where(condition: ArrayLike, x1: ArrayLike | None = None, x2: ArrayLike | None = None) -> Any:
     """Pick ``x1`` where ``condition`` holds, else ``x2``; with neither, the indices of true values.
 
     Args:
@@ -174,7 +175,7 @@ def where(condition: Any, x1: Any = None, x2: Any = None) -> Any:
             f"x2={'None' if x2 is None else 'a value'}."
         )
     condition = convert_to_tensor(condition)
-    if x1 is None:
+    if x1 is None or x2 is None:  # both, as checked above
         return jnp.where(condition)
     return jnp.where(condition, convert_to_tensor(x1), convert_to_tensor(x2))
 

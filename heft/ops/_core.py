@@ -11,6 +11,7 @@ import ml_dtypes
 import numpy as np
 
 from .. import _config, _dtypes
+from .._typing import ArrayLike, DTypeLike
 from .._variable import Variable
 from ._dispatch import symbolic_op
 
@@ -31,7 +32,7 @@ def unwrap_tree(tree: Any) -> Any:
     return jax.tree_util.tree_map(lambda v: v.value if isinstance(v, Variable) else v, tree)
 
 
-def jax_dtype(dtype: Any) -> Any:
+def jax_dtype(dtype: DTypeLike) -> Any:
     """The JAX dtype for ``dtype`` as arrays will hold it (64-bit becomes 32-bit without x64)."""
     if dtype is None:
         return None
@@ -47,7 +48,7 @@ def float_dtype(x: jax.Array) -> Any:
 
 @symbolic_op
 def convert_to_tensor(
-    x: Any, dtype: Any = None, sparse: bool | None = None, ragged: bool | None = None
+    x: ArrayLike, dtype: DTypeLike = None, sparse: bool | None = None, ragged: bool | None = None
 ) -> jax.Array:
     """Turn ``x`` (a Variable, array, list or Python scalar) into a JAX array.
 
@@ -84,7 +85,7 @@ def convert_to_tensor(
 
 
 @symbolic_op
-def convert_to_numpy(x: Any) -> np.ndarray:
+def convert_to_numpy(x: ArrayLike) -> np.ndarray:
     """Return ``x`` as a numpy array (bfloat16 arrays keep their dtype).
 
     >>> ops.convert_to_numpy(ops.ones((2,)))
@@ -97,7 +98,7 @@ def convert_to_numpy(x: Any) -> np.ndarray:
 
 
 @symbolic_op
-def is_tensor(x: Any) -> bool:
+def is_tensor(x: ArrayLike) -> bool:
     """Whether ``x`` is a JAX array (Variables are not tensors, as in Keras).
 
     >>> ops.is_tensor(ops.zeros(2)), ops.is_tensor([0.0])
@@ -107,7 +108,7 @@ def is_tensor(x: Any) -> bool:
 
 
 @symbolic_op
-def cast(x: Any, dtype: Any) -> jax.Array:
+def cast(x: ArrayLike, dtype: DTypeLike) -> jax.Array:
     """Cast ``x`` to ``dtype``.
 
     Args:
@@ -123,7 +124,7 @@ def cast(x: Any, dtype: Any) -> jax.Array:
     return convert_to_tensor(x, dtype=_dtypes.standardize_dtype(dtype))
 
 
-def _dtype_range(dtype: Any) -> tuple[Any, Any]:
+def _dtype_range(dtype: np.dtype[Any]) -> tuple[Any, Any]:
     if dtype == np.bool_:
         return 0, 1
     info = ml_dtypes.iinfo(dtype) if jnp.issubdtype(dtype, jnp.integer) else ml_dtypes.finfo(dtype)
@@ -131,7 +132,7 @@ def _dtype_range(dtype: Any) -> tuple[Any, Any]:
 
 
 @symbolic_op
-def saturate_cast(x: Any, dtype: Any) -> jax.Array:
+def saturate_cast(x: ArrayLike, dtype: DTypeLike) -> jax.Array:
     """Cast ``x`` to ``dtype``, first clipping values to the range ``dtype`` can hold.
 
     Args:
@@ -163,7 +164,7 @@ def saturate_cast(x: Any, dtype: Any) -> jax.Array:
 
 
 @symbolic_op
-def shape(x: Any) -> tuple[int, ...]:
+def shape(x: ArrayLike) -> tuple[int, ...]:
     """The static shape of ``x`` as a tuple of ints.
 
     >>> ops.shape(ops.zeros((2, 3)))
@@ -176,7 +177,7 @@ def shape(x: Any) -> tuple[int, ...]:
 
 
 @symbolic_op
-def dtype(x: Any) -> str:
+def dtype(x: ArrayLike) -> str:
     """The dtype name of ``x`` (anything with a ``dtype``, or a value to convert).
 
     >>> ops.dtype(ops.zeros(2))
@@ -302,7 +303,7 @@ def scatter_update(
 
 
 @symbolic_op
-def unstack(x: Any, num: int | None = None, axis: int = 0) -> list[jax.Array]:
+def unstack(x: ArrayLike, num: int | None = None, axis: int = 0) -> list[jax.Array]:
     """Split ``x`` along ``axis`` into a list of tensors with that axis removed.
 
     Args:
@@ -321,7 +322,7 @@ def unstack(x: Any, num: int | None = None, axis: int = 0) -> list[jax.Array]:
 
 
 @symbolic_op
-def get_item(x: Any, key: Any) -> jax.Array:
+def get_item(x: ArrayLike, key: Any) -> jax.Array:
     """``x[key]``; a list key is read as a tuple of indices, as in Keras.
 
     Args:

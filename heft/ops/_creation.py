@@ -9,13 +9,14 @@ import jax
 import jax.numpy as jnp
 
 from .. import _config
+from .._typing import ArrayLike, DTypeLike
 from ._core import convert_to_tensor, jax_dtype, unwrap
 from ._dispatch import symbolic_op
 
 Shape = int | Sequence[int]
 
 
-def _default(dtype: Any) -> Any:
+def _default(dtype: DTypeLike) -> Any:
     return jax_dtype(_config.floatx() if dtype is None else dtype)
 
 
@@ -32,7 +33,7 @@ def _scalar_dtype(value: Any) -> Any:
 
 
 @symbolic_op
-def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) -> jax.Array:
+def arange(start: Any, stop: Any = None, step: Any = None, dtype: DTypeLike = None) -> jax.Array:
     """Evenly spaced values in ``[start, stop)`` with spacing ``step``.
 
     With only ``start`` given, the range is ``[0, start)``. The dtype is inferred
@@ -57,7 +58,7 @@ def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) ->
 
 
 @symbolic_op
-def array(x: Any, dtype: Any = None) -> jax.Array:
+def array(x: ArrayLike, dtype: DTypeLike = None) -> jax.Array:
     """A new tensor holding ``x``.
 
     Args:
@@ -75,7 +76,7 @@ def array(x: Any, dtype: Any = None) -> jax.Array:
 
 
 @symbolic_op
-def zeros(shape: Shape, dtype: Any = None) -> jax.Array:
+def zeros(shape: Shape, dtype: DTypeLike = None) -> jax.Array:
     """A tensor of zeros (dtype ``floatx()`` unless given).
 
     Args:
@@ -92,7 +93,7 @@ def zeros(shape: Shape, dtype: Any = None) -> jax.Array:
 
 
 @symbolic_op
-def ones(shape: Shape, dtype: Any = None) -> jax.Array:
+def ones(shape: Shape, dtype: DTypeLike = None) -> jax.Array:
     """A tensor of ones (dtype ``floatx()`` unless given).
 
     Args:
@@ -109,7 +110,7 @@ def ones(shape: Shape, dtype: Any = None) -> jax.Array:
 
 
 @symbolic_op
-def empty(shape: Shape, dtype: Any = None) -> jax.Array:
+def empty(shape: Shape, dtype: DTypeLike = None) -> jax.Array:
     """A tensor of the given shape (JAX fills it with zeros).
 
     Args:
@@ -126,7 +127,7 @@ def empty(shape: Shape, dtype: Any = None) -> jax.Array:
 
 
 @symbolic_op
-def full(shape: Shape, fill_value: Any, dtype: Any = None) -> jax.Array:
+def full(shape: Shape, fill_value: Any, dtype: DTypeLike = None) -> jax.Array:
     """A tensor filled with ``fill_value`` (dtype ``floatx()`` unless given).
 
     Args:
@@ -144,7 +145,7 @@ def full(shape: Shape, fill_value: Any, dtype: Any = None) -> jax.Array:
 
 
 @symbolic_op
-def zeros_like(x: Any, dtype: Any = None) -> jax.Array:
+def zeros_like(x: ArrayLike, dtype: DTypeLike = None) -> jax.Array:
     """Zeros with the shape (and dtype, unless given) of ``x``.
 
     Args:
@@ -161,7 +162,7 @@ def zeros_like(x: Any, dtype: Any = None) -> jax.Array:
 
 
 @symbolic_op
-def ones_like(x: Any, dtype: Any = None) -> jax.Array:
+def ones_like(x: ArrayLike, dtype: DTypeLike = None) -> jax.Array:
     """Ones with the shape (and dtype, unless given) of ``x``.
 
     Args:
@@ -178,7 +179,7 @@ def ones_like(x: Any, dtype: Any = None) -> jax.Array:
 
 
 @symbolic_op
-def empty_like(x: Any, dtype: Any = None) -> jax.Array:
+def empty_like(x: ArrayLike, dtype: DTypeLike = None) -> jax.Array:
     """A tensor with the shape (and dtype, unless given) of ``x`` (filled with zeros).
 
     Args:
@@ -195,7 +196,7 @@ def empty_like(x: Any, dtype: Any = None) -> jax.Array:
 
 
 @symbolic_op
-def full_like(x: Any, fill_value: Any, dtype: Any = None) -> jax.Array:
+def full_like(x: ArrayLike, fill_value: Any, dtype: DTypeLike = None) -> jax.Array:
     """``fill_value`` with the shape (and dtype, unless given) of ``x``.
 
     Args:
@@ -222,7 +223,7 @@ def _is_float(value: Any) -> bool:
 
 
 @symbolic_op
-def eye(N: Any, M: Any = None, k: int = 0, dtype: Any = None) -> jax.Array:
+def eye(N: Any, M: Any = None, k: int = 0, dtype: DTypeLike = None) -> jax.Array:
     """A 2-D tensor with ones on the ``k``-th diagonal and zeros elsewhere.
 
     Args:
@@ -251,7 +252,7 @@ def eye(N: Any, M: Any = None, k: int = 0, dtype: Any = None) -> jax.Array:
 
 
 @symbolic_op
-def identity(n: int, dtype: Any = None) -> jax.Array:
+def identity(n: int, dtype: DTypeLike = None) -> jax.Array:
     """The ``n x n`` identity matrix (dtype ``floatx()`` unless given).
 
     Args:
@@ -269,7 +270,7 @@ def identity(n: int, dtype: Any = None) -> jax.Array:
 
 
 @symbolic_op
-def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> jax.Array:
+def tri(N: int, M: int | None = None, k: int = 0, dtype: DTypeLike = None) -> jax.Array:
     """A matrix with ones at and below the ``k``-th diagonal and zeros above.
 
     Args:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from .._symbolic import KerasTensor
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 # Ops that answer from a symbolic tensor's metadata, or that take functions and run
 # Python control flow: they never become graph nodes.
@@ -40,7 +42,7 @@ def _has_symbolic(args: tuple, kwargs: dict) -> bool:
     return False
 
 
-def symbolic_op(fn: Callable) -> Callable:
+def symbolic_op(fn: _F) -> _F:
     """Make ``fn`` build an ``Operation`` node when it receives a ``KerasTensor``.
 
     On arrays the op runs as written, after one cheap check of its arguments.
@@ -64,4 +66,4 @@ def symbolic_op(fn: Callable) -> Callable:
         return fn(*args, **kwargs)
 
     op._heft_op = fn  # type: ignore[attr-defined]
-    return op
+    return cast(_F, op)

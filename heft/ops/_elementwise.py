@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.special as jss
 
+from .._typing import ArrayLike
 from ._core import convert_to_tensor, float_dtype, unwrap
 from ._dispatch import symbolic_op
 
@@ -58,13 +59,13 @@ def _unary(
     """A Keras-style unary op; ``to_float`` computes int and bool inputs in ``floatx()``."""
     if to_float:
 
-        def op(x: Any) -> jax.Array:
+        def op(x: ArrayLike) -> jax.Array:
             x = convert_to_tensor(x)
             return jfn(x.astype(float_dtype(x)))
 
     else:
 
-        def op(x: Any) -> jax.Array:
+        def op(x: ArrayLike) -> jax.Array:
             return jfn(convert_to_tensor(x))
 
     return _finish(
@@ -97,13 +98,13 @@ def _binary(
 
     if xy:
 
-        def op(x: Any, y: Any) -> jax.Array:
+        def op(x: ArrayLike, y: Any) -> jax.Array:
             return compute(x, y)
 
         template = _BINARY_DOC.replace("x1:", "x:").replace("x2:", "y:").replace("``x1``", "``x``")
     else:
 
-        def op(x1: Any, x2: Any) -> jax.Array:
+        def op(x1: ArrayLike, x2: ArrayLike) -> jax.Array:
             return compute(x1, x2)
 
         template = _BINARY_DOC
@@ -175,7 +176,7 @@ copy = symbolic_op(_unary("copy", jnp.copy, "A copy of ``x``.", "[1, 2]", "Array
 
 
 @symbolic_op
-def fabs(x: Any) -> jax.Array:
+def fabs(x: ArrayLike) -> jax.Array:
     """Absolute value as a float, elementwise.
 
     Args:
@@ -200,7 +201,7 @@ def fabs(x: Any) -> jax.Array:
 
 
 @symbolic_op
-def round(x: Any, decimals: int = 0) -> jax.Array:
+def round(x: ArrayLike, decimals: int = 0) -> jax.Array:
     """Round to ``decimals`` decimal places (half to even); negative values round to tens, ...
 
     Args:
@@ -221,7 +222,7 @@ def round(x: Any, decimals: int = 0) -> jax.Array:
 
 
 @symbolic_op
-def clip(x: Any, x_min: Any, x_max: Any) -> jax.Array:
+def clip(x: ArrayLike, x_min: Any, x_max: Any) -> jax.Array:
     """Limit the values of ``x`` to ``[x_min, x_max]`` (bool inputs are clipped as int32).
 
     Args:
@@ -243,7 +244,7 @@ def clip(x: Any, x_min: Any, x_max: Any) -> jax.Array:
 
 @symbolic_op
 def nan_to_num(
-    x: Any, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+    x: ArrayLike, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
 ) -> jax.Array:
     """Replace NaN by ``nan`` and infinities by ``posinf``/``neginf`` (default: dtype's extremes).
 

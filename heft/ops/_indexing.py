@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 
+from .._typing import ArrayLike
 from ._core import convert_to_tensor, unwrap
 from ._dispatch import symbolic_op
+from ._elementwise import _finish
 
 
 @symbolic_op
-def take(x: Any, indices: Any, axis: int | None = None) -> jax.Array:
+def take(x: ArrayLike, indices: Any, axis: int | None = None) -> jax.Array:
     """Gather elements of ``x`` at ``indices`` along ``axis`` (of the flat tensor if ``None``).
 
     Args:
@@ -32,7 +34,7 @@ def take(x: Any, indices: Any, axis: int | None = None) -> jax.Array:
 
 
 @symbolic_op
-def take_along_axis(x: Any, indices: Any, axis: int | None = None) -> jax.Array:
+def take_along_axis(x: ArrayLike, indices: Any, axis: int | None = None) -> jax.Array:
     """Gather values of ``x`` at ``indices`` matched along ``axis`` (e.g. from ``argsort``).
 
     Args:
@@ -49,44 +51,37 @@ def take_along_axis(x: Any, indices: Any, axis: int | None = None) -> jax.Array:
     return jnp.take_along_axis(convert_to_tensor(x), convert_to_tensor(indices), axis=axis)
 
 
-@symbolic_op
-def tril(x: Any, k: int = 0) -> jax.Array:
-    """The lower triangle of ``x``: entries above the ``k``-th diagonal set to zero.
+_TRIANGLE_DOC = """The {part} triangle of ``x``: entries {side} the ``k``-th diagonal set to zero.
 
-    Args:
-        x: Tensor with at least 2 dimensions; the last two are triangulated.
-        k: Diagonal offset: 0 is the main diagonal, positive values are above it.
+Args:
+    x: Tensor with at least 2 dimensions; the last two are triangulated.
+    k: Diagonal offset: 0 is the main diagonal, positive values are above it.
 
-    Returns:
-        The lower triangle, shaped like ``x``.
+Returns:
+    The {part} triangle, shaped like ``x``.
 
-    >>> ops.tril([[1, 2], [3, 4]])
-    Array([[1, 0],
-           [3, 4]], dtype=int32)
-    """
-    return jnp.tril(convert_to_tensor(x), k=k)
+>>> ops.{name}([[1, 2], [3, 4]])
+{output}
+"""
 
 
-@symbolic_op
-def triu(x: Any, k: int = 0) -> jax.Array:
-    """The upper triangle of ``x``: entries below the ``k``-th diagonal set to zero.
+def _triangle(name: str, jfn: Callable, part: str, side: str, output: str) -> Callable:
+    def op(x: ArrayLike, k: int = 0) -> jax.Array:
+        return jfn(convert_to_tensor(x), k=k)
 
-    Args:
-        x: Tensor with at least 2 dimensions; the last two are triangulated.
-        k: Diagonal offset: 0 is the main diagonal, positive values are above it.
+    return _finish(op, name, _TRIANGLE_DOC, part=part, side=side, output=output)
 
-    Returns:
-        The upper triangle, shaped like ``x``.
 
-    >>> ops.triu([[1, 2], [3, 4]])
-    Array([[1, 2],
-           [0, 4]], dtype=int32)
-    """
-    return jnp.triu(convert_to_tensor(x), k=k)
+tril = symbolic_op(
+    _triangle("tril", jnp.tril, "lower", "above", "Array([[1, 0],\n       [3, 4]], dtype=int32)")
+)
+triu = symbolic_op(
+    _triangle("triu", jnp.triu, "upper", "below", "Array([[1, 2],\n       [0, 4]], dtype=int32)")
+)
 
 
 @symbolic_op
-def diag(x: Any, k: int = 0) -> jax.Array:
+def diag(x: ArrayLike, k: int = 0) -> jax.Array:
     """The ``k``-th diagonal of a 2-D ``x``, or a 2-D tensor with 1-D ``x`` on that diagonal.
 
     Args:
@@ -104,7 +99,7 @@ def diag(x: Any, k: int = 0) -> jax.Array:
 
 
 @symbolic_op
-def diagflat(x: Any, k: int = 0) -> jax.Array:
+def diagflat(x: ArrayLike, k: int = 0) -> jax.Array:
     """A 2-D tensor with the flattened ``x`` on its ``k``-th diagonal.
 
     Args:
@@ -122,7 +117,7 @@ def diagflat(x: Any, k: int = 0) -> jax.Array:
 
 
 @symbolic_op
-def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> jax.Array:
+def diagonal(x: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> jax.Array:
     """The diagonal of the 2-D slices of ``x`` in the plane ``(axis1, axis2)``.
 
     Args:
@@ -149,7 +144,7 @@ def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> jax.Arr
 
 
 @symbolic_op
-def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> jax.Array:
+def trace(x: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> jax.Array:
     """Sum of the diagonal of the 2-D slices of ``x`` in the plane ``(axis1, axis2)``.
 
     Args:
@@ -185,7 +180,7 @@ def unravel_index(indices: Any, shape: Sequence[int]) -> tuple[jax.Array, ...]:
 
 
 @symbolic_op
-def nonzero(x: Any) -> tuple[jax.Array, ...]:
+def nonzero(x: ArrayLike) -> tuple[jax.Array, ...]:
     """The indices of the non-zero elements, one tensor per axis (not traceable).
 
     >>> ops.nonzero([0, 3, 0, 4])
@@ -195,7 +190,9 @@ def nonzero(x: Any) -> tuple[jax.Array, ...]:
 
 
 @symbolic_op
-def isin(x1: Any, x2: Any, assume_unique: bool = False, invert: bool = False) -> jax.Array:
+def isin(
+    x1: ArrayLike, x2: ArrayLike, assume_unique: bool = False, invert: bool = False
+) -> jax.Array:
     """Whether each element of ``x1`` occurs in ``x2`` (negated with ``invert=True``).
 
     Args:
@@ -242,7 +239,7 @@ def searchsorted(sorted_sequence: Any, values: Any, side: str = "left") -> jax.A
 
 
 @symbolic_op
-def digitize(x: Any, bins: Any) -> jax.Array:
+def digitize(x: ArrayLike, bins: Any) -> jax.Array:
     """The index of the bin (edges ``bins``, increasing) each element of ``x`` falls in.
 
     Args:
@@ -259,7 +256,9 @@ def digitize(x: Any, bins: Any) -> jax.Array:
 
 
 @symbolic_op
-def bincount(x: Any, weights: Any = None, minlength: int = 0, sparse: bool = False) -> jax.Array:
+def bincount(
+    x: ArrayLike, weights: Any = None, minlength: int = 0, sparse: bool = False
+) -> jax.Array:
     """Count occurrences of each non-negative int in ``x`` (rows counted separately for 2-D).
 
     Args:
@@ -316,89 +315,38 @@ def _segment(
     return reduce(data, segment_ids, int(num_segments), indices_are_sorted=is_sorted)
 
 
-@symbolic_op
-def segment_sum(
-    data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
-) -> jax.Array:
-    """Sum of ``data`` rows per segment id.
+_SEGMENT_DOC = """{summary}
 
-    Args:
-        data: Input tensor.
-        segment_ids: Int tensor of segment ids, one per row of ``data``.
-        num_segments: Number of segments (required).
-        sorted: Whether ``segment_ids`` is sorted (a speed hint).
+Args:
+    data: Input tensor; rows are grouped by ``segment_ids``.
+    segment_ids: 1-D int tensor of segment ids, one per row of ``data``.
+    num_segments: Number of segments (required with JAX).
+    sorted: Whether ``segment_ids`` is sorted (a speed hint).
 
-    Returns:
-        A tensor of shape ``(num_segments,) + data.shape[1:]``.
+Returns:
+    A tensor of shape ``(num_segments,) + data.shape[1:]``.
 
-    Raises:
-        ValueError: If ``num_segments`` is ``None``, ``segment_ids`` is not 1-D, or
-            its length differs from ``data``'s leading dimension.
+Raises:
+    ValueError: If ``num_segments`` is ``None``, ``segment_ids`` is not 1-D, or
+        its length differs from ``data``'s leading dimension.
 
-    >>> ops.segment_sum([1, 2, 3], [0, 0, 1], num_segments=2)
-    Array([3, 3], dtype=int32)
-    """
-    return _segment(jax.ops.segment_sum, data, segment_ids, num_segments, sorted)
+>>> ops.{name}({example}, num_segments=2)
+{output}
+"""
 
 
-@symbolic_op
-def segment_max(
-    data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
-) -> jax.Array:
-    """Maximum of ``data`` rows per segment id (see ``segment_sum``).
+def _segment_op(name: str, reduce: Callable, summary: str, example: str, output: str) -> Callable:
+    def op(
+        data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
+    ) -> jax.Array:
+        return _segment(reduce, data, segment_ids, num_segments, sorted)
 
-    Args:
-        data: Input tensor; rows are grouped by ``segment_ids``.
-        segment_ids: 1-D int tensor of segment ids, one per row of ``data``.
-        num_segments: Number of segments (required with JAX).
-        sorted: Whether ``segment_ids`` is sorted (a speed hint).
-
-    Returns:
-        A tensor of shape ``(num_segments,) + data.shape[1:]``.
-
-    >>> ops.segment_max([1, 5, 3], [0, 0, 1], num_segments=2)
-    Array([5, 3], dtype=int32)
-    """
-    return _segment(jax.ops.segment_max, data, segment_ids, num_segments, sorted)
+    return _finish(op, name, _SEGMENT_DOC, summary=summary, example=example, output=output)
 
 
-@symbolic_op
-def segment_min(
-    data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
-) -> jax.Array:
-    """Minimum of ``data`` rows per segment id (see ``segment_sum``).
-
-    Args:
-        data: Input tensor; rows are grouped by ``segment_ids``.
-        segment_ids: 1-D int tensor of segment ids, one per row of ``data``.
-        num_segments: Number of segments (required with JAX).
-        sorted: Whether ``segment_ids`` is sorted (a speed hint).
-
-    Returns:
-        A tensor of shape ``(num_segments,) + data.shape[1:]``.
-
-    >>> ops.segment_min([1, 5, 3], [0, 0, 1], num_segments=2)
-    Array([1, 3], dtype=int32)
-    """
-    return _segment(jax.ops.segment_min, data, segment_ids, num_segments, sorted)
-
-
-@symbolic_op
-def segment_prod(
-    data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
-) -> jax.Array:
-    """Product of ``data`` rows per segment id (see ``segment_sum``).
-
-    Args:
-        data: Input tensor; rows are grouped by ``segment_ids``.
-        segment_ids: 1-D int tensor of segment ids, one per row of ``data``.
-        num_segments: Number of segments (required with JAX).
-        sorted: Whether ``segment_ids`` is sorted (a speed hint).
-
-    Returns:
-        A tensor of shape ``(num_segments,) + data.shape[1:]``.
-
-    >>> ops.segment_prod([2, 5, 3], [0, 0, 1], num_segments=2)
-    Array([10,  3], dtype=int32)
-    """
-    return _segment(jax.ops.segment_prod, data, segment_ids, num_segments, sorted)
+# fmt: off
+segment_sum = symbolic_op(_segment_op("segment_sum", jax.ops.segment_sum, "Sum of ``data`` rows per segment id.", "[1, 2, 3], [0, 0, 1]", "Array([3, 3], dtype=int32)"))
+segment_max = symbolic_op(_segment_op("segment_max", jax.ops.segment_max, "Maximum of ``data`` rows per segment id.", "[1, 5, 3], [0, 0, 1]", "Array([5, 3], dtype=int32)"))
+segment_min = symbolic_op(_segment_op("segment_min", jax.ops.segment_min, "Minimum of ``data`` rows per segment id.", "[1, 5, 3], [0, 0, 1]", "Array([1, 3], dtype=int32)"))
+segment_prod = symbolic_op(_segment_op("segment_prod", jax.ops.segment_prod, "Product of ``data`` rows per segment id.", "[2, 5, 3], [0, 0, 1]", "Array([10,  3], dtype=int32)"))
+# fmt: on

@@ -8,6 +8,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .._typing import ArrayLike
 from ._core import convert_to_tensor, unwrap
 from ._dispatch import symbolic_op
 
@@ -95,7 +96,7 @@ def dstack(xs: Sequence[Any]) -> jax.Array:
 
 
 @symbolic_op
-def append(x1: Any, x2: Any, axis: int | None = None) -> jax.Array:
+def append(x1: ArrayLike, x2: ArrayLike, axis: int | None = None) -> jax.Array:
     """Append ``x2`` to the end of ``x1`` along ``axis`` (both flattened when ``None``).
 
     Args:
@@ -118,7 +119,7 @@ def _sections(indices_or_sections: Any) -> Any:
 
 
 @symbolic_op
-def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[jax.Array]:
+def split(x: ArrayLike, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[jax.Array]:
     """Split ``x`` into equal sections, or at the given indices, along ``axis``.
 
     Args:
@@ -136,7 +137,7 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> li
 
 
 @symbolic_op
-def array_split(x: Any, indices_or_sections: int, axis: int = 0) -> list[jax.Array]:
+def array_split(x: ArrayLike, indices_or_sections: int, axis: int = 0) -> list[jax.Array]:
     """Split ``x`` into ``indices_or_sections`` nearly equal parts along ``axis``.
 
     Args:
@@ -170,7 +171,7 @@ def array_split(x: Any, indices_or_sections: int, axis: int = 0) -> list[jax.Arr
 
 
 @symbolic_op
-def hsplit(x: Any, indices_or_sections: int | Sequence[int]) -> list[jax.Array]:
+def hsplit(x: ArrayLike, indices_or_sections: int | Sequence[int]) -> list[jax.Array]:
     """Split ``x`` column-wise (axis 1, or axis 0 for 1-D tensors).
 
     Args:
@@ -187,7 +188,7 @@ def hsplit(x: Any, indices_or_sections: int | Sequence[int]) -> list[jax.Array]:
 
 
 @symbolic_op
-def vsplit(x: Any, indices_or_sections: int | Sequence[int]) -> list[jax.Array]:
+def vsplit(x: ArrayLike, indices_or_sections: int | Sequence[int]) -> list[jax.Array]:
     """Split ``x`` row-wise (axis 0).
 
     Args:
@@ -204,7 +205,7 @@ def vsplit(x: Any, indices_or_sections: int | Sequence[int]) -> list[jax.Array]:
 
 
 @symbolic_op
-def dsplit(x: Any, indices_or_sections: int | Sequence[int]) -> list[jax.Array]:
+def dsplit(x: ArrayLike, indices_or_sections: int | Sequence[int]) -> list[jax.Array]:
     """Split ``x`` depth-wise (axis 2).
 
     Args:

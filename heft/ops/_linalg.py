@@ -8,13 +8,14 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 
+from .._typing import ArrayLike
 from ._core import convert_to_tensor, float_dtype
 from ._dispatch import symbolic_op
 from ._reduction import axes
 
 
 @symbolic_op
-def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> jax.Array:
+def norm(x: ArrayLike, ord: Any = None, axis: Any = None, keepdims: bool = False) -> jax.Array:
     """Vector or matrix norm of ``x`` (int inputs are computed as floats).
 
     Args:
@@ -36,7 +37,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> j
 
 
 @symbolic_op
-def inv(x: Any) -> jax.Array:
+def inv(x: ArrayLike) -> jax.Array:
     """Inverse of a square matrix (batched over leading axes).
 
     >>> ops.inv([[2.0, 0.0], [0.0, 4.0]])
@@ -47,7 +48,7 @@ def inv(x: Any) -> jax.Array:
 
 
 @symbolic_op
-def det(x: Any) -> jax.Array:
+def det(x: ArrayLike) -> jax.Array:
     """Determinant of a square matrix (batched over leading axes).
 
     >>> ops.det([[2.0, 1.0], [1.0, 3.0]])
@@ -57,7 +58,7 @@ def det(x: Any) -> jax.Array:
 
 
 @symbolic_op
-def slogdet(x: Any) -> tuple[jax.Array, jax.Array]:
+def slogdet(x: ArrayLike) -> tuple[jax.Array, jax.Array]:
     """Sign and natural log of the absolute determinant, ``(sign, logabsdet)``.
 
     >>> ops.slogdet([[2.0, 0.0], [0.0, 3.0]])[0]
@@ -67,7 +68,7 @@ def slogdet(x: Any) -> tuple[jax.Array, jax.Array]:
 
 
 @symbolic_op
-def logdet(x: Any) -> jax.Array:
+def logdet(x: ArrayLike) -> jax.Array:
     """Log-determinant of a positive-definite matrix, computed stably.
 
     >>> ops.logdet([[1.0, 0.0], [0.0, 1.0]])
@@ -130,7 +131,7 @@ def lstsq(a: Any, b: Any, rcond: float | None = None) -> jax.Array:
 
 
 @symbolic_op
-def cholesky(x: Any, upper: bool = False) -> jax.Array:
+def cholesky(x: ArrayLike, upper: bool = False) -> jax.Array:
     """Cholesky factor of a positive-definite matrix: ``L`` with ``L @ L.T == x``.
 
     Args:
@@ -158,7 +159,7 @@ def cholesky(x: Any, upper: bool = False) -> jax.Array:
 
 
 @symbolic_op
-def cholesky_inverse(x: Any, upper: bool = False) -> jax.Array:
+def cholesky_inverse(x: ArrayLike, upper: bool = False) -> jax.Array:
     """Inverse of ``A`` given its Cholesky factor ``x`` (lower, or upper if ``upper``).
 
     Args:
@@ -181,7 +182,7 @@ def cholesky_inverse(x: Any, upper: bool = False) -> jax.Array:
 
 
 @symbolic_op
-def qr(x: Any, mode: str = "reduced") -> tuple[jax.Array, jax.Array]:
+def qr(x: ArrayLike, mode: str = "reduced") -> tuple[jax.Array, jax.Array]:
     """QR decomposition ``x = q @ r``.
 
     Args:
@@ -203,7 +204,7 @@ def qr(x: Any, mode: str = "reduced") -> tuple[jax.Array, jax.Array]:
 
 
 @symbolic_op
-def svd(x: Any, full_matrices: bool = True, compute_uv: bool = True) -> Any:
+def svd(x: ArrayLike, full_matrices: bool = True, compute_uv: bool = True) -> Any:
     """Singular value decomposition ``x = u @ diag(s) @ vh``.
 
     Returns:
@@ -225,7 +226,7 @@ def svd(x: Any, full_matrices: bool = True, compute_uv: bool = True) -> Any:
 
 
 @symbolic_op
-def eig(x: Any) -> tuple[jax.Array, jax.Array]:
+def eig(x: ArrayLike) -> tuple[jax.Array, jax.Array]:
     """Eigenvalues and eigenvectors of a square matrix (complex results; CPU only in JAX).
 
     >>> ops.eig([[2.0, 0.0], [0.0, 3.0]])[0]
@@ -235,7 +236,7 @@ def eig(x: Any) -> tuple[jax.Array, jax.Array]:
 
 
 @symbolic_op
-def eigh(x: Any) -> tuple[jax.Array, jax.Array]:
+def eigh(x: ArrayLike) -> tuple[jax.Array, jax.Array]:
     """Eigenvalues (ascending) and eigenvectors of a symmetric or Hermitian matrix.
 
     >>> ops.eigh([[2.0, 0.0], [0.0, 1.0]])[0]
@@ -245,7 +246,7 @@ def eigh(x: Any) -> tuple[jax.Array, jax.Array]:
 
 
 @symbolic_op
-def lu_factor(x: Any) -> tuple[jax.Array, jax.Array]:
+def lu_factor(x: ArrayLike) -> tuple[jax.Array, jax.Array]:
     """LU factorization with partial pivoting: ``(lu, pivots)`` (batched over leading axes).
 
     >>> ops.lu_factor([[1.0, 2.0], [3.0, 4.0]])[1]
@@ -267,7 +268,7 @@ def _check_matrix(x: jax.Array) -> None:
 
 
 @symbolic_op
-def pinv(x: Any, rcond: float | None = None) -> jax.Array:
+def pinv(x: ArrayLike, rcond: float | None = None) -> jax.Array:
     """Moore-Penrose pseudo-inverse.
 
     Args:
@@ -290,7 +291,7 @@ def pinv(x: Any, rcond: float | None = None) -> jax.Array:
 
 
 @symbolic_op
-def matrix_rank(x: Any, tol: float | None = None) -> jax.Array:
+def matrix_rank(x: ArrayLike, tol: float | None = None) -> jax.Array:
     """Rank of a matrix (number of singular values above ``tol``), as int32.
 
     Args:

@@ -9,13 +9,14 @@ import jax.nn as jnn
 import jax.numpy as jnp
 
 from .. import _config
+from .._typing import ArrayLike, DTypeLike
 from ._core import convert_to_tensor, jax_dtype
 from ._dispatch import symbolic_op
 
 
 @symbolic_op
 def one_hot(
-    x: Any, num_classes: int, axis: int = -1, dtype: Any = None, sparse: bool = False
+    x: ArrayLike, num_classes: int, axis: int = -1, dtype: DTypeLike = None, sparse: bool = False
 ) -> jax.Array:
     """One-hot encode the int tensor ``x`` into ``num_classes`` classes.
 
@@ -49,7 +50,7 @@ def multi_hot(
     inputs: Any,
     num_classes: int | None = None,
     axis: int = -1,
-    dtype: Any = None,
+    dtype: DTypeLike = None,
     sparse: bool = False,
     **kwargs: Any,
 ) -> jax.Array:
@@ -204,7 +205,7 @@ def sparse_categorical_crossentropy(
 
 
 @symbolic_op
-def psnr(x1: Any, x2: Any, max_val: Any) -> jax.Array:
+def psnr(x1: ArrayLike, x2: ArrayLike, max_val: Any) -> jax.Array:
     """Peak signal-to-noise ratio between two images, in decibels.
 
     Args:

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import _config
+from .._typing import ArrayLike
 from ._core import convert_to_tensor
 from ._dispatch import symbolic_op
 from ._reduction import axes as as_axes
@@ -16,7 +17,7 @@ from ._reduction import axes as as_axes
 
 @symbolic_op
 def moments(
-    x: Any, axes: Any, keepdims: bool = False, synchronized: bool = False
+    x: ArrayLike, axes: Any, keepdims: bool = False, synchronized: bool = False
 ) -> tuple[jax.Array, jax.Array]:
     """Mean and variance of ``x`` over ``axes`` (half precision is computed in float32).
 
@@ -56,7 +57,9 @@ def moments(
 
 
 @symbolic_op
-def normalize(x: Any, axis: int = -1, order: int = 2, epsilon: float | None = None) -> jax.Array:
+def normalize(
+    x: ArrayLike, axis: int = -1, order: int = 2, epsilon: float | None = None
+) -> jax.Array:
     """Scale ``x`` to unit ``order``-norm along ``axis``.
 
     Args:
@@ -89,7 +92,7 @@ def normalize(x: Any, axis: int = -1, order: int = 2, epsilon: float | None = No
 
 @symbolic_op
 def batch_normalization(
-    x: Any,
+    x: ArrayLike,
     mean: Any,
     variance: Any,
     axis: int,
@@ -132,7 +135,7 @@ def batch_normalization(
 
 @symbolic_op
 def layer_normalization(
-    x: Any,
+    x: ArrayLike,
     gamma: Any = None,
     beta: Any = None,
     axis: int | list[int] = -1,
@@ -206,7 +209,7 @@ def layer_normalization(
 
 @symbolic_op
 def rms_normalization(
-    x: Any, scale: Any = None, axis: int | list[int] = -1, epsilon: float | None = None
+    x: ArrayLike, scale: Any = None, axis: int | list[int] = -1, epsilon: float | None = None
 ) -> jax.Array:
     """Divide ``x`` by its root mean square over ``axis``, then multiply by ``scale``.
 

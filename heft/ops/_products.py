@@ -7,6 +7,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .._typing import ArrayLike
 from ._core import convert_to_tensor, unwrap
 from ._dispatch import symbolic_op
 
@@ -17,7 +18,7 @@ def _preferred(*xs: jax.Array) -> Any:
 
 
 @symbolic_op
-def matmul(x1: Any, x2: Any) -> jax.Array:
+def matmul(x1: ArrayLike, x2: ArrayLike) -> jax.Array:
     """Matrix product of ``x1`` and ``x2`` (batched over leading axes).
 
     Args:
@@ -35,7 +36,7 @@ def matmul(x1: Any, x2: Any) -> jax.Array:
 
 
 @symbolic_op
-def dot(x1: Any, x2: Any) -> jax.Array:
+def dot(x1: ArrayLike, x2: ArrayLike) -> jax.Array:
     """Dot product: inner product of vectors, matrix product of matrices, else sum over
     the last axis of ``x1`` and the second-to-last of ``x2``.
 
@@ -73,7 +74,7 @@ def einsum(subscripts: str, *operands: Any, **kwargs: Any) -> jax.Array:
 
 
 @symbolic_op
-def tensordot(x1: Any, x2: Any, axes: Any = 2) -> jax.Array:
+def tensordot(x1: ArrayLike, x2: ArrayLike, axes: Any = 2) -> jax.Array:
     """Sum products over the last ``axes`` axes of ``x1`` and first of ``x2`` (or given pairs).
 
     Args:
@@ -91,7 +92,7 @@ def tensordot(x1: Any, x2: Any, axes: Any = 2) -> jax.Array:
 
 
 @symbolic_op
-def inner(x1: Any, x2: Any) -> jax.Array:
+def inner(x1: ArrayLike, x2: ArrayLike) -> jax.Array:
     """Inner product over the last axes of ``x1`` and ``x2``.
 
     Args:
@@ -108,7 +109,7 @@ def inner(x1: Any, x2: Any) -> jax.Array:
 
 
 @symbolic_op
-def outer(x1: Any, x2: Any) -> jax.Array:
+def outer(x1: ArrayLike, x2: ArrayLike) -> jax.Array:
     """Outer product of the flattened ``x1`` and ``x2``.
 
     Args:
@@ -126,7 +127,7 @@ def outer(x1: Any, x2: Any) -> jax.Array:
 
 
 @symbolic_op
-def vdot(x1: Any, x2: Any) -> jax.Array:
+def vdot(x1: ArrayLike, x2: ArrayLike) -> jax.Array:
     """Dot product of the flattened tensors (conjugating ``x1`` if complex).
 
     Args:
@@ -143,7 +144,7 @@ def vdot(x1: Any, x2: Any) -> jax.Array:
 
 
 @symbolic_op
-def kron(x1: Any, x2: Any) -> jax.Array:
+def kron(x1: ArrayLike, x2: ArrayLike) -> jax.Array:
     """Kronecker product of ``x1`` and ``x2``.
 
     Args:
@@ -161,7 +162,12 @@ def kron(x1: Any, x2: Any) -> jax.Array:
 
 @symbolic_op
 def cross(
-    x1: Any, x2: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | None = None
+    x1: ArrayLike,
+    x2: ArrayLike,
+    axisa: int = -1,
+    axisb: int = -1,
+    axisc: int = -1,
+    axis: int | None = None,
 ) -> jax.Array:
     """Cross product of 2- or 3-element vectors (``axis`` overrides the three axis arguments).
 
@@ -190,7 +196,7 @@ def cross(
 
 
 @symbolic_op
-def cdist(x: Any, y: Any) -> jax.Array:
+def cdist(x: ArrayLike, y: Any) -> jax.Array:
     """Euclidean distances between the rows of ``x`` and ``y`` (batched over leading axes).
 
     Args:
@@ -222,7 +228,7 @@ def cdist(x: Any, y: Any) -> jax.Array:
 
 
 @symbolic_op
-def correlate(x1: Any, x2: Any, mode: str = "valid") -> jax.Array:
+def correlate(x1: ArrayLike, x2: ArrayLike, mode: str = "valid") -> jax.Array:
     """Cross-correlation of two 1-D tensors (``mode``: ``"valid"``, ``"same"`` or ``"full"``).
 
     Args:
@@ -240,7 +246,7 @@ def correlate(x1: Any, x2: Any, mode: str = "valid") -> jax.Array:
 
 
 @symbolic_op
-def corrcoef(x: Any) -> jax.Array:
+def corrcoef(x: ArrayLike) -> jax.Array:
     """Pearson correlation coefficients between the rows of ``x``.
 
     >>> ops.corrcoef([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]])
@@ -251,7 +257,7 @@ def corrcoef(x: Any) -> jax.Array:
 
 
 @symbolic_op
-def vander(x: Any, N: int | None = None, increasing: bool = False) -> jax.Array:
+def vander(x: ArrayLike, N: int | None = None, increasing: bool = False) -> jax.Array:
     """The Vandermonde matrix of a 1-D ``x``: columns are powers of ``x``.
 
     Args:

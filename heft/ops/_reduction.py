@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.special as jss
 
+from .._typing import ArrayLike, DTypeLike
 from ._core import convert_to_tensor, jax_dtype, unwrap
 from ._dispatch import symbolic_op
 from ._elementwise import _finish
@@ -24,6 +25,21 @@ Args:
 
 Returns:
     {returns}
+
+>>> ops.{name}({example})
+{output}
+"""
+
+
+_ACCUMULATE_DOC = """{summary}
+
+Args:
+    x: Input tensor.
+    axis: The axis to accumulate along; ``None`` flattens first.
+    dtype: The accumulation dtype; ``None`` keeps ``x``'s.
+
+Returns:
+    A tensor of running {running}.
 
 >>> ops.{name}({example})
 {output}
@@ -46,11 +62,60 @@ def _reduce(
     output: str,
     returns: str = "The reduced tensor.",
 ) -> Callable:
-    def op(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
+    def op(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> jax.Array:
         return jfn(convert_to_tensor(x), axis=axes(axis), keepdims=keepdims)
 
     return _finish(
         op, name, _REDUCE_DOC, summary=summary, example=example, output=output, returns=returns
+    )
+
+
+def _accumulate(
+    name: str, jfn: Callable, summary: str, running: str, example: str, output: str
+) -> Callable:
+    def op(x: ArrayLike, axis: int | None = None, dtype: DTypeLike = None) -> jax.Array:
+        return jfn(convert_to_tensor(x), axis=axis, dtype=jax_dtype(dtype))
+
+    return _finish(
+        op, name, _ACCUMULATE_DOC, summary=summary, running=running, example=example, output=output
+    )
+
+
+_BOUNDED_DOC = """{what} along ``axis``; ``initial`` is a {bound} bound included in the reduction.
+
+Args:
+    x: Input tensor.
+    axis: Axis or axes to reduce; ``None`` reduces all of them.
+    keepdims: Whether to keep reduced axes with size 1.
+    initial: Optional {bound} bound for the result (also used for empty inputs).
+
+Returns:
+    The {lower_what}.
+
+>>> ops.{name}({example})
+{output}
+"""
+
+
+def _bounded(
+    name: str, jfn: Callable, what: str, bound: str, example: str, output: str
+) -> Callable:
+    def op(
+        x: ArrayLike, axis: Axis = None, keepdims: bool = False, initial: Any = None
+    ) -> jax.Array:
+        return jfn(
+            convert_to_tensor(x), axis=axes(axis), keepdims=keepdims, initial=unwrap(initial)
+        )
+
+    return _finish(
+        op,
+        name,
+        _BOUNDED_DOC,
+        what=what,
+        lower_what=what.lower(),
+        bound=bound,
+        example=example,
+        output=output,
     )
 
 
@@ -74,11 +139,17 @@ nanmedian = symbolic_op(_reduce("nanmedian", jnp.nanmedian, "Median along ``axis
 nanargmax = symbolic_op(_reduce("nanargmax", jnp.nanargmax, "Index of the maximum along ``axis``, ignoring NaN.", "[float('nan'), 3.0, 1.0]", "Array(1, dtype=int32)", returns=_IDX))
 nanargmin = symbolic_op(_reduce("nanargmin", jnp.nanargmin, "Index of the minimum along ``axis``, ignoring NaN.", "[float('nan'), 3.0, 1.0]", "Array(2, dtype=int32)", returns=_IDX))
 logsumexp = symbolic_op(_reduce("logsumexp", jss.logsumexp, "``log(sum(exp(x)))`` along ``axis``, computed stably.", "[0.0, 0.0]", "Array(0.6931472, dtype=float32)"))
+cumsum = symbolic_op(_accumulate("cumsum", jnp.cumsum, "Cumulative sum along ``axis`` (of the flattened tensor if ``None``).", "sums", "[1, 2, 3]", "Array([1, 3, 6], dtype=int32)"))
+cumprod = symbolic_op(_accumulate("cumprod", jnp.cumprod, "Cumulative product along ``axis`` (of the flattened tensor if ``None``).", "products", "[1, 2, 3]", "Array([1, 2, 6], dtype=int32)"))
+nancumsum = symbolic_op(_accumulate("nancumsum", jnp.nancumsum, "Cumulative sum along ``axis``, treating NaN as 0.", "sums", '[1.0, float("nan"), 3.0]', "Array([1., 1., 4.], dtype=float32)"))
+nancumprod = symbolic_op(_accumulate("nancumprod", jnp.nancumprod, "Cumulative product along ``axis``, treating NaN as 1.", "products", '[2.0, float("nan"), 3.0]', "Array([2., 2., 6.], dtype=float32)"))
+max = symbolic_op(_bounded("max", jnp.max, "Maximum", "lower", "[[1, 5], [3, 2]], axis=1", "Array([5, 3], dtype=int32)"))
+min = symbolic_op(_bounded("min", jnp.min, "Minimum", "upper", "[[1, 5], [3, 2]], axis=1", "Array([1, 2], dtype=int32)"))
 # fmt: on
 
 
 @symbolic_op
-def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
+def sum(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> jax.Array:
     """Sum of the elements along ``axis`` (bools count as ints).
 
     Args:
@@ -96,49 +167,9 @@ def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
 
 
 @symbolic_op
-def max(x: Any, axis: Axis = None, keepdims: bool = False, initial: Any = None) -> jax.Array:
-    """Maximum along ``axis``; ``initial`` is a lower bound included in the reduction.
-
-    Args:
-        x: Input tensor.
-        axis: Axis or axes to reduce; ``None`` reduces all of them.
-        keepdims: Whether to keep reduced axes with size 1.
-        initial: Optional lower bound for the result (also used for empty inputs).
-
-    Returns:
-        The maximum.
-
-    >>> ops.max([[1, 5], [3, 2]], axis=1)
-    Array([5, 3], dtype=int32)
-    """
-    return jnp.max(
-        convert_to_tensor(x), axis=axes(axis), keepdims=keepdims, initial=unwrap(initial)
-    )
-
-
-@symbolic_op
-def min(x: Any, axis: Axis = None, keepdims: bool = False, initial: Any = None) -> jax.Array:
-    """Minimum along ``axis``; ``initial`` is an upper bound included in the reduction.
-
-    Args:
-        x: Input tensor.
-        axis: Axis or axes to reduce; ``None`` reduces all of them.
-        keepdims: Whether to keep reduced axes with size 1.
-        initial: Optional upper bound for the result (also used for empty inputs).
-
-    Returns:
-        The minimum.
-
-    >>> ops.min([[1, 5], [3, 2]], axis=1)
-    Array([1, 2], dtype=int32)
-    """
-    return jnp.min(
-        convert_to_tensor(x), axis=axes(axis), keepdims=keepdims, initial=unwrap(initial)
-    )
-
-
-@symbolic_op
-def prod(x: Any, axis: Axis = None, keepdims: bool = False, dtype: Any = None) -> jax.Array:
+def prod(
+    x: ArrayLike, axis: Axis = None, keepdims: bool = False, dtype: DTypeLike = None
+) -> jax.Array:
     """Product of the elements along ``axis``, accumulated in ``dtype`` if given.
 
     Args:
@@ -158,79 +189,7 @@ def prod(x: Any, axis: Axis = None, keepdims: bool = False, dtype: Any = None) -
 
 
 @symbolic_op
-def cumsum(x: Any, axis: int | None = None, dtype: Any = None) -> jax.Array:
-    """Cumulative sum along ``axis`` (of the flattened tensor if ``None``).
-
-    Args:
-        x: Input tensor.
-        axis: The axis to accumulate along; ``None`` flattens first.
-        dtype: The accumulation dtype; ``None`` keeps ``x``'s.
-
-    Returns:
-        A tensor of running sums.
-
-    >>> ops.cumsum([1, 2, 3])
-    Array([1, 3, 6], dtype=int32)
-    """
-    return jnp.cumsum(convert_to_tensor(x), axis=axis, dtype=jax_dtype(dtype))
-
-
-@symbolic_op
-def cumprod(x: Any, axis: int | None = None, dtype: Any = None) -> jax.Array:
-    """Cumulative product along ``axis`` (of the flattened tensor if ``None``).
-
-    Args:
-        x: Input tensor.
-        axis: The axis to accumulate along; ``None`` flattens first.
-        dtype: The accumulation dtype; ``None`` keeps ``x``'s.
-
-    Returns:
-        A tensor of running products.
-
-    >>> ops.cumprod([1, 2, 3])
-    Array([1, 2, 6], dtype=int32)
-    """
-    return jnp.cumprod(convert_to_tensor(x), axis=axis, dtype=jax_dtype(dtype))
-
-
-@symbolic_op
-def nancumsum(x: Any, axis: int | None = None, dtype: Any = None) -> jax.Array:
-    """Cumulative sum along ``axis``, treating NaN as 0.
-
-    Args:
-        x: Input tensor.
-        axis: The axis to accumulate along; ``None`` flattens first.
-        dtype: The accumulation dtype; ``None`` keeps ``x``'s.
-
-    Returns:
-        A tensor of running sums.
-
-    >>> ops.nancumsum([1.0, float("nan"), 3.0])
-    Array([1., 1., 4.], dtype=float32)
-    """
-    return jnp.nancumsum(convert_to_tensor(x), axis=axis, dtype=jax_dtype(dtype))
-
-
-@symbolic_op
-def nancumprod(x: Any, axis: int | None = None, dtype: Any = None) -> jax.Array:
-    """Cumulative product along ``axis``, treating NaN as 1.
-
-    Args:
-        x: Input tensor.
-        axis: The axis to accumulate along; ``None`` flattens first.
-        dtype: The accumulation dtype; ``None`` keeps ``x``'s.
-
-    Returns:
-        A tensor of running products.
-
-    >>> ops.nancumprod([2.0, float("nan"), 3.0])
-    Array([2., 2., 6.], dtype=float32)
-    """
-    return jnp.nancumprod(convert_to_tensor(x), axis=axis, dtype=jax_dtype(dtype))
-
-
-@symbolic_op
-def count_nonzero(x: Any, axis: Axis = None) -> jax.Array:
+def count_nonzero(x: ArrayLike, axis: Axis = None) -> jax.Array:
     """Number of non-zero elements along ``axis``, as int32.
 
     Args:
@@ -247,7 +206,9 @@ def count_nonzero(x: Any, axis: Axis = None) -> jax.Array:
 
 
 @symbolic_op
-def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> jax.Array:
+def trapezoid(
+    y: ArrayLike, x: ArrayLike | None = None, dx: float = 1.0, axis: int = -1
+) -> jax.Array:
     """Integrate ``y`` along ``axis`` with the trapezoidal rule (sample points ``x`` or spacing ``dx``).
 
     Args:

@@ -9,13 +9,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._typing import ArrayLike
 from ._core import convert_to_tensor, unwrap
 from ._dispatch import symbolic_op
 from ._reduction import axes
 
 
 @symbolic_op
-def reshape(x: Any, newshape: Any) -> jax.Array:
+def reshape(x: ArrayLike, newshape: Any) -> jax.Array:
     """Give ``x`` a new shape with the same number of elements (one dimension may be -1).
 
     Args:
@@ -49,7 +50,7 @@ def reshape(x: Any, newshape: Any) -> jax.Array:
 
 
 @symbolic_op
-def transpose(x: Any, axes: Sequence[int] | None = None) -> jax.Array:
+def transpose(x: ArrayLike, axes: Sequence[int] | None = None) -> jax.Array:
     """Permute the axes of ``x`` (reverse them when ``axes`` is ``None``).
 
     Args:
@@ -66,7 +67,7 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> jax.Array:
 
 
 @symbolic_op
-def expand_dims(x: Any, axis: int | Sequence[int]) -> jax.Array:
+def expand_dims(x: ArrayLike, axis: int | Sequence[int]) -> jax.Array:
     """Insert axes of size 1 at ``axis`` (an int or a sequence of ints).
 
     Args:
@@ -91,7 +92,7 @@ def expand_dims(x: Any, axis: int | Sequence[int]) -> jax.Array:
 
 
 @symbolic_op
-def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> jax.Array:
+def squeeze(x: ArrayLike, axis: int | Sequence[int] | None = None) -> jax.Array:
     """Remove axes of size 1 (all of them, or those in ``axis``).
 
     Args:
@@ -108,7 +109,7 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> jax.Array:
 
 
 @symbolic_op
-def broadcast_to(x: Any, shape: Sequence[int]) -> jax.Array:
+def broadcast_to(x: ArrayLike, shape: Sequence[int]) -> jax.Array:
     """Broadcast ``x`` to ``shape``.
 
     Args:
@@ -126,7 +127,9 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> jax.Array:
 
 
 @symbolic_op
-def moveaxis(x: Any, source: int | Sequence[int], destination: int | Sequence[int]) -> jax.Array:
+def moveaxis(
+    x: ArrayLike, source: int | Sequence[int], destination: int | Sequence[int]
+) -> jax.Array:
     """Move axes ``source`` to positions ``destination``; other axes keep their order.
 
     Args:
@@ -154,7 +157,7 @@ def moveaxis(x: Any, source: int | Sequence[int], destination: int | Sequence[in
 
 
 @symbolic_op
-def swapaxes(x: Any, axis1: int, axis2: int) -> jax.Array:
+def swapaxes(x: ArrayLike, axis1: int, axis2: int) -> jax.Array:
     """Swap two axes of ``x``.
 
     Args:
@@ -172,7 +175,7 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> jax.Array:
 
 
 @symbolic_op
-def ravel(x: Any) -> jax.Array:
+def ravel(x: ArrayLike) -> jax.Array:
     """Flatten ``x`` into a 1-D tensor.
 
     >>> ops.ravel([[1, 2], [3, 4]])
@@ -182,7 +185,7 @@ def ravel(x: Any) -> jax.Array:
 
 
 @symbolic_op
-def flip(x: Any, axis: int | Sequence[int] | None = None) -> jax.Array:
+def flip(x: ArrayLike, axis: int | Sequence[int] | None = None) -> jax.Array:
     """Reverse the order of elements along ``axis`` (all axes when ``None``).
 
     Args:
@@ -199,7 +202,7 @@ def flip(x: Any, axis: int | Sequence[int] | None = None) -> jax.Array:
 
 
 @symbolic_op
-def fliplr(x: Any) -> jax.Array:
+def fliplr(x: ArrayLike) -> jax.Array:
     """Reverse the order of columns (axis 1).
 
     >>> ops.fliplr([[1, 2], [3, 4]])
@@ -210,7 +213,7 @@ def fliplr(x: Any) -> jax.Array:
 
 
 @symbolic_op
-def flipud(x: Any) -> jax.Array:
+def flipud(x: ArrayLike) -> jax.Array:
     """Reverse the order of rows (axis 0).
 
     >>> ops.flipud([[1, 2], [3, 4]])
@@ -221,7 +224,9 @@ def flipud(x: Any) -> jax.Array:
 
 
 @symbolic_op
-def roll(x: Any, shift: int | Sequence[int], axis: int | Sequence[int] | None = None) -> jax.Array:
+def roll(
+    x: ArrayLike, shift: int | Sequence[int], axis: int | Sequence[int] | None = None
+) -> jax.Array:
     """Shift elements along ``axis`` by ``shift``, wrapping around (flattened if ``None``).
 
     Args:
@@ -269,7 +274,7 @@ def rot90(array: Any, k: int = 1, axes: tuple[int, int] = (0, 1)) -> jax.Array:
 
 
 @symbolic_op
-def tile(x: Any, repeats: int | Sequence[int]) -> jax.Array:
+def tile(x: ArrayLike, repeats: int | Sequence[int]) -> jax.Array:
     """Repeat the whole of ``x`` ``repeats`` times along each axis.
 
     Args:
@@ -286,7 +291,7 @@ def tile(x: Any, repeats: int | Sequence[int]) -> jax.Array:
 
 
 @symbolic_op
-def repeat(x: Any, repeats: Any, axis: int | None = None) -> jax.Array:
+def repeat(x: ArrayLike, repeats: Any, axis: int | None = None) -> jax.Array:
     """Repeat each element of ``x`` ``repeats`` times along ``axis`` (flattened if ``None``).
 
     Args:
@@ -307,7 +312,9 @@ def repeat(x: Any, repeats: Any, axis: int | None = None) -> jax.Array:
 
 
 @symbolic_op
-def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = None) -> jax.Array:
+def pad(
+    x: ArrayLike, pad_width: Any, mode: str = "constant", constant_values: Any = None
+) -> jax.Array:
     """Pad ``x`` with ``pad_width = [(before, after), ...]`` values per axis.
 
     Args:
@@ -346,7 +353,7 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = N
 
 
 @symbolic_op
-def ndim(x: Any) -> int:
+def ndim(x: ArrayLike) -> int:
     """Number of dimensions of ``x``.
 
     >>> ops.ndim(ops.zeros((2, 3)))
@@ -356,7 +363,7 @@ def ndim(x: Any) -> int:
 
 
 @symbolic_op
-def size(x: Any) -> int:
+def size(x: ArrayLike) -> int:
     """Number of elements of ``x``.
 
     >>> ops.size(ops.zeros((2, 3)))

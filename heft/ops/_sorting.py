@@ -7,12 +7,13 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .._typing import ArrayLike
 from ._core import convert_to_tensor
 from ._dispatch import symbolic_op
 
 
 @symbolic_op
-def sort(x: Any, axis: int = -1) -> jax.Array:
+def sort(x: ArrayLike, axis: int = -1) -> jax.Array:
     """Sort ``x`` in ascending order along ``axis``.
 
     Args:
@@ -29,7 +30,7 @@ def sort(x: Any, axis: int = -1) -> jax.Array:
 
 
 @symbolic_op
-def argsort(x: Any, axis: int = -1) -> jax.Array:
+def argsort(x: ArrayLike, axis: int = -1) -> jax.Array:
     """The indices that sort ``x`` in ascending order along ``axis`` (stable).
 
     Args:
@@ -47,7 +48,7 @@ def argsort(x: Any, axis: int = -1) -> jax.Array:
 
 
 @symbolic_op
-def argpartition(x: Any, kth: int, axis: int = -1) -> jax.Array:
+def argpartition(x: ArrayLike, kth: int, axis: int = -1) -> jax.Array:
     """Indices that partially sort ``x`` so the ``kth`` element is in its sorted place.
 
     Smaller elements come before it and larger ones after, in no particular order.
@@ -75,7 +76,7 @@ def argpartition(x: Any, kth: int, axis: int = -1) -> jax.Array:
 
 
 @symbolic_op
-def top_k(x: Any, k: int, sorted: bool = True) -> tuple[jax.Array, jax.Array]:
+def top_k(x: ArrayLike, k: int, sorted: bool = True) -> tuple[jax.Array, jax.Array]:
     """The ``k`` largest values along the last axis and their indices.
 
     Args:
@@ -120,7 +121,7 @@ def in_top_k(targets: Any, predictions: Any, k: int) -> jax.Array:
 
 @symbolic_op
 def unique(
-    x: Any,
+    x: ArrayLike,
     sorted: bool = True,
     return_index: bool = False,
     return_inverse: bool = False,

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import _config
+from .._typing import ArrayLike, DTypeLike
 from ._core import convert_to_tensor, jax_dtype, unwrap
 from ._dispatch import symbolic_op
 
@@ -25,7 +26,7 @@ def linspace(
     num: int = 50,
     endpoint: bool = True,
     retstep: bool = False,
-    dtype: Any = None,
+    dtype: DTypeLike = None,
     axis: int = 0,
 ) -> Any:
     """``num`` evenly spaced values from ``start`` to ``stop``.
@@ -63,7 +64,7 @@ def logspace(
     num: int = 50,
     endpoint: bool = True,
     base: float = 10,
-    dtype: Any = None,
+    dtype: DTypeLike = None,
     axis: int = 0,
 ) -> jax.Array:
     """``num`` values spaced evenly on a log scale, from ``base**start`` to ``base**stop``.
@@ -96,7 +97,12 @@ def logspace(
 
 @symbolic_op
 def geomspace(
-    start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None, axis: int = 0
+    start: Any,
+    stop: Any,
+    num: int = 50,
+    endpoint: bool = True,
+    dtype: DTypeLike = None,
+    axis: int = 0,
 ) -> jax.Array:
     """``num`` values in geometric progression from ``start`` to ``stop``.
 
@@ -125,7 +131,7 @@ def geomspace(
 
 
 @symbolic_op
-def meshgrid(*x: Any, indexing: str = "xy") -> list[jax.Array]:
+def meshgrid(*x: ArrayLike, indexing: str = "xy") -> list[jax.Array]:
     """Coordinate grids from 1-D coordinate tensors.
 
     Args:

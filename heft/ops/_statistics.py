@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 
+from .._typing import ArrayLike
 from ._core import convert_to_tensor
 from ._dispatch import symbolic_op
+from ._elementwise import _finish
 from ._reduction import Axis, axes
 
 
 @symbolic_op
-def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
+def mean(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> jax.Array:
     """Arithmetic mean along ``axis``; int and bool inputs give float32.
 
     Half-precision inputs are averaged in float32 and cast back, so large sums
@@ -37,7 +40,7 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
 
 
 @symbolic_op
-def var(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
+def var(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> jax.Array:
     """Variance (mean squared deviation) along ``axis``; ints give float32.
 
     Args:
@@ -58,7 +61,7 @@ def var(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
 
 
 @symbolic_op
-def std(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
+def std(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> jax.Array:
     """Standard deviation along ``axis``; ints give floats.
 
     Args:
@@ -83,7 +86,7 @@ def _compute_dtype(x: jax.Array) -> Any:
 
 
 @symbolic_op
-def average(x: Any, axis: int | None = None, weights: Any = None) -> jax.Array:
+def average(x: ArrayLike, axis: int | None = None, weights: Any = None) -> jax.Array:
     """Weighted mean along ``axis`` (the plain mean when ``weights`` is ``None``).
 
     Args:
@@ -108,7 +111,7 @@ def average(x: Any, axis: int | None = None, weights: Any = None) -> jax.Array:
 
 
 @symbolic_op
-def median(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
+def median(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> jax.Array:
     """Median along ``axis``.
 
     Args:
@@ -125,101 +128,58 @@ def median(x: Any, axis: Axis = None, keepdims: bool = False) -> jax.Array:
     return jnp.median(convert_to_tensor(x), axis=axes(axis), keepdims=keepdims)
 
 
-@symbolic_op
-def quantile(
-    x: Any, q: Any, axis: Axis = None, method: str = "linear", keepdims: bool = False
-) -> jax.Array:
-    """The ``q``-th quantile (``q`` in ``[0, 1]``) along ``axis``.
+_QUANTILE_DOC = """{summary}
 
-    Args:
-        x: Input tensor.
-        q: Quantile or tensor of quantiles, between 0 and 1.
-        axis: Axis or axes; ``None`` uses the flattened tensor.
-        method: ``"linear"``, ``"lower"``, ``"higher"``, ``"midpoint"`` or ``"nearest"``.
-        keepdims: Whether to keep reduced axes with size 1.
+Args:
+    x: Input tensor.
+    q: {q}
+    axis: Axis or axes; ``None`` uses the flattened tensor.
+    method: Interpolation method: ``"linear"``, ``"lower"``, ``"higher"``, ``"midpoint"`` or ``"nearest"``.
+    keepdims: Whether to keep reduced axes with size 1.
 
-    Returns:
-        The quantiles (a leading axis is added when ``q`` is a tensor).
+Returns:
+    {returns}
 
-    >>> ops.quantile([1.0, 2.0, 3.0, 4.0], 0.5)
-    Array(2.5, dtype=float32)
-    """
-    x, q = convert_to_tensor(x), convert_to_tensor(q)
-    return jnp.quantile(x, q, axis=axes(axis), method=method, keepdims=keepdims)
+>>> ops.{name}({example})
+{output}
+"""
 
 
-@symbolic_op
-def percentile(
-    x: Any, q: Any, axis: Axis = None, method: str = "linear", keepdims: bool = False
-) -> jax.Array:
-    """The ``q``-th percentile (``q`` in ``[0, 100]``) along ``axis`` (see ``quantile``).
+def _quantiles(
+    name: str, jfn: Callable, q: str, summary: str, returns: str, example: str, output: str
+) -> Callable:
+    def op(
+        x: ArrayLike, q: Any, axis: Axis = None, method: str = "linear", keepdims: bool = False
+    ) -> jax.Array:
+        x, q = convert_to_tensor(x), convert_to_tensor(q)
+        return jfn(x, q, axis=axes(axis), method=method, keepdims=keepdims)
 
-    Args:
-        x: Input tensor.
-        q: Percentile(s) between 0 and 100.
-        axis: Axis or axes; ``None`` uses the flattened tensor.
-        method: Interpolation method: ``"linear"``, ``"lower"``, ``"higher"``, ``"midpoint"`` or ``"nearest"``.
-        keepdims: Whether to keep reduced axes with size 1.
-
-    Returns:
-        The percentiles (a leading axis is added when ``q`` is a tensor).
-
-    >>> ops.percentile([1.0, 2.0, 3.0, 4.0], 50)
-    Array(2.5, dtype=float32)
-    """
-    x, q = convert_to_tensor(x), convert_to_tensor(q)
-    return jnp.percentile(x, q, axis=axes(axis), method=method, keepdims=keepdims)
+    return _finish(
+        op,
+        name,
+        _QUANTILE_DOC,
+        q=q,
+        summary=summary,
+        returns=returns,
+        example=example,
+        output=output,
+    )
 
 
-@symbolic_op
-def nanquantile(
-    x: Any, q: Any, axis: Axis = None, method: str = "linear", keepdims: bool = False
-) -> jax.Array:
-    """The ``q``-th quantile along ``axis``, ignoring NaN (see ``quantile``).
-
-    Args:
-        x: Input tensor.
-        q: Quantile(s) between 0 and 1.
-        axis: Axis or axes; ``None`` uses the flattened tensor.
-        method: Interpolation method: ``"linear"``, ``"lower"``, ``"higher"``, ``"midpoint"`` or ``"nearest"``.
-        keepdims: Whether to keep reduced axes with size 1.
-
-    Returns:
-        The quantiles.
-
-    >>> ops.nanquantile([1.0, float("nan"), 3.0], 0.5)
-    Array(2., dtype=float32)
-    """
-    x, q = convert_to_tensor(x), convert_to_tensor(q)
-    return jnp.nanquantile(x, q, axis=axes(axis), method=method, keepdims=keepdims)
-
-
-@symbolic_op
-def nanpercentile(
-    x: Any, q: Any, axis: Axis = None, method: str = "linear", keepdims: bool = False
-) -> jax.Array:
-    """The ``q``-th percentile along ``axis``, ignoring NaN (see ``percentile``).
-
-    Args:
-        x: Input tensor.
-        q: Percentile(s) between 0 and 100.
-        axis: Axis or axes; ``None`` uses the flattened tensor.
-        method: Interpolation method: ``"linear"``, ``"lower"``, ``"higher"``, ``"midpoint"`` or ``"nearest"``.
-        keepdims: Whether to keep reduced axes with size 1.
-
-    Returns:
-        The percentiles.
-
-    >>> ops.nanpercentile([1.0, float("nan"), 3.0], 50)
-    Array(2., dtype=float32)
-    """
-    x, q = convert_to_tensor(x), convert_to_tensor(q)
-    return jnp.nanpercentile(x, q, axis=axes(axis), method=method, keepdims=keepdims)
+_QUANTILE = "Quantile(s) between 0 and 1."
+_PERCENTILE = "Percentile(s) between 0 and 100."
+_WITH_AXIS = "(a leading axis is added when ``q`` is a tensor)"
+# fmt: off
+quantile = symbolic_op(_quantiles("quantile", jnp.quantile, _QUANTILE, "The ``q``-th quantile (``q`` in ``[0, 1]``) along ``axis``.", f"The quantiles {_WITH_AXIS}.", "[1.0, 2.0, 3.0, 4.0], 0.5", "Array(2.5, dtype=float32)"))
+percentile = symbolic_op(_quantiles("percentile", jnp.percentile, _PERCENTILE, "The ``q``-th percentile (``q`` in ``[0, 100]``) along ``axis`` (see ``quantile``).", f"The percentiles {_WITH_AXIS}.", "[1.0, 2.0, 3.0, 4.0], 50", "Array(2.5, dtype=float32)"))
+nanquantile = symbolic_op(_quantiles("nanquantile", jnp.nanquantile, _QUANTILE, "The ``q``-th quantile along ``axis``, ignoring NaN (see ``quantile``).", "The quantiles.", '[1.0, float("nan"), 3.0], 0.5', "Array(2., dtype=float32)"))
+nanpercentile = symbolic_op(_quantiles("nanpercentile", jnp.nanpercentile, _PERCENTILE, "The ``q``-th percentile along ``axis``, ignoring NaN (see ``percentile``).", "The percentiles.", '[1.0, float("nan"), 3.0], 50', "Array(2., dtype=float32)"))
+# fmt: on
 
 
 @symbolic_op
 def histogram(
-    x: Any, bins: int = 10, range: tuple[float, float] | None = None
+    x: ArrayLike, bins: int = 10, range: tuple[float, float] | None = None
 ) -> tuple[jax.Array, jax.Array]:
     """Counts of the values of a 1-D ``x`` in ``bins`` equal-width bins.
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 import optax
 
 from . import _adam_rules
+from ._arguments import OptimizerArguments, hyperparameter_config
 from ._optimizer import Optimizer
 
 
@@ -37,6 +38,8 @@ class Adam(Optimizer):
     ['adam/iteration', 'adam/learning_rate', 'adam/w_momentum', 'adam/w_velocity']
     """
 
+    _hyperparameters = ("beta_1", "beta_2", "epsilon", "amsgrad")
+
     _slot_groups = (("momentum", "velocity"), ("velocity_hat",))
 
     def __init__(
@@ -46,32 +49,9 @@ class Adam(Optimizer):
         beta_2: float = 0.999,
         epsilon: float = 1e-7,
         amsgrad: bool = False,
-        weight_decay: float | None = None,
-        clipnorm: float | None = None,
-        clipvalue: float | None = None,
-        global_clipnorm: float | None = None,
-        use_ema: bool = False,
-        ema_momentum: float = 0.99,
-        ema_overwrite_frequency: int | None = None,
-        loss_scale_factor: float | None = None,
-        gradient_accumulation_steps: int | None = None,
-        name: str | None = None,
-        **kwargs: Any,
+        **kwargs: Unpack[OptimizerArguments],
     ) -> None:
-        super().__init__(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
+        super().__init__(learning_rate=learning_rate, **kwargs)
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
@@ -81,13 +61,4 @@ class Adam(Optimizer):
         return _adam_rules.adam(self.beta_1, self.beta_2, self.epsilon, self.amsgrad)
 
     def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update(
-            {
-                "beta_1": self.beta_1,
-                "beta_2": self.beta_2,
-                "epsilon": self.epsilon,
-                "amsgrad": self.amsgrad,
-            }
-        )
-        return config
+        return {**super().get_config(), **hyperparameter_config(self)}

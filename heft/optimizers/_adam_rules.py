@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ._rule_helpers import cast, checked, per_leaf, step_number, zeros
+from ._rule_helpers import cast, checked, leafwise, per_leaf, step_number, zeros
 
 
 class AdamState(NamedTuple):
@@ -71,27 +71,7 @@ def adam(
             denominator_v = vhat
         return (-((m * alpha) / (jnp.sqrt(denominator_v) + epsilon)), m, v, vhat)
 
-    def update(
-        grads: Any,
-        state: AdamState,
-        params: Any = None,
-        *,
-        learning_rate: Any,
-        iteration: Any,
-        **extra: Any,
-    ) -> tuple:
-        params = checked(params)
-        delta, m, v, vhat = per_leaf(
-            lambda p, g, m, v, vh: leaf(p, g, m, v, vh, learning_rate, iteration),
-            params,
-            grads,
-            state.momentum,
-            state.velocity,
-            state.velocity_hat,
-        )
-        return delta, AdamState(momentum=m, velocity=v, velocity_hat=vhat)
-
-    return optax.GradientTransformationExtraArgs(init, update)
+    return leafwise(AdamState, init, leaf, with_iteration=True)
 
 
 class AdamaxState(NamedTuple):
@@ -137,26 +117,7 @@ def adamax(
         u = jnp.maximum(beta_2 * u, jnp.abs(g))
         return (-((lr * m) / ((1 - beta_1_power) * (u + epsilon))), m, u)
 
-    def update(
-        grads: Any,
-        state: AdamaxState,
-        params: Any = None,
-        *,
-        learning_rate: Any,
-        iteration: Any,
-        **extra: Any,
-    ) -> tuple:
-        params = checked(params)
-        delta, m, u = per_leaf(
-            lambda p, g, m, u: leaf(p, g, m, u, learning_rate, iteration),
-            params,
-            grads,
-            state.momentum,
-            state.norm,
-        )
-        return delta, AdamaxState(momentum=m, norm=u)
-
-    return optax.GradientTransformationExtraArgs(init, update)
+    return leafwise(AdamaxState, init, leaf, with_iteration=True)
 
 
 class NadamState(NamedTuple):

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ._rule_helpers import cast, checked, per_leaf, zeros
+from ._rule_helpers import cast, leafwise, zeros
 
 
 class RMSpropState(NamedTuple):
@@ -68,27 +68,7 @@ def rmsprop(
             return (-mom, vel, mom, avg)
         return (-increment, vel, mom, avg)
 
-    def update(
-        grads: Any,
-        state: RMSpropState,
-        params: Any = None,
-        *,
-        learning_rate: Any,
-        iteration: Any = None,
-        **extra: Any,
-    ) -> tuple:
-        params = checked(params)
-        delta, vel, mom, avg = per_leaf(
-            lambda p, g, v, m, a: leaf(p, g, v, m, a, learning_rate),
-            params,
-            grads,
-            state.velocity,
-            state.momentum,
-            state.average_gradient,
-        )
-        return delta, RMSpropState(velocity=vel, momentum=mom, average_gradient=avg)
-
-    return optax.GradientTransformationExtraArgs(init, update)
+    return leafwise(RMSpropState, init, leaf)
 
 
 class AdagradState(NamedTuple):
@@ -130,22 +110,7 @@ def adagrad(
         acc = acc + jnp.square(g)
         return (-((lr * g) / jnp.sqrt(acc + epsilon)), acc)
 
-    def update(
-        grads: Any,
-        state: AdagradState,
-        params: Any = None,
-        *,
-        learning_rate: Any,
-        iteration: Any = None,
-        **extra: Any,
-    ) -> tuple:
-        params = checked(params)
-        delta, acc = per_leaf(
-            lambda p, g, a: leaf(p, g, a, learning_rate), params, grads, state.accumulator
-        )
-        return delta, AdagradState(accumulator=acc)
-
-    return optax.GradientTransformationExtraArgs(init, update)
+    return leafwise(AdagradState, init, leaf)
 
 
 class AdadeltaState(NamedTuple):
@@ -188,23 +153,4 @@ def adadelta(rho: float = 0.95, epsilon: float = 1e-7) -> optax.GradientTransfor
         ad = rho * ad + (1 - rho) * jnp.square(delta_var)
         return (lr * delta_var, ag, ad)
 
-    def update(
-        grads: Any,
-        state: AdadeltaState,
-        params: Any = None,
-        *,
-        learning_rate: Any,
-        iteration: Any = None,
-        **extra: Any,
-    ) -> tuple:
-        params = checked(params)
-        delta, ag, ad = per_leaf(
-            lambda p, g, a, d: leaf(p, g, a, d, learning_rate),
-            params,
-            grads,
-            state.accumulated_grad,
-            state.accumulated_delta_var,
-        )
-        return delta, AdadeltaState(accumulated_grad=ag, accumulated_delta_var=ad)
-
-    return optax.GradientTransformationExtraArgs(init, update)
+    return leafwise(AdadeltaState, init, leaf)

@@ -1,9 +1,57 @@
-"""Keras's checks of the arguments every optimizer accepts."""
+"""The arguments every optimizer accepts: their table, Keras's checks of them, and hyperparameters."""
 
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, TypedDict
+
+
+class CommonArguments(TypedDict, total=False):
+    """The keyword arguments every optimizer passes on to ``Optimizer``, besides ``weight_decay``.
+
+    Their defaults and meaning are ``Optimizer``'s; a subclass takes them as
+    ``**kwargs: Unpack[OptimizerArguments]`` after its own hyperparameters.
+    """
+
+    clipnorm: float | None
+    clipvalue: float | None
+    global_clipnorm: float | None
+    use_ema: bool
+    ema_momentum: float
+    ema_overwrite_frequency: int | None
+    loss_scale_factor: float | None
+    gradient_accumulation_steps: int | None
+    name: str | None
+
+
+class OptimizerArguments(CommonArguments, total=False):
+    """The ten keyword arguments every optimizer passes on to ``Optimizer``.
+
+    >>> len(OptimizerArguments.__annotations__)
+    10
+    """
+
+    weight_decay: float | None
+
+
+def pick(values: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """``{name: values[name]}`` for ``names``: a constructor's ``locals()`` passed on by table.
+
+    >>> pick({"self": None, "name": "sgd", "momentum": 0.9}, ("momentum",))
+    {'momentum': 0.9}
+    """
+    return {name: values[name] for name in names}
+
+
+def hyperparameter_config(optimizer: Any) -> dict[str, Any]:
+    """``{name: value}`` of ``optimizer._hyperparameters``, in order, for ``get_config``.
+
+    >>> from types import SimpleNamespace
+    >>> hyperparameter_config(SimpleNamespace(_hyperparameters=("rho",), rho=0.9))
+    {'rho': 0.9}
+    """
+    return {name: getattr(optimizer, name) for name in optimizer._hyperparameters}
 
 
 def check_arguments(

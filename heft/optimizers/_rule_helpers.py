@@ -25,6 +25,9 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import optax
+
+from .._typing import DTypeLike
 
 
 def zeros(params: Any) -> Any:
@@ -50,11 +53,40 @@ def per_leaf(fn: Callable, params: Any, grads: Any, *slots: Any) -> tuple:
     )
 
 
-def cast(x: Any, dtype: Any) -> jax.Array:
+def leafwise(
+    state_type: Callable[..., Any],
+    init: Callable[[Any], Any],
+    leaf: Callable[..., tuple],
+    with_iteration: bool = False,
+) -> optax.GradientTransformationExtraArgs:
+    """A rule whose state fields are per-variable slot trees, updated one parameter at a time.
+
+    ``leaf(p, g, *slot_leaves, learning_rate[, iteration])`` returns
+    ``(delta, *new_slot_leaves)``, the slots in the order of ``state_type``'s fields.
+    """
+
+    def update(
+        grads: Any,
+        state: Any,
+        params: Any = None,
+        *,
+        learning_rate: Any,
+        iteration: Any = None,
+        **extra: Any,
+    ) -> tuple:
+        params = checked(params)
+        step = (learning_rate, iteration) if with_iteration else (learning_rate,)
+        delta, *slots = per_leaf(lambda p, g, *s: leaf(p, g, *s, *step), params, grads, *state)
+        return delta, state_type(*slots)
+
+    return optax.GradientTransformationExtraArgs(init, update)
+
+
+def cast(x: Any, dtype: DTypeLike) -> jax.Array:
     return jnp.asarray(x).astype(dtype)
 
 
-def step_number(iteration: Any, dtype: Any, offset: int = 1) -> jax.Array:
+def step_number(iteration: Any, dtype: DTypeLike, offset: int = 1) -> jax.Array:
     return (jnp.asarray(iteration) + offset).astype(dtype)
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 import optax
 
 from . import _sgd_rules
+from ._arguments import OptimizerArguments, hyperparameter_config
 from ._optimizer import Optimizer
 
 
@@ -37,37 +38,16 @@ class SGD(Optimizer):
     0.8
     """
 
+    _hyperparameters = ("momentum", "nesterov")
+
     def __init__(
         self,
         learning_rate: Any = 0.01,
         momentum: float = 0.0,
         nesterov: bool = False,
-        weight_decay: float | None = None,
-        clipnorm: float | None = None,
-        clipvalue: float | None = None,
-        global_clipnorm: float | None = None,
-        use_ema: bool = False,
-        ema_momentum: float = 0.99,
-        ema_overwrite_frequency: int | None = None,
-        loss_scale_factor: float | None = None,
-        gradient_accumulation_steps: int | None = None,
-        name: str | None = None,
-        **kwargs: Any,
+        **kwargs: Unpack[OptimizerArguments],
     ) -> None:
-        super().__init__(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
+        super().__init__(learning_rate=learning_rate, **kwargs)
         if not isinstance(momentum, float) or momentum < 0 or momentum > 1:
             raise ValueError(
                 f"`momentum` must be a float between [0, 1]. Received: momentum={momentum}. "
@@ -80,11 +60,4 @@ class SGD(Optimizer):
         return _sgd_rules.sgd(self.momentum, self.nesterov)
 
     def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update(
-            {
-                "momentum": self.momentum,
-                "nesterov": self.nesterov,
-            }
-        )
-        return config
+        return {**super().get_config(), **hyperparameter_config(self)}

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 import jax.numpy as jnp
 import optax
 
-from ._rule_helpers import cast, checked, per_leaf, zeros
+from ._rule_helpers import cast, leafwise, zeros
 
 
 class SGDState(NamedTuple):
@@ -47,22 +47,7 @@ def sgd(momentum: float = 0.0, nesterov: bool = False) -> optax.GradientTransfor
         delta = m * mom - g * lr if nesterov else m
         return (delta, m)
 
-    def update(
-        grads: Any,
-        state: SGDState,
-        params: Any = None,
-        *,
-        learning_rate: Any,
-        iteration: Any = None,
-        **extra: Any,
-    ) -> tuple:
-        params = checked(params)
-        delta, m = per_leaf(
-            lambda p, g, m: leaf(p, g, m, learning_rate), params, grads, state.momentum
-        )
-        return delta, SGDState(momentum=m)
-
-    return optax.GradientTransformationExtraArgs(init, update)
+    return leafwise(SGDState, init, leaf)
 
 
 class LionState(NamedTuple):
@@ -102,19 +87,4 @@ def lion(beta_1: float = 0.9, beta_2: float = 0.99) -> optax.GradientTransformat
         m = m * b2 + g * (1.0 - b2)
         return (delta, m)
 
-    def update(
-        grads: Any,
-        state: LionState,
-        params: Any = None,
-        *,
-        learning_rate: Any,
-        iteration: Any = None,
-        **extra: Any,
-    ) -> tuple:
-        params = checked(params)
-        delta, m = per_leaf(
-            lambda p, g, m: leaf(p, g, m, learning_rate), params, grads, state.momentum
-        )
-        return delta, LionState(momentum=m)
-
-    return optax.GradientTransformationExtraArgs(init, update)
+    return leafwise(LionState, init, leaf)

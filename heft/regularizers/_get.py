@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from typing import Any
 
 from .. import _registry
+from .._resolve import resolve
 from ._regularizers import L1, L1L2, L2, OrthogonalRegularizer, Regularizer
 
 # Class names and their snake_case forms, as Keras 3 accepts them ("l1_l2" is not one).
@@ -69,27 +69,12 @@ def get(identifier: Any) -> Any:
     >>> get("l2").l2
     0.01
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        try:
-            obj = deserialize(identifier)
-        except ValueError:
-            raise ValueError(
-                f"Could not interpret regularizer identifier: {identifier}. Expected one of "
-                "'l1', 'l2', 'l1l2', 'orthogonal_regularizer' (or a class name, or a "
-                "registered custom name); for both penalties use 'l1l2' or `L1L2(l1, l2)`."
-            ) from None
-    else:
-        obj = identifier
-    if inspect.isclass(obj):
-        obj = obj()
-    if callable(obj):
-        return obj
-    raise ValueError(
-        f"Could not interpret regularizer identifier: {identifier}. Pass a name such as "
-        "'l2', a config dict, a regularizer instance or class, or a callable "
-        "`weight -> penalty`."
+    return resolve(
+        identifier,
+        kind="regularizer",
+        deserialize=deserialize,
+        known="'l1', 'l2', 'l1l2', 'orthogonal_regularizer' (or a class name, or a "
+        "registered custom name); for both penalties use 'l1l2' or `L1L2(l1, l2)`.",
+        expected="a name such as 'l2', a config dict, a regularizer instance or class, "
+        "or a callable `weight -> penalty`.",
     )

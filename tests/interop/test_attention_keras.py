@@ -7,13 +7,12 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import h5py
 import jax.numpy as jnp
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-import heft  # noqa: E402
-from heft import _masking, _naming  # noqa: E402
+import heft
+from heft import _masking, _naming
 
 RNG = np.random.default_rng(0)
 Q = RNG.normal(size=(2, 3, 4)).astype("float32")

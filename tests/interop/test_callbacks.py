@@ -2,12 +2,11 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-from heft import callbacks as hc  # noqa: E402
+from heft import callbacks as hc
 
 
 class Optimizer:

@@ -5,12 +5,11 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import jax
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-import heft  # noqa: E402
+import heft
 
 # (class name, constructor kwargs, input shape)
 CASES = [

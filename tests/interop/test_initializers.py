@@ -2,15 +2,13 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
+import jax.numpy as jnp
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-import jax.numpy as jnp  # noqa: E402
-
-import heft.random as hr  # noqa: E402
-from heft import initializers  # noqa: E402
+import heft.random as hr
+from heft import initializers
 
 RANDOM_NAMES = [
     "RandomNormal",

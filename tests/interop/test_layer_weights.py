@@ -7,12 +7,11 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 import json
 import warnings
 
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-import heft  # noqa: E402
+import heft
 
 LISTS = (
     "weights",

@@ -2,14 +2,12 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
+import jax
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-import jax  # noqa: E402
-
-from heft import losses as hl  # noqa: E402
+from heft import losses as hl
 
 N = 6
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean_with_sample_weight")

@@ -1,11 +1,9 @@
 """Masks flowing through layers, losses and metrics, side by side with Keras 3."""
 
+import keras
 import numpy as np
-import pytest
 
-keras = pytest.importorskip("keras")
-
-import heft  # noqa: E402
+import heft
 
 
 def _custom_layers(lib, ops):

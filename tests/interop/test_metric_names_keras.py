@@ -1,11 +1,10 @@
 """Log names of compiled metrics (prefixes, repeats, weighted) as Keras 3 forms them."""
 
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-import heft  # noqa: E402
+import heft
 
 
 def _model(lib):

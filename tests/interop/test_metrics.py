@@ -2,15 +2,13 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
+import jax
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-import jax  # noqa: E402
-
-from heft import _naming  # noqa: E402
-from heft import metrics as hm  # noqa: E402
+from heft import _naming
+from heft import metrics as hm
 
 N = 16
 

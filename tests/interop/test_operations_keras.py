@@ -2,12 +2,10 @@
 
 import json
 
+import keras
 import numpy as np
-import pytest
 
-keras = pytest.importorskip("keras")
-
-import heft  # noqa: E402
+import heft
 
 
 def _build(lib):

@@ -4,15 +4,13 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import inspect
 
+import jax
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-import jax  # noqa: E402
-
-import heft  # noqa: E402
-from heft import activations, ops  # noqa: E402
+import heft
+from heft import activations, ops
 
 RNG = np.random.default_rng(7)
 X = RNG.normal(size=(3, 4)).astype(np.float32)

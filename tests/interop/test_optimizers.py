@@ -5,14 +5,13 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import jax
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-import heft  # noqa: E402
-from heft import optimizers  # noqa: E402
-from heft.optimizers import schedules  # noqa: E402
+import heft
+from heft import optimizers
+from heft.optimizers import schedules
 
 
 @pytest.fixture(autouse=True)

@@ -2,14 +2,12 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
+import jax.numpy as jnp
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-import jax.numpy as jnp  # noqa: E402
-
-from heft import constraints, regularizers  # noqa: E402
+from heft import constraints, regularizers
 
 W = np.random.default_rng(0).normal(size=(6, 4)).astype("float32")
 

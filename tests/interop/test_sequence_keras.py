@@ -5,12 +5,11 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-import heft  # noqa: E402
+import heft
 
 X = np.random.default_rng(0).normal(size=(3, 5, 4)).astype("float32")
 # Post-padded, pre-padded and unpadded rows, plus a fully masked one in some tests.

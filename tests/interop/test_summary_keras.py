@@ -4,12 +4,11 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-import heft  # noqa: E402
+import heft
 
 
 def _two_inputs_shared_merge(lib):

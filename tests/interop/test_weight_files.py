@@ -5,13 +5,12 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import h5py
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-import heft  # noqa: E402
-from heft.saving import load_weights, save_weights  # noqa: E402
+import heft
+from heft.saving import load_weights, save_weights
 
 X = np.random.default_rng(0).normal(size=(6, 3)).astype("float32")
 

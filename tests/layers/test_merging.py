@@ -97,3 +97,13 @@ def test_merging_in_functional_model_with_two_inputs():
     out = np.asarray(model([A, B]))
     np.testing.assert_allclose(out[:, :3], A + B, rtol=1e-6)
     np.testing.assert_allclose(out[:, 3], (A * B).sum(1), rtol=1e-5)
+
+
+def test_merge_subclass_without_combine_says_what_to_define():
+    from heft.layers._merging import _Merge
+
+    class Bare(_Merge):
+        pass
+
+    with pytest.raises(NotImplementedError, match=r"`Bare` must define `_combine` or override"):
+        Bare()([np.ones((1, 2), "float32"), np.ones((1, 2), "float32")])

@@ -201,3 +201,24 @@ def test_global_pooling_3d_values_and_keepdims():
     np.testing.assert_allclose(np.asarray(out)[:, :, 0, 0, 0], x.max(axis=(2, 3, 4)))
     with pytest.raises(ValueError, match="expects inputs of rank 5"):
         layers.GlobalMaxPooling3D().compute_output_shape((2, 3, 4, 5))
+
+
+@pytest.mark.parametrize(
+    "cls", [layers.AveragePooling1D, layers.AveragePooling2D, layers.AveragePooling3D]
+)
+def test_pooling_average_requires_pool_size(cls):
+    with pytest.raises(
+        TypeError,
+        match=rf"^{cls.__name__}\.__init__\(\) missing 1 required positional argument: 'pool_size'$",
+    ):
+        cls()
+
+
+@pytest.mark.parametrize(
+    ("cls", "expected"),
+    [(layers.MaxPooling1D, (2,)), (layers.MaxPooling2D, (2, 2)), (layers.MaxPooling3D, (2, 2, 2))],
+)
+def test_pooling_max_defaults_to_windows_of_two(cls, expected):
+    layer = cls()
+    assert layer.pool_size == expected and layer.strides == expected
+    assert layer.get_config()["pool_size"] == expected

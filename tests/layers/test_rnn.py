@@ -445,28 +445,3 @@ def test_recurrent_layer_in_a_model_trains():
     y = np.arange(3, dtype="float32")[:, None]
     history = model.fit(X, y, epochs=5, batch_size=3, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
-
-
-@pytest.mark.parametrize(
-    "module_name",
-    [
-        "heft.layers._embedding",
-        "heft.layers._masking",
-        "heft.layers._recurrent_loop",
-        "heft.layers._rnn",
-        "heft.layers._rnn_cell",
-        "heft.layers._simple_rnn",
-        "heft.layers._lstm",
-        "heft.layers._lstm_kernel",
-        "heft.layers._gru",
-        "heft.layers._wrappers",
-    ],
-)
-def test_sequence_layer_docstring_examples_run(module_name):
-    import doctest
-    import importlib
-
-    module = importlib.import_module(module_name)
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE, verbose=False)
-    assert result.attempted > 0
-    assert result.failed == 0

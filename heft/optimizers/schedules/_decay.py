@@ -11,7 +11,47 @@ import jax.numpy as jnp
 from ._schedule import LearningRateSchedule, as_float_array, cast, check_positive_steps
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _StepDecay(LearningRateSchedule):
+    """What exponential and inverse-time decay share: arguments, progress and config."""
+
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        decay_rate: float,
+        staircase: bool,
+        name: str,
+    ) -> None:
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.decay_rate = decay_rate
+        self.staircase = staircase
+        self.name = name
+        check_positive_steps(decay_steps, "decay_steps")
+
+    def _decay(self, initial: jax.Array, rate: jax.Array, progress: jax.Array) -> jax.Array:
+        """The learning rate after ``progress`` decay periods."""
+        raise NotImplementedError
+
+    def __call__(self, step: Any) -> jax.Array:
+        initial = as_float_array(self.initial_learning_rate)
+        dtype = initial.dtype
+        progress = cast(step, dtype) / cast(self.decay_steps, dtype)
+        if self.staircase:
+            progress = jnp.floor(progress)
+        return self._decay(initial, cast(self.decay_rate, dtype), progress)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
+
+
+class ExponentialDecay(_StepDecay):
     """``initial_learning_rate * decay_rate ** (step / decay_steps)``.
 
     Args:
@@ -36,32 +76,13 @@ class ExponentialDecay(LearningRateSchedule):
         staircase: bool = False,
         name: str = "ExponentialDecay",
     ) -> None:
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-        check_positive_steps(decay_steps, "decay_steps")
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
-    def __call__(self, step: Any) -> jax.Array:
-        initial = as_float_array(self.initial_learning_rate)
-        dtype = initial.dtype
-        p = cast(step, dtype) / cast(self.decay_steps, dtype)
-        if self.staircase:
-            p = jnp.floor(p)
-        return initial * jnp.power(cast(self.decay_rate, dtype), p)
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
+    def _decay(self, initial: jax.Array, rate: jax.Array, progress: jax.Array) -> jax.Array:
+        return initial * jnp.power(rate, progress)
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StepDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)``.
 
     Args:
@@ -86,30 +107,10 @@ class InverseTimeDecay(LearningRateSchedule):
         staircase: bool = False,
         name: str = "InverseTimeDecay",
     ) -> None:
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-        check_positive_steps(decay_steps, "decay_steps")
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
-    def __call__(self, step: Any) -> jax.Array:
-        initial = as_float_array(self.initial_learning_rate)
-        dtype = initial.dtype
-        p = cast(step, dtype) / cast(self.decay_steps, dtype)
-        if self.staircase:
-            p = jnp.floor(p)
-        denominator = cast(1, dtype) + cast(self.decay_rate, dtype) * p
-        return initial / denominator
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
+    def _decay(self, initial: jax.Array, rate: jax.Array, progress: jax.Array) -> jax.Array:
+        return initial / (cast(1, rate.dtype) + rate * progress)
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from ... import _registry
+from ..._typing import DTypeLike
 
 
 class LearningRateSchedule:
@@ -63,7 +64,7 @@ def as_float_array(value: Any) -> jax.Array:
     return jnp.asarray(value)
 
 
-def cast(value: Any, dtype: Any) -> jax.Array:
+def cast(value: Any, dtype: DTypeLike) -> jax.Array:
     """``value`` as an array of ``dtype``."""
     return jnp.asarray(value).astype(dtype)
 
