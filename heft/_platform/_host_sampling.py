@@ -96,7 +96,9 @@ def _unit_interval_jax(bits: jax.Array, dtype: np.dtype) -> jax.Array:
     return floats - jnp.asarray(1.0, dtype)
 
 
-def _scale_jax(unit: jax.Array, minval: jax.Array, maxval: jax.Array) -> jax.Array:
+def _scale_jax(
+    unit: jax.Array, minval: jax.Array | np.ndarray, maxval: jax.Array | np.ndarray
+) -> jax.Array:
     return lax.max(minval, unit * (maxval - minval) + minval)
 
 
@@ -189,13 +191,18 @@ def host_key(key: Any, n: int, dtype: np.dtype, *scalars: Any) -> np.ndarray | N
     """
     if not HOST_SAMPLING.on or n > HOST_LIMIT or np.dtype(dtype).name not in _HOST_DTYPES:
         return None
-    if isinstance(key, jax.core.Tracer) or not jax.config.jax_threefry_partitionable:
+    if isinstance(key, jax.core.Tracer) or not getattr(
+        jax.config, "jax_threefry_partitionable", False
+    ):
         return None
     if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):  # a typed key: let JAX handle it
         return None
     if not all(isinstance(s, numbers.Real) for s in scalars):
         return None
-    if jax.default_backend() != "cpu" or jax.config.jax_default_prng_impl != "threefry2x32":
+    if (
+        jax.default_backend() != "cpu"
+        or getattr(jax.config, "jax_default_prng_impl", None) != "threefry2x32"
+    ):
         return None
     return np.asarray(key, dtype=np.uint32).reshape(2)
 

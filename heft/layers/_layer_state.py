@@ -24,6 +24,7 @@ class LayerState:
 
     _tracker: _tracking.Tracker
     _name: str
+    built: bool
     _losses: list[Any]
     _loss_ids: set[int]
 

@@ -159,7 +159,7 @@ def functional_from_config(cls: type, config: dict[str, Any], custom_objects: An
 
     while pending:
         progressed = False
-        remaining = []
+        remaining: list[tuple[str, dict[str, Any]]] = []
         for layer_name, node in pending:
             # A layer's calls must run in order: wait while an earlier one is pending.
             if any(n == layer_name for n, _ in remaining):

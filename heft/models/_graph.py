@@ -150,4 +150,9 @@ class Graph:
     def config_history(self, tensor: KerasTensor) -> list[Any]:
         """``[layer name, node index, tensor index]``: how a config refers to ``tensor``."""
         history = tensor._keras_history
+        if history is None:
+            raise ValueError(
+                f"The tensor {tensor} was not produced by `heft.Input` or by a layer call, so a "
+                "config cannot refer to it. Build every tensor from an `Input` with layers."
+            )
         return [history.operation.name, self.node_index(node_of(tensor)), history.tensor_index]

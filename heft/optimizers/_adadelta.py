@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Unpack
+from typing import Any
 
 import optax
 
 from . import _adaptive_rules
-from ._arguments import OptimizerArguments, hyperparameter_config
+from ._arguments import base_arguments, hyperparameter_config, set_hyperparameters
 from ._optimizer import Optimizer
 
 
@@ -34,6 +34,10 @@ class Adadelta(Optimizer):
     0.95
     """
 
+    # Set from the arguments by `set_hyperparameters`.
+    rho: float
+    epsilon: float
+
     _hyperparameters = ("rho", "epsilon")
 
     _slot_groups = (("accumulated_grad", "accumulated_delta_var"),)
@@ -43,11 +47,20 @@ class Adadelta(Optimizer):
         learning_rate: Any = 0.001,
         rho: float = 0.95,
         epsilon: float = 1e-7,
-        **kwargs: Unpack[OptimizerArguments],
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.rho = rho
-        self.epsilon = epsilon
+        super().__init__(learning_rate=learning_rate, **base_arguments(locals()), **kwargs)
+        set_hyperparameters(self, locals())
 
     def _make_rule(self) -> optax.GradientTransformationExtraArgs:
         return _adaptive_rules.adadelta(self.rho, self.epsilon)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Unpack
+from typing import Any
 
 import optax
 
 from . import _adam_rules
-from ._arguments import OptimizerArguments, hyperparameter_config
+from ._arguments import base_arguments, hyperparameter_config, set_hyperparameters
 from ._optimizer import Optimizer
 
 
@@ -38,6 +38,12 @@ class Adam(Optimizer):
     ['adam/iteration', 'adam/learning_rate', 'adam/w_momentum', 'adam/w_velocity']
     """
 
+    # Set from the arguments by `set_hyperparameters`.
+    beta_1: float
+    beta_2: float
+    epsilon: float
+    amsgrad: bool
+
     _hyperparameters = ("beta_1", "beta_2", "epsilon", "amsgrad")
 
     _slot_groups = (("momentum", "velocity"), ("velocity_hat",))
@@ -49,13 +55,20 @@ class Adam(Optimizer):
         beta_2: float = 0.999,
         epsilon: float = 1e-7,
         amsgrad: bool = False,
-        **kwargs: Unpack[OptimizerArguments],
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.amsgrad = amsgrad
+        super().__init__(learning_rate=learning_rate, **base_arguments(locals()), **kwargs)
+        set_hyperparameters(self, locals())
 
     def _make_rule(self) -> optax.GradientTransformationExtraArgs:
         return _adam_rules.adam(self.beta_1, self.beta_2, self.epsilon, self.amsgrad)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Unpack
+from typing import Any
 
 from ._adam import Adam
-from ._arguments import CommonArguments, pick
+from ._arguments import base_arguments, pick
 
 
 class AdamW(Adam):
@@ -41,12 +41,21 @@ class AdamW(Adam):
         beta_2: float = 0.999,
         epsilon: float = 1e-7,
         amsgrad: bool = False,
-        **kwargs: Unpack[CommonArguments],
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(
             learning_rate=learning_rate,
-            weight_decay=weight_decay,
             **pick(locals(), self._hyperparameters),
+            **base_arguments(locals()),
             **kwargs,
         )
         if self.weight_decay is None:

@@ -4,35 +4,22 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict
+from typing import Any
 
-
-class CommonArguments(TypedDict, total=False):
-    """The keyword arguments every optimizer passes on to ``Optimizer``, besides ``weight_decay``.
-
-    Their defaults and meaning are ``Optimizer``'s; a subclass takes them as
-    ``**kwargs: Unpack[OptimizerArguments]`` after its own hyperparameters.
-    """
-
-    clipnorm: float | None
-    clipvalue: float | None
-    global_clipnorm: float | None
-    use_ema: bool
-    ema_momentum: float
-    ema_overwrite_frequency: int | None
-    loss_scale_factor: float | None
-    gradient_accumulation_steps: int | None
-    name: str | None
-
-
-class OptimizerArguments(CommonArguments, total=False):
-    """The ten keyword arguments every optimizer passes on to ``Optimizer``.
-
-    >>> len(OptimizerArguments.__annotations__)
-    10
-    """
-
-    weight_decay: float | None
+# The ten keyword arguments each optimizer takes after its own hyperparameters and
+# passes on to ``Optimizer``.
+BASE_ARGUMENTS = (
+    "weight_decay",
+    "clipnorm",
+    "clipvalue",
+    "global_clipnorm",
+    "use_ema",
+    "ema_momentum",
+    "ema_overwrite_frequency",
+    "loss_scale_factor",
+    "gradient_accumulation_steps",
+    "name",
+)
 
 
 def pick(values: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
@@ -42,6 +29,28 @@ def pick(values: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
     {'momentum': 0.9}
     """
     return {name: values[name] for name in names}
+
+
+def base_arguments(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The :data:`BASE_ARGUMENTS` among a subclass constructor's ``locals()``.
+
+    >>> sorted(base_arguments({n: None for n in ("self", "momentum", *BASE_ARGUMENTS)}))[:3]
+    ['clipnorm', 'clipvalue', 'ema_momentum']
+    """
+    return pick(values, BASE_ARGUMENTS)
+
+
+def set_hyperparameters(optimizer: Any, values: Mapping[str, Any]) -> None:
+    """Set each of ``optimizer._hyperparameters`` from ``values`` (its constructor's ``locals()``).
+
+    >>> from types import SimpleNamespace
+    >>> opt = SimpleNamespace(_hyperparameters=("rho",))
+    >>> set_hyperparameters(opt, {"rho": 0.9, "name": None})
+    >>> opt.rho
+    0.9
+    """
+    for name in optimizer._hyperparameters:
+        setattr(optimizer, name, values[name])
 
 
 def hyperparameter_config(optimizer: Any) -> dict[str, Any]:

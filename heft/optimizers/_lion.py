@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Unpack
+from typing import Any
 
 import optax
 
 from . import _sgd_rules
-from ._arguments import OptimizerArguments, hyperparameter_config
+from ._arguments import base_arguments, hyperparameter_config, set_hyperparameters
 from ._optimizer import Optimizer
 
 
@@ -33,6 +33,10 @@ class Lion(Optimizer):
     0.95
     """
 
+    # Set from the arguments by `set_hyperparameters`.
+    beta_1: float
+    beta_2: float
+
     _hyperparameters = ("beta_1", "beta_2")
 
     def __init__(
@@ -40,16 +44,25 @@ class Lion(Optimizer):
         learning_rate: Any = 0.001,
         beta_1: float = 0.9,
         beta_2: float = 0.99,
-        **kwargs: Unpack[OptimizerArguments],
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(learning_rate=learning_rate, **kwargs)
+        super().__init__(learning_rate=learning_rate, **base_arguments(locals()), **kwargs)
         if beta_1 <= 0 or beta_1 > 1:
             raise ValueError(
                 "Argument `beta_1` must be in the [0, 1] range. Otherwise, the optimizer "
                 f"degenerates to SignSGD. Received: beta_1={beta_1}. Use a value such as 0.9."
             )
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
+        set_hyperparameters(self, locals())
 
     def _make_rule(self) -> optax.GradientTransformationExtraArgs:
         return _sgd_rules.lion(self.beta_1, self.beta_2)

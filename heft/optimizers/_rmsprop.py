@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Unpack
+from typing import Any
 
 import optax
 
 from . import _adaptive_rules
-from ._arguments import OptimizerArguments, hyperparameter_config
+from ._arguments import base_arguments, hyperparameter_config, set_hyperparameters
 from ._optimizer import Optimizer
 
 
@@ -36,6 +36,12 @@ class RMSprop(Optimizer):
     0.9
     """
 
+    # Set from the arguments by `set_hyperparameters`.
+    rho: float
+    momentum: float
+    epsilon: float
+    centered: bool
+
     _hyperparameters = ("rho", "momentum", "epsilon", "centered")
 
     def __init__(
@@ -45,13 +51,20 @@ class RMSprop(Optimizer):
         momentum: float = 0.0,
         epsilon: float = 1e-7,
         centered: bool = False,
-        **kwargs: Unpack[OptimizerArguments],
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.rho = rho
-        self.momentum = momentum
-        self.epsilon = epsilon
-        self.centered = centered
+        super().__init__(learning_rate=learning_rate, **base_arguments(locals()), **kwargs)
+        set_hyperparameters(self, locals())
 
     def _make_rule(self) -> optax.GradientTransformationExtraArgs:
         return _adaptive_rules.rmsprop(self.rho, self.momentum, self.epsilon, self.centered)

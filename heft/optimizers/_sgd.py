@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Unpack
+from typing import Any
 
 import optax
 
 from . import _sgd_rules
-from ._arguments import OptimizerArguments, hyperparameter_config
+from ._arguments import base_arguments, hyperparameter_config, set_hyperparameters
 from ._optimizer import Optimizer
 
 
@@ -38,6 +38,10 @@ class SGD(Optimizer):
     0.8
     """
 
+    # Set from the arguments by `set_hyperparameters`.
+    momentum: float
+    nesterov: bool
+
     _hyperparameters = ("momentum", "nesterov")
 
     def __init__(
@@ -45,16 +49,25 @@ class SGD(Optimizer):
         learning_rate: Any = 0.01,
         momentum: float = 0.0,
         nesterov: bool = False,
-        **kwargs: Unpack[OptimizerArguments],
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(learning_rate=learning_rate, **kwargs)
+        super().__init__(learning_rate=learning_rate, **base_arguments(locals()), **kwargs)
         if not isinstance(momentum, float) or momentum < 0 or momentum > 1:
             raise ValueError(
                 f"`momentum` must be a float between [0, 1]. Received: momentum={momentum}. "
                 "Write it as a float, such as 0.9 (or 0.0 for none)."
             )
-        self.momentum = momentum
-        self.nesterov = nesterov
+        set_hyperparameters(self, locals())
 
     def _make_rule(self) -> optax.GradientTransformationExtraArgs:
         return _sgd_rules.sgd(self.momentum, self.nesterov)

@@ -134,8 +134,9 @@ class CompiledLoss:
         Raises:
             ValueError: If the number of targets differs from the number of outputs.
         """
-        if self._losses is None:
+        if self._losses is None or self._weights is None:
             self.build(y_pred, y_true=y_true)
+        losses, loss_weights = self._losses or [], self._weights or []
         trues = _flatten_outputs(y_true, self._output_names)
         preds = _flatten_outputs(y_pred, self._output_names)
         if len(trues) != len(preds):
@@ -153,7 +154,7 @@ class CompiledLoss:
         trackers = dict(zip(self._tracked, self.metrics, strict=True))
         total = jnp.zeros((), jnp.float32)
         for index, (loss, w, yt, yp, sw) in enumerate(
-            zip(self._losses, self._weights, trues, preds, weights, strict=True)
+            zip(losses, loss_weights, trues, preds, weights, strict=True)
         ):
             if loss is None:
                 continue
@@ -173,6 +174,17 @@ class CompiledMetrics(metrics_module.Metric):
     their values under their log names (``out_accuracy``...), as Keras's
     ``CompileMetrics`` gives them.
     """
+
+    # Set without the metric's variable tracking (`_plain`): they hold metrics, not state.
+    metrics: list[Any]
+    log_names: list[str]
+    built: bool
+    _metrics_spec: Any
+    _weighted_spec: Any
+    _loss: Any
+    _weighted: list[bool]
+    _output_index: list[int]
+    _names: list[str] | None
 
     def __init__(self, metrics: Any, weighted_metrics: Any, loss: Any) -> None:
         super().__init__(name="compile_metrics")

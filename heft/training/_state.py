@@ -30,11 +30,13 @@ class TrainState(NamedTuple):
 class TestState(NamedTuple):
     """What ``test_step(state, data)`` receives and returns (no optimizer state)."""
 
-    __test__ = False  # not a test class, whatever its name says to pytest
-
     trainable_variables: list[Any]
     non_trainable_variables: list[Any]
     metrics_variables: list[Any]
+
+
+# Not a test class, whatever its name says to pytest.
+TestState.__test__ = False  # type: ignore[attr-defined]
 
 
 class PredictState(NamedTuple):
@@ -44,7 +46,10 @@ class PredictState(NamedTuple):
     non_trainable_variables: list[Any]
 
 
-def as_state(kind: type, value: Any, step: str) -> Any:
+State = TrainState | TestState | PredictState
+
+
+def as_state(kind: type[State], value: Any, step: str) -> State:
     """``value`` (a tuple or list of lists returned by a step) as a ``kind`` of lists.
 
     Raises:

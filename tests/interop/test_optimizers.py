@@ -214,3 +214,23 @@ def test_serialized_optimizer_loads_in_keras_and_back():
     assert theirs.get_config() == mine.get_config()
     again = optimizers.deserialize(keras.optimizers.serialize(theirs))
     assert again.get_config() == mine.get_config()
+
+
+@pytest.mark.parametrize(
+    "name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion"]
+)
+def test_optimizers_signatures_match_keras_positions_included(name):
+    import inspect
+
+    heft_params = inspect.signature(getattr(heft.optimizers, name)).parameters
+    keras_params = inspect.signature(getattr(keras.optimizers, name)).parameters
+    named = [p for p, v in keras_params.items() if v.kind is not v.VAR_KEYWORD]
+    assert [p for p, v in heft_params.items() if v.kind is not v.VAR_KEYWORD] == named
+    for p in named:
+        assert heft_params[p].default == keras_params[p].default, p
+    # Every argument Keras takes by position, heft takes by position too.
+    positional = [0.01 if p == "learning_rate" else keras_params[p].default for p in named[:6]]
+    cls = getattr(heft.optimizers, name)
+    by_position = cls(*positional, name="o").get_config()
+    by_keyword = cls(**dict(zip(named[:6], positional, strict=True)), name="o").get_config()
+    assert by_position == by_keyword
