@@ -58,9 +58,13 @@ def _block(model: Any) -> None:
 
 
 def time_round_robin(
-    fns: dict[str, Callable[[], Any]], repeats: int, warmup: int
+    fns: dict[str, Callable[[], Any]], repeats: int, warmup: int, collect: bool = True
 ) -> dict[str, float]:
-    """Median seconds per call of each function; one repeat runs each once, in rotated order."""
+    """Median seconds per call of each function; one repeat runs each once, in rotated order.
+
+    With ``collect``, a full garbage collection runs before each timed call, so no
+    collection falls inside one; without, calls run back to back as in a loop.
+    """
     names = list(fns)
     for name in names:
         for _ in range(warmup):
@@ -69,14 +73,17 @@ def time_round_robin(
     for r in range(repeats):
         order = names[r % len(names) :] + names[: r % len(names)]
         for name in order:
-            gc.collect()
+            if collect:
+                gc.collect()
             start = time.perf_counter()
             fns[name]()
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
-def measure(label: str, heft_model: Any, keras_model: Any, repeats: int, warmup: int) -> list:
+def measure(
+    label: str, heft_model: Any, keras_model: Any, repeats: int, warmup: int, collect: bool = True
+) -> list:
     """Time get and set on both models, plus the plain-copy floors of the same bytes."""
     values = heft_model.get_weights()
     values = [np.array(v) for v in values]  # writable host arrays, the input of set_weights
@@ -110,6 +117,7 @@ def measure(label: str, heft_model: Any, keras_model: Any, repeats: int, warmup:
         },
         repeats,
         warmup,
+        collect,
     )
     put = time_round_robin(
         {
@@ -121,6 +129,7 @@ def measure(label: str, heft_model: Any, keras_model: Any, repeats: int, warmup:
         },
         repeats,
         warmup,
+        collect,
     )
     n = len(values)
     return [
@@ -222,6 +231,9 @@ def main(argv: list[str] | None = None) -> None:
     small_h = many_small(heft, args.count, args.size)
     small_k = many_small(keras, args.count, args.size)
     small_rows = measure(small_label, small_h, small_k, args.repeats, args.warmup)
+    loop_rows = measure(
+        f"{small_label}, no gc", small_h, small_k, args.repeats, args.warmup, collect=False
+    )
 
     params = args.depth * (args.width * args.width + args.width)
     large_label = f"{args.depth} x Dense({args.width}) {params / 1e6:.0f}M"
@@ -229,10 +241,11 @@ def main(argv: list[str] | None = None) -> None:
     large_k = large(keras, args.width, args.depth)
     large_rows = measure(large_label, large_h, large_k, args.repeats, args.warmup)
 
-    print_table(small_rows + large_rows)
+    print_table(small_rows + loop_rows + large_rows)
     print(
         "\ncopy = np.copyto of the same bytes into preallocated arrays; "
-        "fresh = np.array copies into new arrays."
+        'fresh = np.array copies into new arrays; "no gc": calls back to back, without the '
+        "full garbage collection before each timed call (the targets use the rows with it)."
     )
     print("\n".join(check_targets(small_rows, large_rows)))
     for name, model in (("heft", large_h), ("keras", large_k)):

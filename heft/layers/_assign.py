@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -85,6 +86,12 @@ _SMALL_SIZE = 1 << 16
 
 
 def _small_groups(shapes: Sequence[tuple[int, ...]], dtypes: Sequence[Any]) -> list[list[int]]:
+    return _groups(tuple(shapes), tuple(dtypes))
+
+
+@functools.lru_cache(maxsize=64)
+def _groups(shapes: tuple[tuple[int, ...], ...], dtypes: tuple[Any, ...]) -> list[list[int]]:
+    """The indices of the small values of each dtype, when there are enough to batch."""
     groups: dict[Any, list[int]] = {}
     for i, (shape, dtype) in enumerate(zip(shapes, dtypes, strict=True)):
         if math.prod(shape) <= _SMALL_SIZE:
@@ -109,60 +116,85 @@ def _split_flat(flat: jax.Array, shapes: tuple) -> list[jax.Array]:
 _split_on_device = jax.jit(_split_flat, static_argnums=1)
 
 
-def _large(nbytes: Sequence[int]) -> list[int]:
-    """The indices of the values that get buffers of their own, prepared ahead."""
-    from ..saving._buffers import large_enough
-
-    return [i for i, n in enumerate(nbytes) if large_enough(n)]
+# Copies of at least this many bytes run as two halves, one on a helper thread:
+# numpy releases the GIL while it copies, so both cores fault pages in and copy.
+_SPLIT_COPY_BYTES = 8 << 20
 
 
-def _copy_prepared(sources: Sequence[np.ndarray], dtypes: Sequence[Any]) -> list[np.ndarray]:
-    """New aligned arrays holding ``sources`` cast to ``dtypes``.
+def copy_into(target: np.ndarray, source: Any) -> None:
+    """``np.copyto(target, source, casting="unsafe")``, in two halves on two threads when large.
 
-    Each buffer's pages are faulted in ahead by a helper thread while the
-    previous piece is copied (``heft.saving._buffers.Ahead``), which on Linux is
-    most of what copying into fresh memory costs; the aligned result is what
-    JAX's CPU backend adopts without a further copy.
+    >>> out = np.empty(3, "float32")
+    >>> copy_into(out, [1, 2, 3])
+    >>> out.tolist()
+    [1.0, 2.0, 3.0]
     """
-    from ..saving._buffers import Ahead, copy_in_pieces
+    source = np.asarray(source)
+    if target.nbytes < _SPLIT_COPY_BYTES or source.shape != target.shape:
+        np.copyto(target, source, casting="unsafe")
+        return
+    from ..saving._threads import helper
 
-    targets = [np.dtype(d) for d in dtypes]
-    ahead = Ahead([math.prod(s.shape) * t.itemsize for s, t in zip(sources, targets, strict=True)])
-    try:
-        out = []
-        for source, target in zip(sources, targets, strict=True):
-            taken = ahead.take(tuple(source.shape), target)
-            copy_in_pieces(taken, source)
-            out.append(taken.array)
-        return out
-    finally:
-        ahead.close()
+    flat_target, flat_source = target.reshape(-1), source.reshape(-1)
+    half = flat_target.size // 2
+    first = helper("heft-copy").submit(
+        np.copyto, flat_target[:half], flat_source[:half], casting="unsafe"
+    )
+    np.copyto(flat_target[half:], flat_source[half:], casting="unsafe")
+    first.result()
 
 
-def fetch_to_host(arrays: Sequence[Any]) -> list[np.ndarray]:
+def _aligned_copies(sources: Sequence[np.ndarray], dtypes: Sequence[Any]) -> list[np.ndarray]:
+    """New 64-byte-aligned arrays holding ``sources`` cast to ``dtypes``.
+
+    JAX's CPU backend adopts an aligned buffer as it is, so the value crosses
+    once; an unaligned one (numpy's own large arrays start 16 bytes into a
+    page) it copies again, into memory of its own.
+    """
+    from ..saving._buffers import numpy_aligned
+
+    out = []
+    for source, dtype in zip(sources, dtypes, strict=True):
+        target = numpy_aligned(tuple(source.shape), dtype)
+        copy_into(target, source)
+        out.append(target)
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _pieces(shapes: tuple[tuple[int, ...], ...]) -> list[tuple[int, int, tuple[int, ...] | None]]:
+    """``(start, stop, shape)`` of each value in their concatenation (shape ``None``: 1-D)."""
+    out, offset = [], 0
+    for shape in shapes:
+        size = math.prod(shape)
+        out.append((offset, offset + size, None if len(shape) == 1 else shape))
+        offset += size
+    return out
+
+
+def fetch_to_host(
+    arrays: Sequence[Any],
+    shapes: Sequence[tuple[int, ...]] | None = None,
+    dtypes: Sequence[Any] | None = None,
+) -> list[np.ndarray]:
     """Device arrays -> new writable numpy arrays, with one transfer per group of small ones.
 
-    Large values are copied into buffers prepared ahead (see ``_copy_prepared``).
+    ``shapes`` and ``dtypes`` may be given when the caller knows them (the
+    variables' own), which spares asking each array.
     """
-    shapes = [tuple(a.shape) for a in arrays]
-    dtypes = [a.dtype for a in arrays]
+    shapes = [tuple(a.shape) for a in arrays] if shapes is None else shapes
+    dtypes = [a.dtype for a in arrays] if dtypes is None else dtypes
     out: list[Any] = [None] * len(arrays)
     for indices in _small_groups(shapes, dtypes):
         flat = np.array(jax.device_get(_flatten_all(tuple(arrays[i] for i in indices))))
-        for i, part in zip(
-            indices, _split_flat(flat, tuple(shapes[i] for i in indices)), strict=True
-        ):
-            out[i] = part
-    large = _large(
-        [math.prod(s) * np.dtype(d).itemsize for s, d in zip(shapes, dtypes, strict=True)]
-    )
-    if large:
-        hosts = [np.asarray(jax.device_get(arrays[i])) for i in large]
-        for i, host in zip(large, _copy_prepared(hosts, [dtypes[i] for i in large]), strict=True):
-            out[i] = host
+        pieces = _pieces(tuple(shapes[i] for i in indices))
+        for i, (start, stop, shape) in zip(indices, pieces, strict=True):
+            part = flat[start:stop]
+            out[i] = part if shape is None else part.reshape(shape)
     rest = [i for i, o in enumerate(out) if o is None]
     for i, host in zip(rest, jax.device_get([arrays[i] for i in rest]), strict=True):
-        out[i] = np.array(host)
+        out[i] = np.empty(host.shape, host.dtype)
+        copy_into(out[i], host)
     return out
 
 
@@ -171,8 +203,8 @@ def to_device(arrays: Sequence[np.ndarray]) -> list[jax.Array]:
 
     The device arrays never share memory with ``arrays``: JAX's CPU backend
     adopts an aligned numpy buffer without a copy, and a caller that later
-    writes into its array would change the weights. Large values are copied
-    once, into aligned buffers prepared ahead, which the device then adopts.
+    writes into its array would change the weights. So each value is copied
+    once, into an aligned buffer, which the device then adopts.
     """
     shapes = [tuple(a.shape) for a in arrays]
     dtypes = [a.dtype for a in arrays]
@@ -182,13 +214,8 @@ def to_device(arrays: Sequence[np.ndarray]) -> list[jax.Array]:
         parts = _split_on_device(flat, tuple(shapes[i] for i in indices))
         for i, part in zip(indices, parts, strict=True):
             out[i] = part
-    large = _large([a.nbytes for a in arrays])
-    if large:
-        copies = _copy_prepared([arrays[i] for i in large], [dtypes[i] for i in large])
-        for i, placed in zip(large, jax.device_put(copies), strict=True):
-            out[i] = placed
     rest = [i for i, o in enumerate(out) if o is None]
-    copies = [np.array(arrays[i], copy=True) for i in rest]
+    copies = _aligned_copies([arrays[i] for i in rest], [dtypes[i] for i in rest])
     for i, placed in zip(rest, jax.device_put(copies), strict=True):
         out[i] = placed
     return out

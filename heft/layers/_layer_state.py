@@ -93,24 +93,12 @@ class LayerState:
 
     # ---------------------------------------------------------------- state lists
     def _own_variables(self) -> list[Variable]:
-        out: list[Variable] = []
-        seen: set[int] = set()
-        for v in self._tracker.trainable_variables + self._tracker.non_trainable_variables:
-            if id(v) not in seen:
-                seen.add(id(v))
-                out.append(v)
-        return out
+        tracker = self._tracker
+        return _once([tracker.trainable_variables, tracker.non_trainable_variables])
 
     def _with_sublayers(self, own: list[Variable], attribute: str) -> list[Variable]:
         """``own``, then each sublayer's ``attribute`` list, each variable once."""
-        out = list(own)
-        seen = {id(v) for v in out}
-        for layer in self._tracker.layers:
-            for v in getattr(layer, attribute):
-                if id(v) not in seen:
-                    seen.add(id(v))
-                    out.append(v)
-        return out
+        return _once([own, *(getattr(layer, attribute) for layer in self._tracker.layers)])
 
     def _of_trainability(self, variables: list[Variable], trainable: bool) -> list[Variable]:
         """The ``variables`` whose ``trainable`` flag is ``trainable``; a frozen layer has none."""
@@ -216,3 +204,8 @@ class LayerState:
             if v.regularizer is not None:
                 losses.append(v.regularizer(v.value))
         return losses
+
+
+def _once(lists: list[list[Variable]]) -> list[Variable]:
+    """The variables of ``lists`` in order, each the first time it appears."""
+    return list({id(v): v for variables in lists for v in variables}.values())

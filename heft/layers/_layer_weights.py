@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtypes, _scope, _tracking
-from .._variable import Variable, read_values
+from .._variable import Variable, read_values, storage_dtype
 from ._assign import assign_prepared, fetch_to_host, prepare_values
 from ._layer_state import LayerState
 
@@ -194,7 +194,10 @@ class LayerWeights(LayerState):
     def get_weights(self) -> list[np.ndarray]:
         """The weights' values as numpy arrays, in ``weights`` order, in one host transfer."""
         # New writable arrays that alias no device buffer.
-        return fetch_to_host(read_values(self.weights))
+        weights = self.weights
+        return fetch_to_host(
+            read_values(weights), [v.shape for v in weights], [storage_dtype(v) for v in weights]
+        )
 
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Set every weight from a list of arrays, in ``weights`` order.

@@ -65,6 +65,17 @@ def aligned_empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes >= _prefault.MAPPED_BYTES and _prefault.applies():
         return _view(_prefault.faulted(nbytes), shape, dtype)
+    return numpy_aligned(shape, dtype)
+
+
+def numpy_aligned(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """A new uninitialised array allocated by numpy, its data on a 64-byte boundary.
+
+    >>> numpy_aligned((1024, 1024), "float32").ctypes.data % 64
+    0
+    """
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
     raw = np.empty(nbytes + ALIGNMENT, np.uint8)
     start = -raw.ctypes.data % ALIGNMENT
     return _view(raw[start : start + nbytes], shape, dtype)
@@ -77,31 +88,6 @@ def plain(shape: tuple[int, ...], dtype: Any) -> Taken:
 
 def _nothing(nbytes: int) -> None:
     del nbytes
-
-
-def large_enough(nbytes: int) -> bool:
-    """Whether a value of ``nbytes`` is worth a buffer of its own, prepared ahead."""
-    return nbytes >= _prefault.MAPPED_BYTES
-
-
-def copy_in_pieces(taken: Taken, source: np.ndarray) -> None:
-    """Copy ``source`` (cast to the buffer's dtype) into ``taken.array``, piece by piece.
-
-    Each piece is copied once ``taken.ready`` says its pages are faulted in, so
-    the copy follows the helper thread that prepares the buffer.
-
-    >>> taken = plain((2, 3), "float32")
-    >>> copy_in_pieces(taken, np.arange(6).reshape(2, 3))
-    >>> taken.array.tolist()
-    [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
-    """
-    target = taken.array.reshape(-1)
-    values = np.asarray(source).reshape(-1)
-    step = max(1, _prefault.PIECE_BYTES // target.itemsize)
-    for start in range(0, target.size, step):
-        stop = min(start + step, target.size)
-        taken.ready(stop * target.itemsize)
-        np.copyto(target[start:stop], values[start:stop], casting="unsafe")
 
 
 class Ahead:
