@@ -104,7 +104,7 @@ def _worker_keras_like(framework: str, samples: int, epochs: int, batch: int) ->
         "loss": clock.logs.get("loss"),
     }
     if framework == "heft":
-        result["k"] = sorted({plan.k for plan in model._plans.values() if plan.k is not None})
+        result["k"] = sorted({plan.k for plan in model._plans if plan.k is not None})
     return result
 
 

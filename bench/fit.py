@@ -130,7 +130,7 @@ def _worker_keras_like(
         "loss": clock.logs.get("loss"),
     }
     if framework == "heft":
-        result["k"] = sorted({plan.k for plan in model._plans.values() if plan.k is not None})
+        result["k"] = sorted({plan.k for plan in model._plans if plan.k is not None})
     return result
 
 

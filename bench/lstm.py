@@ -81,7 +81,7 @@ def _worker_keras_like(framework: str, samples: int, epochs: int) -> dict:
         "accuracy": clock.logs.get("accuracy"),
     }
     if framework == "heft":
-        result["k"] = sorted({p.k for p in model._plans.values() if p.k is not None})
+        result["k"] = sorted({p.k for p in model._plans if p.k is not None})
     return result
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 import jax
@@ -67,6 +67,10 @@ class PlanCache:
 
     def __len__(self) -> int:
         return len(self._plans)
+
+    def __iter__(self) -> Iterator[StepPlan]:
+        """The plans, least recently used first."""
+        return iter(list(self._plans.values()))
 
 
 def batch_data(x: Any, y: Any, sample_weight: Any) -> Any:

@@ -657,7 +657,7 @@ def test_fit_epoch_tail_runs_as_one_scan_with_the_same_results():
         assert int(model.optimizer.iterations.numpy()) == 56
         runs.append((model, history))
     (scanned, h_scanned), (single, h_single) = runs
-    compiled_lengths = {n for plan in scanned._plans._plans.values() for n in plan.chunks}
+    compiled_lengths = {n for plan in scanned._plans for n in plan.chunks}
     assert compiled_lengths == {10, 8}
     _assert_weights_close(scanned.get_weights(), single.get_weights())
     np.testing.assert_allclose(h_scanned.history["loss"], h_single.history["loss"], rtol=1e-6)
@@ -695,5 +695,5 @@ def test_fit_convolution_models_keep_one_step_per_dispatch_on_cpu():
     )
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     model.fit(x, y, batch_size=4, epochs=1, verbose=0)
-    plans = [plan for plan in model._plans._plans.values() if plan.k is not None]
+    plans = [plan for plan in model._plans if plan.k is not None]
     assert plans and all(plan.k == 1 and not plan.chunks for plan in plans)
