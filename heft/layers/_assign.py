@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -72,12 +73,22 @@ def assign_prepared(
         for variable, value in zip(variables, values, strict=True):
             scope.add_update(variable, variable._convert(value))
         return
+    replaced = sum(v.size * storage_dtype(v).itemsize for v in variables)
     if provenance is None:
         write_values(variables, values, ASSIGNED)
-        return
-    for variable, value, origin in zip(variables, values, provenance, strict=True):
-        variable._write(value, origin)
+    else:
+        for variable, value, origin in zip(variables, values, provenance, strict=True):
+            variable._write(value, origin)
+    if replaced >= _RELEASE_BYTES:
+        # A value JAX's CPU backend adopted from a host buffer is freed through a
+        # reference cycle, which only a collection of the youngest generation
+        # frees; without it, the replaced values would hold their memory until
+        # Python next collects, so a load could hold two copies of the model.
+        gc.collect(0)
 
+
+# Assignments replacing at least this many bytes release the old values at once.
+_RELEASE_BYTES = 64 << 20
 
 # Many small arrays cost JAX a fixed amount each to move; past this count, small arrays
 # of one dtype travel as a single flat buffer (one transfer) and are split on the other side.

@@ -63,3 +63,25 @@ def test_assign_large_values_are_adopted_by_the_device_without_a_further_copy(mo
     assert len(buffers) == 1  # one copy, into the prepared buffer...
     assert placed[0].unsafe_buffer_pointer() == buffers[0].ctypes.data  # ...that JAX adopted
     assert not np.shares_memory(buffers[0], values[0])
+
+
+def test_assign_replaced_large_values_are_released_before_set_weights_returns(monkeypatch):
+    import weakref
+
+    buffers = []
+    real = _assign._aligned_copies
+
+    def spy(sources, dtypes):
+        out = real(sources, dtypes)
+        buffers.extend(weakref.ref(b.base if b.base is not None else b) for b in out)
+        return out
+
+    monkeypatch.setattr(_assign, "_aligned_copies", spy)
+    monkeypatch.setattr(_assign, "_RELEASE_BYTES", 1 << 20)
+    model = _model(width=1024)
+    values = [np.ones(w.shape, "float32") for w in model.weights]
+    model.set_weights(values)
+    first = list(buffers)
+    assert first and all(ref() is not None for ref in first)  # adopted by the device
+    model.set_weights(values)
+    assert all(ref() is None for ref in first)  # freed, with no collection by the caller
