@@ -7,7 +7,7 @@ from typing import Any
 import optax
 
 from . import _adam_rules
-from ._arguments import base_arguments, hyperparameter_config, set_hyperparameters
+from ._arguments import hyperparameter_config, set_hyperparameters, with_base_arguments
 from ._optimizer import Optimizer
 
 
@@ -43,25 +43,16 @@ class Adamax(Optimizer):
 
     _slot_groups = (("momentum", "norm"),)
 
+    @with_base_arguments
     def __init__(
         self,
         learning_rate: Any = 0.001,
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-7,
-        weight_decay: float | None = None,
-        clipnorm: float | None = None,
-        clipvalue: float | None = None,
-        global_clipnorm: float | None = None,
-        use_ema: bool = False,
-        ema_momentum: float = 0.99,
-        ema_overwrite_frequency: int | None = None,
-        loss_scale_factor: float | None = None,
-        gradient_accumulation_steps: int | None = None,
-        name: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(learning_rate=learning_rate, **base_arguments(locals()), **kwargs)
+        super().__init__(learning_rate=learning_rate, **kwargs)
         set_hyperparameters(self, locals())
 
     def _make_rule(self) -> optax.GradientTransformationExtraArgs:

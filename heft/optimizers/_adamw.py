@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._adam import Adam
-from ._arguments import base_arguments, pick
+from ._arguments import pick, with_base_arguments
 
 
 class AdamW(Adam):
@@ -33,6 +33,7 @@ class AdamW(Adam):
     0.004
     """
 
+    @with_base_arguments
     def __init__(
         self,
         learning_rate: Any = 0.001,
@@ -41,21 +42,12 @@ class AdamW(Adam):
         beta_2: float = 0.999,
         epsilon: float = 1e-7,
         amsgrad: bool = False,
-        clipnorm: float | None = None,
-        clipvalue: float | None = None,
-        global_clipnorm: float | None = None,
-        use_ema: bool = False,
-        ema_momentum: float = 0.99,
-        ema_overwrite_frequency: int | None = None,
-        loss_scale_factor: float | None = None,
-        gradient_accumulation_steps: int | None = None,
-        name: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
             learning_rate=learning_rate,
+            weight_decay=weight_decay,
             **pick(locals(), self._hyperparameters),
-            **base_arguments(locals()),
             **kwargs,
         )
         if self.weight_decay is None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import warnings
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 # The ten keyword arguments each optimizer takes after its own hyperparameters and
 # passes on to ``Optimizer``.
@@ -20,6 +22,60 @@ BASE_ARGUMENTS = (
     "gradient_accumulation_steps",
     "name",
 )
+
+
+Init = TypeVar("Init", bound=Callable[..., None])
+
+
+def with_base_arguments(init: Init) -> Init:
+    """An optimizer's ``__init__`` taking the :data:`BASE_ARGUMENTS` after its own, as Keras's do.
+
+    The subclass declares its own hyperparameters and ``**kwargs``; the wrapper
+    gives it Keras's whole signature (``inspect.signature`` shows the base
+    arguments after the subclass's own, with ``Optimizer``'s defaults), and
+    takes them by position too, passing them on as keywords. A base argument
+    the subclass declares itself (AdamW's ``weight_decay``) stays where it put it.
+
+    >>> class Opt:
+    ...     @with_base_arguments
+    ...     def __init__(self, learning_rate=0.01, rho=0.9, **kwargs):
+    ...         self.got = (learning_rate, rho, kwargs)
+    >>> Opt(0.1, 0.5, 0.004).got
+    (0.1, 0.5, {'weight_decay': 0.004})
+    >>> list(inspect.signature(Opt).parameters)[:4]
+    ['learning_rate', 'rho', 'weight_decay', 'clipnorm']
+    """
+    from ._optimizer import Optimizer
+
+    signature = inspect.signature(init)
+    own = [p for p in signature.parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD]
+    rest = [p for p in signature.parameters.values() if p.kind is not p.POSITIONAL_OR_KEYWORD]
+    base_parameters = inspect.signature(Optimizer.__init__).parameters
+    added = [base_parameters[name] for name in BASE_ARGUMENTS if name not in signature.parameters]
+    names = [p.name for p in added]
+    count = len(own) - 1  # positional arguments the subclass takes itself, without `self`
+
+    @functools.wraps(init)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
+        extra = args[count:]
+        if len(extra) > len(names):
+            raise TypeError(
+                f"{type(self).__name__}() takes at most {count + len(names)} positional "
+                f"arguments but {len(args)} were given. Pass the other arguments by keyword."
+            )
+        for name, value in zip(names, extra, strict=False):
+            if name in kwargs:
+                raise TypeError(
+                    f"{type(self).__name__}() got multiple values for argument '{name}'. "
+                    "Pass it once, by position or by keyword."
+                )
+            kwargs[name] = value
+        init(self, *args[:count], **kwargs)
+
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*own, *added, *rest]
+    )
+    return wrapper  # type: ignore[return-value]
 
 
 def pick(values: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 import optax
 
 from . import _sgd_rules
-from ._arguments import base_arguments, hyperparameter_config, set_hyperparameters
+from ._arguments import hyperparameter_config, set_hyperparameters, with_base_arguments
 from ._optimizer import Optimizer
 
 
@@ -44,24 +44,15 @@ class SGD(Optimizer):
 
     _hyperparameters = ("momentum", "nesterov")
 
+    @with_base_arguments
     def __init__(
         self,
         learning_rate: Any = 0.01,
         momentum: float = 0.0,
         nesterov: bool = False,
-        weight_decay: float | None = None,
-        clipnorm: float | None = None,
-        clipvalue: float | None = None,
-        global_clipnorm: float | None = None,
-        use_ema: bool = False,
-        ema_momentum: float = 0.99,
-        ema_overwrite_frequency: int | None = None,
-        loss_scale_factor: float | None = None,
-        gradient_accumulation_steps: int | None = None,
-        name: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(learning_rate=learning_rate, **base_arguments(locals()), **kwargs)
+        super().__init__(learning_rate=learning_rate, **kwargs)
         if not isinstance(momentum, float) or momentum < 0 or momentum > 1:
             raise ValueError(
                 f"`momentum` must be a float between [0, 1]. Received: momentum={momentum}. "

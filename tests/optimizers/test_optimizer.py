@@ -430,3 +430,14 @@ def test_optimizer_rejects_invalid_arguments(kwargs, match):
 def test_optimizer_decay_argument_warns_that_it_is_ignored():
     with pytest.warns(UserWarning, match="`decay` is no longer supported"):
         SGD(decay=0.1)
+
+
+def test_optimizer_base_arguments_by_position_as_in_keras():
+    sgd = heft.optimizers.SGD(0.1, 0.9, True, 0.004, 1.0)
+    config = sgd.get_config()
+    assert (config["momentum"], config["nesterov"]) == (0.9, True)
+    assert (config["weight_decay"], config["clipnorm"]) == (0.004, 1.0)
+    with pytest.raises(TypeError, match=r"SGD\(\) takes at most 13 positional arguments but 14"):
+        heft.optimizers.SGD(*([None] * 14))
+    with pytest.raises(TypeError, match="got multiple values for argument 'weight_decay'"):
+        heft.optimizers.SGD(0.1, 0.0, False, 0.004, weight_decay=0.1)
