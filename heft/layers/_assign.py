@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import gc
 import math
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,7 +13,14 @@ import jax
 import numpy as np
 
 from .. import _scope
-from .._variable import ASSIGNED, Variable, storage_dtype, write_values
+from .._variable import (
+    ASSIGNED,
+    Variable,
+    identity_key,
+    read_values,
+    storage_dtype,
+    write_values,
+)
 
 
 def prepare_values(variables: Sequence[Variable], values: Sequence[Any], owner: str) -> list[Any]:
@@ -172,8 +180,51 @@ def _aligned_copies(sources: Sequence[np.ndarray], dtypes: Sequence[Any]) -> lis
     return out
 
 
-@functools.lru_cache(maxsize=64)
-def _pieces(shapes: tuple[tuple[int, ...], ...]) -> list[tuple[int, int, tuple[int, ...] | None]]:
+class _FetchPlan:
+    """How to bring one list of arrays (fixed shapes and dtypes) to the host.
+
+    Each group of small arrays of one dtype is gathered by ``take``, crosses as
+    one flat buffer, and is cut into views: all at once when the group's
+    shapes are equal (and not scalars, whose rows numpy would hand out as
+    scalars, not arrays), else piece by piece. The other arrays cross one by one.
+    """
+
+    def __init__(self, shapes: Sequence[tuple[int, ...]], dtypes: Sequence[Any]) -> None:
+        self.groups: list[tuple[Any, list[int], Any]] = []
+        grouped: set[int] = set()
+        for indices in _small_groups(shapes, dtypes):
+            group_shapes = [shapes[i] for i in indices]
+            if len(set(group_shapes)) == 1 and group_shapes[0]:
+                cut: Any = (len(indices), *group_shapes[0])
+            else:
+                cut = _pieces(group_shapes)
+            self.groups.append((operator.itemgetter(*indices), indices, cut))
+            grouped.update(indices)
+        self.rest = [i for i in range(len(shapes)) if i not in grouped]
+        self.size = len(shapes)
+
+    def run(self, arrays: Sequence[Any]) -> list[np.ndarray]:
+        out: list[Any] = [None] * self.size
+        for take, indices, cut in self.groups:
+            flat = np.array(jax.device_get(_flatten_all(take(arrays))))
+            if isinstance(cut, tuple):
+                # One reshape, then the rows: views made in C, one per array.
+                out_parts: list[np.ndarray] = list(flat.reshape(cut))
+            else:
+                out_parts = [
+                    flat[start:stop] if shape is None else flat[start:stop].reshape(shape)
+                    for start, stop, shape in cut
+                ]
+            for i, part in zip(indices, out_parts, strict=True):
+                out[i] = part
+        rest = self.rest
+        for i, host in zip(rest, jax.device_get([arrays[i] for i in rest]), strict=True):
+            out[i] = np.empty(host.shape, host.dtype)
+            copy_into(out[i], host)
+        return out
+
+
+def _pieces(shapes: Sequence[tuple[int, ...]]) -> list[tuple[int, int, tuple[int, ...] | None]]:
     """``(start, stop, shape)`` of each value in their concatenation (shape ``None``: 1-D)."""
     out, offset = [], 0
     for shape in shapes:
@@ -183,30 +234,25 @@ def _pieces(shapes: tuple[tuple[int, ...], ...]) -> list[tuple[int, int, tuple[i
     return out
 
 
-def fetch_to_host(
-    arrays: Sequence[Any],
-    shapes: Sequence[tuple[int, ...]] | None = None,
-    dtypes: Sequence[Any] | None = None,
-) -> list[np.ndarray]:
-    """Device arrays -> new writable numpy arrays, with one transfer per group of small ones.
+# The plans of the variable lists read most recently, by the lists' identity keys.
+_VARIABLE_PLANS: dict[tuple[int, ...], _FetchPlan] = {}
+_VARIABLE_PLANS_KEPT = 16
 
-    ``shapes`` and ``dtypes`` may be given when the caller knows them (the
-    variables' own), which spares asking each array.
+
+def fetch_variables(variables: Sequence[Variable]) -> list[np.ndarray]:
+    """The variables' values as new writable numpy arrays, aliasing no device buffer.
+
+    A variable's shape and dtype never change, so the plan for a list of
+    variables is kept under the list's identity key and reused.
     """
-    shapes = [tuple(a.shape) for a in arrays] if shapes is None else shapes
-    dtypes = [a.dtype for a in arrays] if dtypes is None else dtypes
-    out: list[Any] = [None] * len(arrays)
-    for indices in _small_groups(shapes, dtypes):
-        flat = np.array(jax.device_get(_flatten_all(tuple(arrays[i] for i in indices))))
-        pieces = _pieces(tuple(shapes[i] for i in indices))
-        for i, (start, stop, shape) in zip(indices, pieces, strict=True):
-            part = flat[start:stop]
-            out[i] = part if shape is None else part.reshape(shape)
-    rest = [i for i, o in enumerate(out) if o is None]
-    for i, host in zip(rest, jax.device_get([arrays[i] for i in rest]), strict=True):
-        out[i] = np.empty(host.shape, host.dtype)
-        copy_into(out[i], host)
-    return out
+    key = identity_key(variables)
+    plan = _VARIABLE_PLANS.pop(key, None)
+    if plan is None:
+        plan = _FetchPlan([v.shape for v in variables], [storage_dtype(v) for v in variables])
+        if len(_VARIABLE_PLANS) >= _VARIABLE_PLANS_KEPT:
+            del _VARIABLE_PLANS[next(iter(_VARIABLE_PLANS))]
+    _VARIABLE_PLANS[key] = plan  # most recent last
+    return plan.run(read_values(variables))
 
 
 def to_device(arrays: Sequence[np.ndarray]) -> list[jax.Array]:
@@ -221,7 +267,7 @@ def to_device(arrays: Sequence[np.ndarray]) -> list[jax.Array]:
     dtypes = [a.dtype for a in arrays]
     out: list[Any] = [None] * len(arrays)
     for indices in _small_groups(shapes, dtypes):
-        flat = jax.device_put(np.concatenate([np.ravel(arrays[i]) for i in indices]))
+        flat = jax.device_put(np.concatenate([arrays[i] for i in indices], axis=None))
         parts = _split_on_device(flat, tuple(shapes[i] for i in indices))
         for i, part in zip(indices, parts, strict=True):
             out[i] = part

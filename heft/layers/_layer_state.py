@@ -93,12 +93,13 @@ class LayerState:
 
     # ---------------------------------------------------------------- state lists
     def _own_variables(self) -> list[Variable]:
+        # The tracker holds each variable once, in one of its two lists.
         tracker = self._tracker
-        return _once([tracker.trainable_variables, tracker.non_trainable_variables])
+        return tracker.trainable_variables + tracker.non_trainable_variables
 
-    def _with_sublayers(self, own: list[Variable], attribute: str) -> list[Variable]:
-        """``own``, then each sublayer's ``attribute`` list, each variable once."""
-        return _once([own, *(getattr(layer, attribute) for layer in self._tracker.layers)])
+    def _with_sublayers(self, own: list[list[Variable]], attribute: str) -> list[Variable]:
+        """The ``own`` lists, then each sublayer's ``attribute`` list, each variable once."""
+        return _once([*own, *(getattr(layer, attribute) for layer in self._tracker.layers)])
 
     def _of_trainability(self, variables: list[Variable], trainable: bool) -> list[Variable]:
         """The ``variables`` whose ``trainable`` flag is ``trainable``; a frozen layer has none."""
@@ -109,7 +110,7 @@ class LayerState:
     @property
     def weights(self) -> list[Variable]:
         """All weights: own ones (trainable-tracked first), then each sublayer's."""
-        return self._with_sublayers(self._own_variables(), "weights")
+        return self._with_sublayers([self._own_variables()], "weights")
 
     @property
     def trainable_weights(self) -> list[Variable]:
@@ -123,7 +124,7 @@ class LayerState:
     def variables(self) -> list[Variable]:
         """Weights plus seed-generator states (metric variables excluded)."""
         seeds = [sg.state for sg in self._tracker.seed_generators]
-        return self._with_sublayers(self._own_variables() + seeds, "variables")
+        return self._with_sublayers([self._own_variables(), seeds], "variables")
 
     @property
     def trainable_variables(self) -> list[Variable]:
@@ -207,5 +208,11 @@ class LayerState:
 
 
 def _once(lists: list[list[Variable]]) -> list[Variable]:
-    """The variables of ``lists`` in order, each the first time it appears."""
-    return list({id(v): v for variables in lists for v in variables}.values())
+    """The variables of ``lists`` in order, each the first time it appears.
+
+    Each list holds a variable at most once, so a single non-empty list is the answer.
+    """
+    filled = [variables for variables in lists if variables]
+    if len(filled) == 1:
+        return list(filled[0])
+    return list({id(v): v for variables in filled for v in variables}.values())

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from .. import _dtypes, _scope, _tracking
-from .._variable import Variable, read_values, storage_dtype
-from ._assign import assign_prepared, fetch_to_host, prepare_values
+from .._variable import Variable
+from ._assign import assign_prepared, fetch_variables, prepare_values
 from ._layer_state import LayerState
 
 
@@ -194,10 +194,7 @@ class LayerWeights(LayerState):
     def get_weights(self) -> list[np.ndarray]:
         """The weights' values as numpy arrays, in ``weights`` order, in one host transfer."""
         # New writable arrays that alias no device buffer.
-        weights = self.weights
-        return fetch_to_host(
-            read_values(weights), [v.shape for v in weights], [storage_dtype(v) for v in weights]
-        )
+        return fetch_variables(self.weights)
 
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Set every weight from a list of arrays, in ``weights`` order.
@@ -232,7 +229,7 @@ class LayerWeights(LayerState):
                 f"You tried to call `count_params` on layer '{self.name}', but the layer isn't "
                 "built. You can build it manually via: `layer.build(input_shape)`."
             )
-        return int(sum(int(np.prod(v.shape, dtype=np.int64)) for v in self.weights))
+        return sum(v.size for v in self.weights)
 
     # ------------------------------------------------------------ saved state
     def save_own_variables(self, store: MutableMapping[str, Any]) -> None:

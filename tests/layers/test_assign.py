@@ -85,3 +85,34 @@ def test_assign_replaced_large_values_are_released_before_set_weights_returns(mo
     assert first and all(ref() is not None for ref in first)  # adopted by the device
     model.set_weights(values)
     assert all(ref() is None for ref in first)  # freed, with no collection by the caller
+
+
+def test_get_weights_cuts_each_group_into_arrays_of_the_right_shapes():
+    # Groups of equal shapes are cut in one reshape; scalars and mixed shapes piece by piece.
+    shapes = [(4,)] * 40 + [()] * 40 + [(2, 3), (5,), (1, 1, 2)] * 12 + [(2, 2)] * 33
+
+    class Shapes(heft.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.ws = [self.add_weight(shape=s, name=f"w{i}") for i, s in enumerate(shapes)]
+            self.ints = [
+                self.add_weight(shape=(2,), dtype="int32", trainable=False, name=f"i{i}")
+                for i in range(35)
+            ]
+
+        def call(self, x):
+            return x
+
+    layer = Shapes()
+    rng = np.random.default_rng(1)
+    values = [rng.standard_normal(w.shape).astype(w.dtype) for w in layer.weights]
+    layer.set_weights(values)
+    for _ in range(2):  # the second call runs the kept plan
+        got = layer.get_weights()
+        assert len(got) == len(values)
+        for g, v in zip(got, values, strict=True):
+            assert isinstance(g, np.ndarray) and g.shape == v.shape and g.dtype == v.dtype
+            np.testing.assert_array_equal(g, v)
+            assert g.flags.writeable
+    got[0][:] = 7.0  # writable copies: the variables keep their values
+    np.testing.assert_array_equal(layer.get_weights()[0], values[0])
