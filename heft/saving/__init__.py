@@ -16,3 +16,5 @@ from ._manifest import save_manifest as save_manifest
 from ._manifest import weights_manifest as weights_manifest
 from ._report import LoadEntry as LoadEntry
 from ._report import LoadReport as LoadReport
+from ._untrusted import Limits as Limits
+from ._untrusted import limits as limits
