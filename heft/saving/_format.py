@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._buffers import Take
+from ._untrusted import special_kind
 
 if TYPE_CHECKING:
     from ._plan import Plan
@@ -162,11 +163,17 @@ class WeightFormat:
 
 
 def check_readable(filepath: str, kind: str) -> None:
-    """Check that ``filepath`` is a file before a format opens it.
+    """Check that ``filepath`` is a regular file before a format opens it.
+
+    A FIFO or a device is refused here, before any reader opens it: opening a
+    FIFO blocks until a writer appears, and a device such as ``/dev/zero``
+    never ends. Formats that read through a file object of their own use
+    ``_untrusted.open_regular``, which checks the opened descriptor itself.
 
     Raises:
         FileNotFoundError: If nothing is at ``filepath``.
         IsADirectoryError: If it is a folder.
+        OSError: If it is a FIFO, a device, a socket or another special file.
     """
     if not os.path.exists(filepath):
         raise FileNotFoundError(
@@ -176,4 +183,10 @@ def check_readable(filepath: str, kind: str) -> None:
     if os.path.isdir(filepath):
         raise IsADirectoryError(
             f"'{filepath}' is a folder, not a weights file. Pass the path of a {kind} file."
+        )
+    if not os.path.isfile(filepath):
+        raise OSError(
+            f"Refusing to read '{filepath}': it is {special_kind(os.stat(filepath).st_mode)}, "
+            f"not a regular file, and reading it could block forever or never end. Pass the "
+            f"path of a {kind} file."
         )

@@ -25,7 +25,7 @@ from typing import Any
 import ml_dtypes
 import numpy as np
 
-from . import _checksum
+from . import _checksum, _untrusted
 from ._atomic import Writeback, atomic_path
 from ._buffers import Take
 from ._format import FileIndex, Opened, StoredArray, WeightFormat, check_readable
@@ -80,8 +80,6 @@ _NUMPY = {
     code: getattr(ml_dtypes, name) if hasattr(ml_dtypes, name) else np.dtype(name).newbyteorder("<")
     for code, name in _DTYPES.items()
 }
-# The safetensors library refuses headers above 100 MB; so does heft, before reading.
-_MAX_HEADER_BYTES = 100_000_000
 # Largest single read or write (Linux moves at most about 2 GB per call).
 _IO_CHUNK = 1 << 30
 
@@ -218,15 +216,19 @@ def read_header(fh: Any, filepath: str) -> tuple[dict[str, Any], dict[str, str],
     if len(head) < 8:
         raise _damaged(filepath, f"it has {size} byte(s), fewer than the 8 of a header length")
     (length,) = struct.unpack("<Q", head)
-    if length > min(size - 8, _MAX_HEADER_BYTES):
+    if length > size - 8:
         raise _damaged(
             filepath, f"its header declares {length} bytes but the file has {size} in all"
         )
-    raw = fh.read(length)
-    try:
-        header = json.loads(raw.decode("utf8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise _damaged(filepath, f"its header is not valid JSON ({err})") from None
+    limit = _untrusted.current()
+    if length > limit.json_bytes:
+        raise _untrusted.too_large("the header", filepath, length, limit.json_bytes, "json_bytes")
+    header = _untrusted.parse_json(
+        fh.read(length),
+        "the header",
+        filepath,
+        lambda problem: _damaged(filepath, f"its header {problem}"),
+    )
     if not isinstance(header, dict):
         raise _damaged(filepath, "its header is not a JSON object")
     metadata = header.pop("__metadata__", None) or {}
@@ -234,6 +236,10 @@ def read_header(fh: Any, filepath: str) -> tuple[dict[str, Any], dict[str, str],
         isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
     ):
         raise _damaged(filepath, "its `__metadata__` is not a mapping of strings to strings")
+    if len(header) > limit.file_entries:
+        raise _untrusted.too_large(
+            "the tensor list", filepath, len(header), limit.file_entries, "file_entries"
+        )
     data_size = size - 8 - length
     for key, entry in header.items():
         _check_entry(filepath, key, entry, data_size)
@@ -292,12 +298,12 @@ def _checksums(metadata: dict[str, str], tensors: dict[str, Any], filepath: str)
     raw = metadata.get(META_CHECKSUMS)
     if raw is None:
         return {}
-    try:
-        checksums = json.loads(raw)
-    except json.JSONDecodeError as err:
-        raise _damaged(
-            filepath, f"its `{META_CHECKSUMS}` metadata is not valid JSON ({err})"
-        ) from None
+    checksums = _untrusted.parse_json(
+        raw,
+        f"the `{META_CHECKSUMS}` metadata",
+        filepath,
+        lambda problem: _damaged(filepath, f"its `{META_CHECKSUMS}` metadata {problem}"),
+    )
     if not isinstance(checksums, dict):
         raise _damaged(filepath, f"its `{META_CHECKSUMS}` metadata is not a JSON object")
     for key in tensors:
@@ -378,7 +384,7 @@ def open_file(filepath: str) -> Iterator[Opened]:
         ValueError: If the header is malformed or does not fit the file.
     """
     check_readable(filepath, "`.safetensors`")
-    with open(filepath, "rb") as fh:
+    with _untrusted.open_regular(filepath, "a `.safetensors` file") as fh:
         tensors, metadata, data_start = read_header(fh, filepath)
         index = index_header(tensors, metadata, filepath)
 

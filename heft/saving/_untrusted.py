@@ -27,7 +27,7 @@ import dataclasses
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -39,13 +39,13 @@ class Limits:
     Attributes:
         json_bytes: The largest JSON text read (a safetensors header, a
             sharded index, an archive's ``config.json``/``metadata.json``).
-        json_values: The most values (numbers, strings, lists, objects) one
-            JSON text may hold. Parsed, each costs about 100 bytes of memory,
-            so this bounds what a header of tiny entries can cost.
+        json_values: The most list items and object members one JSON text
+            may hold (counted from its commas and brackets). Parsed, each costs
+            about 100 bytes, so this bounds what a header of tiny entries costs.
         json_depth: The deepest nesting of lists and objects in one JSON text.
-        file_entries: The most stored values (datasets, tensors) one weight
-            file may list; each costs memory to index whether or not the model
-            needs it.
+        file_entries: The most entries (tensors; HDF5 groups and datasets) one
+            weight file may list; each costs memory to index (up to about 1 KiB)
+            whether or not the model needs it.
         archive_bytes: The most bytes extracted from one ``.keras`` archive
             in all.
         allocation_bytes: The most bytes of variables a config loaded with
@@ -56,17 +56,20 @@ class Limits:
     json_bytes: int = 16 << 20
     json_values: int = 1 << 18
     json_depth: int = 100
-    file_entries: int = 1 << 16
+    file_entries: int = 1 << 15
     archive_bytes: int = 1 << 40
     allocation_bytes: int | None = None
 
 
-_CURRENT: contextvars.ContextVar[Limits] = contextvars.ContextVar("heft_limits", default=Limits())
+_DEFAULTS = Limits()
+_CURRENT: contextvars.ContextVar[Limits | None] = contextvars.ContextVar(
+    "heft_limits", default=None
+)
 
 
 def current() -> Limits:
     """The limits in force (the defaults, or those of the innermost ``limits`` block)."""
-    return _CURRENT.get()
+    return _CURRENT.get() or _DEFAULTS
 
 
 @contextlib.contextmanager
@@ -92,20 +95,31 @@ def limits(**changes: Any) -> Iterator[Limits]:
             f"Unknown limit(s) {unknown}: the limits are {sorted(fields)} "
             "(see `heft.saving.Limits`)."
         )
-    token = _CURRENT.set(dataclasses.replace(_CURRENT.get(), **changes))
+    inside = dataclasses.replace(current(), **changes)
+    token = _CURRENT.set(inside)
     try:
-        yield _CURRENT.get()
+        yield inside
     finally:
         _CURRENT.reset(token)
 
 
 def too_large(what: str, label: str, size: int, limit: int, field: str) -> ValueError:
     """The error for a file part over a limit: names the file, both sizes and the way past it."""
+    unit = _UNITS.get(field, "")
     return ValueError(
-        f"Refusing to read {what} of '{label}': it holds {size:,}, more than the limit of "
-        f"{limit:,}. If the file is trusted, raise the limit: "
+        f"Refusing to read {what} of '{label}': it holds {size:,}{unit}, more than the limit "
+        f"of {limit:,}{unit}. If the file is trusted, raise the limit: "
         f"`with heft.saving.limits({field}=...):` around the call."
     )
+
+
+_UNITS = {
+    "json_bytes": " bytes",
+    "json_values": " values",
+    "file_entries": " entries",
+    "archive_bytes": " bytes",
+    "allocation_bytes": " bytes",
+}
 
 
 def check_regular(fd: int, path: str) -> os.stat_result:
@@ -117,7 +131,7 @@ def check_regular(fd: int, path: str) -> os.stat_result:
     """
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
-        kind = _kind(info.st_mode)
+        kind = special_kind(info.st_mode)
         raise OSError(
             f"Refusing to read '{path}': it is {kind}, not a regular file, and reading it "
             "could block forever or never end. Pass the path of a weights or model file."
@@ -163,7 +177,8 @@ def open_regular(path: str, what: str) -> IO[bytes]:
         raise
 
 
-def _kind(mode: int) -> str:
+def special_kind(mode: int) -> str:
+    """How messages name a file of ``mode`` that is not a regular file ("a FIFO (named pipe)")."""
     for test, name in (
         (stat.S_ISFIFO, "a FIFO (named pipe)"),
         (stat.S_ISCHR, "a character device"),
@@ -181,13 +196,21 @@ def check_path_regular(path: str, what: str) -> None:
     open_regular(path, what).close()
 
 
-def parse_json(raw: bytes | str, what: str, label: str) -> Any:
+def parse_json(
+    raw: bytes | str,
+    what: str,
+    label: str,
+    damaged: Callable[[str], Exception] | None = None,
+) -> Any:
     """Parse JSON text from a file within ``current()``'s size, value and nesting limits.
 
     Args:
         raw: The text, as read.
         what: What the text is, for messages ("the header").
         label: The file, for messages.
+        damaged: Makes the error for text that is not UTF-8 or not JSON from
+            what is wrong with it ("is not valid JSON (...)"), for a format
+            that words its own; by default a ``ValueError`` naming the file.
 
     Raises:
         ValueError: If the text is over a limit, not UTF-8, or not JSON.
@@ -203,23 +226,25 @@ def parse_json(raw: bytes | str, what: str, label: str) -> Any:
     data = raw.encode("utf8") if isinstance(raw, str) else raw
     if len(data) > limit.json_bytes:
         raise too_large(what, label, len(data), limit.json_bytes, "json_bytes")
-    # Every value but the first follows a comma, a colon or an opening bracket,
-    # so this overcounts values (commas inside strings count too) and never
-    # undercounts: a text under the limit parses into at most that many values.
+    # Every list item and object member follows a comma or its container's
+    # opening bracket, so this count is never below the number of items and
+    # members (commas and brackets inside strings only make it higher).
     values = data.count(b",") + data.count(b"[") + data.count(b"{") + 1
     if values > limit.json_values:
-        raise ValueError(
-            f"Refusing to read {what} of '{label}': it holds up to {values:,} JSON values, "
-            f"more than the limit of {limit.json_values:,}. If the file is trusted, raise "
-            "the limit: `with heft.saving.limits(json_values=...):` around the call."
-        )
+        raise too_large(what, label, values, limit.json_values, "json_values")
     _check_depth(data, limit.json_depth, what, label)
     try:
         return json.loads(data.decode("utf8"))
     except UnicodeDecodeError as err:
-        raise ValueError(f"{what.capitalize()} of '{label}' is not UTF-8 text ({err}).") from None
+        problem = f"is not UTF-8 text ({err})"
     except (json.JSONDecodeError, RecursionError) as err:
-        raise ValueError(f"{what.capitalize()} of '{label}' is not valid JSON ({err}).") from None
+        problem = f"is not valid JSON ({err})"
+    if damaged is not None:
+        raise damaged(problem)
+    raise ValueError(
+        f"Cannot read '{label}': {what} {problem}. The file is truncated, damaged, or in "
+        "another format than its name says; save it again or copy it again from its source."
+    )
 
 
 def _check_depth(data: bytes, max_depth: int, what: str, label: str) -> None:
