@@ -364,7 +364,7 @@ def test_load_weights_sharded_while_another_process_saves(tmp_path, mlp):
             proc.stderr.close()
     assert read["errors"] == [], read
     assert set(read["seen"]) == {"1.0", "2.0"}, read  # each load one save, and saves overlapped
-    assert wrote["saves"] > 10 and read["loads"] > 10, (wrote, read)
+    assert wrote["saves"] >= 4 and read["loads"] >= 4, (wrote, read)
 
 
 def test_load_weights_sharded_gives_up_on_an_index_replaced_at_every_try(
