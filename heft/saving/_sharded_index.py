@@ -112,7 +112,9 @@ def read_index(json_path: str) -> Index:
             outside its folder, or has a malformed heft record.
     """
     raw = read_bytes(json_path)
-    config = _untrusted.parse_json(raw, "the weight map", json_path)
+    config = _untrusted.parse_json(
+        raw, "the weight map", json_path, lambda problem: bad_map(json_path, f"it {problem}")
+    )
     weight_map = config.get("weight_map") if isinstance(config, dict) else None
     if not isinstance(weight_map, dict):
         raise bad_map(json_path, "it has no `weight_map` object")

@@ -260,7 +260,10 @@ def _with_record(config, **record):
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda c: "{not json", r"The weight map of '.*m\.weights\.json' is not valid JSON"),
+        (
+            lambda c: "{not json",
+            r"'.*m\.weights\.json' is not a valid weight map: it is not valid JSON",
+        ),
         (lambda c: json.dumps([1]), _MAP + r"it has no `weight_map` object"),
         (lambda c: json.dumps({"weight_map": {"/vars": 3}}), _MAP + r"the entry of '/vars' is not"),
         (

@@ -73,13 +73,13 @@ def test_load_weights_sharded_index_over_the_size_and_value_limits(tmp_path, mlp
         pytest.raises(
             ValueError,
             match=rf"Refusing to read the weight map of '.*m\.weights\.json': it holds "
-            rf"{size:,}, more than the limit of {size - 1:,}.*json_bytes=",
+            rf"{size:,} bytes, more than the limit of {size - 1:,} bytes.*json_bytes=",
         ),
     ):
         load_weights(model, path)
     with (
         limits(json_values=5),
-        pytest.raises(ValueError, match=r"more than the limit of 5.*json_values="),
+        pytest.raises(ValueError, match=r"more than the limit of 5 values.*json_values="),
     ):
         load_weights(model, path)
     with limits(json_bytes=size):
