@@ -69,10 +69,12 @@ BEFORE = values(TARGET)
 
 # --------------------------------------------------------------------------- mutations
 def _files(folder: str) -> list[str]:
+    """The non-empty files of ``folder`` (a sharded save's lock file is empty)."""
     return sorted(
         os.path.join(folder, name)
         for name in os.listdir(folder)
         if os.path.isfile(os.path.join(folder, name))
+        and os.path.getsize(os.path.join(folder, name)) > 0
     )
 
 
