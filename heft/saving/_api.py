@@ -11,7 +11,7 @@ from typing import Any, cast
 from .. import _platform
 from ..layers._layer import Layer
 from . import _formats, _loading, _model_config
-from ._atomic import check_target
+from ._atomic import check_target, save_errors
 from ._format import SaveFunction, WeightFormat
 from ._policy import make_policy
 from ._report import LoadReport
@@ -145,6 +145,10 @@ def save_weights(
             variable is larger than ``max_shard_size``.
         FileExistsError: If the file exists and ``overwrite`` is False.
         FileNotFoundError: If the target folder does not exist.
+        OSError: If the file cannot be written (a full disk, a read-only or
+            unwritable folder: the system's errno, e.g. ``PermissionError``);
+            the message names ``filepath`` and says the previous file is
+            untouched, and no temporary file is left.
 
     >>> import heft, os, tempfile
     >>> model = heft.Sequential([heft.Input((3,)), heft.layers.Dense(2)])
@@ -159,7 +163,9 @@ def save_weights(
     fmt, suffix = _formats.find(path, "save")
     fmt, path = _shard_target(path, fmt, suffix, max_shard_size)
     save = cast(SaveFunction, fmt.save)  # `find(..., "save")` only returns formats that save
-    save(model, path, overwrite, max_shard_size)
+    # Around the whole save too: a sharded save writes its shards outside `atomic_path`.
+    with save_errors(path):
+        save(model, path, overwrite, max_shard_size)
 
 
 @_platform.usual_allocation()
@@ -299,6 +305,10 @@ def save_model(
             unknown keyword argument is given.
         FileExistsError: If the file exists and ``overwrite`` is False.
         FileNotFoundError: If the target folder does not exist.
+        OSError: If the file cannot be written (a full disk, a read-only or
+            unwritable folder: the system's errno, e.g. ``PermissionError``);
+            the message names ``filepath`` and says the previous file is
+            untouched, and no temporary file is left.
 
     >>> import heft, os, tempfile
     >>> model = heft.Sequential([heft.Input((3,)), heft.layers.Dense(2)])
@@ -344,7 +354,8 @@ def save_model(
             UserWarning,
             stacklevel=2,
         )
-    _model_config.save(model, path, overwrite)
+    with save_errors(path):
+        _model_config.save(model, path, overwrite)
 
 
 @_platform.usual_allocation()

@@ -1,9 +1,14 @@
 """Tests for atomic writes: temporary file in the same folder, fsync, rename."""
 
+import errno
 import hashlib
+import json
 import os
 import re
+import shutil
+import subprocess
 import sys
+import textwrap
 import threading
 import zipfile
 
@@ -221,3 +226,179 @@ def test_saves_write_the_same_bytes_with_and_without_the_hints(tmp_path, monkeyp
         found.append(_files(folder))
     assert found[0] == found[1]
     assert len(found[0]) >= (2 if suffix == ".weights.json" else 1)
+
+
+# ------------------------------------------------------------------ full disks, read-only folders
+
+SUFFIXES = [".weights.h5", ".h5", ".safetensors", ".weights.json", ".keras"]
+
+
+def _save(model, path):
+    from heft.saving import save_model, save_weights
+
+    if path.suffix == ".keras":
+        save_model(model, path)
+    else:
+        extra = {"max_shard_size": 1.0} if path.name.endswith(".weights.json") else {}
+        save_weights(model, path, **extra)
+
+
+def _model():
+    import heft
+    from heft import layers
+
+    return heft.Sequential([layers.Input((30,)), layers.Dense(40), layers.Dense(3)])
+
+
+def _check_write_error(err, path, code, existed):
+    assert err.errno == code
+    message = str(err)
+    assert f"Could not save '{path}': {os.strerror(code)}, {errno.errorcode[code]}." in message
+    if existed:
+        assert f"The previous file at '{path}' is untouched" in message
+    else:
+        assert f"No file was created at '{path}'" in message
+    assert "no temporary file is left behind" in message
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_a_save_on_a_full_disk_names_the_file_and_keeps_the_previous_one(
+    tmp_path, monkeypatch, suffix
+):
+    from heft.saving import _sharded
+
+    path = tmp_path / f"m{suffix}"
+    _save(_model(), path)
+    before = _files(tmp_path)
+
+    def full(target):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    # The disk fills up while the data is flushed (as with delayed allocation).
+    monkeypatch.setattr(_atomic, "fsync_file", full)
+    monkeypatch.setattr(_sharded, "fsync_file", full)
+    with pytest.raises(OSError) as info:
+        _save(_model(), path)
+    _check_write_error(info.value, path, errno.ENOSPC, existed=True)
+    assert "The disk (or your quota on it) is full: free some space" in str(info.value)
+    assert _files(tmp_path) == before
+    with pytest.raises(OSError) as info:
+        _save(_model(), tmp_path / f"new{suffix}")
+    _check_write_error(info.value, tmp_path / f"new{suffix}", errno.ENOSPC, existed=False)
+    assert _files(tmp_path) == before
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_a_save_to_a_read_only_file_system_names_the_file(tmp_path, monkeypatch, suffix):
+    path = tmp_path / f"m{suffix}"
+    _save(_model(), path)
+    before = _files(tmp_path)
+    real_open = os.open
+
+    def read_only(name, flags, *args):
+        if flags & os.O_CREAT:
+            raise OSError(errno.EROFS, "Read-only file system", name)
+        return real_open(name, flags, *args)
+
+    monkeypatch.setattr(os, "open", read_only)
+    with pytest.raises(OSError) as info:
+        _save(_model(), path)
+    _check_write_error(info.value, path, errno.EROFS, existed=True)
+    assert f"Folder '{tmp_path}' is on a read-only file system" in str(info.value)
+    assert _files(tmp_path) == before
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+@pytest.mark.skipif(os.name == "posix" and os.geteuid() == 0, reason="root ignores permissions")
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_a_save_to_a_read_only_folder_is_a_permission_error(tmp_path, suffix):
+    path = tmp_path / f"m{suffix}"
+    _save(_model(), path)
+    before = _files(tmp_path)
+    tmp_path.chmod(0o555)
+    try:
+        with pytest.raises(PermissionError) as info:
+            _save(_model(), path)
+    finally:
+        tmp_path.chmod(0o755)
+    _check_write_error(info.value, path, errno.EACCES, existed=True)
+    assert f"Folder '{tmp_path}' is not writable" in str(info.value)
+    assert _files(tmp_path) == before
+
+
+_SMALL_FILE_SYSTEM_CHILD = textwrap.dedent(
+    """
+    import errno, json, os, subprocess, sys
+    import heft
+    from heft import layers
+    from heft.saving import save_model, save_weights
+
+    folder = sys.argv[1]
+    small = heft.Sequential([layers.Input((30,)), layers.Dense(40)])
+    big = heft.Sequential([layers.Input((1024,)), layers.Dense(1024)])  # 4 MiB > the disk
+
+    def save(model, path):
+        if path.endswith(".keras"):
+            save_model(model, path)
+        else:
+            extra = {"max_shard_size": 1.0} if path.endswith(".weights.json") else {}
+            save_weights(model, path, **extra)
+
+    def listing():
+        out = {}
+        for name in sorted(os.listdir(folder)):
+            with open(os.path.join(folder, name), "rb") as fh:
+                out[name] = fh.read().hex()
+        return out
+
+    out = {}
+    suffixes = sys.argv[2:]
+    for suffix in suffixes:
+        save(small, os.path.join(folder, "m" + suffix))
+    for stage, model in (("full", big), ("read-only", small)):
+        if stage == "read-only":
+            subprocess.run(["mount", "-o", "remount,ro", folder], check=True)
+        for suffix in suffixes:
+            path = os.path.join(folder, "m" + suffix)
+            before = listing()
+            try:
+                save(model, path)
+                result = ["saved", None, ""]
+            except Exception as err:
+                result = [type(err).__name__, getattr(err, "errno", None), str(err)]
+            out[f"{stage} {suffix}"] = result + [listing() == before]
+    print(json.dumps(out))
+    """
+)
+
+
+@pytest.mark.skipif(not LINUX, reason="mounts a tmpfs in a user namespace (Linux)")
+def test_saves_on_a_real_full_and_read_only_file_system(tmp_path):
+    # A 2 MiB tmpfs, mounted in a user namespace where this test may mount: the
+    # errors come from the system itself (HDF5's writes included), not a stub.
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    command = f'mount -t tmpfs -o size=2m heft-test {mount} && exec "$0" "$@"'
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare(1) to mount a tmpfs in a user namespace")
+    probe = subprocess.run(["unshare", "-rm", "sh", "-c", command, "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("cannot mount a tmpfs in a user namespace here")
+    child = [sys.executable, "-c", _SMALL_FILE_SYSTEM_CHILD, str(mount), *SUFFIXES]
+    result = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", command, *child],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    for stage, code in (("full", errno.ENOSPC), ("read-only", errno.EROFS)):
+        for suffix in SUFFIXES:
+            kind, got, message, unchanged = out[f"{stage} {suffix}"]
+            path = mount / f"m{suffix}"
+            assert kind == "OSError" and got == code, (stage, suffix, kind, message)
+            assert message.startswith(f"[Errno {code}] Could not save '{path}': "), message
+            assert f"The previous file at '{path}' is untouched" in message
+            assert unchanged, (stage, suffix)
