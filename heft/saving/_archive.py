@@ -6,8 +6,11 @@ import contextlib
 import io
 import json
 import os
+import re
+import shutil
 import struct
 import tempfile
+import time
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -16,7 +19,7 @@ from typing import Any
 import h5py
 
 from . import _h5
-from ._atomic import atomic_path
+from ._atomic import atomic_path, remove_temporary, temp_path
 from ._format import Opened, WeightFormat
 from ._store import SavedGroup
 
@@ -47,20 +50,65 @@ def write(
 ) -> None:
     """Write a ``.keras`` archive atomically: the JSON members, then ``model.weights.h5``.
 
-    The weights are written to a private temporary folder next to the target
-    and copied into the zip, whose members are stored uncompressed, in the
-    order Keras writes them. On any failure the target is left untouched.
+    The weights are written to a second temporary file next to the target
+    (named like the archive's own, so that the next save removes both if this
+    process is killed) and copied into the zip, whose members are stored
+    uncompressed, in the order Keras writes them. On any failure the target
+    is left untouched and both temporary files are removed.
     """
-    folder = os.path.dirname(os.path.abspath(filepath))
     with atomic_path(filepath, overwrite) as tmp:
-        with tempfile.TemporaryDirectory(prefix=".heft-archive-", dir=folder) as work:
-            weights = os.path.join(work, WEIGHTS)
+        remove_legacy_folders(os.path.dirname(os.path.abspath(filepath)))
+        weights = temp_path(filepath)
+        try:
             with h5py.File(weights, "w") as f:
                 _h5.write_groups(f, groups)
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
                 zf.writestr(METADATA, metadata_json)
                 zf.writestr(CONFIG, config_json)
                 _add_file(zf, weights, WEIGHTS)
+        finally:
+            remove_temporary(weights)
+
+
+# heft before this version wrote the weights into a folder named so
+# (``tempfile``'s 8 random characters), which a killed save left behind.
+_LEGACY_FOLDER = re.compile(r"\.heft-archive-[a-z0-9_]{8}")
+# Those names say nothing of the process, so age tells a leftover from a save
+# in progress: a save writes its folder's file continuously, and never pauses a day.
+_LEGACY_AGE_S = 24 * 3600
+
+
+def remove_legacy_folders(folder: str) -> list[str]:
+    """Remove the ``.heft-archive-*`` folders that killed saves of older heft versions left.
+
+    Only folders named so, holding nothing but a ``model.weights.h5`` file,
+    and unchanged (the folder and its file) for a day are removed. Failures
+    are ignored: cleaning up never stops a save. Returns the folders removed.
+    """
+    now = time.time()
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        path = os.path.join(folder, name)
+        if not _LEGACY_FOLDER.fullmatch(name):
+            continue
+        try:
+            inside = os.listdir(path)
+            if not set(inside) <= {WEIGHTS}:
+                continue
+            changed = max(
+                os.stat(p).st_mtime for p in [path, *(os.path.join(path, n) for n in inside)]
+            )
+            if now - changed < _LEGACY_AGE_S:
+                continue
+            shutil.rmtree(path)
+        except OSError:
+            continue
+        removed.append(path)
+    return removed
 
 
 # The weights are copied into the zip in pieces of this size, far larger than

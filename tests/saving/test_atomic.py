@@ -6,10 +6,12 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
 import threading
+import time
 import zipfile
 
 import numpy as np
@@ -226,6 +228,98 @@ def test_saves_write_the_same_bytes_with_and_without_the_hints(tmp_path, monkeyp
         found.append(_files(folder))
     assert found[0] == found[1]
     assert len(found[0]) >= (2 if suffix == ".weights.json" else 1)
+
+
+# ------------------------------------------------------------------ killed saves
+
+_KILLED_SAVE_CHILD = textwrap.dedent(
+    """
+    import sys
+    import heft
+    from heft import layers
+
+    # 64 MiB of weights: each save takes long enough to be killed in the middle.
+    stack = [layers.Input((1024,))]
+    stack += [layers.Dense(1024, kernel_initializer="zeros") for _ in range(16)]
+    model = heft.Sequential(stack)
+    print("ready", flush=True)
+    while True:
+        model.save(sys.argv[1])
+    """
+)
+
+
+def _temporaries(folder):
+    return sorted(name for name in os.listdir(folder) if name.endswith(".tmp"))
+
+
+def _kill_mid_save(path):
+    """Run saves to ``path`` in a child process and SIGKILL it while both temporaries exist."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_SAVE_CHILD, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()[-3000:]
+        deadline = time.monotonic() + 60
+        # A `.keras` save holds two temporaries at once (the zip and the weights).
+        while len(_temporaries(path.parent)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+        proc.stdout.close()
+        proc.stderr.close()
+    return _temporaries(path.parent)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL and the stale-temporary cleanup are POSIX")
+def test_a_save_after_a_killed_archive_save_leaves_no_debris(tmp_path):
+    import heft
+    from heft import layers
+    from heft.saving import load_model
+
+    path = tmp_path / "m.keras"
+    for _ in range(3):  # the kill may land just after a save ended: try again
+        left = _kill_mid_save(path)
+        if left:
+            break
+    assert left, "no save was killed in the middle"
+    assert all(name.startswith(".m.keras.") for name in left)
+    small = heft.Sequential([layers.Input((3,)), layers.Dense(2)])
+    small.save(path)
+    assert os.listdir(tmp_path) == ["m.keras"]
+    assert [w.shape for w in load_model(path).weights] == [(3, 2), (2,)]
+
+
+def test_archive_saves_remove_the_folders_older_versions_left(tmp_path):
+    import heft
+    from heft import layers
+
+    def folder(name, files, age_s):
+        path = tmp_path / name
+        path.mkdir()
+        for file in files:
+            (path / file).write_bytes(b"partial")
+        when = time.time() - age_s
+        for item in [*(path / f for f in files), path]:
+            os.utime(item, (when, when))
+
+    folder(".heft-archive-ab12cd_9", ["model.weights.h5"], 2 * 86400)  # a killed save's
+    folder(".heft-archive-zz99yy88", [], 2 * 86400)  # killed before writing
+    folder(".heft-archive-qq11ww22", ["model.weights.h5"], 600)  # maybe a save in progress
+    folder(".heft-archive-mm33nn44", ["model.weights.h5", "mine.txt"], 2 * 86400)  # not heft's
+    folder("heft-archive-pp55oo66", ["model.weights.h5"], 2 * 86400)  # not heft's name
+    heft.Sequential([layers.Input((3,)), layers.Dense(2)]).save(tmp_path / "m.keras")
+    assert sorted(os.listdir(tmp_path)) == [
+        ".heft-archive-mm33nn44",
+        ".heft-archive-qq11ww22",
+        "heft-archive-pp55oo66",
+        "m.keras",
+    ]
 
 
 # ------------------------------------------------------------------ full disks, read-only folders
