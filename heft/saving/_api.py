@@ -373,8 +373,17 @@ def load_model(
     ``compile_config`` (optimizer, losses, metrics) when ``compile`` is True,
     and given every weight, all or nothing. The optimizer's saved variables
     (step count, slots) are restored too. Nothing is unpickled, and the
-    weights are read in place from the archive (a compressed weights member,
-    which Keras and heft never write, goes through a private temporary folder).
+    weights are read in place from the archive.
+
+    The file is treated as untrusted: only a regular file is read (a FIFO
+    or a device is refused at once), ``config.json`` is parsed within
+    ``heft.saving.Limits``' JSON limits, and a compressed weights member
+    (which Keras and heft never write) is extracted to an unnamed temporary
+    file only if the size it declares fits what the rebuilt model can hold
+    (its variables' bytes, the optimizer's when the config names one, and
+    an allowance for HDF5's structure) and ``Limits.archive_bytes``, both
+    checked before anything is extracted; extraction stops at the declared
+    size. A decompression bomb is refused at once, writing nothing.
 
     Args:
         filepath: Path of a ``.keras`` file.
@@ -395,10 +404,11 @@ def load_model(
             ``ValueError``, which Keras raises).
         ValueError: If the suffix is not ``.keras``; the file is not a zip
             archive, is truncated or corrupted, or has a member with an absolute
-            path, ``..``, or a size that does not fit the file; a member is
-            missing; a class is unknown (register it or pass it in
-            ``custom_objects``); safe mode refuses the config; or the weights do
-            not match the model.
+            path, ``..``, or a size that does not fit the file, the model or the
+            limits; a member is missing; a class is unknown (register it or pass
+            it in ``custom_objects``); safe mode refuses the config; or the
+            weights do not match the model.
+        OSError: If the path is a FIFO, a device or another special file.
 
     >>> import heft, os, tempfile
     >>> model = heft.Sequential([heft.Input((3,)), heft.layers.Dense(2)])

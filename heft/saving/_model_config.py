@@ -255,14 +255,18 @@ def load(
 ) -> Layer:
     """Read the ``.keras`` archive ``filepath`` into a new model (arguments already checked).
 
-    The weights member is indexed (and checked) before the model is rebuilt;
-    then every variable is loaded, all or nothing.
+    The model is rebuilt from ``config.json``; the weights member is then
+    checked against what that model can use before anything is extracted
+    (see ``_archive.weights_need``), indexed, and loaded, all or nothing.
     """
     with _archive.ArchiveReader(filepath) as archive:
         config = archive.read_json(_archive.CONFIG)
-        with archive.weights() as f:
+        model = model_from_config(config, filepath, custom_objects, compile, safe_mode)
+        need = _archive.weights_need(
+            model, _archive.saves_optimizer(config), "the model its config describes"
+        )
+        with archive.weights(need) as f:
             index = index_file(f, archive.weights_label)
-            model = model_from_config(config, filepath, custom_objects, compile, safe_mode)
             optimizer = model_optimizer(model) if compile else None
             if optimizer is not None and model.built and not optimizer.built:
                 # Slots exist once the optimizer is built: build it when the archive
