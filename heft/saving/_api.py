@@ -373,7 +373,10 @@ def load_model(
     ``compile_config`` (optimizer, losses, metrics) when ``compile`` is True,
     and given every weight, all or nothing. The optimizer's saved variables
     (step count, slots) are restored too. Nothing is unpickled, and the
-    weights are read in place from the archive.
+    weights are read in place from the archive. The model's random initial
+    values are not drawn (the file replaces them), so a load adds about the
+    new model's memory, and at most the new model plus 1.25 times its size
+    plus 64 MiB.
 
     The file is treated as untrusted: only a regular file is read (a FIFO
     or a device is refused at once), ``config.json`` is parsed within

@@ -710,3 +710,39 @@ def test_load_model_keeps_error_subclasses_and_adds_the_file(tmp_path):
     with pytest.raises(ConfigProblem, match=r"fragile refuses") as info:
         load_model(tmp_path / "m.keras", custom_objects={"Fragile": Fragile})
     assert "Cannot rebuild the model saved in" in str(info.value.__notes__)
+
+
+@heft.saving.register_keras_serializable(package="archive_tests")
+class FixedProjection(layers.Layer):
+    """Saves its kernel only: its seeded random projection is rebuilt from its initializer."""
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], 2), initializer="glorot_uniform")
+        self.projection = self.add_weight(
+            shape=(2, 2),
+            initializer=heft.initializers.RandomNormal(seed=7),
+            trainable=False,
+        )
+
+    def call(self, x):
+        return (x @ self.kernel) @ self.projection
+
+    def save_own_variables(self, store):
+        store["kernel"] = self.kernel
+
+    def load_own_variables(self, store):
+        self.kernel.assign(store["kernel"])
+
+
+def test_load_model_draws_the_initial_values_the_file_leaves_alone(tmp_path):
+    # load_model does not draw initial values the file replaces; a variable the
+    # file does not hold gets the values its initializer gives, as if drawn at once.
+    model = heft.Sequential([layers.Input((3,)), FixedProjection(), layers.Dense(2)])
+    model.save(tmp_path / "m.keras")
+    loaded = load_model(tmp_path / "m.keras")
+    projection = loaded.layers[0].projection
+    np.testing.assert_array_equal(projection.numpy(), model.layers[0].projection.numpy())
+    assert np.abs(projection.numpy()).sum() > 0
+    assert projection.provenance.startswith("initializer RandomNormal")
+    assert loaded.layers[0].kernel.provenance.startswith("file ")
+    np.testing.assert_array_equal(loaded.predict(X, verbose=0), model.predict(X, verbose=0))
