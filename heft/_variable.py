@@ -228,6 +228,20 @@ class Variable:
         value = self._value
         return isinstance(value, jax.Array) and value.is_deleted()
 
+    def _check_not_complex(self, dtype: Any, what: str = "`variable.assign(value)`") -> None:
+        """Refuse complex values for a real variable: the cast would drop the imaginary part.
+
+        Raises:
+            ValueError: If ``dtype`` is complex and the variable's is not.
+        """
+        if np.dtype(dtype).kind == "c" and np.dtype(self._jdtype).kind != "c":
+            raise ValueError(
+                f"{what} received a complex value of dtype {np.dtype(dtype).name} for "
+                f"variable '{self._path}' of dtype {self._dtype}: casting it would drop the "
+                "imaginary part. Pass real values (e.g. `np.real(value)`, if that is what "
+                "you mean)."
+            )
+
     def _convert(self, value: Any, check_shape: bool = True) -> jax.Array:
         """Cast ``value`` to this variable's dtype and check its shape."""
         if isinstance(value, Variable):
@@ -243,6 +257,14 @@ class Variable:
                     f"Received: value.shape={value_shape}. Target variable: {self!r}. "
                     f"Pass a value of shape {self._shape}."
                 )
+        dtype = getattr(value, "dtype", None)
+        if dtype is None:
+            try:
+                dtype = np.asarray(value).dtype
+            except (TypeError, ValueError):
+                dtype = None  # not an array: ``_cast`` names the problem below
+        if dtype is not None:
+            self._check_not_complex(dtype)
         try:
             return self._cast(value)
         except (TypeError, ValueError) as err:

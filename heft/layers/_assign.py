@@ -52,6 +52,7 @@ def prepare_values(variables: Sequence[Variable], values: Sequence[Any], owner: 
                 f"Weight #{i} ('{variable.path}') of {owner} received a non-numeric value of "
                 f"dtype {value.dtype}. Pass numeric arrays of shape {variable.shape}."
             )
+        variable._check_not_complex(value.dtype, f"Weight #{i} of {owner}")
         if shape != variable.shape:
             raise ValueError(
                 f"{owner[0].upper()}{owner[1:]} weight shape {variable.shape} is not compatible "

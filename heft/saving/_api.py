@@ -132,10 +132,11 @@ def save_weights(
             keyed like the ``.weights.h5`` datasets) or ``.h5``/``.hdf5`` (the
             legacy Keras 2 layout with ``layer_names``/``weight_names``).
         overwrite: Whether to replace an existing file.
-        max_shard_size: Largest shard in GB: writes ``{base}_00000.weights.h5``,
-            ``{base}_00001.weights.h5``... next to a ``.weights.json`` map, as
-            Keras does. A ``.weights.h5`` path is renamed to ``.weights.json``
-            (with a warning).
+        max_shard_size: Largest shard in GB: writes the shards
+            ``{base}_00000.<tag>.weights.h5``, ``{base}_00001.<tag>.weights.h5``...
+            (a tag of their own per save) next to a ``.weights.json`` map in
+            Keras's layout, which Keras 3 loads. A ``.weights.h5`` path is
+            renamed to ``.weights.json`` (with a warning).
 
     Raises:
         TypeError: If ``model`` is not a heft layer, ``filepath`` is not a path,

@@ -105,6 +105,15 @@ def remove_stale(folder: str, target: str, keep: Collection[str] = ()) -> list[s
     return removed
 
 
+def temp_name(filepath: str) -> str:
+    """A fresh temporary file name for ``filepath`` (see :func:`temp_path`); creates nothing.
+
+    For a file made under that name by other means (a hard link), which
+    :func:`remove_stale` recognises as :func:`temp_path`'s own.
+    """
+    return f".{os.path.basename(filepath)}.{_owner()}-{secrets.token_hex(6)}.tmp"
+
+
 def temp_path(filepath: str) -> str:
     """Create an empty, uniquely named temporary file next to ``filepath`` and return its path.
 
@@ -119,8 +128,7 @@ def temp_path(filepath: str) -> str:
             message naming ``filepath``.
     """
     folder = os.path.dirname(os.path.abspath(filepath))
-    name = f".{os.path.basename(filepath)}.{_owner()}-{secrets.token_hex(6)}.tmp"
-    tmp = os.path.join(folder, name)
+    tmp = os.path.join(folder, temp_name(filepath))
     try:
         # O_EXCL: never reuse an existing file; mode 0o666 lets the umask decide
         # the final permissions, as for any newly created file.

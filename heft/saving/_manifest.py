@@ -6,6 +6,7 @@ import json
 import os
 from typing import Any
 
+from . import _untrusted
 from ._atomic import atomic_path
 
 _FORMAT = "heft.weights-manifest"
@@ -70,16 +71,20 @@ def _read(manifest: Any) -> tuple[dict[str, Any], str]:
     if isinstance(manifest, dict):
         return manifest, "the given manifest"
     path = os.fspath(manifest)
-    try:
-        with open(path) as f:
-            data = json.load(f)
-    except FileNotFoundError:
+    if not os.path.exists(path):
         raise FileNotFoundError(
             f"No weights manifest at '{path}'. Write one with "
             "`heft.saving.save_manifest(model, path)`."
-        ) from None
-    except json.JSONDecodeError as error:
-        raise ValueError(f"'{path}' is not a weights manifest: invalid JSON ({error}).") from None
+        )
+    limit = _untrusted.current().json_bytes
+    with _untrusted.open_regular(path, "a weights manifest (JSON)") as f:
+        raw = f.read(limit + 1)
+    data = _untrusted.parse_json(
+        raw,
+        "the manifest",
+        path,
+        lambda problem: ValueError(f"'{path}' is not a weights manifest: its text {problem}."),
+    )
     return data, f"'{path}'"
 
 

@@ -1,4 +1,56 @@
-"""Sharded weights: ``x.weights.json`` (Keras's ``weight_map``) plus ``x_00000.weights.h5`` shards."""
+"""Sharded weights: a ``x.weights.json`` index (Keras's ``weight_map``) and the shards it names.
+
+What ``save_weights(model, "big.weights.json", max_shard_size=...)`` leaves::
+
+    big.weights.json                the index: {"metadata": {...}, "weight_map": {...}}
+    big_00000.3f9a2c1b.weights.h5   the shards of one save: number, then the save's tag
+                                    (the start of its identifier, unless a file has it)
+    big_00001.3f9a2c1b.weights.h5
+    big_00000.weights.h5            a second name (hard link) of that save's first shard
+    .big.weights.json.lock          the lock saves to this index commit under (kept)
+
+Guarantees for files heft writes:
+
+- Each save writes its shards under names no other save uses (a tag chosen
+  free in the folder), then switches the index by an atomic rename, then
+  removes the shards of the index it replaced. At every instant the index
+  names complete shards of one save, and a save that fails or is killed
+  leaves the previous one loadable.
+- Saves to one index commit one at a time, under an exclusive lock
+  (``_lock.py``): from reading the index it replaces to removing that
+  index's shards, no other save commits, so a save never removes shards
+  another save's index names. Of two concurrent saves, the one that commits
+  last is on disk, whole.
+- Each save has an identifier (``uuid4`` hex), written in the index and as
+  the attribute ``save_id`` of each shard's root group; for each shard, the
+  index also records a digest over the identifier, the shard's name and the
+  checksums of its entries. Loading refuses a shard whose identifier or
+  digest differs, so shards mixed from two saves (a shard copied, renamed or
+  swapped in) never load, even when each is intact. The digests are not
+  cryptographic: whoever edits the index on purpose can make it accept other
+  shards.
+- Loading (``_sharded_load.py``) reads the index, opens every shard it
+  names and reads the index again; when a save replaced the index meanwhile
+  (a shard vanished, or the index changed), it starts again, a bounded
+  number of times. Shards stay readable once open, after a save removes them
+  (POSIX), so a load reads one save, whole, even while others save.
+- The index is read as an untrusted file (``_sharded_index.py``), and each
+  shard is opened only if it is a regular file.
+
+Files written by Keras 3 (and by heft before save identifiers) have no
+identifier: their shards load as the index names them, with the checks
+every HDF5 weight file gets (Keras writes no checksums), and nothing proves
+they belong together. Loading retries as above when a heft save replaces
+them, but Keras overwrites its shard files in place, so a load that runs
+while Keras saves to the same path can read shards of two saves. A heft save
+over such an index replaces it and removes its shards.
+
+Keras 3 loads heft's files: it ignores the extra metadata and attributes and
+reads the shards the index names, but first opens ``<base>_00000.weights.h5``
+whatever the index says, hence that second name (a copy, on a file system
+without hard links). Keras takes no lock, checks no identifier and does not
+retry.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +60,16 @@ import math
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterator
-from typing import Any
+import shutil
+import uuid
+import warnings
+from typing import Any, NamedTuple
 
 import h5py
 import numpy as np
 
 from .. import _dtypes
+from . import _checksum
 from ._atomic import (
     Writeback,
     atomic_path,
@@ -23,27 +78,18 @@ from ._atomic import (
     fsync_folder,
     remove_quietly,
     remove_stale,
+    temp_name,
     temp_path,
 )
-from ._buffers import Take
-from ._format import FileIndex, Opened, StoredArray, WeightFormat
-from ._hdf5 import index_file, open_h5, read_array, write_array
+from ._format import WeightFormat
+from ._hdf5 import write_array
+from ._lock import locked
+from ._sharded_index import SAVE_ID, base_name, listed_shards, shard_digest, shard_name
+from ._sharded_load import open_file
 from ._store import describe_value, host_value, saved_groups, value_spec
 from ._walk import vars_group
 
 _GB = 1024**3
-_MAX_JSON_BYTES = 64 * 1024**2
-
-
-def base_name(json_path: str) -> str:
-    """The shards' stem: the JSON file's stem without ``.weights`` (``big.weights.json`` -> ``big``)."""
-    stem = os.path.splitext(os.path.basename(json_path))[0]
-    return stem.replace(".weights", "")
-
-
-def shard_name(base: str, index: int) -> str:
-    """The file name of shard ``index`` (``big_00000.weights.h5``)."""
-    return f"{base}_{index:05d}.weights.h5"
 
 
 def variable_bytes(value: Any) -> float:
@@ -61,85 +107,112 @@ def _readable(size: float) -> str:
     return f"{size:g} bytes"
 
 
-class _ShardWriter:
-    """Writes datasets into shards in order, starting a new shard when one would overflow.
+class _Shard(NamedTuple):
+    """The shard being written: its file, and the writeback hint of its temporary file."""
 
-    Shards are written to temporary files; ``self.shards`` lists ``(temporary
-    path, final path)`` pairs for the commit.
+    file: h5py.File
+    writeback: Writeback
+
+
+class _ShardWriter:
+    """Writes datasets into temporary shard files in order, starting a new one when one would overflow.
+
+    The shards are named at the commit (see ``config``); until then
+    ``weight_map`` refers to them by number. ``checksums[i]`` holds shard
+    ``i``'s entries and the checksums written with them.
     """
 
-    def __init__(self, json_path: str, limit: float, overwrite: bool) -> None:
-        self.limit, self.overwrite = limit, overwrite
+    def __init__(self, json_path: str, limit: float, save_id: str) -> None:
+        self.limit, self.save_id = limit, save_id
         self.folder = os.path.dirname(os.path.abspath(json_path))
         self.base = base_name(json_path)
-        self.index = -1
         self.size = 0.0
-        self.total: float = 0
-        self.weight_map: dict[str, Any] = {}
-        self.shards: list[tuple[str, str]] = []
-        self.file: h5py.File | None = None
-        self.writeback: Writeback | None = None
-        self.name = ""
+        self.total = 0.0
+        self.weight_map: dict[str, int | list[int]] = {}
+        self.temps: list[str] = []
+        self.checksums: list[dict[str, str | None]] = []
+        self.shard: _Shard | None = None
 
-    def start(self) -> None:
-        self._next_shard()
-
-    def _next_shard(self) -> None:
+    def next_shard(self) -> _Shard:
+        """Close the current shard and start the next one."""
         self.close()
-        self.index += 1
-        self.name = shard_name(self.base, self.index)
-        target = os.path.join(self.folder, self.name)
-        check_target(target, self.overwrite)
-        tmp = temp_path(target)
-        self.shards.append((tmp, target))
-        self.file = h5py.File(tmp, "w")
-        self.writeback = Writeback(tmp)
+        tmp = temp_path(os.path.join(self.folder, shard_name(self.base, len(self.temps))))
+        self.temps.append(tmp)
+        self.checksums.append({})
+        f = h5py.File(tmp, "w")
+        # A fixed-length string, kept in the root group's header (Keras ignores it).
+        f.attrs[SAVE_ID] = np.bytes_(self.save_id)
+        self.shard = _Shard(f, Writeback(tmp))
+        return self.shard
+
+    def _current(self) -> _Shard:
+        return self.shard if self.shard is not None else self.next_shard()
 
     def make(self, path: str, name: Any) -> None:
         """Open an object's group in the current shard (only if it has a name to record)."""
         if isinstance(name, str):
-            self.file.require_group(vars_group(path)).attrs["name"] = name
+            self._current().file.require_group(vars_group(path)).attrs["name"] = name
 
     def put(self, path: str, key: str, entry: Any) -> None:
         """Write one value, moving to a new shard first if this one would overflow."""
         size = variable_bytes(entry)
         self.total += size
         self.size += size
+        shard = self._current()
         if self.size > self.limit:
-            self._next_shard()
+            shard = self.next_shard()
             self.size = size
-        group = self.file.require_group(vars_group(path))
+        group = shard.file.require_group(vars_group(path))
         value = host_value(entry)
         write_array(group, key, value)
-        self.writeback.wrote(value.nbytes)
-        key = f"/{vars_group(path)}"
+        shard.writeback.wrote(value.nbytes)
+        written = group[key].attrs.get(_checksum.ATTRIBUTE)
+        name = f"{vars_group(path)}/{key}"
+        self.checksums[-1][name] = written.decode() if isinstance(written, bytes) else written
+        number = len(self.temps) - 1
         # As in Keras: a group's first variable maps to a file name; from the
         # second on, the entry is the list of the group's shards.
-        if key not in self.weight_map:
-            self.weight_map[key] = self.name
-            return
-        if not isinstance(self.weight_map[key], list):
-            self.weight_map[key] = [self.weight_map[key]]
-        if self.name not in self.weight_map[key]:
-            self.weight_map[key].append(self.name)
+        group_key = f"/{vars_group(path)}"
+        listed = self.weight_map.get(group_key)
+        if listed is None:
+            self.weight_map[group_key] = number
+        elif isinstance(listed, int):
+            self.weight_map[group_key] = [listed] if listed == number else [listed, number]
+        elif number not in listed:
+            listed.append(number)
 
     def close(self) -> None:
-        if self.file is not None:
-            self.file.close()
-            self.file = None
+        if self.shard is not None:
+            self.shard.file.close()
+            self.shard = None
+
+    def config(self, names: list[str]) -> dict[str, Any]:
+        """The index naming shard ``i`` ``names[i]``, in Keras's layout plus heft's record."""
+        weight_map = {
+            group: [names[i] for i in shards] if isinstance(shards, list) else names[shards]
+            for group, shards in self.weight_map.items()
+        }
+        digests = {
+            name: shard_digest(self.save_id, name, self.checksums[i])
+            for i, name in enumerate(names)
+        }
+        record = {"save_id": self.save_id, "shards": digests}
+        return {"metadata": {"total_size": self.total, "heft": record}, "weight_map": weight_map}
 
 
 def save(model: Any, json_path: str, overwrite: bool, max_shard_size: float | None) -> None:
-    """Save ``model``'s weights as shards of at most ``max_shard_size`` GB plus a JSON map.
+    """Save ``model``'s weights as shards of at most ``max_shard_size`` GB plus a JSON index.
 
-    ``save_weights`` always passes ``max_shard_size``; ``None`` writes one shard.
-    Every shard is written to a temporary file and fsynced; then the commit
-    (see :func:`_commit`) makes the new shards and JSON live so that, at every
-    instant, the JSON on disk names complete shards of one single save: a save
-    that fails or is killed leaves the previous weights loadable.
+    ``save_weights`` always passes ``max_shard_size``; ``None`` writes one
+    shard. The shards are written to temporary files and fsynced without the
+    lock, then committed under it (see :func:`_commit` and the module's
+    docstring).
 
     Raises:
         ValueError: If one variable is larger than ``max_shard_size``.
+        FileExistsError: If ``overwrite`` is False and the index or
+            ``<base>_00000.weights.h5`` exists.
+        TimeoutError: If another save to the same path holds the lock too long.
     """
     limit = math.inf if max_shard_size is None else float(max_shard_size) * _GB
     groups = saved_groups(model, json_path)
@@ -155,239 +228,130 @@ def save(model: Any, json_path: str, overwrite: bool, max_shard_size: float | No
                     "variable is never split across shards: increase `max_shard_size` "
                     f"to at least {size / _GB:.4g}."
                 )
-    check_target(json_path, overwrite)
-    _remove_stale_shards(json_path)
-    writer = _ShardWriter(json_path, limit, overwrite)
+    _check_targets(json_path, overwrite)
+    writer = _ShardWriter(json_path, limit, uuid.uuid4().hex)
     try:
         try:
-            writer.start()
+            writer.next_shard()
             for path, (obj, entries) in groups.items():
                 writer.make(path, getattr(obj, "name", None))
                 for key, entry in entries.items():
                     writer.put(path, key, entry)
         finally:
             writer.close()
-        for tmp, _ in writer.shards:
+        for tmp in writer.temps:
             fsync_file(tmp)
-        config = {"metadata": {"total_size": writer.total}, "weight_map": writer.weight_map}
-        _commit(json_path, config, writer.shards, overwrite)
+        with locked(json_path):
+            _commit(json_path, writer, overwrite)
     finally:
-        # Never remove a file the JSON on disk names (after a failure halfway
-        # through the commit, the temporary shards may be the live ones).
-        live = _live_shards(json_path)
-        for tmp, _ in writer.shards:
-            if os.path.basename(tmp) not in live:
-                remove_quietly(tmp)
+        for tmp in writer.temps:  # the ones the commit did not rename
+            remove_quietly(tmp)
 
 
-def _remove_stale_shards(json_path: str) -> list[str]:
-    """Remove the temporary shards (and links to them) that killed saves to ``json_path`` left.
-
-    Temporary shards the JSON on disk names are kept: a save killed during its
-    commit may have made them the live ones.
-    """
-    pattern = rf"{re.escape(base_name(json_path))}_\d{{5}}\.weights\.h5"
-    folder = os.path.dirname(os.path.abspath(json_path))
-    return remove_stale(folder, pattern, keep=_live_shards(json_path))
-
-
-def _write_json(json_path: str, config: dict[str, Any], overwrite: bool) -> None:
-    with atomic_path(json_path, overwrite) as tmp, open(tmp, "w", encoding="utf8") as fh:
-        fh.write(json.dumps(config, indent=4))
-
-
-def _renamed(config: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
-    """``config`` with every shard name ``n`` replaced by ``names[n]``."""
-    weight_map = {
-        group: [names[n] for n in shards] if isinstance(shards, list) else names[shards]
-        for group, shards in config["weight_map"].items()
-    }
-    return {**config, "weight_map": weight_map}
-
-
-def _live_shards(json_path: str) -> set[str]:
-    """The shard names the JSON now at ``json_path`` lists (none if it is absent or unreadable)."""
-    try:
-        weight_map = read_weight_map(json_path)
-    except (OSError, ValueError):
-        return set()
-    return {name for names in weight_map.values() for name in names}
-
-
-def _can_link(src: str) -> bool:
-    probe = f"{src}.{secrets.token_hex(4)}.link"
-    try:
-        os.link(src, probe)
-    except OSError:
-        return False
-    os.remove(probe)
-    return True
-
-
-def _link_over(src: str, target: str) -> None:
-    """Give the file ``src`` the name ``target`` too, replacing ``target`` atomically."""
-    link = f"{src}.{secrets.token_hex(4)}.link"
-    os.link(src, link)
-    try:
-        os.replace(link, target)
-    except BaseException:
-        remove_quietly(link)
-        raise
-
-
-def _commit(
-    json_path: str, config: dict[str, Any], shards: list[tuple[str, str]], overwrite: bool
-) -> None:
-    """Make the shards written to temporary files live, then the JSON naming them.
-
-    When the JSON on disk lists none of the new shard names, each shard is
-    renamed to its name and the JSON replaced last. Otherwise renaming a shard
-    would change a file the live JSON uses, so the commit goes in three atomic
-    steps: (1) a JSON naming the temporary files replaces the old one; (2) each
-    shard gets its final name as a hard link; (3) the final JSON replaces the
-    first. Old shards the new JSON no longer lists are removed afterwards. On a
-    file system without hard links, the shards are renamed in place (a crash
-    there can mix shards of two saves; the checksums do not catch it).
-    """
-    folder = os.path.dirname(os.path.abspath(json_path))
-    base = base_name(json_path)
-    live = _live_shards(json_path)
-    names = {os.path.basename(target): os.path.basename(tmp) for tmp, target in shards}
-    if live & set(names) and _can_link(shards[0][0]):
-        _write_json(json_path, _renamed(config, names), overwrite)
-        for tmp, target in shards:
-            _link_over(tmp, target)
-    else:
-        for tmp, target in shards:
-            os.replace(tmp, target)
-    fsync_folder(folder)
-    _write_json(json_path, config, overwrite)
-    for name in sorted(live - set(names)):
-        # Only files this checkpoint wrote: its shards and heft's temporary names.
-        if name.startswith((f"{base}_", f".{base}_")):
-            remove_quietly(os.path.join(folder, name))
-
-
-def _bad_map(json_path: str, what: str) -> ValueError:
-    return ValueError(
-        f"Sharded weights file '{json_path}' is not a valid weight map: {what}. It must be "
-        'the JSON written with the shards: {"metadata": {...}, "weight_map": {"/<path>/vars": '
-        '"<shard>.weights.h5", ...}}. Save the weights again.'
+def _check_targets(json_path: str, overwrite: bool) -> None:
+    check_target(json_path, overwrite)
+    check_target(
+        os.path.join(os.path.dirname(json_path), shard_name(base_name(json_path), 0)), overwrite
     )
 
 
-def read_weight_map(json_path: str) -> dict[str, list[str]]:
-    """Read and check a ``.weights.json`` file: ``{group: [shard file names]}``.
+def _commit(json_path: str, writer: _ShardWriter, overwrite: bool) -> None:
+    """Name the written shards, switch the index to them, then remove the replaced save's shards.
 
-    Raises:
-        FileNotFoundError: If the file does not exist.
-        ValueError: If it is not a weight map, or names a shard outside its folder.
+    Runs under the lock, so the index read here is the one replaced. The
+    shards get a tag no file in the folder has, so no name the old index
+    (or a reader of it) uses changes before the index is switched.
+    ``<base>_00000.weights.h5`` becomes a second name of the first shard
+    before the switch, unless the old index names it (Keras's layout): then
+    after, so that the old checkpoint stays whole until it is replaced.
     """
-    if not os.path.isfile(json_path):
-        raise FileNotFoundError(
-            f"No sharded weights file at '{json_path}'. Check the path (relative paths start "
-            f"from the working folder {os.getcwd()!r})."
-        )
-    if os.path.getsize(json_path) > _MAX_JSON_BYTES:
-        raise _bad_map(json_path, f"it is larger than {_MAX_JSON_BYTES} bytes")
-    with open(json_path, "rb") as fh:
-        raw = fh.read()
+    _check_targets(json_path, overwrite)
+    folder, base = writer.folder, writer.base
+    previous = listed_shards(json_path)
+    tag = _free_tag(folder, base, len(writer.temps), writer.save_id)
+    names = [shard_name(base, i, tag) for i in range(len(writer.temps))]
+    keras_name = shard_name(base, 0)
+    late = previous is None or keras_name in previous
     try:
-        config = json.loads(raw.decode("utf8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise _bad_map(json_path, f"it is not valid JSON ({err})") from None
-    weight_map = config.get("weight_map") if isinstance(config, dict) else None
-    if not isinstance(weight_map, dict):
-        raise _bad_map(json_path, "it has no `weight_map` object")
-    out: dict[str, list[str]] = {}
-    for group, shards in weight_map.items():
-        names = [shards] if isinstance(shards, str) else shards
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise _bad_map(json_path, f"the entry of '{group}' is not a file name or a list")
+        for tmp, name in zip(writer.temps, names, strict=True):
+            os.replace(tmp, os.path.join(folder, name))
+        fsync_folder(folder)
+        if not late:
+            _second_name(folder, names[0], keras_name)
+        _write_json(json_path, writer.config(names))
+    except BaseException:
         for name in names:
-            if name in ("", ".", "..") or os.path.basename(name) != name or "\\" in name:
-                raise _bad_map(
-                    json_path,
-                    f"shard '{name}' (of '{group}') is not a plain file name in the same "
-                    "folder; shards outside the JSON's folder are refused",
-                )
-        out[group] = names
-    return out
+            remove_quietly(os.path.join(folder, name))
+        raise
+    if late:
+        try:
+            _second_name(folder, names[0], keras_name)
+        except OSError as err:
+            warnings.warn(
+                f"Saved '{json_path}', but could not give its first shard the name "
+                f"'{keras_name}' ({err}), which Keras 3 opens first: heft loads these weights, "
+                "Keras will once they are saved again.",
+                stacklevel=4,
+            )
+    if previous is not None:
+        _remove_replaced(json_path, previous, set(names) | {keras_name})
 
 
-@contextlib.contextmanager
-def _open_shards(json_path: str, names: list[str]) -> Iterator[dict[str, h5py.File]]:
-    folder = os.path.dirname(os.path.abspath(json_path))
-    with contextlib.ExitStack() as stack:
-        files: dict[str, h5py.File] = {}
-        for name in names:
-            path = os.path.join(folder, name)
-            if not os.path.isfile(path):
-                raise FileNotFoundError(
-                    f"Sharded weights file '{json_path}' lists shard '{name}', which is not in "
-                    f"'{folder}'. Keep every shard next to the JSON file (copy them all)."
-                )
-            files[name] = stack.enter_context(open_h5(path))
-        yield files
+def _free_tag(folder: str, base: str, count: int, save_id: str) -> str:
+    """A tag no shard name of ``base`` in ``folder`` has yet: the save id's first 8 hex digits, if free."""
+    tag = save_id[:8]
+    while any(
+        os.path.lexists(os.path.join(folder, shard_name(base, i, tag))) for i in range(count)
+    ):
+        tag = secrets.token_hex(4)
+    return tag
 
 
-def _merge(
-    json_path: str, files: dict[str, h5py.File], weight_map: dict[str, list[str]]
-) -> tuple[FileIndex, dict[str, str]]:
-    """One index over every shard, and the shard holding each dataset.
+def _second_name(folder: str, shard: str, name: str) -> None:
+    """Give the file ``shard`` the name ``name`` too (a hard link, else a copy), replacing ``name`` atomically."""
+    source, target = os.path.join(folder, shard), os.path.join(folder, name)
+    tmp = os.path.join(folder, temp_name(target))
+    try:
+        try:
+            os.link(source, tmp)
+        except OSError:  # a file system without hard links
+            shutil.copyfile(source, tmp)
+            fsync_file(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        remove_quietly(tmp)
+        raise
 
-    Raises:
-        ValueError: If a dataset is in two shards, or a shard does not hold a
-            group the weight map puts in it.
+
+def _remove_replaced(json_path: str, previous: set[str], keep: set[str]) -> None:
+    """Remove the shards the replaced index named, and what killed saves left (not ``keep``).
+
+    Called under the lock after the commit: a tagged shard no index names is
+    then a leftover (of a save killed between naming its shards and
+    switching the index), never another save's work in progress. Only names
+    heft or Keras give this index's shards are touched, and a shard that
+    cannot be removed (still open on Windows) stays for the next save.
     """
-    arrays: dict[str, StoredArray] = {}
-    groups: set[str] = set()
-    owner: dict[str, str] = {}
-    listed: dict[str, set[str]] = {}
-    for group, shards in weight_map.items():
-        for shard in shards:
-            listed.setdefault(shard, set()).add(group)
     folder = os.path.dirname(os.path.abspath(json_path))
-    for name, f in files.items():
-        index = index_file(f, os.path.join(folder, name))
-        for key, stored in index.arrays.items():
-            if key in owner:
-                raise ValueError(
-                    f"Sharded weights '{json_path}' are inconsistent: dataset '{key}' is in "
-                    f"both '{owner[key]}' and '{name}'. Save the weights again."
-                )
-            arrays[key], owner[key] = stored, name
-        for group in sorted(listed.get(name, ())):
-            if group.strip("/") not in index.groups:
-                raise ValueError(
-                    f"Sharded weights '{json_path}' are inconsistent: the weight map puts "
-                    f"group '{group}' in shard '{name}', which does not hold it. Save the "
-                    "weights again."
-                )
-        groups |= index.groups
-    return FileIndex(arrays, groups), owner
+    base = re.escape(base_name(json_path))
+    ours = re.compile(rf"{base}_\d{{5}}(\.[0-9a-f]{{8}})?\.weights\.h5|\.{base}_\d{{5}}\..*")
+    tagged = re.compile(rf"{base}_\d{{5}}\.[0-9a-f]{{8}}\.weights\.h5")
+    try:
+        present = os.listdir(folder)
+    except OSError:
+        present = []
+    doomed = {n for n in previous if ours.fullmatch(n)}
+    doomed |= {n for n in present if tagged.fullmatch(n)}
+    for name in sorted(doomed - keep):
+        with contextlib.suppress(OSError):
+            os.remove(os.path.join(folder, name))
+    # Temporary files of killed saves (a name the old index used is removed above).
+    remove_stale(folder, rf"{base}_\d{{5}}\.weights\.h5", keep=keep)
 
 
-@contextlib.contextmanager
-def open_file(json_path: str) -> Iterator[Opened]:
-    """Open sharded weights (the ``.weights.json`` and its shards) for loading.
-
-    Raises:
-        FileNotFoundError: If the JSON file or a shard it lists is missing.
-        ValueError: If the map is malformed, or the shards are damaged or
-            inconsistent with it.
-    """
-    weight_map = read_weight_map(json_path)
-    names = list(dict.fromkeys(n for shards in weight_map.values() for n in shards))
-    folder = os.path.dirname(os.path.abspath(json_path))
-    with _open_shards(json_path, names) as files:
-        index, owner = _merge(json_path, files, weight_map)
-
-        def read(stored: StoredArray, take: Take) -> tuple[np.ndarray, Callable[[], None]]:
-            shard = owner[stored.key]
-            return read_array(files[shard], stored, os.path.join(folder, shard), take)
-
-        yield Opened(json_path, index, read)
+def _write_json(json_path: str, config: dict[str, Any]) -> None:
+    with atomic_path(json_path) as tmp, open(tmp, "w", encoding="utf8") as fh:
+        fh.write(json.dumps(config, indent=4))
 
 
 FORMAT: WeightFormat = WeightFormat(

@@ -322,8 +322,42 @@ def _shard_files(folder):
     return names, config, shards
 
 
+def _as_keras_names(folder):
+    """heft's sharded files as Keras names them: without heft's additions.
+
+    heft adds the save's tag to each shard's name (``m_00000.<tag>.weights.h5``),
+    its record to the index's metadata, a ``save_id`` attribute to each
+    shard's root, Keras's name of the first shard (a second name of it) and
+    the lock file.
+    """
+    import json
+    import re
+
+    names, config, shards = _shard_files(folder)
+    record = config["metadata"].pop("heft")
+    untagged = {n: re.sub(r"\.[0-9a-f]{8}(?=\.weights\.h5$)", "", n) for n in record["shards"]}
+    assert (folder / "m_00000.weights.h5").samefile(folder / min(untagged))
+    assert names == sorted(
+        [".m.weights.json.lock", "m.weights.json", "m_00000.weights.h5", *untagged]
+    )
+    config["weight_map"] = {
+        group: [untagged[n] for n in listed] if isinstance(listed, list) else untagged[listed]
+        for group, listed in config["weight_map"].items()
+    }
+    renamed = {}
+    for name, layout in shards.items():
+        if name in untagged:
+            assert layout[0] == ("/", ["save_id"])
+            renamed[untagged[name]] = [("/", []), *layout[1:]]
+    text = (folder / "m.weights.json").read_text()
+    assert text == json.dumps(json.loads(text), indent=4)  # laid out as Keras writes it
+    return sorted(["m.weights.json", *untagged.values()]), config, renamed
+
+
 @pytest.mark.parametrize("build", [_sequential, _subclassed])
 def test_sharded_weights_layout_equals_keras(tmp_path, build):
+    import json
+
     k, h = build(keras), build(heft)
     (tmp_path / "k").mkdir()
     (tmp_path / "h").mkdir()
@@ -333,10 +367,46 @@ def test_sharded_weights_layout_equals_keras(tmp_path, build):
     expected = _shard_files(tmp_path / "k")
     assert len(expected[0]) > 3  # several shards, groups split across them
     assert any(isinstance(v, list) for v in expected[1]["weight_map"].values())
-    assert _shard_files(tmp_path / "h") == expected
-    assert (tmp_path / "h" / "m.weights.json").read_text() == (
-        tmp_path / "k" / "m.weights.json"
-    ).read_text()
+    found = _as_keras_names(tmp_path / "h")
+    assert found == expected
+    assert json.dumps(found[1], indent=4) == (tmp_path / "k" / "m.weights.json").read_text()
+
+
+@pytest.mark.parametrize("build", [_sequential, _subclassed])
+def test_sharded_weights_saved_by_heft_over_a_keras_save(tmp_path, build):
+    h, k = build(heft), build(keras)
+    path = tmp_path / "m.weights.json"
+    k.set_weights(_random_weights(k, 15))
+    k.save_weights(path, max_shard_size=60 / 1024**3)
+    keras_shards = sorted(p.name for p in tmp_path.iterdir() if p.name != "m.weights.json")
+    assert len(keras_shards) >= 2
+    assert load_weights(h, path).ok  # no save id: the shards load as the index names them
+    np.testing.assert_array_equal(_predict(h), _predict(k))
+    h.set_weights(_random_weights(h, 16))
+    save_weights(h, path, max_shard_size=60 / 1024**3)
+    left = {p.name for p in tmp_path.iterdir()}
+    # Keras's shards are gone but for its first name, now heft's first shard's.
+    assert left & set(keras_shards) == {"m_00000.weights.h5"}
+    k.load_weights(path)
+    np.testing.assert_array_equal(_predict(k), _predict(h))
+    # Keras saves over heft's: heft's shards stay (Keras does not know them), the index is Keras's.
+    k.set_weights(_random_weights(k, 17))
+    k.save_weights(path, max_shard_size=60 / 1024**3)
+    assert load_weights(h, path).ok
+    np.testing.assert_array_equal(_predict(h), _predict(k))
+
+
+def test_keras_opens_the_first_shard_by_its_own_name_whatever_the_index_says(tmp_path):
+    # Why heft gives its first shard Keras's name too: without it Keras cannot load.
+    h, k = _sequential(heft), _sequential(keras)
+    h.set_weights(_random_weights(h, 18))
+    save_weights(h, tmp_path / "m.weights.json", max_shard_size=60 / 1024**3)
+    k.load_weights(tmp_path / "m.weights.json")
+    np.testing.assert_array_equal(_predict(k), _predict(h))
+    (tmp_path / "m_00000.weights.h5").unlink()
+    with pytest.raises((OSError, FileNotFoundError), match=r"m_00000\.weights\.h5"):
+        k.load_weights(tmp_path / "m.weights.json")
+    assert load_weights(h, tmp_path / "m.weights.json").ok  # heft reads only what the index names
 
 
 @pytest.mark.parametrize("build", [_sequential, _subclassed])

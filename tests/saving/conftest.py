@@ -136,3 +136,7 @@ class SafetensorsBytes:
 def safetensors_bytes():
     """:class:`SafetensorsBytes`."""
     return SafetensorsBytes
+
+
+# A script the hostile-file properties run in a subprocess, not a test module.
+collect_ignore = ["hostile_child.py"]

@@ -12,6 +12,7 @@ import sys
 import textwrap
 import threading
 import time
+import uuid
 import zipfile
 
 import numpy as np
@@ -210,6 +211,9 @@ def test_saves_write_the_same_bytes_with_and_without_the_hints(tmp_path, monkeyp
 
     # A writeback every 64 KiB, so that the hints are given during these small saves.
     monkeypatch.setattr(_write_hints, "WRITEBACK_STEP", 64 << 10)
+    # Sharded saves name their shards after a fresh save id: the same one for both.
+    saved_id = uuid.UUID(int=0x3F9A2C1B << 96)
+    monkeypatch.setattr(uuid, "uuid4", lambda: saved_id)
     model = heft.Sequential([layers.Input((300,)), layers.Dense(400), layers.Dense(3)])
     rng = np.random.default_rng(0)
     model.set_weights([rng.standard_normal(w.shape).astype("float32") for w in model.weights])

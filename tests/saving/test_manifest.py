@@ -65,7 +65,7 @@ def test_manifest_refuses_unbuilt_models_and_other_files(tmp_path):
         heft.saving.weights_manifest(heft.Sequential([layers.Dense(2)]))
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    with pytest.raises(ValueError, match="invalid JSON"):
+    with pytest.raises(ValueError, match="not valid JSON"):
         heft.saving.check_manifest(_model(), bad)
     other = tmp_path / "other.json"
     other.write_text('{"weights": []}')

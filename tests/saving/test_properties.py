@@ -74,6 +74,13 @@ def files(tmp_path_factory, mlp, weights_of):
     return _Files(root, source, mlp(dropout=False), weights_of)
 
 
+def _shard_path(json_path, shard):
+    """The path of shard number ``shard`` of the sharded save whose index is ``json_path``."""
+    with open(json_path) as fh:
+        names = sorted(json.load(fh)["metadata"]["heft"]["shards"])
+    return os.path.join(os.path.dirname(json_path), names[shard])
+
+
 def _damage_bytes(path, data):
     """Apply ``data``'s drawn damage (a cut or flipped bytes) to the file at ``path``."""
     with open(path, "rb") as fh:
@@ -104,7 +111,7 @@ def test_load_weights_sharded_damaged_shard_raises_or_loads_the_saved_values(
     tmp_path, data, shard, files
 ):
     path = files.copy("weights.json", tempfile.mkdtemp(dir=tmp_path))
-    _damage_bytes(os.path.join(os.path.dirname(path), f"m_{shard:05d}.weights.h5"), data)
+    _damage_bytes(_shard_path(path, shard), data)
     files.load_outcome(path)
 
 
@@ -210,7 +217,7 @@ def test_load_weights_sharded_shard_structure_edits_raise_or_load_the_saved_valu
     tmp_path, data, shard, files
 ):
     path = files.copy("weights.json", tempfile.mkdtemp(dir=tmp_path))
-    _edit_structure(os.path.join(os.path.dirname(path), f"m_{shard:05d}.weights.h5"), data)
+    _edit_structure(_shard_path(path, shard), data)
     files.load_outcome(path)
 
 
@@ -232,7 +239,7 @@ def test_load_weights_sharded_map_edits_raise_or_load_the_saved_values(tmp_path,
     weight_map = config["weight_map"]
     group = data.draw(st.sampled_from(sorted(weight_map)), label="group")
     shard = data.draw(st.integers(0, 2), label="shard")
-    name = f"m_{shard:05d}.weights.h5"
+    name = os.path.basename(_shard_path(path, shard))
     op = data.draw(
         st.sampled_from(
             ["drop entry", "point elsewhere", "missing shard", "drop shard", "swap shards"]
@@ -248,7 +255,7 @@ def test_load_weights_sharded_map_edits_raise_or_load_the_saved_values(tmp_path,
     elif op == "drop shard":
         os.remove(os.path.join(folder, name))
     else:
-        other = os.path.join(folder, f"m_{(shard + 1) % 3:05d}.weights.h5")
+        other = _shard_path(path, (shard + 1) % 3)
         os.replace(os.path.join(folder, name), os.path.join(folder, "tmp"))
         os.replace(other, os.path.join(folder, name))
         os.replace(os.path.join(folder, "tmp"), other)
