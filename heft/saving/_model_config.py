@@ -266,7 +266,9 @@ def load(
     layer's own ``load_own_variables``) get their initial values drawn then,
     from the keys their initializers took, so they are the values an
     immediate draw gives. Code that reads a variable while the model is built
-    (in ``build``) sees zeros instead of its initial values.
+    (in ``build``) sees zeros instead of its initial values, and a variable
+    created with an explicit ``layout`` is placed (copied) at once, so it is
+    no longer recognised as a placeholder: one the file leaves alone keeps zeros.
     """
     with _archive.ArchiveReader(filepath) as archive:
         config = archive.read_json(_archive.CONFIG)
