@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..random._random import draw_seed
 from ..random._seed_generator import SeedGenerator, make_default_seed
 from . import _sampling
 from ._initializer import Initializer, jax_dtype, standardize_shape
@@ -205,9 +206,17 @@ class Orthogonal(RandomInitializer):
         for dim in shape[:-1]:
             num_rows *= dim
         flat_shape = (max(num_rows, num_cols), min(num_rows, num_cols))
-        a = _sampling.normal(flat_shape, 0.0, 1.0, dtype, self.seed)
         gain = np.asarray(self.gain, dtype=jax_dtype(dtype))
-        return _orthogonalize(shape, num_rows < num_cols)(a, gain)
+        out_dtype = _sampling.float_dtype(dtype, "normal")
+        # The key is taken now; the normal draw and its decomposition may be put
+        # off together (see `_sampling.deferred_draws`).
+        key = draw_seed(self.seed)
+
+        def draw() -> jax.Array:
+            a = _sampling.normal(flat_shape, 0.0, 1.0, dtype, key)
+            return _orthogonalize(shape, num_rows < num_cols)(a, gain)
+
+        return _sampling.deferrable(shape, out_dtype, draw)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "gain": self.gain}

@@ -11,7 +11,7 @@ from typing import Any, cast
 from .. import _platform
 from ..layers._layer import Layer
 from . import _formats, _loading, _model_config
-from ._atomic import check_target
+from ._atomic import check_target, save_errors
 from ._format import SaveFunction, WeightFormat
 from ._policy import make_policy
 from ._report import LoadReport
@@ -146,6 +146,10 @@ def save_weights(
             variable is larger than ``max_shard_size``.
         FileExistsError: If the file exists and ``overwrite`` is False.
         FileNotFoundError: If the target folder does not exist.
+        OSError: If the file cannot be written (a full disk, a read-only or
+            unwritable folder: the system's errno, e.g. ``PermissionError``);
+            the message names ``filepath`` and says the previous file is
+            untouched, and no temporary file is left.
 
     >>> import heft, os, tempfile
     >>> model = heft.Sequential([heft.Input((3,)), heft.layers.Dense(2)])
@@ -160,7 +164,9 @@ def save_weights(
     fmt, suffix = _formats.find(path, "save")
     fmt, path = _shard_target(path, fmt, suffix, max_shard_size)
     save = cast(SaveFunction, fmt.save)  # `find(..., "save")` only returns formats that save
-    save(model, path, overwrite, max_shard_size)
+    # Around the whole save too: a sharded save writes its shards outside `atomic_path`.
+    with save_errors(path):
+        save(model, path, overwrite, max_shard_size)
 
 
 @_platform.usual_allocation()
@@ -300,6 +306,10 @@ def save_model(
             unknown keyword argument is given.
         FileExistsError: If the file exists and ``overwrite`` is False.
         FileNotFoundError: If the target folder does not exist.
+        OSError: If the file cannot be written (a full disk, a read-only or
+            unwritable folder: the system's errno, e.g. ``PermissionError``);
+            the message names ``filepath`` and says the previous file is
+            untouched, and no temporary file is left.
 
     >>> import heft, os, tempfile
     >>> model = heft.Sequential([heft.Input((3,)), heft.layers.Dense(2)])
@@ -345,7 +355,8 @@ def save_model(
             UserWarning,
             stacklevel=2,
         )
-    _model_config.save(model, path, overwrite)
+    with save_errors(path):
+        _model_config.save(model, path, overwrite)
 
 
 @_platform.usual_allocation()
@@ -363,8 +374,20 @@ def load_model(
     ``compile_config`` (optimizer, losses, metrics) when ``compile`` is True,
     and given every weight, all or nothing. The optimizer's saved variables
     (step count, slots) are restored too. Nothing is unpickled, and the
-    weights are read in place from the archive (a compressed weights member,
-    which Keras and heft never write, goes through a private temporary folder).
+    weights are read in place from the archive. The model's random initial
+    values are not drawn (the file replaces them), so a load adds about the
+    new model's memory, and at most the new model plus 1.25 times its size
+    plus 64 MiB.
+
+    The file is treated as untrusted: only a regular file is read (a FIFO
+    or a device is refused at once), ``config.json`` is parsed within
+    ``heft.saving.Limits``' JSON limits, and a compressed weights member
+    (which Keras and heft never write) is extracted to an unnamed temporary
+    file only if the size it declares fits what the rebuilt model can hold
+    (its variables' bytes, the optimizer's when the config names one, and
+    an allowance for HDF5's structure) and ``Limits.archive_bytes``, both
+    checked before anything is extracted; extraction stops at the declared
+    size. A decompression bomb is refused at once, writing nothing.
 
     Args:
         filepath: Path of a ``.keras`` file.
@@ -385,10 +408,11 @@ def load_model(
             ``ValueError``, which Keras raises).
         ValueError: If the suffix is not ``.keras``; the file is not a zip
             archive, is truncated or corrupted, or has a member with an absolute
-            path, ``..``, or a size that does not fit the file; a member is
-            missing; a class is unknown (register it or pass it in
-            ``custom_objects``); safe mode refuses the config; or the weights do
-            not match the model.
+            path, ``..``, or a size that does not fit the file, the model or the
+            limits; a member is missing; a class is unknown (register it or pass
+            it in ``custom_objects``); safe mode refuses the config; or the
+            weights do not match the model.
+        OSError: If the path is a FIFO, a device or another special file.
 
     >>> import heft, os, tempfile
     >>> model = heft.Sequential([heft.Input((3,)), heft.layers.Dense(2)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import secrets
@@ -92,8 +93,15 @@ def remove_stale(folder: str, target: str, keep: Collection[str] = ()) -> list[s
     for name in sorted(names):
         match = pattern.fullmatch(name)
         if match and name not in keep and not _alive(int(match.group(1))):
-            remove_quietly(os.path.join(folder, name))
-            removed.append(os.path.join(folder, name))
+            path = os.path.join(folder, name)
+            # Cleaning up is a courtesy: a file another save removed first, or
+            # a folder that refuses it (read-only, not ours), must not stop the
+            # save, which then succeeds or fails on its own terms.
+            try:
+                os.remove(path)
+            except OSError:
+                continue
+            removed.append(path)
     return removed
 
 
@@ -115,7 +123,9 @@ def temp_path(filepath: str) -> str:
     a killed save's leftovers from a save in progress.
 
     Raises:
-        PermissionError: If the folder is not writable.
+        OSError: If the file cannot be created (a ``PermissionError`` for a
+            folder that is not writable), with the errno of the failure and a
+            message naming ``filepath``.
     """
     folder = os.path.dirname(os.path.abspath(filepath))
     tmp = os.path.join(folder, temp_name(filepath))
@@ -123,10 +133,13 @@ def temp_path(filepath: str) -> str:
         # O_EXCL: never reuse an existing file; mode 0o666 lets the umask decide
         # the final permissions, as for any newly created file.
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except PermissionError:
-        raise PermissionError(
-            f"Cannot save weights to '{filepath}': folder '{folder}' is not writable. "
-            "Choose a folder you can write to or change its permissions."
+    except OSError as err:
+        if err.errno is None:
+            raise
+        raise OSError(
+            err.errno,
+            f"Cannot save to '{filepath}': no temporary file can be created in folder "
+            f"'{folder}' ({_describe_errno(err.errno)}). {_hint(err.errno, folder)}",
         ) from None
     os.close(fd)
     return tmp
@@ -170,10 +183,13 @@ def atomic_path(filepath: str, overwrite: bool = True) -> Iterator[str]:
     temporary file is removed and ``filepath`` is untouched. A process killed
     while writing leaves the previous file intact and, at worst, a stale
     temporary file beside it, which the next save to ``filepath`` removes.
+    A failure of the system (a full disk, a read-only folder) is raised as
+    :func:`save_errors` words it.
 
     Raises:
         FileExistsError: If ``filepath`` exists and ``overwrite`` is False.
-        PermissionError: If the folder is not writable.
+        OSError: If the file cannot be written (``PermissionError`` for a
+            folder that is not writable); the message names ``filepath``.
 
     >>> import pathlib, tempfile
     >>> target = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
@@ -182,23 +198,133 @@ def atomic_path(filepath: str, overwrite: bool = True) -> Iterator[str]:
     >>> target.read_text()
     'done'
     """
-    check_target(filepath, overwrite)
-    remove_stale_temps(filepath)
-    tmp = temp_path(filepath)
-    release_cache(filepath)
+    with save_errors(filepath):
+        check_target(filepath, overwrite)
+        remove_stale_temps(filepath)
+        tmp = temp_path(filepath)
+        release_cache(filepath)
+        try:
+            yield tmp
+            fsync_file(tmp)
+            if not overwrite and os.path.exists(filepath):
+                raise FileExistsError(
+                    f"Weights file '{filepath}' appeared while saving and `overwrite=False` "
+                    "was passed. Pass `overwrite=True` to replace it, or choose another path."
+                )
+            os.replace(tmp, filepath)
+        except BaseException:
+            remove_temporary(tmp)
+            raise
+        folder = os.path.dirname(os.path.abspath(filepath))
+        try:
+            fsync_folder(folder)
+        except OSError as err:
+            if err.errno is None:
+                raise
+            raise OSError(
+                err.errno,
+                f"'{filepath}' was saved and renamed into place, but folder '{folder}' "
+                f"could not be flushed to disk ({_describe_errno(err.errno)}), so after a "
+                "crash the previous file may come back. Check the disk, then save again.",
+            ) from None
+
+
+def remove_temporary(path: str) -> None:
+    """Remove the temporary file ``path`` after a failed save, whatever the failure was.
+
+    Never raises: the error that made the save fail is the one to report. (A
+    file that could be created can be removed; should that fail anyway, the
+    next save after this process ends removes it, see :func:`remove_stale`.)
+    """
+    with contextlib.suppress(OSError):
+        os.remove(path)
+
+
+def _describe_errno(code: int) -> str:
+    """``"No space left on device, ENOSPC"``: the system's words and the errno's name."""
+    return f"{os.strerror(code)}, {errno.errorcode.get(code, code)}"
+
+
+def _hint(code: int, folder: str) -> str:
+    """What to do about the failure ``code`` while writing in ``folder``."""
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return (
+            "The disk (or your quota on it) is full: free some space (the file needs about "
+            "as much as the weights) or save to another disk."
+        )
+    if code == errno.EROFS:
+        return f"Folder '{folder}' is on a read-only file system: save to a writable folder."
+    if code in (errno.EACCES, errno.EPERM):
+        return (
+            f"Folder '{folder}' is not writable: choose a folder you can write to or change "
+            "its permissions."
+        )
+    if code == errno.EFBIG:
+        return (
+            "The file is larger than this file system allows: save to another file system, "
+            "or split the weights into shards with `max_shard_size`."
+        )
+    return "Check the disk and the folder, then save again."
+
+
+def _identity(path: str) -> tuple[int, ...] | None:
+    """What tells the file at ``path`` apart from any other (or changed) file; ``None``: absent."""
     try:
-        yield tmp
-        fsync_file(tmp)
-        if not overwrite and os.path.exists(filepath):
-            raise FileExistsError(
-                f"Weights file '{filepath}' appeared while saving and `overwrite=False` was "
-                "passed. Pass `overwrite=True` to replace it, or choose another path."
-            )
-        os.replace(tmp, filepath)
-    except BaseException:
-        remove_quietly(tmp)
-        raise
-    fsync_folder(os.path.dirname(os.path.abspath(filepath)))
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+@contextlib.contextmanager
+def save_errors(filepath: str) -> Iterator[None]:
+    """Raise a failure of the system inside the block as an error naming ``filepath``.
+
+    A save that fails on a full disk (``ENOSPC``), a read-only file system
+    (``EROFS``) or a folder that is not writable (``EACCES``) gets an
+    ``OSError`` from the system naming a temporary file, or nothing. Inside
+    this block, such an error becomes an ``OSError`` with the same errno (so
+    of the same class, e.g. ``PermissionError``) whose message names
+    ``filepath``, what failed and what to do, and says that the file at
+    ``filepath`` is as it was: that is checked (the file's identity, size and
+    modification time are compared with those on entry), not assumed. When
+    the file did change, or the error has no errno (heft's own checks, such
+    as ``FileExistsError``), the error passes through unchanged. The savers
+    remove their temporary files before the error reaches this block.
+
+    Every save goes through it: ``atomic_path`` for each file it writes, and
+    ``save_weights``/``save_model`` around the whole save (a sharded save
+    writes its shards outside ``atomic_path``).
+
+    >>> import errno, os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.weights.h5")
+    >>> try:
+    ...     with save_errors(path):
+    ...         raise OSError(errno.ENOSPC, "No space left on device")
+    ... except OSError as err:
+    ...     print(err.errno == errno.ENOSPC, "m.weights.h5" in str(err))
+    True True
+    """
+    before = _identity(filepath)
+    try:
+        yield
+    except OSError as err:
+        code = err.errno
+        if code is None or _identity(filepath) != before:
+            raise
+        kept = (
+            f"No file was created at '{filepath}'"
+            if before is None
+            else f"The previous file at '{filepath}' is untouched"
+        )
+        folder = os.path.dirname(os.path.abspath(filepath))
+        # Chained: the system's own error (naming the temporary file, or the
+        # library that failed) stays in the traceback for whoever debugs it.
+        raise OSError(
+            code,
+            f"Could not save '{filepath}': {_describe_errno(code)}. {kept}, and no temporary "
+            f"file is left behind. {_hint(code, folder)}",
+        ) from err
 
 
 def fsync_folder(folder: str) -> None:

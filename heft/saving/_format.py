@@ -140,6 +140,10 @@ class WeightFormat:
         description: What it holds, for error messages listing the formats
             (``"the Keras 3 layout"``).
         open: ``open(filepath)``: a context manager yielding the ``Opened`` file.
+        open_for_model: For a format that extracts data before reading it (the
+            ``.keras`` archive's compressed weights): ``open_for_model(filepath,
+            model)``, like ``open``, bounding what it extracts by what ``model``
+            can use. Loading calls it instead of ``open`` when it is set.
         save: ``save(model, filepath, overwrite, max_shard_size)``, or ``None``
             for a format heft only reads. ``max_shard_size`` is ``None`` except
             for formats with ``needs_shard_size``.
@@ -157,6 +161,7 @@ class WeightFormat:
     description: str
     open: Callable[[str], AbstractContextManager[Opened]]
     save: SaveFunction | None = None
+    open_for_model: Callable[[str, Any], AbstractContextManager[Opened]] | None = None
     by_structure: bool = True
     needs_shard_size: bool = False
     sharded_suffix: str | None = None

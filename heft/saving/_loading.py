@@ -293,5 +293,9 @@ def load(
     dry_run: bool,
 ) -> LoadReport:
     """Open ``filepath`` in format ``fmt`` and load it into ``model``, all or nothing."""
-    with fmt.open(filepath) as opened:
+    if fmt.open_for_model is not None:
+        opening = fmt.open_for_model(filepath, model)
+    else:
+        opening = fmt.open(filepath)
+    with opening as opened:
         return load_opened(model, opened, fmt.name, policy, by_name, dry_run)

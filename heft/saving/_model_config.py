@@ -14,6 +14,7 @@ import numpy as np
 from .. import _safe_mode, _symbolic
 from .._registry import CustomObjectScope
 from .._safe_mode import SafeModeScope
+from ..initializers import _sampling
 from ..layers._layer import Layer
 from . import _archive, _h5
 from ._format import FileIndex
@@ -255,14 +256,29 @@ def load(
 ) -> Layer:
     """Read the ``.keras`` archive ``filepath`` into a new model (arguments already checked).
 
-    The weights member is indexed (and checked) before the model is rebuilt;
-    then every variable is loaded, all or nothing.
+    The model is rebuilt from ``config.json`` with its random initial values
+    put off (``_sampling.deferred_draws``): the file replaces them, so they
+    are never drawn, and their placeholders cost no memory, which keeps a
+    load within the new model plus one copy of its values. The weights
+    member is then checked against what that model can use before anything
+    is extracted (see ``_archive.weights_need``), indexed, and loaded, all or
+    nothing. Variables the file leaves alone (not saved, or skipped by a
+    layer's own ``load_own_variables``) get their initial values drawn then,
+    from the keys their initializers took, so they are the values an
+    immediate draw gives. Code that reads a variable while the model is built
+    (in ``build``) sees zeros instead of its initial values, and a variable
+    created with an explicit ``layout`` is placed (copied) at once, so it is
+    no longer recognised as a placeholder: one the file leaves alone keeps zeros.
     """
     with _archive.ArchiveReader(filepath) as archive:
         config = archive.read_json(_archive.CONFIG)
-        with archive.weights() as f:
-            index = index_file(f, archive.weights_label)
+        with _sampling.deferred_draws() as draws:
             model = model_from_config(config, filepath, custom_objects, compile, safe_mode)
+        need = _archive.weights_need(
+            model, _archive.saves_optimizer(config), "the model its config describes"
+        )
+        with archive.weights(need) as f:
+            index = index_file(f, archive.weights_label)
             optimizer = model_optimizer(model) if compile else None
             if optimizer is not None and model.built and not optimizer.built:
                 # Slots exist once the optimizer is built: build it when the archive
@@ -271,4 +287,20 @@ def load(
                     optimizer.build(model.trainable_variables)
             opened = _h5.opened(f, archive.weights_label, index)
             load_opened(model, opened, _archive.WEIGHTS_FORMAT.name, LoadPolicy(), False, False)
+    if len(draws):
+        _draw_what_the_file_left(model, draws)
     return model
+
+
+def _draw_what_the_file_left(model: Layer, draws: _sampling.DeferredDraws) -> None:
+    """Give the variables still holding a placeholder their real initial values."""
+    variables = list(model.variables)
+    optimizer = model_optimizer(model)
+    if optimizer is not None:
+        variables += list(optimizer.variables)
+    values = draws.draw_missing([variable.value for variable in variables])
+    for variable, value in zip(variables, values, strict=True):
+        if value is not None:
+            # `_write` without a provenance keeps the initializer's, which is
+            # where this value comes from.
+            variable._write(value)

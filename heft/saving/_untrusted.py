@@ -47,7 +47,9 @@ class Limits:
             weight file may list; each costs memory to index (up to about 1 KiB)
             whether or not the model needs it.
         archive_bytes: The most bytes extracted from one ``.keras`` archive
-            in all.
+            in all: its JSON members, read into memory, and compressed
+            members, decompressed (weights stored uncompressed, as Keras and
+            heft write them, are read in place and do not count).
         allocation_bytes: The most bytes of variables a config loaded with
             ``safe_mode=True`` may ask for; ``None``: the machine's physical
             memory.

@@ -454,7 +454,7 @@ def test_load_model_refuses_sizes_beyond_the_file(tmp_path):
         load_model(path)
 
 
-def test_load_model_refuses_stored_size_mismatch_and_bombs(tmp_path):
+def test_load_model_refuses_stored_size_mismatch_and_huge_declared_config(tmp_path):
     _sequential().save(tmp_path / "m.keras")
     shutil.copy(tmp_path / "m.keras", tmp_path / "s.keras")
     _patch_central_entry(tmp_path / "s.keras", "config.json", 24, "<L", 10)
@@ -462,7 +462,11 @@ def test_load_model_refuses_stored_size_mismatch_and_bombs(tmp_path):
         load_model(tmp_path / "s.keras")
     _rewrite(tmp_path / "m.keras", tmp_path / "z.keras", compression=zipfile.ZIP_DEFLATED)
     _patch_central_entry(tmp_path / "z.keras", "config.json", 24, "<L", 0x7FFFFFFF)
-    with pytest.raises(ValueError, match=r"declares 2147483647 bytes .*decompression bomb"):
+    with pytest.raises(
+        ValueError,
+        match=r"Refusing to read member 'config.json' of '.*z.keras': it holds 2,147,483,647 "
+        r"bytes, more than the limit of 16,777,216 bytes.*limits\(json_bytes=",
+    ):
         load_model(tmp_path / "z.keras")
 
 
@@ -614,7 +618,7 @@ def test_load_model_config_member_fails_crc(tmp_path):
     at = data.index(b'"units": 4')
     data[at + 9 : at + 10] = b"5"
     path.write_bytes(bytes(data))
-    with pytest.raises(ValueError, match=r"member 'config.json' cannot be read \(Bad CRC-32"):
+    with pytest.raises(ValueError, match=r"corrupted: member 'config.json' fails its CRC-32"):
         load_model(path)
 
 
@@ -629,8 +633,30 @@ def test_load_model_refuses_huge_config_member(tmp_path):
         compression=zipfile.ZIP_DEFLATED,
     )
     _patch_central_entry(tmp_path / "big.keras", "config.json", 24, "<L", 257 << 20)
-    with pytest.raises(ValueError, match=r"declares 269484032 bytes, more than the"):
+    with pytest.raises(ValueError, match=r"it holds 269,484,032 bytes, more than the limit"):
         load_model(tmp_path / "big.keras")
+    # Past the limit, the header's lie shows when the data ends.
+    with (
+        heft.saving.limits(json_bytes=300 << 20),
+        pytest.raises(
+            ValueError, match=r"member 'config.json' holds 6\d\d,\d{3} bytes, not the 269,484,032"
+        ),
+    ):
+        load_model(tmp_path / "big.keras")
+
+
+@pytest.mark.parametrize("member", ["config.json", "model.weights.h5"])
+def test_load_model_stops_at_the_declared_size(tmp_path, member):
+    # A header declaring less than its data holds: extraction stops one byte past
+    # the declared size instead of trusting the stream.
+    _sequential().save(tmp_path / "m.keras")
+    _rewrite(tmp_path / "m.keras", tmp_path / "z.keras", compression=zipfile.ZIP_DEFLATED)
+    _patch_central_entry(tmp_path / "z.keras", member, 24, "<L", 100)
+    with pytest.raises(
+        ValueError, match=rf"corrupted: member '{member}' goes on past the 100 bytes its header"
+    ):
+        load_model(tmp_path / "z.keras")
+    assert sorted(os.listdir(tmp_path)) == ["m.keras", "z.keras"]
 
 
 def test_load_model_corrupted_deflated_weights(tmp_path):
@@ -684,3 +710,39 @@ def test_load_model_keeps_error_subclasses_and_adds_the_file(tmp_path):
     with pytest.raises(ConfigProblem, match=r"fragile refuses") as info:
         load_model(tmp_path / "m.keras", custom_objects={"Fragile": Fragile})
     assert "Cannot rebuild the model saved in" in str(info.value.__notes__)
+
+
+@heft.saving.register_keras_serializable(package="archive_tests")
+class FixedProjection(layers.Layer):
+    """Saves its kernel only: its seeded random projection is rebuilt from its initializer."""
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], 2), initializer="glorot_uniform")
+        self.projection = self.add_weight(
+            shape=(2, 2),
+            initializer=heft.initializers.RandomNormal(seed=7),
+            trainable=False,
+        )
+
+    def call(self, x):
+        return (x @ self.kernel) @ self.projection
+
+    def save_own_variables(self, store):
+        store["kernel"] = self.kernel
+
+    def load_own_variables(self, store):
+        self.kernel.assign(store["kernel"])
+
+
+def test_load_model_draws_the_initial_values_the_file_leaves_alone(tmp_path):
+    # load_model does not draw initial values the file replaces; a variable the
+    # file does not hold gets the values its initializer gives, as if drawn at once.
+    model = heft.Sequential([layers.Input((3,)), FixedProjection(), layers.Dense(2)])
+    model.save(tmp_path / "m.keras")
+    loaded = load_model(tmp_path / "m.keras")
+    projection = loaded.layers[0].projection
+    np.testing.assert_array_equal(projection.numpy(), model.layers[0].projection.numpy())
+    assert np.abs(projection.numpy()).sum() > 0
+    assert projection.provenance.startswith("initializer RandomNormal")
+    assert loaded.layers[0].kernel.provenance.startswith("file ")
+    np.testing.assert_array_equal(loaded.predict(X, verbose=0), model.predict(X, verbose=0))

@@ -1,10 +1,17 @@
 """Tests for atomic writes: temporary file in the same folder, fsync, rename."""
 
+import errno
 import hashlib
+import json
 import os
 import re
+import shutil
+import signal
+import subprocess
 import sys
+import textwrap
 import threading
+import time
 import uuid
 import zipfile
 
@@ -225,3 +232,271 @@ def test_saves_write_the_same_bytes_with_and_without_the_hints(tmp_path, monkeyp
         found.append(_files(folder))
     assert found[0] == found[1]
     assert len(found[0]) >= (2 if suffix == ".weights.json" else 1)
+
+
+# ------------------------------------------------------------------ killed saves
+
+_KILLED_SAVE_CHILD = textwrap.dedent(
+    """
+    import sys
+    import heft
+    from heft import layers
+
+    # 64 MiB of weights: each save takes long enough to be killed in the middle.
+    stack = [layers.Input((1024,))]
+    stack += [layers.Dense(1024, kernel_initializer="zeros") for _ in range(16)]
+    model = heft.Sequential(stack)
+    print("ready", flush=True)
+    while True:
+        model.save(sys.argv[1])
+    """
+)
+
+
+def _temporaries(folder):
+    return sorted(name for name in os.listdir(folder) if name.endswith(".tmp"))
+
+
+def _kill_mid_save(path):
+    """Run saves to ``path`` in a child process and SIGKILL it while both temporaries exist."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_SAVE_CHILD, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()[-3000:]
+        deadline = time.monotonic() + 60
+        # A `.keras` save holds two temporaries at once (the zip and the weights).
+        while len(_temporaries(path.parent)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+        proc.stdout.close()
+        proc.stderr.close()
+    return _temporaries(path.parent)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL and the stale-temporary cleanup are POSIX")
+def test_a_save_after_a_killed_archive_save_leaves_no_debris(tmp_path):
+    import heft
+    from heft import layers
+    from heft.saving import load_model
+
+    path = tmp_path / "m.keras"
+    for _ in range(3):  # the kill may land just after a save ended: try again
+        left = _kill_mid_save(path)
+        if left:
+            break
+    assert left, "no save was killed in the middle"
+    assert all(name.startswith(".m.keras.") for name in left)
+    small = heft.Sequential([layers.Input((3,)), layers.Dense(2)])
+    small.save(path)
+    assert os.listdir(tmp_path) == ["m.keras"]
+    assert [w.shape for w in load_model(path).weights] == [(3, 2), (2,)]
+
+
+def test_archive_saves_remove_the_folders_older_versions_left(tmp_path):
+    import heft
+    from heft import layers
+
+    def folder(name, files, age_s):
+        path = tmp_path / name
+        path.mkdir()
+        for file in files:
+            (path / file).write_bytes(b"partial")
+        when = time.time() - age_s
+        for item in [*(path / f for f in files), path]:
+            os.utime(item, (when, when))
+
+    folder(".heft-archive-ab12cd_9", ["model.weights.h5"], 2 * 86400)  # a killed save's
+    folder(".heft-archive-zz99yy88", [], 2 * 86400)  # killed before writing
+    folder(".heft-archive-qq11ww22", ["model.weights.h5"], 600)  # maybe a save in progress
+    folder(".heft-archive-mm33nn44", ["model.weights.h5", "mine.txt"], 2 * 86400)  # not heft's
+    folder("heft-archive-pp55oo66", ["model.weights.h5"], 2 * 86400)  # not heft's name
+    heft.Sequential([layers.Input((3,)), layers.Dense(2)]).save(tmp_path / "m.keras")
+    assert sorted(os.listdir(tmp_path)) == [
+        ".heft-archive-mm33nn44",
+        ".heft-archive-qq11ww22",
+        "heft-archive-pp55oo66",
+        "m.keras",
+    ]
+
+
+# ------------------------------------------------------------------ full disks, read-only folders
+
+SUFFIXES = [".weights.h5", ".h5", ".safetensors", ".weights.json", ".keras"]
+
+
+def _save(model, path):
+    from heft.saving import save_model, save_weights
+
+    if path.suffix == ".keras":
+        save_model(model, path)
+    else:
+        extra = {"max_shard_size": 1.0} if path.name.endswith(".weights.json") else {}
+        save_weights(model, path, **extra)
+
+
+def _model():
+    import heft
+    from heft import layers
+
+    return heft.Sequential([layers.Input((30,)), layers.Dense(40), layers.Dense(3)])
+
+
+def _check_write_error(err, path, code, existed):
+    assert err.errno == code
+    message = str(err)
+    assert f"Could not save '{path}': {os.strerror(code)}, {errno.errorcode[code]}." in message
+    if existed:
+        assert f"The previous file at '{path}' is untouched" in message
+    else:
+        assert f"No file was created at '{path}'" in message
+    assert "no temporary file is left behind" in message
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_a_save_on_a_full_disk_names_the_file_and_keeps_the_previous_one(
+    tmp_path, monkeypatch, suffix
+):
+    from heft.saving import _sharded
+
+    path = tmp_path / f"m{suffix}"
+    _save(_model(), path)
+    before = _files(tmp_path)
+
+    def full(target):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    # The disk fills up while the data is flushed (as with delayed allocation).
+    monkeypatch.setattr(_atomic, "fsync_file", full)
+    monkeypatch.setattr(_sharded, "fsync_file", full)
+    with pytest.raises(OSError) as info:
+        _save(_model(), path)
+    _check_write_error(info.value, path, errno.ENOSPC, existed=True)
+    assert "The disk (or your quota on it) is full: free some space" in str(info.value)
+    assert _files(tmp_path) == before
+    with pytest.raises(OSError) as info:
+        _save(_model(), tmp_path / f"new{suffix}")
+    _check_write_error(info.value, tmp_path / f"new{suffix}", errno.ENOSPC, existed=False)
+    assert _files(tmp_path) == before
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_a_save_to_a_read_only_file_system_names_the_file(tmp_path, monkeypatch, suffix):
+    path = tmp_path / f"m{suffix}"
+    _save(_model(), path)
+    before = _files(tmp_path)
+    real_open = os.open
+
+    def read_only(name, flags, *args):
+        if flags & os.O_CREAT:
+            raise OSError(errno.EROFS, "Read-only file system", name)
+        return real_open(name, flags, *args)
+
+    monkeypatch.setattr(os, "open", read_only)
+    with pytest.raises(OSError) as info:
+        _save(_model(), path)
+    _check_write_error(info.value, path, errno.EROFS, existed=True)
+    assert f"Folder '{tmp_path}' is on a read-only file system" in str(info.value)
+    assert _files(tmp_path) == before
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+@pytest.mark.skipif(os.name == "posix" and os.geteuid() == 0, reason="root ignores permissions")
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_a_save_to_a_read_only_folder_is_a_permission_error(tmp_path, suffix):
+    path = tmp_path / f"m{suffix}"
+    _save(_model(), path)
+    before = _files(tmp_path)
+    tmp_path.chmod(0o555)
+    try:
+        with pytest.raises(PermissionError) as info:
+            _save(_model(), path)
+    finally:
+        tmp_path.chmod(0o755)
+    _check_write_error(info.value, path, errno.EACCES, existed=True)
+    assert f"Folder '{tmp_path}' is not writable" in str(info.value)
+    assert _files(tmp_path) == before
+
+
+_SMALL_FILE_SYSTEM_CHILD = textwrap.dedent(
+    """
+    import errno, json, os, subprocess, sys
+    import heft
+    from heft import layers
+    from heft.saving import save_model, save_weights
+
+    folder = sys.argv[1]
+    small = heft.Sequential([layers.Input((30,)), layers.Dense(40)])
+    big = heft.Sequential([layers.Input((1024,)), layers.Dense(1024)])  # 4 MiB > the disk
+
+    def save(model, path):
+        if path.endswith(".keras"):
+            save_model(model, path)
+        else:
+            extra = {"max_shard_size": 1.0} if path.endswith(".weights.json") else {}
+            save_weights(model, path, **extra)
+
+    def listing():
+        out = {}
+        for name in sorted(os.listdir(folder)):
+            with open(os.path.join(folder, name), "rb") as fh:
+                out[name] = fh.read().hex()
+        return out
+
+    out = {}
+    suffixes = sys.argv[2:]
+    for suffix in suffixes:
+        save(small, os.path.join(folder, "m" + suffix))
+    for stage, model in (("full", big), ("read-only", small)):
+        if stage == "read-only":
+            subprocess.run(["mount", "-o", "remount,ro", folder], check=True)
+        for suffix in suffixes:
+            path = os.path.join(folder, "m" + suffix)
+            before = listing()
+            try:
+                save(model, path)
+                result = ["saved", None, ""]
+            except Exception as err:
+                result = [type(err).__name__, getattr(err, "errno", None), str(err)]
+            out[f"{stage} {suffix}"] = result + [listing() == before]
+    print(json.dumps(out))
+    """
+)
+
+
+@pytest.mark.skipif(not LINUX, reason="mounts a tmpfs in a user namespace (Linux)")
+def test_saves_on_a_real_full_and_read_only_file_system(tmp_path):
+    # A 2 MiB tmpfs, mounted in a user namespace where this test may mount: the
+    # errors come from the system itself (HDF5's writes included), not a stub.
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    command = f'mount -t tmpfs -o size=2m heft-test {mount} && exec "$0" "$@"'
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare(1) to mount a tmpfs in a user namespace")
+    probe = subprocess.run(["unshare", "-rm", "sh", "-c", command, "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("cannot mount a tmpfs in a user namespace here")
+    child = [sys.executable, "-c", _SMALL_FILE_SYSTEM_CHILD, str(mount), *SUFFIXES]
+    result = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", command, *child],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    for stage, code in (("full", errno.ENOSPC), ("read-only", errno.EROFS)):
+        for suffix in SUFFIXES:
+            kind, got, message, unchanged = out[f"{stage} {suffix}"]
+            path = mount / f"m{suffix}"
+            assert kind == "OSError" and got == code, (stage, suffix, kind, message)
+            assert message.startswith(f"[Errno {code}] Could not save '{path}': "), message
+            assert f"The previous file at '{path}' is untouched" in message
+            assert unchanged, (stage, suffix)

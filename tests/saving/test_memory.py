@@ -1,4 +1,5 @@
-"""Peak memory of saving and loading weight files: bounded by 1.25x the model plus 64 MiB."""
+"""Peak memory of saving and loading weight files (bounded by 1.25x the model plus 64 MiB)
+and of ``load_model`` (the new model plus that bound)."""
 
 import json
 import os
@@ -16,13 +17,12 @@ FORMATS = (".weights.h5", ".h5", ".safetensors", ".weights.json")
 # (/proc/self/statm) every millisecond; "added" is the peak minus the size just
 # before the call. Each format is warmed up on a small model first, so that
 # libraries loaded on first use are not counted.
-_CHILD = textwrap.dedent(
+_SAMPLER = textwrap.dedent(
     """
     import json, os, sys, threading, time
     import numpy as np
     import heft
     from heft import layers
-    from heft.saving import load_weights, save_weights
 
     PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -48,6 +48,12 @@ _CHILD = textwrap.dedent(
             done.set()
             thread.join()
         return max(peak[0], rss()) - base
+    """
+)
+
+_CHILD = _SAMPLER + textwrap.dedent(
+    """
+    from heft.saving import load_weights, save_weights
 
     def mlp(width, depth):
         stack = [layers.Input((width,))]
@@ -107,3 +113,57 @@ def test_save_and_load_weights_peak_memory_is_bounded(measured, suffix):
     # Saving streams variable by variable: never more than one variable (64 MiB
     # here) beside the model, whatever the format.
     assert row["save"] < 0.35 * size + 64 * MIB, f"save added {row['save'] / MIB:.0f} MiB"
+
+
+# ``load_model`` builds a new model, then loads it. The model is 12 Dense(2048)
+# layers with their default (random) initializers, 16 MiB per kernel: the
+# sizes whose initial draws left about 1.3 x the model behind before
+# ``load_model`` stopped drawing values the file replaces. The archive is
+# written from a model built with its draws put off (zeros), which saves the
+# child a minute of drawing and changes nothing in the file but the values.
+_MODEL_CHILD = _SAMPLER + textwrap.dedent(
+    """
+    from heft.initializers import _sampling
+    from heft.saving import load_model
+
+    def mlp(width, depth):
+        return heft.Sequential(
+            [layers.Input((width,))] + [layers.Dense(width) for _ in range(depth)]
+        )
+
+    folder = sys.argv[1]
+    paths = [os.path.join(folder, name) for name in ("small.keras", "big.keras")]
+    with _sampling.deferred_draws():
+        mlp(8, 2).save(paths[0])
+        mlp(2048, 12).save(paths[1])
+    load_model(paths[0])
+    added = peak_added(lambda: load_model(paths[1]))
+    model = load_model(paths[1])
+    nbytes = sum(v.value.nbytes for v in model.variables)
+    ok = all(not np.asarray(v.value).any() for v in model.variables)
+    print(json.dumps({"bytes": nbytes, "load": added, "values_ok": ok}))
+    """
+)
+
+
+def test_load_model_peak_memory_is_bounded(tmp_path):
+    if not os.path.exists("/proc/self/statm"):
+        pytest.skip("needs /proc/self/statm to sample the resident set size")
+    result = subprocess.run(
+        [sys.executable, "-c", _MODEL_CHILD, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    row = json.loads(result.stdout.strip().splitlines()[-1])
+    size, added = row["bytes"], row["load"]
+    assert size > 190 * MIB
+    assert row["values_ok"]
+    # The stated bound: the new model, plus 1.25 x its bytes + 64 MiB.
+    bound = size + 1.25 * size + 64 * MIB
+    assert added < bound, f"load_model added {added / MIB:.0f} MiB (bound {bound / MIB:.0f})"
+    # What it does: the new model's values only (its initial values are never
+    # drawn, and their placeholders take no memory).
+    assert added < 1.25 * size + 64 * MIB, f"load_model added {added / MIB:.0f} MiB"
