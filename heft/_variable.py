@@ -222,7 +222,7 @@ class Variable:
                 err.add_note(
                     f"heft: the allocation failed while initializing variable '{self._path}' "
                     f"of shape {self._shape} and dtype {self._dtype}, which needs "
-                    f"{_memory.format_bytes(nbytes)} (its initializer may need as much again "
+                    f"{_memory.format_bytes(nbytes)} (its initializer may need several times that "
                     "while it runs). Free memory (delete unused models and arrays), or choose "
                     "a smaller shape or dtype."
                 )
