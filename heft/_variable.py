@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -166,7 +166,7 @@ class Variable:
             nbytes = _memory.check_variable(
                 self._path, self._shape, self._dtype, self._jdtype.itemsize
             )
-            self._initialize(initializer, nbytes)
+            self._initialize(lambda: initializer(self._shape, dtype=self._dtype), nbytes)
             self._provenance = f"initializer {_describe_initializer(initializer)}"
             return
         value = initializer
@@ -188,18 +188,21 @@ class Variable:
             self._init_placeholder(mode)
             return
         # The value exists already; checking it counts it against an active budget.
-        _memory.check_variable(self._path, self._shape, self._dtype, self._jdtype.itemsize)
-        self._write(value)
+        nbytes = _memory.check_variable(self._path, self._shape, self._dtype, self._jdtype.itemsize)
+        self._initialize(lambda: value, nbytes)
 
-    def _initialize(self, initializer: Any, nbytes: int) -> None:
-        """Store ``initializer(shape, dtype)`` as the value, computed now and concretely.
+    def _initialize(self, produce: Callable[[], Any], nbytes: int) -> None:
+        """Store ``produce()`` (the initializer's result, or the given value) as the value,
+        computed now and concretely.
 
-        ``jax.core.eval_context`` runs the initializer eagerly even when the
-        variable is created inside ``jax.jit`` (a layer built on its first
-        call), so the value is an array, not a tracer. (``ensure_compile_time_eval``
-        did this before, but it folds every operand that does not depend on
-        the key into a constant: for a large variable it materialized an index
-        array as big as the variable and embedded it in the compiled program.)
+        ``jax.core.eval_context`` runs it eagerly even when the variable is
+        created inside ``jax.jit`` (a layer built on its first call), so the
+        value is an array, not a tracer. (``ensure_compile_time_eval`` did this
+        before for initializers, but it folds every operand that does not depend
+        on the key into a constant: for a large variable it materialized an
+        index array as big as the variable and embedded it in the compiled
+        program. A given array was not covered at all: inside ``jax.jit`` its
+        copy to the device became a tracer of the enclosing trace.)
 
         The value is waited for here: JAX reports a failed allocation only when
         the result is used, and fetching such a value on the host aborts the
@@ -208,7 +211,7 @@ class Variable:
         """
         try:
             with jax.core.eval_context():
-                self._write(initializer(self._shape, dtype=self._dtype))
+                self._write(produce())
                 jax.block_until_ready(self._value)
         except jax.errors.UnexpectedTracerError:
             raise RuntimeError(

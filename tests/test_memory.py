@@ -6,9 +6,7 @@ import subprocess
 import sys
 import textwrap
 
-import jax
 import jax.numpy as jnp
-import numpy as np
 import pytest
 
 import heft
@@ -175,34 +173,3 @@ def test_budget_refuses_the_variable_that_goes_over_and_counts_the_others():
         assert budget.used == 40
         assert budget.largest == (40, "a")
     Variable("zeros", shape=(20,), name="c")  # no budget outside the block
-
-
-def test_variable_created_inside_jit_is_concrete():
-    layer = heft.layers.Dense(3)
-    out = jax.jit(layer)(jnp.ones((2, 4)))
-    assert out.shape == (2, 3)
-    assert not isinstance(layer.kernel.value, jax.core.Tracer)
-    np.testing.assert_allclose(layer(jnp.ones((2, 4))), out, rtol=1e-6)
-
-
-def test_variable_whose_initializer_reads_a_traced_seed_raises_runtime_error():
-    gen = heft.random.SeedGenerator(1)
-    init = heft.initializers.RandomNormal(seed=gen)
-
-    @jax.jit
-    def create(state):
-        with heft._scope.StatelessScope(state_mapping=[(gen.state, state)]):
-            Variable(init, shape=(3,), name="w")
-        return state
-
-    with pytest.raises(RuntimeError, match=r"Cannot create variable 'w': its initializer read"):
-        create(gen.state.value)
-
-
-def test_large_variable_initializes_with_the_same_values_as_before():
-    # Above the host-sampling size, the initializer runs as one compiled program
-    # (it used to run with constant folding); values are those of heft.random.
-    shape = (2100, 2100)
-    v = Variable(heft.initializers.RandomUniform(seed=3), shape=shape)
-    expected = heft.random.uniform(shape, minval=-0.05, maxval=0.05, seed=3)
-    np.testing.assert_array_equal(v.numpy(), np.asarray(expected))
