@@ -41,30 +41,40 @@ def standardize_dtype(dtype: Any = None) -> str:
     """Return the canonical name of ``dtype`` (``None`` gives ``floatx()``).
 
     Accepts strings, Python types, numpy and JAX dtypes, and ml_dtypes types.
+    Anything else (a list or dict from a config, say) is refused without being
+    handed to ``np.dtype``, which would build a record dtype of any size from it.
 
     Raises:
         ValueError: If ``dtype`` names no dtype heft supports.
 
     >>> standardize_dtype(np.float32)
     'float32'
+    >>> standardize_dtype([["a", "S1000000000"]])
+    Traceback (most recent call last):
+    ValueError: Invalid dtype: [['a', 'S1000000000']]. Expected a dtype name such as 'float32' (one of bfloat16, bool, complex128, complex64, float16, float32, float64, float8_e4m3fn, float8_e5m2, int16, int32, int64, int8, string, uint16, uint32, uint64, uint8), a numpy or JAX dtype, or a Python type.
     """
     if dtype is None:
         return _config.floatx()
-    if dtype in _PYTHON_TYPES:
+    if isinstance(dtype, type) and dtype in _PYTHON_TYPES:
         return _PYTHON_TYPES[dtype]
     if isinstance(dtype, str):
-        name = _STRING_ALIASES.get(dtype, dtype)
+        name: str | None = _STRING_ALIASES.get(dtype, dtype)
     elif hasattr(dtype, "name") and isinstance(dtype.name, str):
         name = dtype.name
-    else:
+    elif isinstance(dtype, type):
         try:
             name = np.dtype(dtype).name
         except TypeError:
             name = None
+    else:
+        name = None
     if name == "bfloat16" or dtype is ml_dtypes.bfloat16:
         return "bfloat16"
     if name not in ALLOWED_DTYPES:
-        raise ValueError(f"Invalid dtype: {dtype}")
+        raise ValueError(
+            f"Invalid dtype: {dtype!s:.200}. Expected a dtype name such as 'float32' (one of "
+            f"{', '.join(sorted(ALLOWED_DTYPES))}), a numpy or JAX dtype, or a Python type."
+        )
     return name
 
 

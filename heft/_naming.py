@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import threading
 
+from . import _abstract
 from ._registry import to_snake_case
 
 _lock = threading.Lock()
@@ -13,15 +14,24 @@ _counters: collections.Counter[str] = collections.Counter()
 
 def uniquify(name: str) -> str:
     """Return ``name`` the first time, then ``name_1``, ``name_2``, ... ."""
+    mode = _abstract.current()
+    # An abstract build counts on its own copy, so it uses up no name.
+    counters = mode.names if mode is not None else _counters
     with _lock:
-        count = _counters[name]
-        _counters[name] += 1
+        count = counters[name]
+        counters[name] += 1
     return name if count == 0 else f"{name}_{count}"
 
 
 def auto_name(prefix: str) -> str:
     """A fresh snake_case name derived from ``prefix`` (a class name or a word)."""
     return uniquify(to_snake_case(prefix))
+
+
+def counters_copy() -> collections.Counter[str]:
+    """A copy of the counters: the names an abstract build will hand out start from here."""
+    with _lock:
+        return collections.Counter(_counters)
 
 
 def reset_names() -> None:

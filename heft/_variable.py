@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _dtypes, _naming, _scope
+from . import _abstract, _dtypes, _memory, _naming, _scope
 
 _AGGREGATIONS = ("none", "mean", "sum", "only_first_replica")
 # The provenance of a value set by `assign`, `set_weights` or a constructor's array.
@@ -97,6 +97,8 @@ class Variable:
 
     __hash__ = None  # type: ignore[assignment]  # elementwise __eq__, as in Keras
     _tracking_kind = "variable"
+    # True for a variable of an abstract build (`_abstract.run`): its value is a tracer.
+    _placeholder = False
 
     def __init__(
         self,
@@ -147,6 +149,7 @@ class Variable:
             from . import initializers
 
             initializer = initializers.get(initializer)
+        self._value: jax.Array
         if callable(initializer):
             if shape is None:
                 raise ValueError(
@@ -155,28 +158,94 @@ class Variable:
                 )
             self._shape = _standardize_shape(shape, self._path)
             self._dtype = _dtypes.standardize_dtype(dtype)
-            with jax.ensure_compile_time_eval():
-                value = initializer(self._shape, dtype=self._dtype)
-            self._provenance = f"initializer {_describe_initializer(initializer)}"
-        else:
-            value = initializer
-            if isinstance(value, Variable):
-                value = value.value
-            self._dtype = (
-                _dtypes.standardize_dtype(dtype) if dtype is not None else _infer_dtype(value)
+            self._jdtype = jax.dtypes.canonicalize_dtype(_dtypes.to_jax_dtype(self._dtype))
+            mode = _abstract.current()
+            if mode is not None:
+                self._init_placeholder(mode)
+                return
+            nbytes = _memory.check_variable(
+                self._path, self._shape, self._dtype, self._jdtype.itemsize
             )
-            self._shape = tuple(int(d) for d in np.shape(value))
-            if shape is not None:
-                expected = _standardize_shape(shape, self._path)
-                if expected != self._shape:
-                    raise ValueError(
-                        f"Initial value for variable '{self._path}' has shape {self._shape}, "
-                        f"but `shape={expected}` was given. Pass a value of shape {expected} "
-                        "or omit `shape`."
-                    )
+            self._initialize(lambda: initializer(self._shape, dtype=self._dtype), nbytes)
+            self._provenance = f"initializer {_describe_initializer(initializer)}"
+            return
+        value = initializer
+        if isinstance(value, Variable):
+            value = value.value
+        self._dtype = _dtypes.standardize_dtype(dtype) if dtype is not None else _infer_dtype(value)
+        self._shape = tuple(int(d) for d in np.shape(value))
+        if shape is not None:
+            expected = _standardize_shape(shape, self._path)
+            if expected != self._shape:
+                raise ValueError(
+                    f"Initial value for variable '{self._path}' has shape {self._shape}, "
+                    f"but `shape={expected}` was given. Pass a value of shape {expected} "
+                    "or omit `shape`."
+                )
         self._jdtype = jax.dtypes.canonicalize_dtype(_dtypes.to_jax_dtype(self._dtype))
-        self._value: jax.Array
-        self._write(value)
+        mode = _abstract.current()
+        if mode is not None:
+            self._init_placeholder(mode)
+            return
+        # The value exists already; checking it counts it against an active budget.
+        nbytes = _memory.check_variable(self._path, self._shape, self._dtype, self._jdtype.itemsize)
+        self._initialize(lambda: value, nbytes)
+
+    def _initialize(self, produce: Callable[[], Any], nbytes: int) -> None:
+        """Store ``produce()`` (the initializer's result, or the given value) as the value,
+        computed now and concretely.
+
+        ``jax.core.eval_context`` runs it eagerly even when the variable is
+        created inside ``jax.jit`` (a layer built on its first call), so the
+        value is an array, not a tracer. (``ensure_compile_time_eval`` did this
+        before for initializers, but it folds every operand that does not depend
+        on the key into a constant: for a large variable it materialized an
+        index array as big as the variable and embedded it in the compiled
+        program. A given array was not covered at all: inside ``jax.jit`` its
+        copy to the device became a tracer of the enclosing trace.)
+
+        The value is waited for here: JAX reports a failed allocation only when
+        the result is used, and fetching such a value on the host aborts the
+        process (jaxlib 0.10: "Check failed: buffer_.IsConcrete()") instead of
+        raising. Waiting turns it into an exception now, naming the variable.
+        """
+        try:
+            with jax.core.eval_context():
+                self._write(produce())
+                jax.block_until_ready(self._value)
+        except jax.errors.UnexpectedTracerError:
+            raise RuntimeError(
+                f"Cannot create variable '{self._path}': its initializer read a value that "
+                "`jax.jit`/`jax.grad` is tracing (such as a SeedGenerator's state inside "
+                "`stateless_call`). Create the variable before the transformed call: build "
+                "the layer first (`layer.build(input_shape)` or one call on sample data)."
+            ) from None
+        except (jax.errors.JaxRuntimeError, MemoryError) as err:
+            if isinstance(err, MemoryError) or "RESOURCE_EXHAUSTED" in str(err):
+                err.add_note(
+                    f"heft: the allocation failed while initializing variable '{self._path}' "
+                    f"of shape {self._shape} and dtype {self._dtype}, which needs "
+                    f"{_memory.format_bytes(nbytes)} (its initializer may need several times that "
+                    "while it runs). Free memory (delete unused models and arrays), or choose "
+                    "a smaller shape or dtype."
+                )
+            raise
+
+    def _init_placeholder(self, mode: _abstract.Mode) -> None:
+        """Record this variable in an abstract build and hold a traced stand-in value.
+
+        The stand-in is computed from the trace's own input, so even with
+        constant folding on (``jax.ensure_compile_time_eval``) it stays a tracer
+        that is never evaluated: no memory is taken, whatever the shape.
+        """
+        count = 1
+        for d in self._shape:
+            count *= d
+        nbytes = count * self._jdtype.itemsize
+        mode.records.append(_abstract.Record(self._path, self._shape, self._dtype, nbytes))
+        self._placeholder = True
+        self._provenance = "abstract build (no value)"
+        self._value = jnp.broadcast_to(mode.anchor.astype(self._jdtype), self._shape)
 
     # ------------------------------------------------------------------ conversion
     def _cast(self, value: Any) -> jax.Array:
@@ -209,7 +278,7 @@ class Variable:
                 ``jax.grad`` a variable cannot change (``stateless_call`` returns
                 the new values instead).
         """
-        if _is_tracer(value):
+        if _is_tracer(value) and not self._placeholder:
             raise RuntimeError(
                 f"Cannot assign a traced value to variable '{self._path}' outside a "
                 "stateless scope: inside `jax.jit` or `jax.grad`, variables cannot be "

@@ -670,3 +670,48 @@ def test_variable_writer_refuses_tracers_outside_a_stateless_scope():
     with pytest.raises(RuntimeError, match="Cannot assign a traced value to variable 'w'"):
         jax.jit(write)(jnp.ones(2))
     np.testing.assert_array_equal(v.numpy(), 0.0)
+
+
+# ---------------------------------------------------------------------------- creation under jit
+def test_variable_created_inside_jit_is_concrete():
+    layer = heft.layers.Dense(3)
+    out = jax.jit(layer)(jnp.ones((2, 4)))
+    assert out.shape == (2, 3)
+    assert not isinstance(layer.kernel.value, jax.core.Tracer)
+    np.testing.assert_allclose(layer(jnp.ones((2, 4))), out, rtol=1e-6)
+
+
+def test_variable_whose_initializer_reads_a_traced_seed_raises_runtime_error():
+    gen = heft.random.SeedGenerator(1)
+    init = heft.initializers.RandomNormal(seed=gen)
+
+    @jax.jit
+    def create(state):
+        with heft._scope.StatelessScope(state_mapping=[(gen.state, state)]):
+            Variable(init, shape=(3,), name="w")
+        return state
+
+    with pytest.raises(RuntimeError, match=r"Cannot create variable 'w': its initializer read"):
+        create(gen.state.value)
+
+
+def test_large_variable_initializes_with_the_same_values_as_before():
+    # Above the host-sampling size, the initializer runs as one compiled program
+    # (it used to run with constant folding); values are those of heft.random.
+    shape = (2100, 2100)
+    v = Variable(heft.initializers.RandomUniform(seed=3), shape=shape)
+    expected = heft.random.uniform(shape, minval=-0.05, maxval=0.05, seed=3)
+    np.testing.assert_array_equal(v.numpy(), np.asarray(expected))
+
+
+def test_variable_from_an_array_created_inside_jit_is_concrete():
+    @jax.jit
+    def create(x):
+        v = Variable(np.arange(3, dtype="float32"), name="w")
+        created.append(v)
+        return x
+
+    created = []
+    create(1.0)
+    assert not isinstance(created[0].value, jax.core.Tracer)
+    np.testing.assert_array_equal(created[0].numpy(), [0.0, 1.0, 2.0])

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _config_arrays
 from .._variable import Variable
 from ._initializer import Initializer, jax_dtype, standardize_shape
 
@@ -63,9 +64,11 @@ def _serialize_value(value: Any) -> Any:
 
 
 def _deserialize_value(value: Any) -> Any:
+    """Undo ``_serialize_value``; arrays are read within ``heft/_config_arrays.py``'s bounds."""
     if isinstance(value, dict) and value.get("class_name") in ("__numpy__", "__tensor__"):
-        inner = value["config"]
-        array = np.array(inner["value"], dtype=inner["dtype"])
+        array = _config_arrays.decode_array(
+            value.get("config"), "the `value` of a Constant initializer's config"
+        )
         return array if value["class_name"] == "__numpy__" else jax.device_put(array)
     return value
 

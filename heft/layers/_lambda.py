@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _registry, _safe_mode, _scope, _symbolic, activations
+from .. import _config_arrays, _registry, _safe_mode, _scope, _symbolic, activations
 from ._layer import Layer
 
 # ---------------------------------------------------------------------- values in configs
@@ -61,28 +61,43 @@ def serialize_value(value: Any) -> Any:
     return value
 
 
-def deserialize_value(value: Any, custom_objects: Mapping[str, Any] | None = None) -> Any:
+def deserialize_value(
+    value: Any, custom_objects: Mapping[str, Any] | None = None, where: str = "a config value"
+) -> Any:
     """Undo :func:`serialize_value` (lists stay lists: JSON has no tuples).
+
+    Arrays are read by ``heft/_config_arrays.py``: never much larger than their
+    text, and numeric only in safe mode.
+
+    Raises:
+        ValueError: For an array that ``decode_array`` refuses, or bytes that are
+            not text.
 
     >>> deserialize_value({"class_name": "__numpy__", "config": {"value": [1], "dtype": "int32"}})
     array([1], dtype=int32)
     """
     if isinstance(value, list):
-        return [deserialize_value(v, custom_objects) for v in value]
+        return [deserialize_value(v, custom_objects, where) for v in value]
     if isinstance(value, tuple):
-        return tuple(deserialize_value(v, custom_objects) for v in value)
+        return tuple(deserialize_value(v, custom_objects, where) for v in value)
     if not isinstance(value, Mapping):
         return value
     kind = value.get("class_name")
     inner = value.get("config")
     if kind in ("__numpy__", "__tensor__") and isinstance(inner, Mapping):
-        array = np.array(inner["value"], dtype=inner["dtype"])
+        array = _config_arrays.decode_array(inner, where)
         return array if kind == "__numpy__" else jnp.asarray(array)
     if kind == "__bytes__" and isinstance(inner, Mapping):
-        return inner["value"].encode("utf-8")
+        text = inner.get("value")
+        if not isinstance(text, str):
+            raise ValueError(
+                f"{where} holds malformed bytes: expected {{'value': <text>}}, as "
+                f"`get_config()` writes bytes. Received: {inner!r:.200}"
+            )
+        return text.encode("utf-8")
     if kind == "function":
-        return _lookup_function(value, custom_objects, "a config value")
-    return {k: deserialize_value(v, custom_objects) for k, v in value.items()}
+        return _lookup_function(value, custom_objects, where)
+    return {k: deserialize_value(v, custom_objects, where) for k, v in value.items()}
 
 
 # ---------------------------------------------------------------------- functions in configs
@@ -418,7 +433,9 @@ class Lambda(Layer):
         if _is_lambda_config(mask):
             config["mask"] = load_lambda(mask, where)
         elif mask is not None:
-            config["mask"] = deserialize_value(mask, custom_objects)
+            config["mask"] = deserialize_value(mask, custom_objects, f"the `mask` of {where}")
         if "arguments" in config:
-            config["arguments"] = deserialize_value(config["arguments"], custom_objects)
+            config["arguments"] = deserialize_value(
+                config["arguments"], custom_objects, f"the `arguments` of {where}"
+            )
         return super().from_config(config)

@@ -57,7 +57,10 @@ class Rescaling(Layer):
     def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Rescaling:
         """Rebuild a layer from ``get_config()``, decoding array-valued ``scale``/``offset``."""
         config = dict(config)
+        where = f"the config of Rescaling layer '{config.get('name', 'rescaling')}'"
         for key in ("scale", "offset"):
             if key in config:
-                config[key] = deserialize_value(config[key], custom_objects)
+                config[key] = deserialize_value(
+                    config[key], custom_objects, f"the `{key}` of {where}"
+                )
         return super().from_config(config)

@@ -57,11 +57,32 @@ def _jsonable(value: Any) -> Any:
 def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
     """Rebuild a layer from ``serialize``'s output (and build it if a build config is given).
 
+    In safe mode (the default) the bytes of the variables it creates are
+    estimated first and refused over ``heft.saving.limits``' ``allocation_bytes``
+    (see ``heft/saving/_allocation.py``).
+
     Raises:
-        ValueError: If the class is unknown (register it or pass ``custom_objects``).
+        ValueError: If the class is unknown (register it or pass ``custom_objects``),
+            or, in safe mode, if its variables would take more than the limit.
     """
-    layer = _registry.deserialize_object(config, _builtin_layers(), custom_objects, "layer")
-    build_config = config.get("build_config") if isinstance(config, dict) else None
-    if build_config and not layer.built:
-        layer.build_from_config(build_config)
-    return layer
+    from ..saving import _allocation
+
+    def build() -> Any:
+        layer = _registry.deserialize_object(config, _builtin_layers(), custom_objects, "layer")
+        build_config = config.get("build_config") if isinstance(config, dict) else None
+        if build_config and not layer.built:
+            layer.build_from_config(build_config)
+        return layer
+
+    return _allocation.checked(build, f"the config of {_describe(config)}")
+
+
+def _describe(config: Any) -> str:
+    """``"Dense layer 'dense_3'"`` for a layer config, for messages."""
+    if not isinstance(config, dict):
+        return f"layer {config!r:.100}"
+    inner = config.get("config")
+    name = inner.get("name") if isinstance(inner, dict) else None
+    kind = config.get("class_name")
+    kind = f"{kind} layer" if isinstance(kind, str) else "layer"
+    return f"{kind} '{name}'" if isinstance(name, str) else kind

@@ -288,6 +288,25 @@ def clone_model(
         )
     if cache is None:
         cache = {}
+    from ..saving import _allocation
+
+    # The copy is built from objects in memory, not from an untrusted config: its
+    # layers' `from_config` calls skip safe mode's estimate (which would build twice).
+    with _allocation.trusted():
+        new = _clone(model, input_tensors, clone_function, call_function, recursive, cache)
+    _compile_like(new, model)
+    return new
+
+
+def _clone(
+    model: Any,
+    input_tensors: Any,
+    clone_function: Callable[[Layer], Any] | None,
+    call_function: Callable[..., Any] | None,
+    recursive: bool,
+    cache: dict[int, Any],
+) -> Any:
+    """``clone_model``'s copy, uncompiled (arguments already checked for unknown names)."""
     if isinstance(model, Sequential):
         if call_function is not None:
             raise ValueError(
@@ -325,5 +344,4 @@ def clone_model(
                 f"model of type '{type(model).__name__}', with call_function={call_function!r}"
             )
         new = _clone_from_config(model)
-    _compile_like(new, model)
     return new

@@ -195,9 +195,14 @@ class Functional(Model):
         Raises:
             ValueError: If a layer's inputs refer to layers or calls the config lacks.
         """
+        from ..saving import _allocation
         from ._functional_config import functional_from_config
 
-        return functional_from_config(cls, config, custom_objects)
+        # In safe mode the variables' total size is checked before anything is built.
+        return _allocation.checked(
+            lambda: functional_from_config(cls, config, custom_objects),
+            _allocation.describe_model_config(cls, config),
+        )
 
 
 def functional_class(cls: type) -> type[Functional]:

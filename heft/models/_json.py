@@ -44,7 +44,10 @@ def model_from_json(
     Raises:
         TypeError: If ``json_string`` is not a string, or the config names an
             unknown class.
-        ValueError: If the text is not valid JSON or not a serialized model.
+        ValueError: If the text is not valid JSON or not a serialized model,
+            or safe mode refuses it (code, a non-numeric array, or variables
+            over ``heft.saving.limits(allocation_bytes=...)``, found by
+            building the model abstractly first).
 
     >>> import heft
     >>> model = heft.Sequential([heft.Input((3,)), heft.layers.Dense(2)])
@@ -54,9 +57,9 @@ def model_from_json(
     from .. import _registry
     from .._registry import CustomObjectScope
     from .._safe_mode import SafeModeScope
-    from ..layers import deserialize
     from ..layers._serialization import _builtin_layers
-    from ..saving._model_config import _effective_safe_mode, _finish_build, compile_from_config
+    from ..saving import _allocation
+    from ..saving._model_config import _effective_safe_mode, compile_from_config
 
     if not isinstance(json_string, str | bytes | bytearray):
         raise TypeError(
@@ -88,9 +91,11 @@ def model_from_json(
             "`@heft.saving.register_keras_serializable()`."
         )
     with SafeModeScope(_effective_safe_mode(True)), CustomObjectScope(custom_objects):
-        model = deserialize(config, custom_objects)
-        if model.built:
-            _finish_build(model, config.get("build_config"))
+        # In safe mode the variables' total size is checked before anything is built.
+        model = _allocation.checked(
+            lambda: _allocation.deserialize_and_build(config, custom_objects),
+            "the JSON model config",
+        )
         if config.get("compile_config") and hasattr(model, "compile"):
             compile_from_config(model, config["compile_config"])
     return model

@@ -92,12 +92,17 @@ class Model(Trainer, Layer):
         arguments (``Model``, ``Functional``, a subclass taking ``*args, **kwargs``);
         any other config goes to ``cls(**config)``.
         """
+        from ..saving import _allocation
         from ._functional import accepts_functional_arguments
         from ._functional_config import functional_from_config
 
-        if _FUNCTIONAL_CONFIG_KEYS <= set(config) and accepts_functional_arguments(cls):
-            return functional_from_config(cls, config, custom_objects)
-        return super().from_config(config)  # type: ignore[return-value]
+        def build() -> Model:
+            if _FUNCTIONAL_CONFIG_KEYS <= set(config) and accepts_functional_arguments(cls):
+                return functional_from_config(cls, config, custom_objects)
+            return super(Model, cls).from_config(config)  # type: ignore[return-value]
+
+        # In safe mode the variables' total size is checked before anything is built.
+        return _allocation.checked(build, _allocation.describe_model_config(cls, config))
 
     @property
     def layers(self) -> list[Layer]:

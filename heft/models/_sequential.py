@@ -209,6 +209,21 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Sequential:
+        """Rebuild the model (new layers) from ``get_config()``'s output.
+
+        In safe mode (the default) the bytes of its variables are estimated
+        first and refused over ``heft.saving.limits``' ``allocation_bytes``.
+        """
+        from ..saving import _allocation
+
+        # In safe mode the variables' total size is checked before anything is built.
+        return _allocation.checked(
+            lambda: cls._from_config(config, custom_objects),
+            _allocation.describe_model_config(cls, config),
+        )
+
+    @classmethod
+    def _from_config(cls, config: dict[str, Any], custom_objects: Any) -> Sequential:
         from ..layers import deserialize
 
         config = dict(config)

@@ -8,12 +8,18 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _naming, _scope
+from .. import _abstract, _naming, _scope
 from .._variable import Variable
 
 
 def make_default_seed() -> int:
-    """A fresh int seed from Python's ``random`` (seeded by ``heft.utils.set_random_seed``)."""
+    """A fresh int seed from Python's ``random`` (seeded by ``heft.utils.set_random_seed``).
+
+    In an abstract build (``heft/_abstract.py``) no value is ever drawn, so the
+    seed is a constant and Python's random state is left as it was.
+    """
+    if _abstract.current() is not None:
+        return 1
     return _pyrandom.randint(1, int(1e9))
 
 

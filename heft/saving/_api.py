@@ -395,8 +395,13 @@ def load_model(
             losses and metrics that are not registered.
         compile: Whether to compile the model as it was when saved.
         safe_mode: Whether to refuse code stored in the config (the bytecode
-            of a ``Lambda`` layer's lambda). Pass False only for files you trust.
-            As in Keras, an enclosing ``SafeModeScope`` or
+            of a ``Lambda`` layer's lambda), arrays of non-numeric dtypes in
+            it, and a config whose variables would take more than
+            ``heft.saving.limits(allocation_bytes=...)`` (by default what the
+            machine can hold). That size is found before anything is built, by
+            building the model once abstractly (no weight allocated): custom
+            classes' ``from_config``/``build`` run twice. Pass False only for
+            files you trust. As in Keras, an enclosing ``SafeModeScope`` or
             ``heft.config.enable_unsafe_deserialization()`` takes precedence.
 
     Returns:
@@ -408,11 +413,19 @@ def load_model(
             ``ValueError``, which Keras raises).
         ValueError: If the suffix is not ``.keras``; the file is not a zip
             archive, is truncated or corrupted, or has a member with an absolute
+<<<<<<< HEAD
             path, ``..``, or a size that does not fit the file, the model or the
             limits; a member is missing; a class is unknown (register it or pass
             it in ``custom_objects``); safe mode refuses the config; or the
             weights do not match the model.
         OSError: If the path is a FIFO, a device or another special file.
+=======
+            path, ``..``, or a size that does not fit the file; a member is
+            missing; a class is unknown (register it or pass it in
+            ``custom_objects``); safe mode refuses the config (code, a
+            non-numeric array, or variables over the allocation limit); or the
+            weights do not match the model.
+>>>>>>> issue13-config
 
     >>> import heft, os, tempfile
     >>> model = heft.Sequential([heft.Input((3,)), heft.layers.Dense(2)])

@@ -202,7 +202,7 @@ def model_from_config(
             holds code that safe mode refuses.
         TypeError: If a class's ``from_config`` rejects its config.
     """
-    from ..layers import deserialize
+    from . import _allocation
 
     if not isinstance(config, Mapping) or not isinstance(config.get("class_name"), str):
         raise ValueError(
@@ -211,13 +211,15 @@ def model_from_config(
         )
     with SafeModeScope(_effective_safe_mode(safe_mode)), CustomObjectScope(custom_objects):
         try:
-            model = deserialize(dict(config))
+            # In safe mode the variables' total size is checked before anything is built.
+            model = _allocation.checked(
+                lambda: _allocation.deserialize_and_build(config, custom_objects),
+                f"the model config of '{filepath}'",
+            )
             if not isinstance(model, Layer):
                 raise ValueError(
                     f"it describes {type(model).__name__!r}, which is not a heft model or layer"
                 )
-            if model.built:
-                _finish_build(model, config.get("build_config"))
             compile_cfg = config.get("compile_config")
             if compile and compile_cfg and hasattr(model, "compile"):
                 compile_from_config(model, compile_cfg)

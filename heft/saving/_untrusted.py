@@ -51,8 +51,10 @@ class Limits:
             members, decompressed (weights stored uncompressed, as Keras and
             heft write them, are read in place and do not count).
         allocation_bytes: The most bytes of variables a config loaded with
-            ``safe_mode=True`` may ask for; ``None``: the machine's physical
-            memory.
+            ``safe_mode=True`` may ask for (estimated before anything is
+            built, see ``saving/_allocation.py``); ``None``: what this process
+            can hold, the machine's physical memory (lowered by a container
+            limit or a memory rlimit, see ``heft/_memory.py``).
     """
 
     json_bytes: int = 16 << 20
