@@ -368,72 +368,65 @@ def load_model(
 ) -> Layer:
     """Load a model saved by ``model.save()`` (heft or Keras 3) from a ``.keras`` archive.
 
-        The model is rebuilt from ``config.json`` (Sequential, Functional, or a
-        subclassed model registered with ``register_keras_serializable`` or given
-        in ``custom_objects``), built from its ``build_config``, compiled from its
-        ``compile_config`` (optimizer, losses, metrics) when ``compile`` is True,
-        and given every weight, all or nothing. The optimizer's saved variables
-        (step count, slots) are restored too. Nothing is unpickled, and the
-        weights are read in place from the archive. The model's random initial
-        values are not drawn (the file replaces them), so a load adds about the
-        new model's memory, and at most the new model plus 1.25 times its size
-        plus 64 MiB.
+    The model is rebuilt from ``config.json`` (Sequential, Functional, or a
+    subclassed model registered with ``register_keras_serializable`` or given
+    in ``custom_objects``), built from its ``build_config``, compiled from its
+    ``compile_config`` (optimizer, losses, metrics) when ``compile`` is True,
+    and given every weight, all or nothing. The optimizer's saved variables
+    (step count, slots) are restored too. Nothing is unpickled, and the
+    weights are read in place from the archive. The model's random initial
+    values are not drawn (the file replaces them), so a load adds about the
+    new model's memory, and at most the new model plus 1.25 times its size
+    plus 64 MiB.
 
-        The file is treated as untrusted: only a regular file is read (a FIFO
-        or a device is refused at once), ``config.json`` is parsed within
-        ``heft.saving.Limits``' JSON limits, and a compressed weights member
-        (which Keras and heft never write) is extracted to an unnamed temporary
-        file only if the size it declares fits what the rebuilt model can hold
-        (its variables' bytes, the optimizer's when the config names one, and
-        an allowance for HDF5's structure) and ``Limits.archive_bytes``, both
-        checked before anything is extracted; extraction stops at the declared
-        size. A decompression bomb is refused at once, writing nothing.
+    The file is treated as untrusted: only a regular file is read (a FIFO
+    or a device is refused at once), ``config.json`` is parsed within
+    ``heft.saving.Limits``' JSON limits, and a compressed weights member
+    (which Keras and heft never write) is extracted to an unnamed temporary
+    file only if the size it declares fits what the rebuilt model can hold
+    (its variables' bytes, the optimizer's when the config names one, and
+    an allowance for HDF5's structure) and ``Limits.archive_bytes``, both
+    checked before anything is extracted; extraction stops at the declared
+    size. A decompression bomb is refused at once, writing nothing.
 
-        Args:
-            filepath: Path of a ``.keras`` file.
-            custom_objects: ``{name: class or function}`` for custom layers, models,
-                losses and metrics that are not registered.
-            compile: Whether to compile the model as it was when saved.
-            safe_mode: Whether to refuse code stored in the config (the bytecode
-                of a ``Lambda`` layer's lambda), arrays of non-numeric dtypes in
-                it, and a config whose variables would take more than
-                ``heft.saving.limits(allocation_bytes=...)`` (by default what the
-                machine can hold). That size is found before anything is built, by
-                building the model once abstractly (no weight allocated): custom
-                classes' ``from_config``/``build`` run twice. Pass False only for
-                files you trust. As in Keras, an enclosing ``SafeModeScope`` or
-                ``heft.config.enable_unsafe_deserialization()`` takes precedence.
+    Args:
+        filepath: Path of a ``.keras`` file.
+        custom_objects: ``{name: class or function}`` for custom layers, models,
+            losses and metrics that are not registered.
+        compile: Whether to compile the model as it was when saved.
+        safe_mode: Whether to refuse code stored in the config (the bytecode
+            of a ``Lambda`` layer's lambda), arrays of non-numeric dtypes in
+            it, and a config whose variables would take more than
+            ``heft.saving.limits(allocation_bytes=...)`` (by default what the
+            machine can hold). That size is found before anything is built, by
+            building the model once abstractly (no weight allocated): custom
+            classes' ``from_config``/``build`` run twice. Pass False only for
+            files you trust. As in Keras, an enclosing ``SafeModeScope`` or
+            ``heft.config.enable_unsafe_deserialization()`` takes precedence.
 
-        Returns:
-            The model.
+    Returns:
+        The model.
 
-        Raises:
-            TypeError: If ``filepath`` is not a path or ``custom_objects`` not a dict.
-            FileNotFoundError: If the file does not exist (the error is also a
-                ``ValueError``, which Keras raises).
-            ValueError: If the suffix is not ``.keras``; the file is not a zip
-                archive, is truncated or corrupted, or has a member with an absolute
-    <<<<<<< HEAD
-                path, ``..``, or a size that does not fit the file, the model or the
-                limits; a member is missing; a class is unknown (register it or pass
-                it in ``custom_objects``); safe mode refuses the config; or the
-                weights do not match the model.
-            OSError: If the path is a FIFO, a device or another special file.
-    =======
-                path, ``..``, or a size that does not fit the file; a member is
-                missing; a class is unknown (register it or pass it in
-                ``custom_objects``); safe mode refuses the config (code, a
-                non-numeric array, or variables over the allocation limit); or the
-                weights do not match the model.
-    >>>>>>> issue13-config
+    Raises:
+        TypeError: If ``filepath`` is not a path or ``custom_objects`` not a dict.
+        FileNotFoundError: If the file does not exist (the error is also a
+            ``ValueError``, which Keras raises).
+        ValueError: If the suffix is not ``.keras``; the file is not a zip
+            archive, is truncated or corrupted, or has a member with an absolute
+            path, ``..``, or a size that does not fit the file, the model or the
+            limits; a member is missing; a class is unknown (register it or pass
+            it in ``custom_objects``); safe mode refuses the config (code, a
+            non-numeric array, or variables over the allocation limit); or the
+            weights do not match the model.
+        OSError: If the path is a FIFO, a device or another special file.
 
-        >>> import heft, os, tempfile
-        >>> model = heft.Sequential([heft.Input((3,)), heft.layers.Dense(2)])
-        >>> model.compile(optimizer="adam", loss="mse")
-        >>> path = os.path.join(tempfile.mkdtemp(), "m.keras")
-        >>> model.save(path)
-        >>> type(load_model(path).optimizer).__name__
-        'Adam'
+    >>> import heft, os, tempfile
+    >>> model = heft.Sequential([heft.Input((3,)), heft.layers.Dense(2)])
+    >>> model.compile(optimizer="adam", loss="mse")
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.keras")
+    >>> model.save(path)
+    >>> type(load_model(path).optimizer).__name__
+    'Adam'
     """
     path = _path(filepath)
     if custom_objects is not None and not isinstance(custom_objects, dict):
