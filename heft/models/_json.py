@@ -58,7 +58,7 @@ def model_from_json(
     from .._registry import CustomObjectScope
     from .._safe_mode import SafeModeScope
     from ..layers._serialization import _builtin_layers
-    from ..saving import _allocation
+    from ..saving import _allocation, _untrusted
     from ..saving._model_config import _effective_safe_mode, compile_from_config
 
     if not isinstance(json_string, str | bytes | bytearray):
@@ -66,13 +66,16 @@ def model_from_json(
             "`json_string` must be the JSON text of a model (a str, as `model.to_json()` "
             f"returns). Received: {_describe(json_string)}"
         )
-    try:
-        config = json.loads(json_string)
-    except json.JSONDecodeError as err:
-        raise ValueError(
-            f"`json_string` is not valid JSON ({err}). Pass the string `model.to_json()` "
-            "returned, unchanged."
-        ) from None
+    # The text may come from anywhere: it is parsed within the same size and
+    # nesting limits as a file's JSON (deep nesting would exhaust the stack).
+    config = _untrusted.parse_json(
+        json_string,
+        "the JSON text",
+        "json_string",
+        lambda problem: ValueError(
+            f"`json_string` {problem}. Pass the string `model.to_json()` returned, unchanged."
+        ),
+    )
     if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
         raise ValueError(
             "`json_string` does not describe a model: expected a JSON object with "

@@ -236,3 +236,10 @@ def test_set_weights_refuses_complex_values_for_real_variables():
     complex_variable = heft.Variable(np.zeros(2, "complex64"))
     complex_variable.assign(np.ones(2) * 1j)  # complex into complex is no loss
     np.testing.assert_array_equal(complex_variable.numpy(), np.ones(2) * 1j)
+
+
+def test_model_from_json_refuses_deep_nesting_with_a_value_error():
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="more than 100 deep"):
+        heft.models.model_from_json("[" * 100_000 + "]" * 100_000)
+    assert time.perf_counter() - start < 1.0
