@@ -119,7 +119,14 @@ class WeightFormat:
        (sizes against the file, unsafe references) and raise ``ValueError``
        naming the file. ``read(stored, take)`` reads one value into
        ``take(shape, dtype).array`` and returns it with a function that
-       raises if its checksum differs (``_checksum.checker``).
+       raises if its checksum differs (``_checksum.checker``). The file may
+       be hostile, so ``open`` follows the rules of ``_untrusted.py``: it
+       opens files with ``_untrusted.open_regular`` (or checks them with
+       ``check_readable``), parses any JSON with ``_untrusted.parse_json``,
+       refuses an index longer than ``_untrusted.current().file_entries``,
+       and checks every declared size against the file before allocating.
+       ``tests/saving/hostile_child.py`` then needs the format's suffix and
+       its own hostile variants, and tests it with the others.
     3. Add ``WeightFormat(name="orbax", suffixes=(".orbax",), description="...",
        open=open, save=save)`` to ``_formats.FORMATS``.
 
