@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
+import mmap
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -25,18 +26,17 @@ import numpy as np
 from .._platform import _host_sampling
 from ..random import _random
 
-# JAX's CPU backend adopts a numpy buffer that starts on this boundary instead
-# of copying it (as ``heft.saving._buffers`` relies on too).
-_ALIGNMENT = 64
-
 
 class DeferredDraws:
     """The draws put off inside :func:`deferred_draws`: placeholders and how to fill them.
 
-    Each placeholder is a JAX array of zeros backed by fresh pages that the
-    system maps only when written (``calloc``'s memory, adopted by JAX
+    Each placeholder is a JAX array of zeros backed by an anonymous memory
+    map, whose pages the system provides only when written (adopted by JAX
     without a copy), so a model built inside the block costs almost no memory
-    until its values arrive. Each keeps the PRNG key its draw took, so the
+    until its values arrive. (``np.zeros`` does not promise this: once the
+    process has freed large blocks, the allocator serves blocks of up to 32
+    MiB from memory it already holds, which ``calloc`` must clear, page by
+    page.) Each keeps the PRNG key its draw took, so the
     values computed later are exactly those an immediate draw gives.
     """
 
@@ -51,9 +51,12 @@ class DeferredDraws:
         """A placeholder of ``shape`` and ``dtype`` standing for ``draw()``'s values."""
         dtype = np.dtype(dtype)
         nbytes = math.prod(shape) * dtype.itemsize
-        raw = np.zeros(nbytes + _ALIGNMENT, np.uint8)
-        start = -raw.ctypes.data % _ALIGNMENT
-        placeholder = jax.device_put(raw[start : start + nbytes].view(dtype).reshape(shape))
+        if nbytes:
+            # Page-aligned, so also aligned as JAX needs to adopt it.
+            raw = np.frombuffer(mmap.mmap(-1, nbytes), np.uint8)
+        else:
+            raw = np.zeros(0, np.uint8)
+        placeholder = jax.device_put(raw.view(dtype).reshape(shape))
         self._pending[id(placeholder)] = (placeholder, draw)
         return placeholder
 
