@@ -64,33 +64,32 @@ def test_deeply_nested_safetensors_header_is_refused_naming_the_file(tmp_path, h
     _refused_unchanged(_model(), path, ValueError, r"deep\.safetensors.*more than 100 deep")
 
 
-def test_deep_checksum_metadata_is_refused(tmp_path):
-    model = _model()
-    path = tmp_path / "m.safetensors"
+def _saved_safetensors(model, path):
+    """Save ``model`` to ``path``; return the file's header (parsed) and its data bytes."""
     model.save_weights(path)
     raw = path.read_bytes()
     (length,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + length])
+    return json.loads(raw[8 : 8 + length]), raw[8 + length :]
+
+
+def test_deep_checksum_metadata_is_refused(tmp_path):
+    model = _model()
+    path = tmp_path / "m.safetensors"
+    header, data = _saved_safetensors(model, path)
     header["__metadata__"]["checksums"] = "[" * 5000 + "]" * 5000
-    _safetensors_with_header(path, header, raw[8 + length :])
+    _safetensors_with_header(path, header, data)
     _refused_unchanged(model, path, ValueError, r"checksums.*more than 100 deep")
 
 
 def test_nesting_limit_can_be_raised_for_a_trusted_file(tmp_path):
     model = _model()
     path = tmp_path / "m.safetensors"
-    model.save_weights(path)
-    raw = path.read_bytes()
-    (length,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + length])
-    header["__metadata__"]["note"] = "x"  # metadata values are strings: nest in a tensor list
-    nested = {"__metadata__": header.pop("__metadata__"), **header}
-    _safetensors_with_header(path, nested, raw[8 + length :])
+    _saved_safetensors(model, path)  # a header nests 3 deep: {tensor: {"shape": [...]}}
     with limits(json_depth=2):
         with pytest.raises(ValueError, match="more than 2 deep"):
             model.load_weights(path)
     with limits(json_depth=3):
-        model.load_weights(path)  # a header nests 3 deep: {tensor: {"shape": [...]}}
+        model.load_weights(path)
 
 
 # ----------------------------------------------------------------------------- special files
