@@ -12,7 +12,7 @@ import numpy as np
 
 from .._variable import read_values, write_values
 from . import _data, _dispatch
-from ._state import PredictState, TestState, TrainState, as_state
+from ._state import PredictState, TestState, TrainState, as_state, unaliased
 
 
 class Run:
@@ -39,11 +39,13 @@ class Run:
     def state(self) -> Any:
         """The current values, as the kind of state this run's step takes."""
         if self.kind == "train":
-            return TrainState(
-                read_values(self.trainable),
-                read_values(self.non_trainable),
-                read_values(self.optimizer),
-                read_values(self.metrics),
+            return unaliased(
+                TrainState(
+                    read_values(self.trainable),
+                    read_values(self.non_trainable),
+                    read_values(self.optimizer),
+                    read_values(self.metrics),
+                )
             )
         if self.kind == "test":
             return TestState(

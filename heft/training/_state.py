@@ -66,3 +66,26 @@ def as_state(kind: type[State], value: Any, step: str) -> State:
             + "."
         )
     return kind(*(list(part) for part in value))
+
+
+def unaliased(state: State) -> State:
+    """``state`` with each array that appears a second time replaced by a copy.
+
+    A jitted train step donates its state's buffers, and XLA refuses to
+    donate one buffer twice. Variables may share an array (a metric's
+    ``reset_state`` assigning one zeros array to all its variables, or
+    ``a.assign(x); b.assign(x)``), so the state read from them is de-aliased
+    before it is donated.
+    """
+    seen: set[int] = set()
+    parts = []
+    for part in state:
+        values = []
+        for value in part:
+            if id(value) in seen:
+                value = value.copy()
+            else:
+                seen.add(id(value))
+            values.append(value)
+        parts.append(values)
+    return type(state)(*parts)

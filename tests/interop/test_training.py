@@ -149,3 +149,31 @@ def test_training_one_batch_methods_match_keras():
     np.testing.assert_allclose(
         h_model.predict_on_batch(x), k_model.predict_on_batch(x), rtol=1e-5, atol=1e-7
     )
+
+
+def test_fit_with_confusion_matrix_metrics_matches_keras():
+    # Precision, Recall and AUC reset their variables to one shared zeros array;
+    # a train step donates its state, and XLA refuses to donate a buffer twice
+    # ("Attempt to donate the same buffer twice"): heft copies shared arrays first.
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(72, 6)).astype("float32")
+    y = (x[:, :1] + 0.3 * rng.normal(size=(72, 1)) > 0).astype("float32")
+    histories = []
+    for lib in (heft, keras):
+        model = lib.Sequential([lib.Input((6,)), lib.layers.Dense(1, activation="sigmoid")])
+        model.set_weights([np.full((6, 1), 0.1, "float32"), np.zeros(1, "float32")])
+        model.compile(
+            optimizer=lib.optimizers.SGD(0.1),
+            loss="binary_crossentropy",
+            metrics=[lib.metrics.Precision(), lib.metrics.Recall(), lib.metrics.AUC()],
+        )
+        history = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history
+        evaluated = model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
+        histories.append((history, evaluated, model.get_weights()))
+    (h, he, hw), (k, ke, kw) = histories
+    assert sorted(h) == sorted(k)
+    for name in k:
+        np.testing.assert_allclose(h[name], k[name], rtol=1e-5, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(he[name], ke[name], rtol=1e-5, atol=1e-6, err_msg=name)
+    for a, b in zip(hw, kw, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
