@@ -88,3 +88,40 @@ def locked(filepath: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+@contextlib.contextmanager
+def shared(filepath: str) -> Iterator[bool]:
+    """Hold a shared lock on ``filepath``'s existing lock file for the block, if there is one.
+
+    While a reader holds it, no save can commit (saves take the exclusive
+    lock), so what the reader opens stays one save. Yields whether the lock
+    is held: ``False`` where ``fcntl`` is missing, no save made a lock file,
+    or it cannot be opened (a read-only folder); the caller then relies on
+    re-reading the index. Waits at most ``TIMEOUT_S`` seconds, then yields
+    ``False`` too.
+    """
+    if fcntl is None:
+        yield False
+        return
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(lock_path(filepath), flags)
+    except OSError:
+        yield False
+        return
+    try:
+        check_regular(fd, lock_path(filepath))
+        deadline = time.monotonic() + TIMEOUT_S
+        pause = 0.001
+        held = False
+        while not held and time.monotonic() < deadline:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                held = True
+            except BlockingIOError:
+                time.sleep(pause)
+                pause = min(2 * pause, 0.05)
+        yield held
+    finally:
+        os.close(fd)  # releases the lock

@@ -2,8 +2,11 @@
 
 A load reads the index, opens every shard it names and reads the index
 again; when a save replaced it meanwhile (a shard vanished, or the index
-changed), the load starts again, ``_ATTEMPTS`` times at most. Open shards
-stay readable after a save removes them (POSIX), so a load reads one save.
+changed), the load starts again, ``_ATTEMPTS`` times at most. From the
+second try on it holds the saves' lock shared while it opens the shards, so
+no save can commit meanwhile (saves that keep coming cannot starve it). Open
+shards stay readable after a save removes them (POSIX), so a load reads one
+save.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from . import _untrusted
 from ._buffers import Take
 from ._format import FileIndex, Opened, StoredArray
 from ._hdf5 import index_file, metadata_errors, open_h5, read_array
+from ._lock import shared
 from ._sharded_index import SAVE_ID, Index, changed, read_index, shard_digest
 
 # How many times a load opens the shards before giving up on an index that
@@ -51,8 +55,12 @@ def _open_consistent(json_path: str, stack: contextlib.ExitStack) -> Opened:
     for attempt in range(_ATTEMPTS):
         if attempt:
             time.sleep(min(0.002 * 2**attempt, _MAX_PAUSE_S))
-        index = read_index(json_path)
-        with contextlib.ExitStack() as shards:
+        # The lock is released once the shards are open: they stay readable.
+        with (
+            shared(json_path) if attempt else contextlib.nullcontext(),
+            contextlib.ExitStack() as shards,
+        ):
+            index = read_index(json_path)
             try:
                 opened = _open_shards(json_path, index, shards)
             except (OSError, ValueError):
