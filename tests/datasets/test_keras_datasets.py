@@ -134,7 +134,7 @@ def test_reuters(fake_datasets):
 
 
 def test_housing(fake_datasets):
-    (x, y), (xt, yt) = datasets.boston_housing.load_data()
+    (x, y), (xt, _yt) = datasets.boston_housing.load_data()
     assert (x.shape, xt.shape, y.shape) == ((16, 13), (4, 13), (16,))
     (x, y), (xt, _yt) = datasets.california_housing.load_data(version="small", test_split=0.5)
     assert (x.shape, xt.shape, x.dtype) == ((300, 8), (300, 8), np.float32)
