@@ -13,11 +13,15 @@ import pytest
 class LocalServer:
     """Files under ``root`` served at ``url(name)``; ``hits[name]`` counts the requests."""
 
-    def __init__(self, root: Path, port: int, hits: Counter[str], broken: set[str]) -> None:
+    def __init__(
+        self, root: Path, port: int, hits: Counter[str], broken: set[str], stalled: set[str]
+    ) -> None:
         self.root = root
         self.port = port
         self.hits = hits
         self.broken = broken
+        self.stalled = stalled
+        self.release = threading.Event()
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port}/{name}"
@@ -36,11 +40,14 @@ def local_http(tmp_path):
 
     A name in ``server.broken`` is answered with a length header twice its size
     and half of its bytes, then the connection is closed (an interrupted download).
+    A name in ``server.stalled`` gets half of its bytes, then nothing until
+    ``server.release`` is set (at most 5 s), then the connection is closed.
     """
     root = tmp_path / "www"
     root.mkdir()
     hits: Counter[str] = Counter()
     broken: set[str] = set()
+    stalled: set[str] = set()
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs):
@@ -52,23 +59,28 @@ def local_http(tmp_path):
         def do_GET(self):
             name = self.path.lstrip("/")
             hits[name] += 1
-            if name in broken:
+            if name in broken or name in stalled:
                 data = (root / name).read_bytes()
                 self.send_response(200)
                 self.send_header("Content-Length", str(2 * len(data) + 10))
                 self.end_headers()
                 self.wfile.write(data[: len(data) // 2])
                 self.wfile.flush()
+                if name in stalled:
+                    local.release.wait(5)
                 self.close_connection = True
                 return
             super().do_GET()
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    local = LocalServer(root, server.server_address[1], hits, broken, stalled)
     thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
-        yield LocalServer(root, server.server_address[1], hits, broken)
+        yield local
     finally:
+        local.release.set()
         server.shutdown()
         server.server_close()
         thread.join()

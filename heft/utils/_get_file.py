@@ -13,7 +13,7 @@ import urllib.request
 import warnings
 from typing import Any
 
-from ..saving._atomic import fsync_file, remove_temporary, temp_path
+from ..saving._atomic import fsync_file, remove_stale_temps, remove_temporary, temp_path
 from ._archives import extract_archive
 
 _CHUNK = 1 << 16
@@ -82,6 +82,9 @@ def _download(origin: str, target: str, file_hash: str | None, hash_algorithm: s
     is left as it was.
     """
     print(f"Downloading data from {origin}")
+    # A download killed outright (SIGKILL, power loss) leaves its hidden
+    # temporary file behind; the next download of the same file removes it.
+    remove_stale_temps(target)
     tmp = temp_path(target)
     try:
         try:
@@ -154,7 +157,8 @@ def get_file(
     Downloads are written to a temporary file beside the target, fsynced and
     checked against ``file_hash`` before they are renamed into place: an
     interrupted download or one with the wrong hash leaves no partial file and
-    the cache as it was (an older file stays). The hash is sha256 or md5;
+    the cache as it was (an older file stays); the hidden temporary file of a
+    process killed outright is removed by the next download of that file. The hash is sha256 or md5;
     ``hash_algorithm="auto"`` takes sha256 for a 64-digit hash and md5 else.
 
     With ``extract=True`` (or the older ``untar=True``, tar only) the

@@ -209,3 +209,53 @@ def test_get_file_symlink_inside_is_allowed(local_http, keras_home):
     )
     path = get_file("l", url, extract=True)
     assert _read(os.path.join(path, "d", "alias")) == b"R"
+
+
+def test_get_file_removes_the_temp_file_of_a_killed_download(local_http, keras_home):
+    import subprocess
+    import sys
+
+    from heft.saving._atomic import _owner
+
+    # What a download killed outright leaves: its hidden temporary file, named
+    # after a process that no longer runs.
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = _owner().split("-")[0]
+    datasets = keras_home / "datasets"
+    datasets.mkdir()
+    leftover = datasets / f".slow.bin.{host}-{dead.pid}-0123456789ab.tmp"
+    leftover.write_bytes(b"half")
+    url = local_http.put("slow.bin", b"s" * 1000)
+    path = get_file(origin=url)
+    assert os.listdir(datasets) == ["slow.bin"]
+    assert _read(path) == b"s" * 1000
+
+
+def test_get_file_stalled_download_in_progress_is_not_visible(local_http, keras_home):
+    import threading
+
+    url = local_http.put("slow.bin", b"s" * 10_000)
+    local_http.stalled.add("slow.bin")
+    errors = []
+    thread = threading.Thread(target=lambda: errors.append(_try(url)), daemon=True)
+    thread.start()
+    datasets = keras_home / "datasets"
+    for _ in range(200):
+        if datasets.is_dir() and os.listdir(datasets):
+            break
+        thread.join(0.01)
+    (name,) = os.listdir(datasets)
+    assert name.startswith(".slow.bin.") and name.endswith(".tmp")
+    local_http.release.set()
+    thread.join(10)
+    assert errors and "broke off" in errors[0]
+    assert os.listdir(datasets) == []
+
+
+def _try(url):
+    try:
+        get_file(origin=url)
+    except Exception as err:
+        return str(err)
+    return ""
