@@ -137,3 +137,18 @@ def test_get_file_paths_match_keras(local_http, tmp_path, kind, fname, capsys):
         )
     with open(os.path.join(ours, "top", "x.txt")) as f:
         assert f.read() == "X"
+
+
+def test_cifar10_matches_keras_batch_reader(fake_datasets, keras_home):
+    # Keras's cifar10.load_data expects 10,000 images per batch file; its batch
+    # reader is compared here on the same small files instead.
+    from keras.src.datasets.cifar import load_batch
+
+    (x, y), (xt, yt) = heft.datasets.cifar10.load_data()
+    folder = keras_home / "datasets" / "cifar-10-batches-py-target" / "cifar-10-batches-py"
+    parts = [load_batch(str(folder / f"data_batch_{i}")) for i in range(1, 6)]
+    np.testing.assert_array_equal(x, np.concatenate([p[0] for p in parts]).transpose(0, 2, 3, 1))
+    np.testing.assert_array_equal(y[:, 0], np.concatenate([p[1] for p in parts]))
+    kx, ky = load_batch(str(folder / "test_batch"))
+    np.testing.assert_array_equal(xt, kx.transpose(0, 2, 3, 1))
+    np.testing.assert_array_equal(yt[:, 0], ky)
