@@ -142,3 +142,17 @@ def test_housing(fake_datasets):
         datasets.boston_housing.load_data(test_split=1)
     with pytest.raises(ValueError, match="must be one of 'small', 'large'"):
         datasets.california_housing.load_data(version="tiny")
+
+
+def test_cifar_channels_first(fake_datasets):
+    from heft import config
+
+    previous = config.image_data_format()
+    config.set_image_data_format("channels_first")
+    try:
+        (x, _), (xt, _) = datasets.cifar10.load_data()
+        (x100, _), _ = datasets.cifar100.load_data()
+    finally:
+        config.set_image_data_format(previous)
+    assert x.shape == (15, 3, 32, 32) and xt.shape == (4, 3, 32, 32)
+    assert x100.shape == (6, 3, 32, 32)
