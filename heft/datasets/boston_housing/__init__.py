@@ -1,0 +1,3 @@
+"""Keras's ``datasets.boston_housing``: house prices."""
+
+from .._housing import load_boston_housing as load_data

@@ -1,0 +1,3 @@
+"""Keras's ``datasets.mnist``: handwritten digits."""
+
+from .._mnist import load_mnist as load_data

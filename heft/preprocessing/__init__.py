@@ -1,0 +1,5 @@
+"""Keras's ``keras.preprocessing`` namespace: image helpers and the dataset-from-files functions."""
+
+from ..utils import image_dataset_from_directory as image_dataset_from_directory
+from ..utils import text_dataset_from_directory as text_dataset_from_directory
+from . import image as image

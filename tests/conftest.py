@@ -1,0 +1,214 @@
+"""Fixtures shared by test folders: a local HTTP server on 127.0.0.1 for the download tests."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+
+class LocalServer:
+    """Files under ``root`` served at ``url(name)``; ``hits[name]`` counts the requests."""
+
+    def __init__(
+        self, root: Path, port: int, hits: Counter[str], broken: set[str], stalled: set[str]
+    ) -> None:
+        self.root = root
+        self.port = port
+        self.hits = hits
+        self.broken = broken
+        self.stalled = stalled
+        self.release = threading.Event()
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{name}"
+
+    def put(self, name: str, data: bytes) -> str:
+        """Serve ``data`` as ``name``; returns its URL."""
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return self.url(name)
+
+
+@pytest.fixture
+def local_http(tmp_path):
+    """A threaded HTTP server on 127.0.0.1 serving ``tmp_path / "www"`` (no network needed).
+
+    A name in ``server.broken`` is answered with a length header twice its size
+    and half of its bytes, then the connection is closed (an interrupted download).
+    A name in ``server.stalled`` gets half of its bytes, then nothing until
+    ``server.release`` is set (at most 5 s), then the connection is closed.
+    """
+    root = tmp_path / "www"
+    root.mkdir()
+    hits: Counter[str] = Counter()
+    broken: set[str] = set()
+    stalled: set[str] = set()
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def log_message(self, format, *args):
+            pass
+
+        def do_GET(self):
+            name = self.path.lstrip("/")
+            hits[name] += 1
+            if name in broken or name in stalled:
+                data = (root / name).read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Length", str(2 * len(data) + 10))
+                self.end_headers()
+                self.wfile.write(data[: len(data) // 2])
+                self.wfile.flush()
+                if name in stalled:
+                    local.release.wait(5)
+                self.close_connection = True
+                return
+            super().do_GET()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    local = LocalServer(root, server.server_address[1], hits, broken, stalled)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield local
+    finally:
+        local.release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def keras_home(tmp_path, monkeypatch):
+    """An empty cache root, set as ``KERAS_HOME`` for the test."""
+    home = tmp_path / "keras_home"
+    home.mkdir()
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    return home
+
+
+def _npz(**arrays) -> bytes:
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def _idx(array) -> bytes:
+    import gzip
+
+    header = (0x800 | array.ndim).to_bytes(4, "big")
+    header += b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    return gzip.compress(header + array.astype("uint8").tobytes())
+
+
+def _cifar_tar(top: str, batches: dict) -> bytes:
+    import io
+    import pickle
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, batch in batches.items():
+            data = pickle.dumps(batch, protocol=3)
+            info = tarfile.TarInfo(f"{top}/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _sequences(rng, n: int) -> object:
+    import numpy as np
+
+    out = np.empty(n, dtype=object)
+    for i in range(n):
+        out[i] = [int(w) for w in rng.integers(1, 60, size=rng.integers(3, 12))]
+    return out
+
+
+@pytest.fixture
+def fake_datasets(local_http, keras_home, monkeypatch):
+    """Small files in the formats of every Keras data set, served locally; heft's table points at them.
+
+    Returns a dict from each key of ``heft.datasets._sources.SOURCES`` to the
+    ``Source`` (local URL, sha256) that replaced it, so a test can point
+    another loader (Keras's) at the same files.
+    """
+    import hashlib
+    import json
+
+    import numpy as np
+
+    from heft.datasets import _sources
+
+    rng = np.random.default_rng(0)
+
+    def u8(*shape):
+        return rng.integers(0, 256, size=shape, dtype=np.uint8)
+
+    files = {
+        "mnist": _npz(
+            x_train=u8(12, 28, 28), y_train=u8(12) % 10, x_test=u8(5, 28, 28), y_test=u8(5) % 10
+        ),
+        "fashion_mnist/train-labels-idx1-ubyte.gz": _idx(np.arange(12) % 10),
+        "fashion_mnist/train-images-idx3-ubyte.gz": _idx(u8(12, 28, 28)),
+        "fashion_mnist/t10k-labels-idx1-ubyte.gz": _idx(np.arange(5) % 10),
+        "fashion_mnist/t10k-images-idx3-ubyte.gz": _idx(u8(5, 28, 28)),
+        "cifar10": _cifar_tar(
+            "cifar-10-batches-py",
+            {
+                **{
+                    f"data_batch_{i}": {
+                        b"batch_label": b"b",
+                        b"labels": [int(v) for v in u8(3) % 10],
+                        b"data": u8(3, 3072),
+                        b"filenames": [b"f"] * 3,
+                    }
+                    for i in range(1, 6)
+                },
+                "test_batch": {b"labels": [1, 2, 3, 4], b"data": u8(4, 3072)},
+            },
+        ),
+        "cifar100": _cifar_tar(
+            "cifar-100-python",
+            {
+                part: {
+                    b"fine_labels": [int(v) for v in u8(n) % 100],
+                    b"coarse_labels": [int(v) for v in u8(n) % 20],
+                    b"data": u8(n, 3072),
+                }
+                for part, n in (("train", 6), ("test", 3))
+            },
+        ),
+        "imdb": _npz(
+            x_train=_sequences(rng, 10),
+            y_train=np.arange(10) % 2,
+            x_test=_sequences(rng, 8),
+            y_test=np.arange(8) % 2,
+        ),
+        "imdb_word_index": json.dumps({"the": 1, "and": 2}).encode(),
+        "reuters": _npz(x=_sequences(rng, 15), y=np.arange(15) % 46),
+        "reuters_word_index": json.dumps({"said": 1}).encode(),
+        "boston_housing": _npz(x=rng.normal(size=(20, 13)), y=rng.normal(size=(20,))),
+        "california_housing": _npz(
+            x=rng.normal(size=(700, 8)).astype("float32"),
+            y=rng.normal(size=(700,)).astype("float32"),
+        ),
+    }
+    sources = {}
+    for key, data in files.items():
+        url = local_http.put(key.replace("/", "_"), data)
+        sources[key] = _sources.Source(url, hashlib.sha256(data).hexdigest())
+        monkeypatch.setitem(_sources.SOURCES, key, sources[key])
+    return sources
