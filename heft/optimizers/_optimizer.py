@@ -234,7 +234,12 @@ class Optimizer(OptimizerWeights):
                 self._make_rule(),
                 self.use_ema,
                 bool(self.gradient_accumulation_steps),
+                self._slot_name,
             )
+
+    def _slot_name(self, variable: Any, field: str) -> str | None:
+        """The name of ``variable``'s slot ``field``; ``None`` for Keras's default naming."""
+        return None
 
     def _slot_fields(self) -> list[str]:
         template = self._make_rule().init([])

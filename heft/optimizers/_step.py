@@ -48,7 +48,10 @@ class StepConfig(NamedTuple):
     """The base-optimizer hyperparameters of a step (static under ``jax.jit``).
 
     ``learning_rate`` is a schedule or a zero-argument callable, or ``None``
-    when the rate lives in ``OptimizerState.learning_rate``.
+    when the rate lives in ``OptimizerState.learning_rate``. With
+    ``rule_sets_values`` the rule's updates are the new parameter values
+    rather than amounts to add (Ftrl computes each parameter afresh, and
+    ``p + (new - p)`` would round differently from Keras).
     """
 
     learning_rate: Any = None
@@ -61,6 +64,7 @@ class StepConfig(NamedTuple):
     ema_overwrite_frequency: int | None = None
     loss_scale_factor: float | None = None
     gradient_accumulation_steps: int | None = None
+    rule_sets_values: bool = False
 
 
 class VariableSpec(NamedTuple):
@@ -247,7 +251,10 @@ def apply_step(
             ]
         part = select(rule_state, normal)
         deltas, new_part = rule.update(gs, part, ps, learning_rate=lr, iteration=iterations)
-        updated = [(p + d).astype(p.dtype) for p, d in zip(ps, deltas, strict=True)]
+        if config.rule_sets_values:
+            updated = [d.astype(p.dtype) for p, d in zip(ps, deltas, strict=True)]
+        else:
+            updated = [(p + d).astype(p.dtype) for p, d in zip(ps, deltas, strict=True)]
         if steps:
             updated = [
                 jnp.where(is_update, u, params[i]) for u, i in zip(updated, normal, strict=True)
