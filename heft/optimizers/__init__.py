@@ -13,6 +13,7 @@ from ._get import get as get
 from ._get import serialize as serialize
 from ._lamb import Lamb as Lamb
 from ._lion import Lion as Lion
+from ._muon import Muon as Muon
 from ._nadam import Nadam as Nadam
 from ._optimizer import Optimizer as Optimizer
 from ._rmsprop import RMSprop as RMSprop

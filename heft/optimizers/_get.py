@@ -15,6 +15,7 @@ from ._adamw import AdamW
 from ._ftrl import Ftrl
 from ._lamb import Lamb
 from ._lion import Lion
+from ._muon import Muon
 from ._nadam import Nadam
 from ._optimizer import Optimizer
 from ._rmsprop import RMSprop
@@ -35,6 +36,7 @@ ALL_OBJECTS = (
     Adafactor,
     Ftrl,
     Lamb,
+    Muon,
     ScheduleFreeAdamW,
 )
 # Keras matches built-in names case-insensitively: "adam", "Adam", "RMSprop", "rmsprop".

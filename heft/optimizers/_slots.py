@@ -87,6 +87,8 @@ class SlotTable:
         for field, value in zip(state._fields, state, strict=True):
             if _step.is_per_variable(value):
                 for v, init in zip(normal, value, strict=True):
+                    if init is None:
+                        continue  # a slot this variable does not have (Muon's velocity)
                     name = slot_names(v, field) if slot_names is not None else None
                     self._slots[key(v)][field] = _slot(v, field, init, name)
             elif value is not None and first:

@@ -72,6 +72,9 @@ class VariableSpec(NamedTuple):
 
     Attributes:
         weight_decay: Whether decoupled weight decay applies to it.
+        weight_decay_rate: Its own decay factor, used instead of the step's
+            ``weight_decay`` (Muon decays the variables it leaves to AdamW by
+            ``adam_weight_decay``); ``None`` for the step's.
         overwrite_with_gradient: Whether it takes its gradient as its new value.
         constraint: A callable applied to its value after the update, or ``None``.
     """
@@ -79,6 +82,7 @@ class VariableSpec(NamedTuple):
     weight_decay: bool = True
     overwrite_with_gradient: bool = False
     constraint: Callable | None = None
+    weight_decay_rate: float | None = None
 
 
 def is_per_variable(field: Any) -> bool:
@@ -244,11 +248,16 @@ def apply_step(
         if clipping is not None:
             gs, _ = clipping.update(gs, optax.EmptyState())
         ps = [params[i] for i in normal]
-        if config.weight_decay is not None:
-            ps = [
-                _decayed(p, config.weight_decay, lr) if specs[i].weight_decay else p
-                for p, i in zip(ps, normal, strict=True)
-            ]
+        rates = [
+            config.weight_decay
+            if specs[i].weight_decay_rate is None
+            else specs[i].weight_decay_rate
+            for i in normal
+        ]
+        ps = [
+            _decayed(p, rate, lr) if rate is not None and specs[i].weight_decay else p
+            for p, i, rate in zip(ps, normal, rates, strict=True)
+        ]
         part = select(rule_state, normal)
         deltas, new_part = rule.update(gs, part, ps, learning_rate=lr, iteration=iterations)
         if config.rule_sets_values:

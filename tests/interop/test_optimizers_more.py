@@ -1,4 +1,4 @@
-"""Adafactor, Ftrl, Lamb and ScheduleFreeAdamW against real Keras 3: steps, slots, configs, files."""
+"""Adafactor, Ftrl, Lamb, Muon and ScheduleFreeAdamW against real Keras 3: steps, slots, configs, files."""
 
 import inspect
 import os
@@ -13,8 +13,16 @@ import pytest
 import heft
 from heft import optimizers
 
-NAMES = ["Adafactor", "Ftrl", "Lamb", "ScheduleFreeAdamW"]
-SHAPES = {"kernel": (3, 4), "bias": (4,), "filters": (2, 3, 2)}
+NAMES = ["Adafactor", "Ftrl", "Lamb", "Muon", "ScheduleFreeAdamW"]
+# A wide and a tall matrix, a vector, a 3-D kernel and an embedding: Muon sends
+# the last three to AdamW.
+SHAPES = {
+    "kernel": (3, 4),
+    "bias": (4,),
+    "filters": (2, 3, 2),
+    "tall": (5, 3),
+    "embedding": (4, 3),
+}
 
 CASES = [
     ("Adafactor", {}),
@@ -41,6 +49,27 @@ CASES = [
     ("ScheduleFreeAdamW", {"warmup_steps": 3, "weight_decay": 0.1, "clipnorm": 1.0}),
     ("ScheduleFreeAdamW", {"gradient_accumulation_steps": 2, "use_ema": True}),
     ("Adafactor", {"gradient_accumulation_steps": 2, "loss_scale_factor": 4.0}),
+    ("Muon", {}),
+    (
+        "Muon",
+        {
+            "nesterov": False,
+            "rms_rate": None,
+            "exclude_layers": ["tall"],
+            "weight_decay": None,
+            "learning_rate": 0.01,
+        },
+    ),
+    (
+        "Muon",
+        {
+            "clipnorm": 0.5,
+            "adam_lr_ratio": 0.1,
+            "use_ema": True,
+            "gradient_accumulation_steps": 2,
+            "exclude_embeddings": False,
+        },
+    ),
 ]
 
 
@@ -155,7 +184,7 @@ def _trained(lib, name):
     return model
 
 
-@pytest.mark.parametrize("name", ["Adafactor", "ScheduleFreeAdamW"])
+@pytest.mark.parametrize("name", ["Adafactor", "Muon"])
 def test_new_optimizer_state_moves_both_ways_in_keras_archives(tmp_path, name):
     ours = _trained(heft, name)
     ours.save(tmp_path / "h.keras")
