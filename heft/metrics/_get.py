@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .. import _registry
+from .. import _registry, losses
 from ._accuracy import (
     Accuracy,
     BinaryAccuracy,
@@ -29,7 +29,28 @@ from ._confusion_metrics import (
     TrueNegatives,
     TruePositives,
 )
+from ._correlation import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    concordance_correlation,
+    pearson_correlation,
+)
+from ._f_score import F1Score, FBetaScore
+from ._iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
+from ._loss_metrics import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    KLDivergence,
+    LogCoshError,
+    Poisson,
+    SparseCategoricalCrossentropy,
+    SquaredHinge,
+)
 from ._metric import Metric
+from ._r2 import R2Score
 from ._rate_at import (
     PrecisionAtRecall,
     RecallAtPrecision,
@@ -59,6 +80,9 @@ _CLASSES: tuple[type[Metric], ...] = (
     MeanAbsoluteError,
     MeanAbsolutePercentageError,
     MeanSquaredLogarithmicError,
+    CosineSimilarity,
+    LogCoshError,
+    R2Score,
     AUC,
     FalseNegatives,
     FalsePositives,
@@ -76,6 +100,23 @@ _CLASSES: tuple[type[Metric], ...] = (
     SparseCategoricalAccuracy,
     TopKCategoricalAccuracy,
     SparseTopKCategoricalAccuracy,
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    Hinge,
+    SquaredHinge,
+    CategoricalHinge,
+    KLDivergence,
+    Poisson,
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+    F1Score,
+    FBetaScore,
+    IoU,
+    BinaryIoU,
+    MeanIoU,
+    OneHotIoU,
+    OneHotMeanIoU,
 )
 
 #: Metric classes by class name, snake_case name and Keras's short aliases.
@@ -83,6 +124,8 @@ ALL_OBJECTS_DICT: dict[str, Any] = {cls.__name__: cls for cls in _CLASSES}
 ALL_OBJECTS_DICT.update({_registry.to_snake_case(cls.__name__): cls for cls in _CLASSES})
 ALL_OBJECTS_DICT.update(
     {
+        "bce": BinaryCrossentropy,
+        "BCE": BinaryCrossentropy,
         "mse": MeanSquaredError,
         "MSE": MeanSquaredError,
         "mae": MeanAbsoluteError,
@@ -107,6 +150,20 @@ FUNCTIONS: dict[str, Callable] = {
         mean_absolute_error,
         mean_absolute_percentage_error,
         mean_squared_logarithmic_error,
+        pearson_correlation,
+        concordance_correlation,
+        losses.binary_crossentropy,
+        losses.binary_focal_crossentropy,
+        losses.categorical_crossentropy,
+        losses.categorical_focal_crossentropy,
+        losses.sparse_categorical_crossentropy,
+        losses.hinge,
+        losses.squared_hinge,
+        losses.categorical_hinge,
+        losses.huber,
+        losses.kl_divergence,
+        losses.log_cosh,
+        losses.poisson,
     )
 }
 

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 
 from .. import _masking, _registry
 from ..losses._loss import apply_mask
+from ..losses._wrapper import _MASKED_FORMS
 from ._metric import Metric
 from ._utils import divide_no_nan, match_ranks, to_array
 
@@ -185,7 +186,13 @@ class MeanMetricWrapper(Mean):
             sample_weight: Optional weights per sample (or per element).
         """
         mask = _masking.get_mask(y_pred)
-        values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        masked_form = _MASKED_FORMS.get(self._fn)
+        if masked_form is None:
+            values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        else:
+            # The loss marks entries it leaves out (an ignored class): they carry no weight.
+            values, valid = masked_form(y_true, y_pred, **self._fn_kwargs)
+            _masking.set_mask(values, valid)
         if mask is not None:
             sample_weight = apply_mask(sample_weight, mask, dtype=self.dtype, reduction="sum")
         super().update_state(values, sample_weight=sample_weight)

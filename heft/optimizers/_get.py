@@ -7,17 +7,38 @@ from typing import Any
 
 from .. import _registry
 from ._adadelta import Adadelta
+from ._adafactor import Adafactor
 from ._adagrad import Adagrad
 from ._adam import Adam
 from ._adamax import Adamax
 from ._adamw import AdamW
+from ._ftrl import Ftrl
+from ._lamb import Lamb
 from ._lion import Lion
+from ._muon import Muon
 from ._nadam import Nadam
 from ._optimizer import Optimizer
 from ._rmsprop import RMSprop
+from ._schedule_free_adamw import ScheduleFreeAdamW
 from ._sgd import SGD
 
-ALL_OBJECTS = (Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion)
+ALL_OBJECTS = (
+    Optimizer,
+    SGD,
+    Adam,
+    AdamW,
+    RMSprop,
+    Adagrad,
+    Adadelta,
+    Adamax,
+    Nadam,
+    Lion,
+    Adafactor,
+    Ftrl,
+    Lamb,
+    Muon,
+    ScheduleFreeAdamW,
+)
 # Keras matches built-in names case-insensitively: "adam", "Adam", "RMSprop", "rmsprop".
 ALL_OBJECTS_DICT: dict[str, Any] = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
 

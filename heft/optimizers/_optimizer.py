@@ -234,7 +234,12 @@ class Optimizer(OptimizerWeights):
                 self._make_rule(),
                 self.use_ema,
                 bool(self.gradient_accumulation_steps),
+                self._slot_name,
             )
+
+    def _slot_name(self, variable: Any, field: str) -> str | None:
+        """The name of ``variable``'s slot ``field``; ``None`` for Keras's default naming."""
+        return None
 
     def _slot_fields(self) -> list[str]:
         template = self._make_rule().init([])
@@ -356,14 +361,7 @@ class Optimizer(OptimizerWeights):
                 "If using `model.compile()`, did you forget to provide a `loss` argument?",
                 stacklevel=3,
             )
-        specs = [
-            _step.VariableSpec(
-                weight_decay=self._use_weight_decay(v),
-                overwrite_with_gradient=overwrites(v),
-                constraint=getattr(v, "constraint", None),
-            )
-            for v in active
-        ]
+        specs = [self._variable_spec(v) for v in active]
         grads = [None if g is None else jnp.asarray(g) for g in grads]
         new_params, state = _step.apply_step(
             self._make_rule(),
@@ -376,6 +374,14 @@ class Optimizer(OptimizerWeights):
         updates = self._table.unstate(state, active)
         updates[key(self._iterations)] = state.iteration
         return new_params, updates
+
+    def _variable_spec(self, variable: Any) -> _step.VariableSpec:
+        """What the pure step needs to know about ``variable`` (decay, overwrite, constraint)."""
+        return _step.VariableSpec(
+            weight_decay=self._use_weight_decay(variable),
+            overwrite_with_gradient=overwrites(variable),
+            constraint=getattr(variable, "constraint", None),
+        )
 
     def _check_known(self, variables: Sequence[Any]) -> None:
         for v in variables:

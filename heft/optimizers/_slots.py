@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jax
@@ -51,6 +51,10 @@ class SlotTable:
     def average(self, variable: Any) -> Variable | None:
         return self._averages.get(key(variable))
 
+    def slot(self, variable: Any, field: str) -> Variable | None:
+        """The rule slot ``field`` of ``variable``, or ``None`` when it has none."""
+        return self._slots.get(key(variable), {}).get(field)
+
     def add(
         self,
         new: Sequence[Any],
@@ -58,12 +62,15 @@ class SlotTable:
         rule: optax.GradientTransformationExtraArgs,
         use_ema: bool,
         accumulate: bool,
+        slot_names: Callable[[Any, str], str | None] | None = None,
     ) -> None:
         """Create the slots of ``new`` (variables not known yet).
 
         The build order becomes ``ordered`` followed by the known variables
         absent from it, or, when ``ordered`` is ``None``, the old order
-        followed by ``new``.
+        followed by ``new``. ``slot_names(variable, field)`` may name a rule
+        slot itself (Adafactor's factored slots); ``None`` keeps Keras's
+        ``<variable path>_<field>``.
         """
         first = not self.order
         normal = [v for v in new if not overwrites(v)]
@@ -80,7 +87,10 @@ class SlotTable:
         for field, value in zip(state._fields, state, strict=True):
             if _step.is_per_variable(value):
                 for v, init in zip(normal, value, strict=True):
-                    self._slots[key(v)][field] = _slot(v, field, init)
+                    if init is None:
+                        continue  # a slot this variable does not have (Muon's velocity)
+                    name = slot_names(v, field) if slot_names is not None else None
+                    self._slots[key(v)][field] = _slot(v, field, init, name)
             elif value is not None and first:
                 # Keras gives shared slots (Nadam's u_product) an automatic name.
                 self._shared[field] = Variable(value, trainable=False)
@@ -164,13 +174,16 @@ class SlotTable:
         return out
 
 
-def _slot(reference: Any, slot: str, value: Any) -> Variable:
+def _slot(reference: Any, slot: str, value: Any, name: str | None = None) -> Variable:
     if value is None:
         value = jnp.zeros(tuple(reference.shape), reference.dtype)
+    # A slot shaped like its variable shares its layout and dtype; factored or
+    # placeholder slots (Adafactor's) keep their own.
+    same_shape = tuple(value.shape) == tuple(reference.shape)
     return Variable(
         value,
-        dtype=reference.dtype,
+        dtype=reference.dtype if same_shape else value.dtype,
         trainable=False,
-        name=slot_name(reference, slot),
-        layout=getattr(reference, "layout", None),
+        name=name or slot_name(reference, slot),
+        layout=getattr(reference, "layout", None) if same_shape else None,
     )

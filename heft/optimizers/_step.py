@@ -48,7 +48,10 @@ class StepConfig(NamedTuple):
     """The base-optimizer hyperparameters of a step (static under ``jax.jit``).
 
     ``learning_rate`` is a schedule or a zero-argument callable, or ``None``
-    when the rate lives in ``OptimizerState.learning_rate``.
+    when the rate lives in ``OptimizerState.learning_rate``. With
+    ``rule_sets_values`` the rule's updates are the new parameter values
+    rather than amounts to add (Ftrl computes each parameter afresh, and
+    ``p + (new - p)`` would round differently from Keras).
     """
 
     learning_rate: Any = None
@@ -61,6 +64,7 @@ class StepConfig(NamedTuple):
     ema_overwrite_frequency: int | None = None
     loss_scale_factor: float | None = None
     gradient_accumulation_steps: int | None = None
+    rule_sets_values: bool = False
 
 
 class VariableSpec(NamedTuple):
@@ -68,6 +72,9 @@ class VariableSpec(NamedTuple):
 
     Attributes:
         weight_decay: Whether decoupled weight decay applies to it.
+        weight_decay_rate: Its own decay factor, used instead of the step's
+            ``weight_decay`` (Muon decays the variables it leaves to AdamW by
+            ``adam_weight_decay``); ``None`` for the step's.
         overwrite_with_gradient: Whether it takes its gradient as its new value.
         constraint: A callable applied to its value after the update, or ``None``.
     """
@@ -75,6 +82,7 @@ class VariableSpec(NamedTuple):
     weight_decay: bool = True
     overwrite_with_gradient: bool = False
     constraint: Callable | None = None
+    weight_decay_rate: float | None = None
 
 
 def is_per_variable(field: Any) -> bool:
@@ -240,14 +248,22 @@ def apply_step(
         if clipping is not None:
             gs, _ = clipping.update(gs, optax.EmptyState())
         ps = [params[i] for i in normal]
-        if config.weight_decay is not None:
-            ps = [
-                _decayed(p, config.weight_decay, lr) if specs[i].weight_decay else p
-                for p, i in zip(ps, normal, strict=True)
-            ]
+        rates = [
+            config.weight_decay
+            if specs[i].weight_decay_rate is None
+            else specs[i].weight_decay_rate
+            for i in normal
+        ]
+        ps = [
+            _decayed(p, rate, lr) if rate is not None and specs[i].weight_decay else p
+            for p, i, rate in zip(ps, normal, rates, strict=True)
+        ]
         part = select(rule_state, normal)
         deltas, new_part = rule.update(gs, part, ps, learning_rate=lr, iteration=iterations)
-        updated = [(p + d).astype(p.dtype) for p, d in zip(ps, deltas, strict=True)]
+        if config.rule_sets_values:
+            updated = [d.astype(p.dtype) for p, d in zip(ps, deltas, strict=True)]
+        else:
+            updated = [(p + d).astype(p.dtype) for p, d in zip(ps, deltas, strict=True)]
         if steps:
             updated = [
                 jnp.where(is_update, u, params[i]) for u, i in zip(updated, normal, strict=True)

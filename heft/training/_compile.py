@@ -230,6 +230,7 @@ class CompiledMetrics(metrics_module.Metric):
                     metric = metrics_module.resolve_metric(
                         item, trues[index].shape, preds[index].shape
                     )
+                    _create_lazy_variables(metric, trues[index], preds[index])
                     prefix = f"{names[index]}_" if len(preds) > 1 and names is not None else ""
                     held.append(metric)
                     log_names.append(_log_name(prefix, metric.name, weighted, counters))
@@ -284,6 +285,21 @@ class CompiledMetrics(metrics_module.Metric):
     def reset_state(self) -> None:
         for metric in self.metrics:
             metric.reset_state()
+
+
+def _create_lazy_variables(metric: Any, y_true: Any, y_pred: Any) -> None:
+    """Create the variables of a metric that makes them on its first update (``F1Score``).
+
+    The train step is traced with the metrics' variables as inputs, so they
+    must exist before it: the metric is updated once, eagerly, with zeros of
+    the batch's shapes and dtypes, then reset.
+    """
+    if getattr(metric, "_built", True):
+        return
+    metric.update_state(
+        jnp.zeros(y_true.shape, y_true.dtype), jnp.zeros(y_pred.shape, y_pred.dtype)
+    )
+    metric.reset_state()
 
 
 def _plain(obj: Any, name: str, value: Any) -> None:
