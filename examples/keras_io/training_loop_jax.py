@@ -72,10 +72,11 @@ def eval_step(state, data):
     return loss, (trainable_variables, non_trainable_variables, metric_variables)
 
 
-trainable_variables = model.trainable_variables
-non_trainable_variables = model.non_trainable_variables
-optimizer_variables = optimizer.variables
-metric_variables = train_acc_metric.variables
+# The guide passes the variables themselves; JAX 0.10 needs their values.
+trainable_variables = [v.value for v in model.trainable_variables]
+non_trainable_variables = [v.value for v in model.non_trainable_variables]
+optimizer_variables = [v.value for v in optimizer.variables]
+metric_variables = [v.value for v in train_acc_metric.variables]
 state = (trainable_variables, non_trainable_variables, optimizer_variables, metric_variables)
 
 for step in range(len(x_train) // batch_size):
@@ -91,7 +92,7 @@ for step in range(len(x_train) // batch_size):
             variable.assign(value)
         print(f"Training accuracy: {train_acc_metric.result()}")
 
-metric_variables = val_acc_metric.variables
+metric_variables = [v.value for v in val_acc_metric.variables]
 (trainable_variables, non_trainable_variables, optimizer_variables, _) = state
 state = (trainable_variables, non_trainable_variables, metric_variables)
 for step in range(len(x_val) // batch_size):
