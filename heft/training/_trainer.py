@@ -193,12 +193,17 @@ class Trainer(TrainingSteps):
                 raise ValueError(
                     "`fit` needs data: pass arrays `x` and `y`, or an iterable of batches."
                 )
-            if y is not None:
+            from . import _sources
+
+            if y is not None and _sources.source_kind(x) in ("generator", "iterable"):
                 raise ValueError(
                     "`y` must not be given when `x` is a generator or iterable: the batches "
                     "must contain the targets, as `(x, y)` tuples."
                 )
-            steps = steps_per_epoch
+            _sources.check_no_y(x, y, sample_weight, "fit")
+            stream = _runner.make_stream(x, steps_per_epoch, shuffle)
+            converter = _sources.Converter(stream.source.kind, class_weight)
+            steps = stream.num_batches
         if validation_data is not None:
             vx, vy, vsw = (
                 _data.unpack_batch(tuple(validation_data))
@@ -208,7 +213,10 @@ class Trainer(TrainingSteps):
             if _data.is_array_data(vx):
                 val_data = _data.make_array_data(vx, vy, vsw, where="fit (validation_data)")
             else:
-                val_data = validation_data
+                from . import _sources
+
+                _sources.check_no_y(vx, vy, vsw, "fit (validation_data)")
+                val_data = _runner.make_stream(vx, validation_steps)
 
         callback_list = _callbacks().CallbackList(
             callbacks,
@@ -244,7 +252,9 @@ class Trainer(TrainingSteps):
                     per_batch_hooks,
                 )
             else:
-                logs = _runner.train_iterable_epoch(self, x, steps, callback_list)
+                logs = _runner.train_stream_epoch(
+                    self, stream, converter, callback_list, per_batch_hooks
+                )
             epoch_logs = dict(logs)
             if val_data is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self.evaluate(
