@@ -167,6 +167,12 @@ class Trainer(TrainingSteps):
                 compiled model (lengths, ranks, label shapes, missing compile).
         """
         self._check_compiled()
+        from ..config import _limits
+
+        epochs = _limits.capped_epochs(epochs)
+        steps_per_epoch = _limits.capped_steps(steps_per_epoch)
+        if validation_data is not None or validation_split:
+            validation_steps = _limits.capped_steps(validation_steps)
         verbose = 1 if verbose == "auto" else int(verbose)
         if validation_split and validation_data is None and not _data.is_array_data(x):
             raise ValueError(
@@ -308,6 +314,10 @@ class Trainer(TrainingSteps):
             steps=None,
         )
         callback_list.on_test_begin()
+        if not _internal:
+            from ..config import _limits
+
+            steps = _limits.capped_steps(steps)
         batches = _runner.batches(x, y, sample_weight, batch_size, steps, where="evaluate")
         logs = _runner.evaluate_batches(self, batches, callback_list)
         callback_list.on_test_end(logs)
@@ -330,6 +340,9 @@ class Trainer(TrainingSteps):
         callback_list.on_predict_begin()
         if "_plans" not in self.__dict__:
             _set(self, "_plans", PlanCache())
+        from ..config import _limits
+
+        steps = _limits.capped_steps(steps)
         batches = _runner.batches(x, None, None, batch_size, steps, "predict")
         result = _runner.predict_batches(self, batches, callback_list)
         callback_list.on_predict_end()
