@@ -193,8 +193,12 @@ def train_arrays_epoch(
     steps: int,
     callback_list: Any,
     per_batch_hooks: bool,
+    first_step: int = 0,
 ) -> Any:
-    """One epoch over device-resident arrays, ``k`` steps per dispatch; returns its logs."""
+    """One epoch over device-resident arrays, ``k`` steps per dispatch; returns its logs.
+
+    ``first_step`` > 0 resumes the epoch there (after a restored backup).
+    """
     model = run.model
     full = min(steps, size // batch_size)
     structure = jax.tree_util.tree_structure(device_data)
@@ -206,7 +210,9 @@ def train_arrays_epoch(
         k = model._user_steps_per_execution
     else:
         k = plan.k
-    i = 0
+    i = first_step
+    if first_step and k is None:
+        k = 1  # steps per dispatch are measured from an epoch's start, next epoch
     measured = False
     logs: Any = None
     reporter = Reporter(callback_list, "on_train_batch_end", per_batch_hooks)
@@ -237,7 +243,7 @@ def train_arrays_epoch(
             i += chunk
             run.write(state)
             reporter.report(i - 1, logs)
-        remainder = size - full * batch_size if steps > full else 0
+        remainder = size - full * batch_size if steps > full and i == full else 0
         if remainder and not model.stop_training:
             rplan = run.plan("arrays", remainder, structure)
             fn = run.chunk_fn(rplan, 1, remainder)
@@ -309,7 +315,12 @@ def _needs_targets(y: Any) -> None:
 
 
 def train_stream_epoch(
-    model: Any, stream: Any, converter: Any, callback_list: Any, per_batch_hooks: bool
+    model: Any,
+    stream: Any,
+    converter: Any,
+    callback_list: Any,
+    per_batch_hooks: bool,
+    first_step: int = 0,
 ) -> Any:
     """One epoch over a batch stream (``_sources.EpochBatches``); returns its logs.
 
@@ -324,7 +335,12 @@ def train_stream_epoch(
     logs: Any = None
     step_index = 0
     stream.source.on_epoch_begin()
-    prefetch = _sources.Prefetcher(stream.epoch(), converter)
+    raw = stream.epoch()
+    for _ in range(first_step):  # resuming the epoch after a restored backup
+        if next(raw, None) is None:
+            break
+    step_index = first_step
+    prefetch = _sources.Prefetcher(raw, converter)
     # Logs reach the callbacks after every dispatch, so that one stopping training
     # (``TerminateOnNaN``) stops it before the next dispatch.
     reporter = Reporter(callback_list, "on_train_batch_end", True)

@@ -241,8 +241,15 @@ class Trainer(TrainingSteps):
             device_data = jax.device_put((data.x, data.y, data.sample_weight))
         self.stop_training = False
         callback_list.on_train_begin()
+        # A restored backup (``BackupAndRestore``) says where training resumes.
+        resumed_epoch = self.__dict__.pop("_initial_epoch", None)
+        first_step = int(self.__dict__.pop("_initial_step", 0) or 0)
+        if resumed_epoch is not None:
+            initial_epoch = int(resumed_epoch)
         logs: dict[str, Any] = {}
         for epoch in range(initial_epoch, epochs):
+            if epoch != initial_epoch:
+                first_step = 0
             callback_list.on_epoch_begin(epoch)
             if run is not None:
                 # NumPy's global generator, which `heft.utils.set_random_seed` seeds.
@@ -256,10 +263,11 @@ class Trainer(TrainingSteps):
                     steps,
                     callback_list,
                     per_batch_hooks,
+                    first_step,
                 )
             else:
                 logs = _runner.train_stream_epoch(
-                    self, stream, converter, callback_list, per_batch_hooks
+                    self, stream, converter, callback_list, per_batch_hooks, first_step
                 )
             epoch_logs = dict(logs)
             if val_data is not None and (epoch + 1) % validation_freq == 0:
