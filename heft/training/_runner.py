@@ -271,11 +271,11 @@ def _default_group(model: Any, per_batch_hooks: bool) -> int:
 
 # Batches of an iterable source run this many per dispatch (one ``lax.scan``) when
 # no callback needs every batch: per-batch dispatch is Python's cost, not the device's.
-_ITERABLE_GROUP = 16
+_ITERABLE_GROUP = 64
 
 
 def stacked_fn(run: Run, k: int, structure: Any) -> Callable:
-    """``fn(state, stacked) -> (logs, state)``: ``k`` steps over batches stacked on axis 0."""
+    """``fn(state, group) -> (logs, state)``: ``k`` steps over a tuple of ``k`` batches."""
     plan = run.plan("stacked", structure)
     fn = plan.chunks.get(k)
     if fn is not None:
@@ -283,7 +283,8 @@ def stacked_fn(run: Run, k: int, structure: Any) -> Callable:
     step = run.step()
     logs_of_state = run.logs_of_state()
 
-    def many(state: Any, stacked: tuple) -> Any:
+    def many(state: Any, group: tuple) -> Any:
+        stacked = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *group)
         if logs_of_state is not None:
 
             def body(carry: Any, b: tuple) -> tuple[Any, None]:
@@ -346,18 +347,19 @@ def train_stream_epoch(
     reporter = Reporter(callback_list, "on_train_batch_end", True)
     try:
         for kind, batch in prefetch:
-            _needs_targets(batch[1])
+            first = batch[0] if kind == "stack" else batch
+            _needs_targets(first[1])
             if run is None:
-                prepare(model, batch[0], batch[1])
+                prepare(model, first[0], first[1])
                 run = Run(model, "train")
                 state = run.reset_metrics()
-            structure = jax.tree_util.tree_structure(batch)
             if kind == "stack":
-                k = int(jax.tree_util.tree_leaves(batch)[0].shape[0])
+                k = len(batch)
+                structure = jax.tree_util.tree_structure(batch[0])
                 logs, state = stacked_fn(run, k, structure)(state, batch)
                 step_index += k
             else:
-                fn = run.single(structure)
+                fn = run.single(jax.tree_util.tree_structure(batch))
                 if per_batch_hooks:
                     callback_list.on_train_batch_begin(step_index)
                 logs, state = fn(state, _dispatch.batch_data(*batch))

@@ -388,7 +388,7 @@ class Prefetcher:
 
     ``prepare(raw) -> item`` runs in the thread; items come out in order. With
     ``group`` > 1 (settable while running), consecutive batches of one shape are
-    stacked ``group`` at a time into one item ``("stack", batch)``; others are
+    sent ``group`` at a time as one item ``("stack", (batch, ...))``; others are
     ``("one", batch)``. An exception in the thread is raised where the item
     would have been taken.
     """
@@ -432,9 +432,10 @@ class Prefetcher:
                     held = []
                 held.append(host)
                 if len(held) == group:
-                    stacked = jax.tree_util.tree_map(lambda *a: np.stack(a), *held)
+                    # One transfer of the group; the step function stacks it on the device.
+                    group_batches = tuple(jax.device_put(held))
                     held = []
-                    if not self._put(("stack", jax.device_put(stacked))):
+                    if not self._put(("stack", group_batches)):
                         return
             for h in held:
                 self._put(("one", jax.device_put(h)))
