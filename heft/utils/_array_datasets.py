@@ -324,7 +324,7 @@ def timeseries_dataset_from_array(
     starts = np.arange(0, max(num_seqs, 0), sequence_stride)
     if shuffle:
         if seed is None:
-            seed = np.random.randint(1e6)
+            seed = int(np.random.randint(1_000_000))
         np.random.RandomState(seed).shuffle(starts)
     return TimeseriesDataset(
         data[start:end],
