@@ -11,3 +11,4 @@ from ._model_checkpoint import ModelCheckpoint as ModelCheckpoint
 from ._progbar import ProgbarLogger as ProgbarLogger
 from ._reduce_lr_on_plateau import ReduceLROnPlateau as ReduceLROnPlateau
 from ._terminate_on_nan import TerminateOnNaN as TerminateOnNaN
+from ._backup_and_restore import BackupAndRestore as BackupAndRestore

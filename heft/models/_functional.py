@@ -12,6 +12,7 @@ from ..layers._layer import Layer
 from ..layers._node import node_of
 from ..layers._operation import Operation
 from ._graph import Graph
+from ._input_rank import adjust_input_rank
 from ._model import Model
 
 
@@ -159,7 +160,8 @@ class Functional(Model):
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
         # Values by `id` of the symbolic tensor they stand for, filled call by call.
         values: dict[int, Any] = {}
-        for tensor, value in zip(self.inputs, self._flatten_call_inputs(inputs), strict=True):
+        flat = adjust_input_rank(self.name, self.inputs, self._flatten_call_inputs(inputs))
+        for tensor, value in zip(self.inputs, flat, strict=True):
             values[id(tensor)] = value
         for node in self._graph.nodes:
             call_args, call_kwargs = node.arguments(values)

@@ -7,6 +7,7 @@ from typing import Any
 from .. import _symbolic
 from ..layers._input_layer import InputLayer
 from ..layers._layer import Layer
+from ._input_rank import adjust_input_rank
 from ._model import Model
 
 
@@ -162,6 +163,9 @@ class Sequential(Model):
 
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
         x = inputs
+        spec = self.__dict__.get("_inputs_spec")
+        if spec is not None and not isinstance(x, list | tuple | dict):
+            (x,) = adjust_input_rank(self.name, [spec], [x])
         for layer in self.layers:
             if layer._call_spec.has_training_arg:
                 x = layer(x, training=training)

@@ -461,6 +461,9 @@ class Optimizer(OptimizerWeights):
                 )
                 + f"). Received {len(trainable_variables)} values and {len(grads)} gradients."
             )
+        if not active:
+            # As Keras: nothing to train is a no-op (the iteration count does not advance).
+            return [], list(optimizer_variables)
         values = {key(v): x for v, x in zip(opt_vars, optimizer_variables, strict=True)}
         new_params, updates = self._pure_apply(values, grads, trainable_variables, active)
         new_opt = [

@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _platform
 from .._variable import read_values, write_values
 from . import _data, _dispatch
 from ._state import PredictState, TestState, TrainState, as_state, unaliased
@@ -192,8 +193,12 @@ def train_arrays_epoch(
     steps: int,
     callback_list: Any,
     per_batch_hooks: bool,
+    first_step: int = 0,
 ) -> Any:
-    """One epoch over device-resident arrays, ``k`` steps per dispatch; returns its logs."""
+    """One epoch over device-resident arrays, ``k`` steps per dispatch; returns its logs.
+
+    ``first_step`` > 0 resumes the epoch there (after a restored backup).
+    """
     model = run.model
     full = min(steps, size // batch_size)
     structure = jax.tree_util.tree_structure(device_data)
@@ -205,7 +210,9 @@ def train_arrays_epoch(
         k = model._user_steps_per_execution
     else:
         k = plan.k
-    i = 0
+    i = first_step
+    if first_step and k is None:
+        k = 1  # steps per dispatch are measured from an epoch's start, next epoch
     measured = False
     logs: Any = None
     reporter = Reporter(callback_list, "on_train_batch_end", per_batch_hooks)
@@ -236,7 +243,7 @@ def train_arrays_epoch(
             i += chunk
             run.write(state)
             reporter.report(i - 1, logs)
-        remainder = size - full * batch_size if steps > full else 0
+        remainder = size - full * batch_size if steps > full and i == full else 0
         if remainder and not model.stop_training:
             rplan = run.plan("arrays", remainder, structure)
             fn = run.chunk_fn(rplan, 1, remainder)
@@ -253,41 +260,134 @@ def train_arrays_epoch(
     return host_logs(logs)
 
 
-def train_iterable_epoch(model: Any, data: Any, steps: int | None, callback_list: Any) -> Any:
-    """One epoch over the batches of an iterable, one step per batch; returns its logs."""
+def _default_group(model: Any, per_batch_hooks: bool) -> int:
+    """Batches stacked per dispatch for iterable data (1 with per-batch callbacks)."""
+    if per_batch_hooks or model.run_eagerly:
+        return 1
+    if model._user_steps_per_execution is not None:
+        return int(model._user_steps_per_execution)
+    return _ITERABLE_GROUP
+
+
+# Batches of an iterable source run this many per dispatch (one ``lax.scan``) when
+# no callback needs every batch: per-batch dispatch is Python's cost, not the device's.
+_ITERABLE_GROUP = 64
+
+
+def stacked_fn(run: Run, k: int, structure: Any) -> Callable:
+    """``fn(state, group) -> (logs, state)``: ``k`` steps over a tuple of ``k`` batches."""
+    plan = run.plan("stacked", structure)
+    fn = plan.chunks.get(k)
+    if fn is not None:
+        return fn
+    step = run.step()
+    logs_of_state = run.logs_of_state()
+
+    def many(state: Any, group: tuple) -> Any:
+        stacked = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *group)
+        if logs_of_state is not None:
+
+            def body(carry: Any, b: tuple) -> tuple[Any, None]:
+                return step(carry, _dispatch.batch_data(*b))[1], None
+
+            state, _ = jax.lax.scan(body, state, stacked)
+            return logs_of_state(state), state
+
+        first = jax.tree_util.tree_map(lambda a: a[0], stacked)
+        shapes = jax.eval_shape(lambda s: step(s, _dispatch.batch_data(*first))[0], state)
+        logs0 = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+
+        def body_logs(carry: tuple, b: tuple) -> tuple[tuple, None]:
+            return step(carry[1], _dispatch.batch_data(*b)), None
+
+        (logs, state), _ = jax.lax.scan(body_logs, (logs0, state), stacked)
+        return logs, state
+
+    fn = plan.chunks[k] = run.jit(many)
+    return fn
+
+
+def _needs_targets(y: Any) -> None:
+    if y is None:
+        raise ValueError(
+            "Each training batch must contain targets: yield `(x, y)` or "
+            "`(x, y, sample_weight)` tuples."
+        )
+
+
+def train_stream_epoch(
+    model: Any,
+    stream: Any,
+    converter: Any,
+    callback_list: Any,
+    per_batch_hooks: bool,
+    first_step: int = 0,
+) -> Any:
+    """One epoch over a batch stream (``_sources.EpochBatches``); returns its logs.
+
+    Batches are converted and put on the device by a background thread while the
+    previous dispatch runs; without per-batch callbacks, runs of same-shaped
+    batches are stacked and trained ``k`` per dispatch.
+    """
+    from . import _sources
+
     run: Run | None = None
     state = None
     logs: Any = None
     step_index = 0
-    for x, y, sw in _data.iterate_batches(data, steps):
-        if y is None:
-            raise ValueError(
-                "Each training batch must contain targets: yield `(x, y)` or "
-                "`(x, y, sample_weight)` tuples."
-            )
-        if run is None:
-            prepare(model, x, y)
-            run = Run(model, "train")
-            state = run.reset_metrics()
-        sw = None if sw is None else jnp.asarray(sw, jnp.float32)
-        batch = _dispatch.batch_data(x, y, sw)
-        fn = run.single(jax.tree_util.tree_structure(batch))
-        callback_list.on_train_batch_begin(step_index)
-        try:
-            logs, state = fn(state, batch)
-        except BaseException:
-            run.check_not_donated()
-            raise
-        run.write(state)
-        callback_list.on_train_batch_end(step_index, host_logs(logs))
-        step_index += 1
-        if model.stop_training:
+    stream.source.on_epoch_begin()
+    raw = stream.epoch()
+    for _ in range(first_step):  # resuming the epoch after a restored backup
+        if next(raw, None) is None:
             break
+    step_index = first_step
+    prefetch = _sources.Prefetcher(raw, converter)
+    # Logs reach the callbacks after every dispatch, so that one stopping training
+    # (``TerminateOnNaN``) stops it before the next dispatch.
+    reporter = Reporter(callback_list, "on_train_batch_end", True)
+    try:
+        for kind, batch in prefetch:
+            first = batch[0] if kind == "stack" else batch
+            _needs_targets(first[1])
+            if run is None:
+                prepare(model, first[0], first[1])
+                run = Run(model, "train")
+                state = run.reset_metrics()
+            if kind == "stack":
+                k = len(batch)
+                structure = jax.tree_util.tree_structure(batch[0])
+                logs, state = stacked_fn(run, k, structure)(state, batch)
+                step_index += k
+            else:
+                fn = run.single(jax.tree_util.tree_structure(batch))
+                if per_batch_hooks:
+                    callback_list.on_train_batch_begin(step_index)
+                logs, state = fn(state, _dispatch.batch_data(*batch))
+                if step_index == 0:
+                    group = _default_group(model, per_batch_hooks)
+                    if group > 1 and _platform.convolves_on_cpu(
+                        fn, (state, _dispatch.batch_data(*batch))
+                    ):
+                        group = 1
+                    prefetch.group = group
+                step_index += 1
+            run.write(state)
+            reporter.report(step_index - 1, logs)
+            if model.stop_training:
+                break
+        reporter.flush()
+    except BaseException:
+        if run is not None:
+            run.check_not_donated()
+        raise
+    finally:
+        prefetch.close()
+    stream.source.on_epoch_end()
+    stream.warn_if_ran_out()
     if run is None:
         raise ValueError(
-            "The training data produced no batches. Check that the iterable is not exhausted "
-            "(a generator can be consumed only once; pass `steps_per_epoch` and an endless "
-            "generator to train several epochs)."
+            "The training data produced no batches. Check that the data source is not empty "
+            "or exhausted."
         )
     return host_logs(logs)
 
@@ -309,10 +409,41 @@ def batches(
         return
     if x is None:
         raise ValueError(f"`{where}` needs data: pass arrays, or an iterable of batches.")
-    if y is not None:
-        raise ValueError(f"`y` must not be given to `{where}` when `x` is an iterable of batches.")
-    for bx, by, bsw in _data.iterate_batches(x, steps):
-        yield bx, by, (None if bsw is None else jnp.asarray(bsw, jnp.float32))
+    from . import _sources
+
+    if isinstance(x, _sources.EpochBatches):
+        stream = x
+    else:
+        if y is not None:
+            raise ValueError(
+                f"`y` must not be given to `{where}` when `x` is an iterable of batches."
+            )
+        _sources.check_no_y(x, None, sample_weight, where)
+        stream = make_stream(x, steps)
+    yield from stream_batches(stream, _sources.Converter(stream.source.kind, None))
+
+
+def make_stream(x: Any, steps: int | None, shuffle: bool = False) -> Any:
+    """The ``EpochBatches`` of a non-array data source."""
+    from . import _sources
+
+    source = _sources.Source(x, _sources.source_kind(x), shuffle)
+    return _sources.EpochBatches(source, steps)
+
+
+def stream_batches(stream: Any, converter: Any) -> Iterator[tuple[Any, Any, Any]]:
+    """One epoch of a stream's batches, on the device, prefetched; the epoch hooks around it."""
+    from . import _sources
+
+    stream.source.on_epoch_begin()
+    prefetch = _sources.Prefetcher(stream.epoch(), converter)
+    try:
+        for _, batch in prefetch:
+            yield batch
+    finally:
+        prefetch.close()
+    stream.source.on_epoch_end()
+    stream.warn_if_ran_out()
 
 
 def _rows(data: tuple, rows: slice) -> tuple[Any, Any, Any]:

@@ -167,6 +167,12 @@ class Trainer(TrainingSteps):
                 compiled model (lengths, ranks, label shapes, missing compile).
         """
         self._check_compiled()
+        from ..config import _limits
+
+        epochs = _limits.capped_epochs(epochs)
+        steps_per_epoch = _limits.capped_steps(steps_per_epoch)
+        if validation_data is not None or validation_split:
+            validation_steps = _limits.capped_steps(validation_steps)
         verbose = 1 if verbose == "auto" else int(verbose)
         if validation_split and validation_data is None and not _data.is_array_data(x):
             raise ValueError(
@@ -193,12 +199,17 @@ class Trainer(TrainingSteps):
                 raise ValueError(
                     "`fit` needs data: pass arrays `x` and `y`, or an iterable of batches."
                 )
-            if y is not None:
+            from . import _sources
+
+            if y is not None and _sources.source_kind(x) in ("generator", "iterable"):
                 raise ValueError(
                     "`y` must not be given when `x` is a generator or iterable: the batches "
                     "must contain the targets, as `(x, y)` tuples."
                 )
-            steps = steps_per_epoch
+            _sources.check_no_y(x, y, sample_weight, "fit")
+            stream = _runner.make_stream(x, steps_per_epoch, shuffle)
+            converter = _sources.Converter(stream.source.kind, class_weight)
+            steps = stream.num_batches
         if validation_data is not None:
             vx, vy, vsw = (
                 _data.unpack_batch(tuple(validation_data))
@@ -208,7 +219,10 @@ class Trainer(TrainingSteps):
             if _data.is_array_data(vx):
                 val_data = _data.make_array_data(vx, vy, vsw, where="fit (validation_data)")
             else:
-                val_data = validation_data
+                from . import _sources
+
+                _sources.check_no_y(vx, vy, vsw, "fit (validation_data)")
+                val_data = _runner.make_stream(vx, validation_steps)
 
         callback_list = _callbacks().CallbackList(
             callbacks,
@@ -227,8 +241,15 @@ class Trainer(TrainingSteps):
             device_data = jax.device_put((data.x, data.y, data.sample_weight))
         self.stop_training = False
         callback_list.on_train_begin()
+        # A restored backup (``BackupAndRestore``) says where training resumes.
+        resumed_epoch = self.__dict__.pop("_initial_epoch", None)
+        first_step = int(self.__dict__.pop("_initial_step", 0) or 0)
+        if resumed_epoch is not None:
+            initial_epoch = int(resumed_epoch)
         logs: dict[str, Any] = {}
         for epoch in range(initial_epoch, epochs):
+            if epoch != initial_epoch:
+                first_step = 0
             callback_list.on_epoch_begin(epoch)
             if run is not None:
                 # NumPy's global generator, which `heft.utils.set_random_seed` seeds.
@@ -242,9 +263,12 @@ class Trainer(TrainingSteps):
                     steps,
                     callback_list,
                     per_batch_hooks,
+                    first_step,
                 )
             else:
-                logs = _runner.train_iterable_epoch(self, x, steps, callback_list)
+                logs = _runner.train_stream_epoch(
+                    self, stream, converter, callback_list, per_batch_hooks, first_step
+                )
             epoch_logs = dict(logs)
             if val_data is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self.evaluate(
@@ -298,6 +322,10 @@ class Trainer(TrainingSteps):
             steps=None,
         )
         callback_list.on_test_begin()
+        if not _internal:
+            from ..config import _limits
+
+            steps = _limits.capped_steps(steps)
         batches = _runner.batches(x, y, sample_weight, batch_size, steps, where="evaluate")
         logs = _runner.evaluate_batches(self, batches, callback_list)
         callback_list.on_test_end(logs)
@@ -320,6 +348,9 @@ class Trainer(TrainingSteps):
         callback_list.on_predict_begin()
         if "_plans" not in self.__dict__:
             _set(self, "_plans", PlanCache())
+        from ..config import _limits
+
+        steps = _limits.capped_steps(steps)
         batches = _runner.batches(x, None, None, batch_size, steps, "predict")
         result = _runner.predict_batches(self, batches, callback_list)
         callback_list.on_predict_end()

@@ -1,5 +1,7 @@
 """Utilities of Keras's ``keras.utils`` namespace."""
 
+from ._array_datasets import split_dataset as split_dataset
+from ._array_datasets import timeseries_dataset_from_array as timeseries_dataset_from_array
 from ._get_file import get_file as get_file
 from ._image_dataset import image_dataset_from_directory as image_dataset_from_directory
 from ._images import array_to_img as array_to_img
