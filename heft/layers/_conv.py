@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 
-from .. import _config
 from .._platform import _cpu_conv
 from .._typing import Shape
+from ..ops._conv import conv_output_length as conv_output_length
+from ..ops._conv import convolve
+from ..ops._conv import standardize_data_format as standardize_data_format
 from ._arguments import (
     KERNEL_BIAS_ARGUMENTS,
     KernelBiasArguments,
@@ -52,31 +53,6 @@ def standardize_padding(value: Any, allow_causal: bool = False) -> str:
             "Use 'valid' for no padding or 'same' to keep the spatial size (with stride 1)."
         )
     return padding
-
-
-def standardize_data_format(value: Any) -> str:
-    """``value`` (``None`` for the global default) checked to be a data format name."""
-    if value is None:
-        return _config.image_data_format()
-    data_format = str(value).lower()
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(
-            "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
-            f"Received: data_format={value!r}. Use 'channels_last' for (batch, ..., channels) "
-            "inputs or 'channels_first' for (batch, channels, ...)."
-        )
-    return data_format
-
-
-def conv_output_length(
-    length: int | None, kernel: int, stride: int, padding: str, dilation: int = 1
-) -> int | None:
-    """The output length of one spatial axis of a convolution or pooling."""
-    if length is None:
-        return None
-    if padding == "valid":
-        return (length - dilation * (kernel - 1) - 1) // stride + 1
-    return (length + stride - 1) // stride
 
 
 # The config keys of the convolutions, in Keras's order.
@@ -197,35 +173,15 @@ class _Conv(KernelAttribute, Layer, KernelBiasArguments):
     def call(self, inputs: Any) -> Any:
         kernel = self._kernel.value
         x = inputs.astype(kernel.dtype)
-        padding: Any = self.padding.upper()
-        if self.padding == "causal":
-            padding = [(self.dilation_rate[0] * (self.kernel_size[0] - 1), 0)]
-        crop = self._padded_valid(kernel.shape[-2])
-        if crop:
-            padding = [(0, 1), (0, 0)]
-
-        def convolve(x: Any, kernel: Any) -> Any:
-            out = jax.lax.conv_general_dilated(
-                x,
-                kernel,
-                window_strides=self.strides,
-                padding=padding,
-                rhs_dilation=self.dilation_rate,
-                dimension_numbers=self._dimension_numbers(),
-                feature_group_count=self.groups,
-            )
-            if crop:
-                axis = 1 if self.data_format == "channels_last" else 2
-                out = jax.lax.slice_in_dim(out, 0, out.shape[axis] - 1, axis=axis)
-            return out
-
-        split = None
-        if self.rank == 2:
-            split = _cpu_conv.plan(x.shape, self.compute_output_shape(x.shape), x.dtype)
-        if split is not None:
-            out = _cpu_conv.split_convolution(x, kernel, convolve, split)
-        else:
-            out = convolve(x, kernel)
+        out = convolve(
+            x,
+            kernel,
+            self.strides,
+            self.padding,
+            self.dilation_rate,
+            self.data_format,
+            self.groups,
+        )
         if self.bias is not None:
             shape = [1] * out.ndim
             shape[self._channel_axis()] = self.filters

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 
 from .._typing import Shape
+from ..ops._conv import transpose_convolve
+from ..ops._conv import transpose_output_length as transpose_output_length
 from ._arguments import (
     KERNEL_BIAS_ARGUMENTS,
     KernelBiasArguments,
@@ -19,58 +20,6 @@ from ._configured import KernelAttribute, configured_weight, optional_bias
 from ._conv import standardize_data_format, standardize_padding, standardize_tuple
 from ._input_spec import InputSpec
 from ._layer import Layer
-
-
-def _effective(kernel: int, dilation: int) -> int:
-    return (kernel - 1) * dilation + 1
-
-
-def transpose_output_length(
-    length: int | None,
-    kernel: int,
-    stride: int,
-    padding: str,
-    output_padding: int | None,
-    dilation: int = 1,
-) -> int | None:
-    """The output length of one spatial axis of a transposed convolution.
-
-    ``"valid"`` gives ``(length - 1) * stride + kernel + output_padding`` (the
-    default ``output_padding`` fills up to ``max(kernel, stride)``); ``"same"``
-    gives ``length * stride``, or ``(length - 1) * stride + kernel % 2 +
-    output_padding`` when ``output_padding`` is given.
-    """
-    if length is None:
-        return None
-    k = _effective(kernel, dilation)
-    if padding == "valid":
-        extra = max(k, stride) - k if output_padding is None else output_padding
-        return (length - 1) * stride + k + extra
-    if output_padding is None:
-        return length * stride
-    return (length - 1) * stride + k % 2 + output_padding
-
-
-def transpose_padding(
-    kernel: int, stride: int, padding: str, output_padding: int | None, dilation: int = 1
-) -> tuple[int, int]:
-    """Padding ``(before, after)`` of the stride-dilated input for one spatial axis.
-
-    A transposed convolution is a plain convolution of the flipped kernel over
-    the input with ``stride - 1`` zeros between its elements; this padding makes
-    that convolution's output as long as :func:`transpose_output_length` says.
-    """
-    k = _effective(kernel, dilation)
-    if padding == "valid":
-        extra = max(k, stride) - k if output_padding is None else output_padding
-        return k - 1, k - 1 + extra
-    if output_padding is None:
-        total = stride + k - 2
-    else:
-        total = k + k % 2 - 2 + output_padding
-    before = min((total + 1) // 2, k - 1)
-    return before, total - before
-
 
 # The config keys of the transposed convolutions, in Keras's order.
 _CONFIG_KEYS = (
@@ -171,24 +120,14 @@ class _ConvTranspose(KernelAttribute, Layer, KernelBiasArguments):
     def call(self, inputs: Any) -> Any:
         kernel = self._kernel.value
         x = inputs.astype(kernel.dtype)
-        spatial = "WHD"[: self.rank][::-1]
-        lhs = f"N{spatial}C" if self.data_format == "channels_last" else f"NC{spatial}"
-        pads = [
-            transpose_padding(k, s, self.padding, self._output_padding(i), d)
-            for i, (k, s, d) in enumerate(
-                zip(self.kernel_size, self.strides, self.dilation_rate, strict=True)
-            )
-        ]
-        # The kernel is (*k, filters, in): read as "IO" with O = in, then
-        # transpose_kernel swaps the two and flips the window.
-        out = jax.lax.conv_transpose(
+        out = transpose_convolve(
             x,
             kernel,
             self.strides,
-            pads,
-            rhs_dilation=self.dilation_rate,
-            dimension_numbers=(lhs, f"{spatial}IO", lhs),
-            transpose_kernel=True,
+            self.padding,
+            self.output_padding,
+            self.dilation_rate,
+            self.data_format,
         )
         if self.bias is not None:
             shape = [1] * out.ndim

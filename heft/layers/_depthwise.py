@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 
 from .. import activations, constraints, initializers, regularizers
 from .._typing import Shape
+from ..ops._conv import convolve, depthwise_convolve
 from ._arguments import argument_config, pick, set_arguments, weight_arguments
 from ._configured import KernelAttribute, configured_weight, optional_bias
 from ._conv import (
@@ -93,10 +93,6 @@ class _DepthwiseBase(Layer):
     def _channel_axis(self) -> int:
         return -1 if self.data_format == "channels_last" else 1
 
-    def _lhs(self) -> str:
-        spatial = "WHD"[: self.rank][::-1]
-        return f"N{spatial}C" if self.data_format == "channels_last" else f"NC{spatial}"
-
     def _check_shape(self, input_shape: Any) -> tuple:
         shape = tuple(input_shape)
         if len(shape) != self.rank + 2:
@@ -141,18 +137,8 @@ class _DepthwiseBase(Layer):
 
     def _depthwise(self, x: Any, kernel: Any) -> Any:
         """Each input channel convolved with its own ``depth_multiplier`` filters."""
-        channels = kernel.shape[-2]
-        grouped = jnp.reshape(kernel, (*kernel.shape[:-2], 1, channels * kernel.shape[-1]))
-        spatial = "WHD"[: self.rank][::-1]
-        lhs = self._lhs()
-        return jax.lax.conv_general_dilated(
-            x,
-            grouped,
-            window_strides=self.strides,
-            padding=self.padding.upper(),
-            rhs_dilation=self.dilation_rate,
-            dimension_numbers=(lhs, f"{spatial}IO", lhs),
-            feature_group_count=channels,
+        return depthwise_convolve(
+            x, kernel, self.strides, self.padding, self.dilation_rate, self.data_format
         )
 
     def _finish(self, out: Any, bias: Any) -> Any:
@@ -279,15 +265,8 @@ class _SeparableConv(_DepthwiseBase):
         depthwise = self.depthwise_kernel.value
         pointwise = self.pointwise_kernel.value
         mid = self._depthwise(inputs.astype(depthwise.dtype), depthwise)
-        spatial = "WHD"[: self.rank][::-1]
-        lhs = self._lhs()
-        out = jax.lax.conv_general_dilated(
-            mid,
-            pointwise,
-            window_strides=(1,) * self.rank,
-            padding="VALID",
-            dimension_numbers=(lhs, f"{spatial}IO", lhs),
-        )
+        ones = (1,) * self.rank
+        out = convolve(mid, pointwise, ones, "valid", ones, self.data_format)
         return self._finish(out, self.bias)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:

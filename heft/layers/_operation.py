@@ -26,6 +26,8 @@ _CALL_ARGUMENTS = frozenset(
         "offset", "scale", "labels", "logits", "data", "segment_ids", "predictions",
         "targets", "sample_weight", "q", "k", "v", "query", "value", "mask", "weights",
         "condlist", "choicelist", "x_min", "x_max", "tensor", "arr", "ary",
+        "depthwise_kernel", "pointwise_kernel", "target_length", "output_length",
+        "sequence_lengths", "abs_", "angle",
     }
 )  # fmt: skip
 
@@ -37,7 +39,8 @@ _KERAS_MODULES = {
         "binary_crossentropy categorical_crossentropy multi_hot one_hot psnr "
         "sparse_categorical_crossentropy batch_normalization layer_normalization moments "
         "normalize rms_normalization conv conv_transpose depthwise_conv separable_conv "
-        "max_pool average_pool dot_product_attention ctc_loss ctc_decode swish hard_swish"
+        "max_pool average_pool dot_product_attention ctc_loss ctc_decode swish hard_swish "
+        "depth_to_space space_to_depth fold unfold polar"
     ),
     "core": (
         "cast saturate_cast scatter scatter_update slice slice_update stop_gradient unstack "
@@ -46,11 +49,19 @@ _KERAS_MODULES = {
     "linalg": "cholesky cholesky_inverse det eig eigh inv lstsq lu_factor matrix_rank norm "
     "pinv qr solve solve_triangular svd",
     "math": "erf erfc erfinv rsqrt segment_max segment_min segment_prod segment_sum logdet "
-    "cdist logsumexp in_top_k top_k fft fft2 rfft irfft stft istft extract_sequences",
+    "cdist logsumexp in_top_k top_k fft fft2 rfft irfft stft istft extract_sequences "
+    "ifft2 view_as_complex view_as_real",
+    "einops": "rearrange",
 }
 _MODULE_OF = {op: module for module, names in _KERAS_MODULES.items() for op in names.split()}
 _CLASS_OVERRIDES = {"swish": "Silu", "hard_swish": "HardSilu"}
+_CLASS_OVERRIDES.update(
+    {op: op.upper() for op in ("fft", "fft2", "ifft2", "rfft", "irfft", "stft", "istft")}
+)
+_CLASS_OVERRIDES.update({"ctc_loss": "CTCLoss", "ctc_decode": "CTCDecode"})
 _OP_OVERRIDES = {"Silu": "silu", "HardSilu": "hard_silu"}
+_OP_OVERRIDES.update({c: op for op, c in _CLASS_OVERRIDES.items() if op.upper() == c})
+_OP_OVERRIDES.update({"CTCLoss": "ctc_loss", "CTCDecode": "ctc_decode"})
 
 
 def keras_class_name(op_name: str) -> str:

@@ -1,5 +1,8 @@
 """Keras 3's ``keras.ops`` on jax.numpy: every op accepts arrays, lists, scalars and Variables."""
 
+from . import linalg as linalg
+from . import nn as nn
+from . import numpy as numpy
 from ._activation_ops import celu as celu
 from ._activation_ops import elu as elu
 from ._activation_ops import gelu as gelu
@@ -28,6 +31,7 @@ from ._activation_ops import squareplus as squareplus
 from ._activation_ops import swish as swish
 from ._activation_ops import tanh_shrink as tanh_shrink
 from ._activation_ops import threshold as threshold
+from ._attention import dot_product_attention as dot_product_attention
 from ._binary import add as add
 from ._binary import allclose as allclose
 from ._binary import arctan2 as arctan2
@@ -71,6 +75,11 @@ from ._binary import select as select
 from ._binary import subtract as subtract
 from ._binary import true_divide as true_divide
 from ._binary import where as where
+from ._blocks import depth_to_space as depth_to_space
+from ._blocks import fold as fold
+from ._blocks import polar as polar
+from ._blocks import space_to_depth as space_to_depth
+from ._blocks import unfold as unfold
 from ._control_flow import associative_scan as associative_scan
 from ._control_flow import cond as cond
 from ._control_flow import custom_gradient as custom_gradient
@@ -82,6 +91,10 @@ from ._control_flow import switch as switch
 from ._control_flow import vectorize as vectorize
 from ._control_flow import vectorized_map as vectorized_map
 from ._control_flow import while_loop as while_loop
+from ._conv import conv as conv
+from ._conv import conv_transpose as conv_transpose
+from ._conv import depthwise_conv as depthwise_conv
+from ._conv import separable_conv as separable_conv
 from ._core import cast as cast
 from ._core import convert_to_numpy as convert_to_numpy
 from ._core import convert_to_tensor as convert_to_tensor
@@ -109,6 +122,9 @@ from ._creation import ones_like as ones_like
 from ._creation import tri as tri
 from ._creation import zeros as zeros
 from ._creation import zeros_like as zeros_like
+from ._ctc import ctc_decode as ctc_decode
+from ._ctc import ctc_loss as ctc_loss
+from ._einops import rearrange as rearrange
 from ._elementwise import abs as abs
 from ._elementwise import absolute as absolute
 from ._elementwise import angle as angle
@@ -224,6 +240,8 @@ from ._normalization import layer_normalization as layer_normalization
 from ._normalization import moments as moments
 from ._normalization import normalize as normalize
 from ._normalization import rms_normalization as rms_normalization
+from ._pool import average_pool as average_pool
+from ._pool import max_pool as max_pool
 from ._products import cdist as cdist
 from ._products import corrcoef as corrcoef
 from ._products import correlate as correlate
@@ -284,6 +302,17 @@ from ._shape import squeeze as squeeze
 from ._shape import swapaxes as swapaxes
 from ._shape import tile as tile
 from ._shape import transpose as transpose
+from ._shape import view as view
+from ._signal import extract_sequences as extract_sequences
+from ._signal import fft as fft
+from ._signal import fft2 as fft2
+from ._signal import ifft2 as ifft2
+from ._signal import irfft as irfft
+from ._signal import istft as istft
+from ._signal import rfft as rfft
+from ._signal import stft as stft
+from ._signal import view_as_complex as view_as_complex
+from ._signal import view_as_real as view_as_real
 from ._sorting import argpartition as argpartition
 from ._sorting import argsort as argsort
 from ._sorting import in_top_k as in_top_k

@@ -9,8 +9,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._dtypes import standardize_dtype
 from .._typing import ArrayLike
-from ._core import convert_to_tensor, unwrap
+from ._core import convert_to_tensor, jax_dtype, unwrap
 from ._dispatch import symbolic_op
 from ._reduction import axes
 
@@ -388,3 +389,26 @@ def diff(a: Any, n: int = 1, axis: int = -1) -> jax.Array:
     Array([3, 5, 7], dtype=int32)
     """
     return jnp.diff(convert_to_tensor(a), n=n, axis=axis)
+
+
+@symbolic_op
+def view(x: ArrayLike, dtype: Any = None) -> jax.Array:
+    """The bits of ``x`` read as ``dtype`` (the last axis rescales with the item size).
+
+    Args:
+        x: Input tensor.
+        dtype: The dtype to read the data as; ``None`` keeps ``x``'s.
+
+    Returns:
+        A tensor of ``dtype``, sharing ``x``'s bytes.
+
+    Raises:
+        ValueError: If the last axis's bytes do not divide into ``dtype`` items.
+
+    >>> ops.view(ops.array([1.0], dtype="float32"), "int32")
+    Array([1065353216], dtype=int32)
+    """
+    x = convert_to_tensor(x)
+    if dtype is None:
+        return x
+    return x.view(jax_dtype(standardize_dtype(dtype)))

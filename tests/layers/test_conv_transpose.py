@@ -6,7 +6,7 @@ import pytest
 
 import heft
 from heft import layers
-from heft.layers._conv_transpose import transpose_output_length, transpose_padding
+from heft.ops._conv import transpose_output_length, transpose_padding
 
 
 def _x(shape, seed=0):

@@ -7,7 +7,7 @@ import pytest
 
 import heft
 from heft import layers
-from heft.layers._pooling import _window_pool
+from heft.ops._pool import window_pool as _window_pool
 
 
 def _x(shape, seed=0):
