@@ -88,3 +88,6 @@ from ._simple_rnn import SimpleRNN as SimpleRNN
 from ._simple_rnn import SimpleRNNCell as SimpleRNNCell
 from ._wrappers import Bidirectional as Bidirectional
 from ._wrappers import TimeDistributed as TimeDistributed
+
+# Preprocessing layers (host-side where they handle strings).
+from ._feature_normalization import Normalization as Normalization
