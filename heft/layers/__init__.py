@@ -91,3 +91,5 @@ from ._wrappers import TimeDistributed as TimeDistributed
 
 # Preprocessing layers (host-side where they handle strings).
 from ._feature_normalization import Normalization as Normalization
+from ._category_encoding import CategoryEncoding as CategoryEncoding
+from ._discretization import Discretization as Discretization

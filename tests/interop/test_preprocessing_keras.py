@@ -122,3 +122,94 @@ def test_normalization_bad_input_errors_as_keras():
         theirs(strings)
     with pytest.raises(ValueError, match="takes numbers"):
         ours(strings)
+
+
+def _same_outputs(theirs, ours, *args, **kwargs):
+    expected = np.asarray(theirs(*args, **kwargs))
+    got = np.asarray(ours(*args, **kwargs))
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["int", "one_hot", "multi_hot", "count"])
+@pytest.mark.parametrize("source", ["array", "batches"])
+def test_discretization_adapt_matches(mode, source):
+    data = RNG.gamma(2.0, size=(300, 1)).astype("float32")
+    theirs, ours = _both("Discretization", num_bins=5, epsilon=0.05, output_mode=mode)
+    if source == "array":
+        theirs.adapt(data), ours.adapt(data)
+    else:
+        theirs.adapt([data[:100], data[100:]], steps=1)
+        ours.adapt([data[:100], data[100:]], steps=1)
+    assert ours.bin_boundaries == theirs.bin_boundaries
+    assert ours.get_config() | {"name": 0} == theirs.get_config() | {"name": 0}
+    _same_outputs(theirs, ours, data[:7])
+    _same_outputs(theirs, ours, data[:7, 0])
+
+
+def test_discretization_given_boundaries_and_errors():
+    theirs, ours = _both("Discretization", bin_boundaries=[-1.0, 0.0, 2.5])
+    _same_outputs(theirs, ours, np.array([[-3.0, -1.0, 0.1, 2.5, 9.0]]))
+    _same_outputs(theirs, ours, np.array([[-3, 0, 3]]))
+    for lib in (keras, heft):
+        with pytest.raises(ValueError):
+            lib.layers.Discretization(num_bins=2, bin_boundaries=[0.0])
+        with pytest.raises(ValueError):
+            lib.layers.Discretization()
+        with pytest.raises(ValueError):
+            lib.layers.Discretization(num_bins=2, output_mode="nope")
+        with pytest.raises(ValueError):
+            lib.layers.Discretization(bin_boundaries=[0.0]).adapt(np.zeros((3, 1)))
+    ours = heft.layers.Discretization(num_bins=2)
+    ours.adapt(np.arange(10.0))
+    kept = list(ours.bin_boundaries)
+    with pytest.raises(ValueError, match="empty"):
+        ours.adapt(np.zeros((0,)))
+    with pytest.raises(TypeError):
+        ours.adapt(np.array(["a", "b"]))
+    assert ours.bin_boundaries == kept
+
+
+@pytest.mark.parametrize("mode", ["one_hot", "multi_hot", "count", "binary"])
+@pytest.mark.parametrize("shape", [(), (5,), (4, 1), (3, 4)])
+def test_category_encoding_matches(mode, shape):
+    theirs, ours = _both("CategoryEncoding", num_tokens=6, output_mode=mode)
+    x = RNG.integers(0, 6, size=shape)
+    _same_outputs(theirs, ours, x)
+    assert ours.get_config() | {"name": 0} == theirs.get_config() | {"name": 0}
+    assert ours.compute_output_shape(shape) == theirs.compute_output_shape(shape)
+
+
+def test_category_encoding_count_weights_and_errors():
+    theirs, ours = _both("CategoryEncoding", num_tokens=4, output_mode="count")
+    x, w = np.array([[0, 1, 1, 3]]), np.array([[0.5, 1.0, 2.0, 4.0]])
+    _same_outputs(theirs, ours, x, count_weights=w)
+    for lib in (keras, heft):
+        with pytest.raises(ValueError):
+            lib.layers.CategoryEncoding()
+        with pytest.raises(ValueError):
+            lib.layers.CategoryEncoding(0)
+        with pytest.raises(ValueError):
+            lib.layers.CategoryEncoding(3, output_mode="int")
+        with pytest.raises(ValueError):
+            lib.layers.CategoryEncoding(3, output_mode="one_hot")(x, count_weights=w)
+
+
+@pytest.mark.parametrize("name", ["Discretization", "CategoryEncoding"])
+def test_encoding_layers_in_models_both_ways(tmp_path, name):
+    kwargs = (
+        {"bin_boundaries": [0.0, 1.0], "output_mode": "one_hot"}
+        if name == "Discretization"
+        else {"num_tokens": 3, "output_mode": "one_hot"}
+    )
+    x = np.array([[0.0], [1.0], [2.0], [0.5]], "float32")
+    if name == "CategoryEncoding":
+        x = x.astype("int32")
+    for lib, other, file in ((keras, heft, "k.keras"), (heft, keras, "h.keras")):
+        inputs = lib.Input((1,), dtype=x.dtype.name)
+        model = lib.Model(inputs, getattr(lib.layers, name)(**kwargs)(inputs))
+        model.save(tmp_path / file)
+        loaded = other.saving.load_model(tmp_path / file)
+        np.testing.assert_allclose(
+            np.asarray(loaded.predict(x, verbose=0)), np.asarray(model.predict(x, verbose=0))
+        )
