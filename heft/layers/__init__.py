@@ -93,3 +93,4 @@ from ._wrappers import TimeDistributed as TimeDistributed
 from ._feature_normalization import Normalization as Normalization
 from ._category_encoding import CategoryEncoding as CategoryEncoding
 from ._discretization import Discretization as Discretization
+from ._hashing import Hashing as Hashing

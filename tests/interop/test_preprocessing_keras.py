@@ -213,3 +213,61 @@ def test_encoding_layers_in_models_both_ways(tmp_path, name):
         np.testing.assert_allclose(
             np.asarray(loaded.predict(x, verbose=0)), np.asarray(model.predict(x, verbose=0))
         )
+
+
+WORDS = np.array([["", "a", "héllo"], ["x" * 17, "y" * 40, "z" * 150]])
+HASH_INPUTS = {
+    "str": WORDS,
+    "bytes": np.char.encode(WORDS, "utf-8"),
+    "object": WORDS.astype(object),
+    "int": np.array([[0, -7, 12345678901], [3, 3, 99]]),
+    "int8": np.array([[1, -2, 3]], "int8"),
+    "float": np.array([[1.5, -2.7, 1e6]]),
+    "bool": np.array([True, False]),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HASH_INPUTS))
+@pytest.mark.parametrize("kwargs", [{}, {"salt": 133}, {"salt": [1, 2**40]}, {"mask_value": 3}])
+def test_hashing_same_bins(kind, kwargs):
+    x = HASH_INPUTS[kind]
+    if "mask_value" in kwargs and x.dtype.kind in "USO":
+        kwargs = {"mask_value": "a"}
+    if "mask_value" in kwargs and kind == "bool":
+        pytest.skip("Keras cannot compare booleans with a mask value")
+    theirs, ours = _both("Hashing", 7, **kwargs)
+    _same_outputs(theirs, ours, x)
+    assert ours.get_config() | {"name": 0} == theirs.get_config() | {"name": 0}
+
+
+@pytest.mark.parametrize("mode", ["one_hot", "multi_hot", "count"])
+def test_hashing_encoded_outputs(mode):
+    theirs, ours = _both("Hashing", 5, output_mode=mode)
+    _same_outputs(theirs, ours, np.array([["a"], ["b"], ["c"]]))
+    if mode != "one_hot":
+        _same_outputs(theirs, ours, np.array([[1, 2, 3], [4, 4, 4]]))
+
+
+def test_hashing_errors_match():
+    for lib in (keras, heft):
+        for bad in (
+            {"num_bins": 0},
+            {"num_bins": 3, "salt": "x"},
+            {"num_bins": 3, "dtype": "float32"},
+        ):
+            with pytest.raises(ValueError):
+                lib.layers.Hashing(**bad)
+        with pytest.raises(ValueError):
+            lib.layers.Hashing(3, output_mode="tf_idf")
+
+
+def test_hashing_in_model_and_archive_both_ways(tmp_path):
+    x = np.array([[1], [22], [333], [-4]])
+    for lib, other, file in ((keras, heft, "k.keras"), (heft, keras, "h.keras")):
+        inputs = lib.Input((1,), dtype="int32")
+        model = lib.Model(inputs, lib.layers.Hashing(9, salt=[3, 4])(inputs))
+        model.save(tmp_path / file)
+        loaded = other.saving.load_model(tmp_path / file)
+        np.testing.assert_array_equal(
+            np.asarray(loaded.predict(x, verbose=0)), np.asarray(model.predict(x, verbose=0))
+        )
