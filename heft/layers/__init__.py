@@ -94,3 +94,4 @@ from ._feature_normalization import Normalization as Normalization
 from ._category_encoding import CategoryEncoding as CategoryEncoding
 from ._discretization import Discretization as Discretization
 from ._hashing import Hashing as Hashing
+from ._hashed_crossing import HashedCrossing as HashedCrossing

@@ -6,6 +6,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count")
 
@@ -38,6 +39,7 @@ def encode(
     single sample) into ``depth`` slots. Indices outside ``[0, depth)`` count nowhere.
     """
     x = jnp.asarray(indices)
+    dtype = jax.dtypes.canonicalize_dtype(np.dtype(dtype))
     if output_mode == "int":
         return x.astype(dtype)
     if x.ndim == 0:

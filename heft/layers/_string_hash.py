@@ -192,3 +192,32 @@ def siphash24(key: tuple[int, int], s: bytes) -> int:
     v[2] ^= 0xFF
     rounds(4)
     return v[0] ^ v[1] ^ v[2] ^ v[3]
+
+
+_CROSS_KEY = 0xDECAFCAFFE
+_CAT_MUL = 0xC6A4A7935BD1E995
+
+
+def fingerprint_cat64(first: int, second: int) -> int:
+    """Combine two 64-bit fingerprints (TensorFlow's ``FingerprintCat64``)."""
+    result = first ^ _CAT_MUL
+    result ^= (_shift_mix((second * _CAT_MUL) & _MASK) * _CAT_MUL) & _MASK
+    result = (result * _CAT_MUL) & _MASK
+    result = (_shift_mix(result) * _CAT_MUL) & _MASK
+    return _shift_mix(result)
+
+
+def cross_hash(values: tuple) -> int:
+    """The hash ``tf.sparse.cross_hashed`` gives one cross of feature values.
+
+    Strings are fingerprinted; integers enter as their 64-bit two's complement.
+    """
+    result = _CROSS_KEY
+    for value in values:
+        if isinstance(value, str | bytes):
+            data = value.encode("utf-8") if isinstance(value, str) else value
+            feature = fingerprint64(data)
+        else:
+            feature = int(value) & _MASK
+        result = fingerprint_cat64(result, feature)
+    return result
