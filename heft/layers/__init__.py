@@ -95,3 +95,5 @@ from ._category_encoding import CategoryEncoding as CategoryEncoding
 from ._discretization import Discretization as Discretization
 from ._hashing import Hashing as Hashing
 from ._hashed_crossing import HashedCrossing as HashedCrossing
+from ._lookups import IntegerLookup as IntegerLookup
+from ._lookups import StringLookup as StringLookup

@@ -301,3 +301,132 @@ def test_hashed_crossing_errors_match():
             layer([np.array([1.0]), np.array([2.0])])
         with pytest.raises(ValueError):
             lib.layers.HashedCrossing(4, output_mode="count")
+
+
+TEXT = np.array([["b", "a", "c", "a"], ["d", "a", "b", "é"], ["c", "a", "", "b"]])
+INTS = np.array([[5, 3, 3, 9], [7, 3, 5, 1], [3, 0, 9, 42]])
+
+LOOKUP_CASES = [
+    {},
+    {"num_oov_indices": 2},
+    {"mask_token": "MASK"},
+    {"max_tokens": 4},
+    {"output_mode": "one_hot"},
+    {"output_mode": "multi_hot", "mask_token": "MASK"},
+    {"output_mode": "count", "max_tokens": 6, "pad_to_max_tokens": True},
+    {"output_mode": "tf_idf"},
+    {"num_oov_indices": 3, "salt": 7},
+]
+
+
+def _lookup_inputs(name):
+    return (
+        (TEXT, np.array([["a", "zz", "MASK", "é"]]))
+        if name == "StringLookup"
+        else (
+            INTS,
+            np.array([[3, 77, 0, -8]]),
+        )
+    )
+
+
+def _lookup_kwargs(name, kwargs):
+    kwargs = dict(kwargs)
+    if name == "IntegerLookup":
+        if "mask_token" in kwargs:
+            kwargs["mask_token"] = 0
+        if "salt" in kwargs:
+            kwargs["oov_method"] = "farmhash"
+    return kwargs
+
+
+@pytest.mark.parametrize("name", ["StringLookup", "IntegerLookup"])
+@pytest.mark.parametrize("kwargs", LOOKUP_CASES)
+def test_lookup_adapt_matches(name, kwargs):
+    kwargs = _lookup_kwargs(name, kwargs)
+    data, probe = _lookup_inputs(name)
+    theirs, ours = _both(name, **kwargs)
+    theirs.adapt(data)
+    ours.adapt(data)
+    assert ours.get_vocabulary() == [
+        v.item() if hasattr(v, "item") else v for v in theirs.get_vocabulary()
+    ]
+    assert ours.vocabulary_size() == theirs.vocabulary_size()
+    assert ours.get_config() | {"name": 0} == theirs.get_config() | {"name": 0}
+    for x in (data, probe, probe[0]):
+        _same_outputs(theirs, ours, x)
+
+
+@pytest.mark.parametrize("name", ["StringLookup", "IntegerLookup"])
+@pytest.mark.parametrize("source", ["batches", "tf"])
+def test_lookup_adapt_from_batches(name, source):
+    data, probe = _lookup_inputs(name)
+    theirs, ours = _both(name, output_mode="tf_idf")
+    if source == "tf":
+        tf = pytest.importorskip("tensorflow")
+        theirs.adapt(tf.data.Dataset.from_tensor_slices(data).batch(2))
+        ours.adapt(tf.data.Dataset.from_tensor_slices(data).batch(2))
+    else:
+        theirs.adapt(iter([data[:2], data[2:]]), steps=1)
+        ours.adapt(iter([data[:2], data[2:]]), steps=1)
+    _same_outputs(theirs, ours, probe)
+
+
+@pytest.mark.parametrize("name", ["StringLookup", "IntegerLookup"])
+def test_lookup_given_vocabulary_and_invert(name):
+    data, probe = _lookup_inputs(name)
+    vocab = [v for v in dict.fromkeys(data.reshape(-1).tolist()) if v not in (0, "MASK")]
+    kwargs = _lookup_kwargs(name, {"mask_token": "MASK"})
+    theirs, ours = _both(name, vocabulary=vocab, **kwargs)
+    _same_outputs(theirs, ours, probe)
+    assert ours.get_config() | {"name": 0} == theirs.get_config() | {"name": 0}
+    weights = np.linspace(0.5, 2.0, len(vocab))
+    theirs, ours = _both(name, vocabulary=vocab, idf_weights=weights, output_mode="tf_idf")
+    _same_outputs(theirs, ours, data)
+    inverse = getattr(heft.layers, name)(vocabulary=vocab, invert=True, **kwargs)
+    indices = np.array([[0, 1, 2, len(vocab) + 1, 99]])
+    expected = ["MASK", "[UNK]", *vocab[:1], vocab[-1], "[UNK]"]
+    if name == "IntegerLookup":
+        expected = [0, -1, *vocab[:1], vocab[-1], -1]
+        _same_outputs(
+            keras.layers.IntegerLookup(vocabulary=vocab, invert=True, **kwargs), inverse, indices
+        )
+    assert np.asarray(inverse(indices)).tolist() == [expected]
+
+
+@pytest.mark.parametrize("name", ["StringLookup", "IntegerLookup"])
+def test_lookup_vocabulary_errors_as_keras(name):
+    data, _ = _lookup_inputs(name)
+    a, b = data[0, 0].item(), data[0, 1].item()
+    mask = "MASK" if name == "StringLookup" else 0
+    oov = "[UNK]" if name == "StringLookup" else -1
+    bad = [
+        ({"vocabulary": [a, b, a]}, "repeated"),
+        ({"vocabulary": [a, mask], "mask_token": mask}, "mask"),
+        ({"vocabulary": [a, oov], "invert": True}, "OOV"),
+        ({"vocabulary": [a, b], "max_tokens": 2}, "larger"),
+        ({"vocabulary": [a], "output_mode": "tf_idf"}, "idf_weights"),
+        ({"output_mode": "int", "invert": True, "idf_weights": [1.0]}, "idf_weights"),
+    ]
+    for kwargs, match in bad:
+        for lib in (keras, heft):
+            with pytest.raises(ValueError, match=match):
+                getattr(lib.layers, name)(**kwargs)
+    layer = getattr(heft.layers, name)()
+    layer.adapt(data)
+    kept = layer.get_vocabulary()
+    for empty in (data[:0], iter([])):
+        with pytest.raises(ValueError, match="no tokens"):
+            layer.adapt(empty)
+    with pytest.raises(ValueError, match="repeated"):
+        layer.set_vocabulary([a, b, a])
+    assert layer.get_vocabulary() == kept
+    wrong = INTS if name == "StringLookup" else TEXT
+    with pytest.raises(ValueError, match="takes"):
+        layer(wrong)
+    fixed = getattr(heft.layers, name)(vocabulary=[a, b])
+    with pytest.raises(ValueError, match="static vocabulary"):
+        fixed.adapt(data)
+    strict = getattr(heft.layers, name)(vocabulary=[a, b], num_oov_indices=0)
+    with pytest.raises(ValueError, match="OOV values"):
+        strict(data)
