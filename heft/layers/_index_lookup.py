@@ -481,8 +481,7 @@ class IndexLookup(Layer):
             indices = jnp.asarray(self._lookup(arr).astype(canonical_int("int64")))
         if self.output_mode == "int":
             return indices
-        depth = self.max_tokens if self.pad_to_max_tokens else self._frozen_vocab_size
-        assert depth is not None
+        depth = int(self.max_tokens if self.pad_to_max_tokens else self._frozen_vocab_size or 0)
         if self.output_mode == "tf_idf":
             counts = _categorical.encode(indices, "count", depth, "float32")
             if self.idf_weights_const is None:
