@@ -97,3 +97,4 @@ from ._hashing import Hashing as Hashing
 from ._hashed_crossing import HashedCrossing as HashedCrossing
 from ._lookups import IntegerLookup as IntegerLookup
 from ._lookups import StringLookup as StringLookup
+from ._text_vectorization import TextVectorization as TextVectorization

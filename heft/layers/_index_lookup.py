@@ -329,6 +329,15 @@ class IndexLookup(Layer):
             parts = [arr[:, None] if arr.ndim == 1 else arr]
         else:
             parts = [self._host_array(b) for b in _adapt_data.batches(data, steps)]
+        self._adapt_documents(*parts)
+
+    def _adapt_documents(self, *parts: np.ndarray) -> None:
+        """Learn the vocabulary from arrays whose rows are documents (rank < 2: one row)."""
+        if self._has_input_vocabulary:
+            raise ValueError(
+                f"Cannot adapt layer '{self.name}' after setting a static vocabulary via "
+                "`vocabulary` argument or `set_vocabulary()` method."
+            )
         counts: collections.Counter = collections.Counter()
         documents: collections.Counter = collections.Counter()
         num_documents = 0

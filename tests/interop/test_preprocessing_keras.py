@@ -430,3 +430,125 @@ def test_lookup_vocabulary_errors_as_keras(name):
     strict = getattr(heft.layers, name)(vocabulary=[a, b], num_oov_indices=0)
     with pytest.raises(ValueError, match="OOV values"):
         strict(data)
+
+
+@pytest.mark.parametrize("mode", ["int", "tf_idf"])
+def test_lookup_vocabulary_in_archives_both_ways(tmp_path, mode):
+    import zipfile
+
+    for lib, other, file in ((keras, heft, "k.keras"), (heft, keras, "h.keras")):
+        inputs = lib.Input((4,), dtype="int32")
+        lookup = lib.layers.IntegerLookup(output_mode=mode, num_oov_indices=2)
+        lookup.adapt(INTS)
+        model = lib.Model(inputs, lookup(inputs))
+        model.save(tmp_path / file)
+        with zipfile.ZipFile(tmp_path / file) as zf:
+            vocab = zf.read("assets/layers/integer_lookup/vocabulary.txt").decode()
+        assert vocab.splitlines() == [str(v) for v in lookup.get_vocabulary()]
+        loaded = other.saving.load_model(tmp_path / file)
+        assert [int(v) for v in loaded.layers[1].get_vocabulary()] == [
+            int(v) for v in lookup.get_vocabulary()
+        ]
+        x = np.array([[3, 5, 77, 0]])
+        np.testing.assert_allclose(
+            np.asarray(loaded.predict(x, verbose=0)), np.asarray(model.predict(x, verbose=0))
+        )
+
+
+def test_string_lookup_vocabulary_in_archives_both_ways(tmp_path):
+    for lib, other, file in ((keras, heft, "k.keras"), (heft, keras, "h.keras")):
+        lookup = lib.layers.StringLookup(mask_token="MASK")
+        # An empty token last in the vocabulary is dropped by Keras's vocabulary file reader.
+        lookup.adapt(np.where(TEXT == "", "f", TEXT))
+        model = lib.Sequential([lib.Input((4,), dtype="string"), lookup])
+        model.save(tmp_path / file)
+        restored = other.saving.load_model(tmp_path / file).layers[0]
+        assert [str(v) for v in restored.get_vocabulary()] == [
+            str(v) for v in lookup.get_vocabulary()
+        ]
+        probe = np.array([["a", "é", "MASK", "zz"]])
+        np.testing.assert_array_equal(np.asarray(restored(probe)), np.asarray(lookup(probe)))
+
+
+SENTENCES = np.array(
+    [
+        "The quick brown fox!",
+        "the LAZY dog, the ÉCOLE; x-ray\tand\nnewline",
+        "a\u00a0b  quick  fox",
+        "",
+        "Dog eat dog.",
+    ]
+)
+
+TV_CASES = [
+    {},
+    {"output_sequence_length": 3},
+    {"max_tokens": 6, "output_sequence_length": 12},
+    {"standardize": "lower", "split": "character", "output_sequence_length": 8},
+    {"standardize": None, "ngrams": 2},
+    {"ngrams": (1, 3), "output_mode": "multi_hot"},
+    {"output_mode": "count", "max_tokens": 12, "pad_to_max_tokens": True},
+    {"output_mode": "tf_idf"},
+    {"split": None},
+    {"split": None, "output_mode": "one_hot", "standardize": "strip_punctuation"},
+]
+
+
+@pytest.mark.parametrize("kwargs", TV_CASES)
+def test_text_vectorization_matches(kwargs):
+    theirs, ours = _both("TextVectorization", **kwargs)
+    theirs.adapt(SENTENCES)
+    ours.adapt(SENTENCES)
+    assert ours.get_vocabulary() == [str(v) for v in theirs.get_vocabulary()]
+    assert ours.get_config() | {"name": 0} == theirs.get_config() | {"name": 0}
+    probe = np.array(["the fox and the dog", "unknown words, x-ray!", "Dog"])
+    for x in (SENTENCES, probe, probe[:, None]):
+        _same_outputs(theirs, ours, x)
+
+
+def test_text_vectorization_batches_vocabulary_and_archive(tmp_path):
+    theirs, ours = _both("TextVectorization", output_sequence_length=5)
+    batches = [SENTENCES[:2], SENTENCES[2:]]
+    theirs.adapt(iter(batches))
+    ours.adapt(iter(batches))
+    assert ours.get_vocabulary() == [str(v) for v in theirs.get_vocabulary()]
+    vocab = ["fox", "dog", "the"]
+    theirs, ours = _both("TextVectorization", vocabulary=vocab, output_sequence_length=4)
+    _same_outputs(theirs, ours, SENTENCES)
+    assert ours.get_config() | {"name": 0} == theirs.get_config() | {"name": 0}
+    for lib, other, file in ((keras, heft, "k.keras"), (heft, keras, "h.keras")):
+        layer = lib.layers.TextVectorization(max_tokens=8, output_mode="tf_idf")
+        layer.adapt(SENTENCES)
+        model = lib.Sequential([lib.Input((1,), dtype="string"), layer])
+        model.save(tmp_path / file)
+        restored = other.saving.load_model(tmp_path / file).layers[0]
+        assert [str(v) for v in restored.get_vocabulary()] == [
+            str(v) for v in layer.get_vocabulary()
+        ]
+        _same_outputs(layer, restored, SENTENCES[:, None])
+
+
+def test_text_vectorization_bad_input():
+    for lib in (keras, heft):
+        with pytest.raises(ValueError, match="repeated"):
+            lib.layers.TextVectorization(vocabulary=["a", "b", "a"])
+        with pytest.raises(ValueError, match="mask"):
+            lib.layers.TextVectorization(vocabulary=["a", ""])
+        with pytest.raises(ValueError):
+            lib.layers.TextVectorization(output_mode="count", output_sequence_length=3)
+        with pytest.raises(ValueError):
+            lib.layers.TextVectorization(ngrams="2")
+        with pytest.raises(ValueError):
+            lib.layers.TextVectorization(split="comma")
+        with pytest.raises(ValueError):
+            lib.layers.TextVectorization()(np.array([["a", "b"]]))
+    layer = heft.layers.TextVectorization()
+    layer.adapt(SENTENCES)
+    kept = layer.get_vocabulary()
+    with pytest.raises(ValueError, match="no tokens"):
+        layer.adapt(np.array(["", " ! "]))
+    with pytest.raises(ValueError, match="repeated"):
+        layer.set_vocabulary(["x", "x"])
+    with pytest.raises(ValueError, match="takes strings"):
+        layer(np.array([1.0, 2.0]))
+    assert layer.get_vocabulary() == kept
