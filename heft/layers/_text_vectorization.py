@@ -179,7 +179,6 @@ class TextVectorization(Layer):
             arr = np.vectorize(
                 lambda v: v.decode(self._encoding) if isinstance(v, bytes) else v, otypes=[object]
             )(arr)
-            arr = arr.astype(str) if arr.size else arr.astype(str)
         if arr.dtype.kind != "U" and arr.size:
             raise ValueError(
                 f"TextVectorization '{self.name}' takes strings, but received an array of dtype "
@@ -276,7 +275,7 @@ class TextVectorization(Layer):
             out = out[..., :length]
             pad = [(0, 0)] * (out.ndim - 1) + [(0, length - out.shape[-1])]
             return jnp.pad(out, pad)
-        rows, split = self._preprocess(inputs)
+        rows, _ = self._preprocess(inputs)
         lookup._ensure_known_vocab_size()
         lengths = [len(r) for r in rows]
         flat = np.asarray([t for r in rows for t in r], dtype=str)
