@@ -98,3 +98,4 @@ from ._hashed_crossing import HashedCrossing as HashedCrossing
 from ._lookups import IntegerLookup as IntegerLookup
 from ._lookups import StringLookup as StringLookup
 from ._text_vectorization import TextVectorization as TextVectorization
+from ._pipeline import Pipeline as Pipeline

@@ -552,3 +552,48 @@ def test_text_vectorization_bad_input():
     with pytest.raises(ValueError, match="takes strings"):
         layer(np.array([1.0, 2.0]))
     assert layer.get_vocabulary() == kept
+
+
+def _pipeline(lib):
+    # (A Normalization with a fixed mean is left out: Keras builds it inside a trace and fails.)
+    norm = lib.layers.Rescaling(0.5, offset=-1.0)
+    return lib.layers.Pipeline([norm, lib.layers.Discretization(bin_boundaries=[0.0])])
+
+
+def test_pipeline_matches_config_and_archives(tmp_path):
+    theirs, ours = _pipeline(keras), _pipeline(heft)
+    x = np.array([[0.0, 5.0], [3.0, 1.0]], "float32")
+    _same_outputs(theirs, ours, x)
+    config, expected = ours.get_config(), theirs.get_config()
+    assert [c["class_name"] for c in config["layers"]] == [
+        c["class_name"] for c in expected["layers"]
+    ]
+    assert [c["config"] | {"name": 0} for c in config["layers"]] == [
+        c["config"] | {"name": 0} for c in expected["layers"]
+    ]
+    rebuilt = heft.layers.Pipeline.from_config(expected)
+    _same_outputs(theirs, rebuilt, x)
+    for lib, other, file in ((keras, heft, "k.keras"), (heft, keras, "h.keras")):
+        inputs = lib.Input((2,))
+        model = lib.Model(inputs, _pipeline(lib)(inputs))
+        model.save(tmp_path / file)
+        loaded = other.saving.load_model(tmp_path / file)
+        np.testing.assert_array_equal(
+            np.asarray(loaded.predict(x, verbose=0)), np.asarray(model.predict(x, verbose=0))
+        )
+    with pytest.raises(ValueError, match="layers"):
+        heft.layers.Pipeline.from_config({"name": "p"})
+
+
+def test_string_pipeline_before_fit():
+    """Host-side layers prepare numpy batches; the model trains on the arrays they return."""
+    lookup = heft.layers.StringLookup(output_mode="multi_hot")
+    lookup.adapt(TEXT)
+    x = lookup(TEXT)
+    k_lookup = keras.layers.StringLookup(output_mode="multi_hot")
+    k_lookup.adapt(TEXT)
+    np.testing.assert_array_equal(np.asarray(x), np.asarray(k_lookup(TEXT)))
+    model = heft.Sequential([heft.Input((x.shape[1],)), heft.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(np.asarray(x, "float32"), np.ones((3, 1)), epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
