@@ -490,7 +490,7 @@ class IndexLookup(Layer):
             indices = jnp.asarray(self._lookup(arr).astype(canonical_int("int64")))
         if self.output_mode == "int":
             return indices
-        depth = int(self.max_tokens if self.pad_to_max_tokens else self._frozen_vocab_size or 0)
+        depth = self._depth()
         if self.output_mode == "tf_idf":
             counts = _categorical.encode(indices, "count", depth, "float32")
             if self.idf_weights_const is None:
@@ -499,6 +499,11 @@ class IndexLookup(Layer):
                 )
             return counts * jnp.asarray(self.idf_weights_const, "float32")
         return _categorical.encode(indices, self.output_mode, depth, "int64")
+
+    def _depth(self) -> int:
+        """The number of slots of encoded outputs."""
+        depth = self.max_tokens if self.pad_to_max_tokens else self._frozen_vocab_size
+        return int(depth or 0)
 
     def _ensure_known_vocab_size(self) -> None:
         if self.output_mode == "int" or self.pad_to_max_tokens:

@@ -216,7 +216,9 @@ class TextVectorization(Layer):
         elif self._split == "character":
             tokens = [list(s) for s in strings]
         else:
-            tokens = [[str(t) for t in row] for row in self._split(np.asarray(strings))]
+            split = self._split
+            assert callable(split)  # noqa: S101 - narrowed for type checkers
+            tokens = [[str(t) for t in row] for row in split(np.asarray(strings))]
         if self._ngrams is not None:
             tokens = [_ngrams(row, self._ngrams) for row in tokens]
         return tokens, True
@@ -291,7 +293,7 @@ class TextVectorization(Layer):
                 out[i, :keep] = indices[start : start + keep]
                 start += n
             return jnp.asarray(out.astype(canonical_int("int64")))
-        depth = int(lookup.max_tokens if lookup.pad_to_max_tokens else lookup._frozen_vocab_size)
+        depth = lookup._depth()
         counts = np.zeros((len(rows), depth), "float32")
         start = 0
         for i, n in enumerate(lengths):
