@@ -13,9 +13,10 @@ from heft.layers import _string_hash
 def test_fingerprint_known_values():
     # Values of TensorFlow's Fingerprint64 (farmhash), the first three lengths' branches.
     assert _string_hash.fingerprint64(b"") == 0x9AE16A3B2F90404F
-    assert _string_hash.fingerprint64(b"a") % 1000 == heft.layers.Hashing(1000)(
-        np.array(["a"])
-    ).tolist()[0]
+    assert (
+        _string_hash.fingerprint64(b"a") % 1000
+        == heft.layers.Hashing(1000)(np.array(["a"])).tolist()[0]
+    )
 
 
 def test_integer_layers_run_inside_jit():
@@ -78,7 +79,7 @@ def test_asset_member_escaping_its_folder_is_refused(tmp_path):
         for info in src.infolist():
             dst.writestr(info.filename, src.read(info.filename))
         dst.writestr("assets/layers/string_lookup/../../../evil.txt", b"x")
-    with pytest.raises(ValueError, match="climbs out|escapes"):
+    with pytest.raises(ValueError, match=r"climbs out|escapes"):
         heft.saving.load_model(bad)
     loaded = heft.saving.load_model(tmp_path / "m.keras")
     assert loaded.layers[0].get_vocabulary() == ["[UNK]", "a", "b"]
