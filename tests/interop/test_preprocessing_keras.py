@@ -597,3 +597,49 @@ def test_string_pipeline_before_fit():
     model.compile(optimizer="sgd", loss="mse")
     history = model.fit(np.asarray(x, "float32"), np.ones((3, 1)), epochs=2, verbose=0)
     assert len(history.history["loss"]) == 2
+
+
+SIGNAL = RNG.normal(size=(2, 40, 3)).astype("float32")
+
+STFT_CASES = [
+    {},
+    {"mode": "magnitude", "frame_step": 3, "padding": "same"},
+    {"mode": "psd", "window": "hamming", "periodic": True, "scaling": "spectrum"},
+    {"mode": "real", "expand_dims": True},
+    {"mode": "imag", "window": None, "scaling": None, "fft_length": 16},
+    {"mode": "angle", "data_format": "channels_first"},
+    {"mode": "stft", "data_format": "channels_first", "expand_dims": True},
+]
+
+
+@pytest.mark.parametrize("kwargs", STFT_CASES)
+def test_stft_spectrogram_matches(kwargs):
+    kwargs = {"frame_length": 8, **kwargs}
+    theirs, ours = _both("STFTSpectrogram", **kwargs)
+    x = SIGNAL if kwargs.get("data_format") != "channels_first" else SIGNAL.transpose(0, 2, 1)
+    expected, got = np.asarray(theirs(x)), np.asarray(ours(x))
+    assert got.shape == expected.shape == ours.compute_output_shape(x.shape)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+    assert [w.name for w in ours.weights] == [w.name for w in theirs.weights]
+    for t, o in zip(theirs.weights, ours.weights, strict=True):
+        np.testing.assert_allclose(np.asarray(o.numpy()), np.asarray(t.numpy()), atol=1e-6)
+    assert ours.get_config() | {"name": 0} == theirs.get_config() | {"name": 0}
+
+
+def test_stft_initializer_matches():
+    for side in ("real", "imag"):
+        for window in ("hann", None, np.linspace(0.0, 1.0, 12)):
+            for scaling in ("density", "spectrum", None):
+                a = keras.initializers.STFT(side, window, scaling)((12, 1, 9))
+                b = heft.initializers.STFT(side, window, scaling)((12, 1, 9))
+                np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-5, atol=1e-6)
+    assert heft.initializers.serialize(heft.initializers.stft("imag")) == (
+        keras.initializers.serialize(keras.initializers.STFTInitializer("imag"))
+    )
+    for lib in (keras, heft):
+        with pytest.raises(ValueError):
+            lib.initializers.STFT("both")
+        with pytest.raises(ValueError):
+            lib.initializers.STFT(window="no-such-window")
+        with pytest.raises(ValueError):
+            lib.layers.STFTSpectrogram(frame_length=8, frame_step=9)
