@@ -103,7 +103,7 @@ class STFTSpectrogram(Layer):
         self.frame_step = frame_step
         self._frame_step = frame_step or frame_length // 2
         self.fft_length = fft_length
-        self._fft_length = fft_length or 2 ** int(math.ceil(math.log2(frame_length)))
+        self._fft_length = fft_length or 2 ** math.ceil(math.log2(frame_length))
         self.window = window
         self.periodic = periodic
         self.scaling = scaling
@@ -130,11 +130,11 @@ class STFTSpectrogram(Layer):
     def _conv(self, x: Any, kernel: Any) -> Any:
         """``(batch, channels, bins, frames)`` of one kernel over every channel."""
         if self.data_format == "channels_last":
-            batch, time, channels = x.shape
+            _, time, channels = x.shape
             x = jnp.transpose(x, (0, 2, 1)).reshape(-1, time, 1)
             numbers = ("NWC", "WIO", "NWC")
         else:
-            batch, channels, time = x.shape
+            _, channels, time = x.shape
             x = x.reshape(-1, 1, time)
             numbers = ("NCW", "WIO", "NCW")
         out = jax.lax.conv_general_dilated(
