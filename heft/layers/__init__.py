@@ -100,3 +100,4 @@ from ._lookups import StringLookup as StringLookup
 from ._text_vectorization import TextVectorization as TextVectorization
 from ._pipeline import Pipeline as Pipeline
 from ._stft_spectrogram import STFTSpectrogram as STFTSpectrogram
+from ._mel_spectrogram import MelSpectrogram as MelSpectrogram
