@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -71,6 +72,25 @@ def mel_matrix(
     falling = (upper - bins_mel) / (upper - center)
     weights = jnp.maximum(0.0, jnp.minimum(rising, falling))
     return jnp.pad(weights, ((1, 0), (0, 0)))
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2, 3))
+def _mel_spectrogram(x: Any, framing: tuple, bank: tuple, scale: tuple) -> Any:
+    """The layer's computation as one compiled program (eager op by op it compiles dozens)."""
+    length, stride, fft_length, window = framing
+    power_to_db, top_db, mag_exp, min_power, ref_power = scale
+    if isinstance(window, tuple):
+        window = np.asarray(window)
+    real, imag = stft(x, length, stride, fft_length, window)
+    spec = jnp.power(jnp.sqrt(jnp.square(real) + jnp.square(imag)), mag_exp)
+    matrix = mel_matrix(bank[0], spec.shape[-1], *bank[1:])
+    out = jnp.tensordot(spec, matrix.astype(spec.dtype), axes=1)
+    if power_to_db:
+        out = 10.0 * jnp.log10(jnp.maximum(out, min_power))
+        ref = np.abs(np.asarray(ref_power, dtype="float32"))
+        out = out - 10.0 * jnp.log10(jnp.maximum(ref, min_power))
+        out = jnp.maximum(out, jnp.max(out) - top_db)
+    return jnp.swapaxes(out, -1, -2)
 
 
 class MelSpectrogram(Layer):
@@ -146,21 +166,16 @@ class MelSpectrogram(Layer):
 
     def call(self, inputs: Any) -> Any:
         dtype = self.compute_dtype if self.compute_dtype in ("float32", "float64") else "float32"
-        x = jnp.asarray(inputs, dtype=dtype)
-        real, imag = stft(
-            x, self.sequence_length, self.sequence_stride, self.fft_length, self.window
+        window = self.window
+        if window is not None and not isinstance(window, str):
+            window = tuple(np.asarray(window).tolist())
+        out = _mel_spectrogram(
+            jnp.asarray(inputs, dtype=dtype),
+            (self.sequence_length, self.sequence_stride, self.fft_length, window),
+            (self.num_mel_bins, self.sampling_rate, self.min_freq, self.max_freq),
+            (self.power_to_db, self.top_db, self.mag_exp, self.min_power, self.ref_power),
         )
-        spec = jnp.power(jnp.sqrt(jnp.square(real) + jnp.square(imag)), self.mag_exp)
-        matrix = mel_matrix(
-            self.num_mel_bins, spec.shape[-1], self.sampling_rate, self.min_freq, self.max_freq
-        )
-        out = jnp.tensordot(spec, matrix.astype(spec.dtype), axes=1)
-        if self.power_to_db:
-            out = 10.0 * jnp.log10(jnp.maximum(out, self.min_power))
-            ref = np.abs(np.asarray(self.ref_power, dtype="float32"))
-            out = out - 10.0 * jnp.log10(jnp.maximum(ref, self.min_power))
-            out = jnp.maximum(out, jnp.max(out) - self.top_db)
-        return jnp.swapaxes(out, -1, -2).astype(self.compute_dtype)
+        return out.astype(self.compute_dtype)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         def frames(n: Any) -> Any:
