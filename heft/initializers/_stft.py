@@ -13,7 +13,7 @@ from ._initializer import Initializer, jax_dtype, standardize_shape
 def check_window(window: Any) -> None:
     """Raise ``ValueError`` for a window name scipy does not know."""
     if isinstance(window, str):
-        import scipy.signal
+        import scipy.signal  # type: ignore[import-untyped]
 
         scipy.signal.get_window(window, 1)
 
@@ -66,7 +66,7 @@ class STFT(Initializer):
         if self.window is not None:
             win = self.window
             if isinstance(win, str):
-                import scipy.signal
+                import scipy.signal  # type: ignore[import-untyped]
 
                 win = scipy.signal.get_window(win, frame_length, self.periodic)
             win = np.asarray(win, dtype=dtype)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -33,14 +33,14 @@ def stft(x: Any, length: int, stride: int, fft_length: int, window: Any) -> tupl
         win = jnp.ones((fft_length,), x.dtype)
     else:
         if isinstance(window, str):
-            import scipy.signal
+            import scipy.signal  # type: ignore[import-untyped]
 
             window = scipy.signal.get_window(window, length)
         win = jnp.pad(jnp.asarray(window, x.dtype), (left, right))
     _, _, spectrum = jax.scipy.signal.stft(
         x,
         fs=1.0,
-        window=win,
+        window=cast(Any, win),
         nperseg=fft_length,
         noverlap=fft_length - stride,
         nfft=fft_length,
@@ -79,9 +79,8 @@ def _mel_spectrogram(x: Any, framing: tuple, bank: tuple, scale: tuple) -> Any:
     """The layer's computation as one compiled program (eager op by op it compiles dozens)."""
     length, stride, fft_length, window = framing
     power_to_db, top_db, mag_exp, min_power, ref_power = scale
-    if isinstance(window, tuple):
-        window = np.asarray(window)
-    real, imag = stft(x, length, stride, fft_length, window)
+    win: Any = np.asarray(window) if isinstance(window, tuple) else window
+    real, imag = stft(x, length, stride, fft_length, win)
     spec = jnp.power(jnp.sqrt(jnp.square(real) + jnp.square(imag)), mag_exp)
     matrix = mel_matrix(bank[0], spec.shape[-1], *bank[1:])
     out = jnp.tensordot(spec, matrix.astype(spec.dtype), axes=1)

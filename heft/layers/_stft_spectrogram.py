@@ -112,7 +112,7 @@ class STFTSpectrogram(Layer):
         self.data_format = standardize_data_format(data_format)
         self.input_spec = InputSpec(ndim=3)
 
-    def build(self, input_shape: Any) -> None:
+    def build(self, input_shape: Any = None) -> None:
         shape = (self.frame_length, 1, self._fft_length // 2 + 1)
         if self.mode != "imag":
             self.real_kernel = self.add_weight(
@@ -165,12 +165,12 @@ class STFTSpectrogram(Layer):
                 f"Invalid input type. Expected `float16`, `float32` or `float64`. Received: "
                 f"input type={x.dtype}"
             )
-        real = self._conv(x, self.real_kernel.value) if self.mode != "imag" else None
-        imag = self._conv(x, self.imag_kernel.value) if self.mode != "real" else None
         if self.mode == "real":
-            return self._adjust(real)
+            return self._adjust(self._conv(x, self.real_kernel.value))
         if self.mode == "imag":
-            return self._adjust(imag)
+            return self._adjust(self._conv(x, self.imag_kernel.value))
+        real = self._conv(x, self.real_kernel.value)
+        imag = self._conv(x, self.imag_kernel.value)
         if self.mode == "angle":
             return self._adjust(jnp.arctan2(imag, real))
         if self.mode == "stft":
