@@ -39,6 +39,7 @@ from ._variance_scaling import VarianceScaling as VarianceScaling
 from ._variance_scaling import VarianceScaling as variance_scaling
 from ._variance_scaling import compute_fans as compute_fans
 
+# isort: split
 # Short-time Fourier transform kernels.
 from ._stft import STFT as STFT
 from ._stft import STFT as STFTInitializer
