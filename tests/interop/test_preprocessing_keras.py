@@ -44,8 +44,11 @@ def _both(name, *args, **kwargs):
     return getattr(keras.layers, name)(*args, **kwargs), getattr(heft.layers, name)(*args, **kwargs)
 
 
-@pytest.mark.parametrize("axis", [-1, None, (1, 2), 1])
-@pytest.mark.parametrize("source", ["array", "list", "generator", "indexed", "tf"])
+@pytest.mark.parametrize(
+    ("axis", "source"),
+    [(-1, "array"), (None, "array"), ((1, 2), "array"), (1, "list"), (None, "generator")]
+    + [(-1, "indexed"), ((1, 2), "tf")],
+)
 def test_normalization_adapt_matches(axis, source):
     theirs, ours = _both("Normalization", axis=axis)
     if source == "array":
@@ -55,8 +58,6 @@ def test_normalization_adapt_matches(axis, source):
     elif source == "generator":
         make = lambda: (FEATURES[i : i + 6] for i in range(0, 20, 6))  # noqa: E731
     elif source == "indexed":
-        if axis != -1:
-            pytest.skip("one axis suffices")
         ours.adapt(_Indexed(FEATURES, 5))
         theirs.adapt(_KerasIndexed(FEATURES, 5))
         make = None
