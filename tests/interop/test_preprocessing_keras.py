@@ -46,8 +46,15 @@ def _both(name, *args, **kwargs):
 
 @pytest.mark.parametrize(
     ("axis", "source"),
-    [(-1, "array"), (None, "array"), ((1, 2), "array"), (1, "list"), (None, "generator")]
-    + [(-1, "indexed"), ((1, 2), "tf")],
+    [
+        (-1, "array"),
+        (None, "array"),
+        ((1, 2), "array"),
+        (1, "list"),
+        (None, "generator"),
+        (-1, "indexed"),
+        ((1, 2), "tf"),
+    ],
 )
 def test_normalization_adapt_matches(axis, source):
     theirs, ours = _both("Normalization", axis=axis)
