@@ -38,3 +38,9 @@ from ._variance_scaling import LecunUniform as lecun_uniform
 from ._variance_scaling import VarianceScaling as VarianceScaling
 from ._variance_scaling import VarianceScaling as variance_scaling
 from ._variance_scaling import compute_fans as compute_fans
+
+# isort: split
+# Short-time Fourier transform kernels.
+from ._stft import STFT as STFT
+from ._stft import STFT as STFTInitializer
+from ._stft import STFT as stft

@@ -15,6 +15,7 @@ from .._variable import Variable
 from ._constant_initializers import Constant, Identity, Ones, Zeros
 from ._initializer import Initializer, jax_dtype, standardize_shape
 from ._random_initializers import Orthogonal, RandomNormal, RandomUniform, TruncatedNormal
+from ._stft import STFT
 from ._variance_scaling import (
     GlorotNormal,
     GlorotUniform,
@@ -42,6 +43,7 @@ _CLASSES = (
     RandomUniform,
     TruncatedNormal,
     VarianceScaling,
+    STFT,
 )
 _SNAKE_NAMES = {
     "initializer": Initializer,
@@ -60,10 +62,12 @@ _SNAKE_NAMES = {
     "random_uniform": RandomUniform,
     "truncated_normal": TruncatedNormal,
     "variance_scaling": VarianceScaling,
+    "stft": STFT,
 }
 _ALIASES = {
     "IdentityInitializer": Identity,
     "OrthogonalInitializer": Orthogonal,
+    "STFTInitializer": STFT,
     "normal": RandomNormal,
     "uniform": RandomUniform,
     "one": Ones,

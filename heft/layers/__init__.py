@@ -88,3 +88,17 @@ from ._simple_rnn import SimpleRNN as SimpleRNN
 from ._simple_rnn import SimpleRNNCell as SimpleRNNCell
 from ._wrappers import Bidirectional as Bidirectional
 from ._wrappers import TimeDistributed as TimeDistributed
+
+# isort: split
+# Preprocessing layers (host-side where they handle strings).
+from ._category_encoding import CategoryEncoding as CategoryEncoding
+from ._discretization import Discretization as Discretization
+from ._feature_normalization import Normalization as Normalization
+from ._hashed_crossing import HashedCrossing as HashedCrossing
+from ._hashing import Hashing as Hashing
+from ._lookups import IntegerLookup as IntegerLookup
+from ._lookups import StringLookup as StringLookup
+from ._mel_spectrogram import MelSpectrogram as MelSpectrogram
+from ._pipeline import Pipeline as Pipeline
+from ._stft_spectrogram import STFTSpectrogram as STFTSpectrogram
+from ._text_vectorization import TextVectorization as TextVectorization

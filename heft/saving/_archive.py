@@ -57,8 +57,12 @@ def write(
     metadata_json: str,
     config_json: str,
     groups: dict[str, SavedGroup],
+    assets: Mapping[str, bytes] | None = None,
 ) -> None:
     """Write a ``.keras`` archive atomically: the JSON members, then ``model.weights.h5``.
+
+    ``assets`` (member name -> content, names under ``assets/``) are written
+    between the JSON members and the weights, as Keras writes its asset files.
 
     The weights are written to a second temporary file next to the target
     (named like the archive's own, so that the next save removes both if this
@@ -75,6 +79,8 @@ def write(
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
                 zf.writestr(METADATA, metadata_json)
                 zf.writestr(CONFIG, config_json)
+                for name, data in (assets or {}).items():
+                    zf.writestr(name, data)
                 _add_file(zf, weights, WEIGHTS)
         finally:
             remove_temporary(weights)
@@ -489,6 +495,27 @@ class ArchiveReader:
             )
 
         return _untrusted.parse_json(bytes(data), f"member '{name}'", self.filepath, damaged)
+
+    def member_names(self) -> list[str]:
+        """The names of the archive's members, in the order they are stored."""
+        return list(self._members)
+
+    def read_bytes(self, name: str) -> bytes:
+        """The content of member ``name`` (an asset file), within ``Limits.json_bytes``.
+
+        Raises:
+            ValueError: If it is missing, over the limit or damaged.
+        """
+        info = self._info(name)
+        limit = self._limits.json_bytes
+        if info.file_size > limit:
+            raise _untrusted.too_large(
+                f"member '{name}'", self.filepath, info.file_size, limit, "json_bytes"
+            )
+        self._reserve(info)
+        data = bytearray()
+        self._extract(info, data.extend)
+        return bytes(data)
 
     @property
     def weights_label(self) -> str:

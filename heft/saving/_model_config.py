@@ -16,7 +16,7 @@ from .._registry import CustomObjectScope
 from .._safe_mode import SafeModeScope
 from ..initializers import _sampling
 from ..layers._layer import Layer
-from . import _archive, _h5
+from . import _archive, _assets, _h5
 from ._format import FileIndex
 from ._hdf5 import index_file
 from ._loading import load_opened
@@ -240,7 +240,8 @@ def save(model: Layer, filepath: str, overwrite: bool) -> None:
     """
     config = config_json(model)
     groups = saved_groups(model, filepath)
-    _archive.write(filepath, overwrite, metadata_json(), config, groups)
+    assets = _assets.collect(model)
+    _archive.write(filepath, overwrite, metadata_json(), config, groups, assets)
 
 
 def _saved_optimizer_size(model: Any, index: FileIndex) -> int:
@@ -289,6 +290,7 @@ def load(
                     optimizer.build(model.trainable_variables)
             opened = _h5.opened(f, archive.weights_label, index)
             load_opened(model, opened, _archive.WEIGHTS_FORMAT.name, LoadPolicy(), False, False)
+        _assets.restore(model, archive)
     if len(draws):
         _draw_what_the_file_left(model, draws)
     return model
