@@ -179,8 +179,19 @@ def host_logs(logs: Any) -> Any:
     """Logs fetched to the host in one transfer; scalars become Python floats."""
     if not isinstance(logs, dict):
         return logs
-    host = jax.device_get(logs)
-    return {k: float(np.asarray(v)) if np.ndim(v) == 0 else np.asarray(v) for k, v in host.items()}
+    return _flat_logs(jax.device_get(logs))
+
+
+def _flat_logs(host: dict) -> dict:
+    # A custom train_step may return a metric's result that is itself a dict (the
+    # compiled metrics' results); its entries join the logs under their own names.
+    flat: dict = {}
+    for key, value in host.items():
+        if isinstance(value, dict):
+            flat.update(_flat_logs(value))
+        else:
+            flat[key] = float(np.asarray(value)) if np.ndim(value) == 0 else np.asarray(value)
+    return flat
 
 
 # ---------------------------------------------------------------------- train
@@ -470,7 +481,9 @@ def evaluate_batches(model: Any, data: Iterator[tuple[Any, Any, Any]], callback_
         fn = run.single(jax.tree_util.tree_structure(batch))
         callback_list.on_test_batch_begin(index)
         logs, state = fn(state, batch)
-        callback_list.on_test_batch_end(index, None)
+        callback_list.on_test_batch_end(
+            index, host_logs(logs) if callback_list.needs_test_batch_hooks else None
+        )
     if run is None:
         raise ValueError("`evaluate` received no data.")
     run.write(state)

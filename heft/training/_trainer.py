@@ -183,11 +183,6 @@ class Trainer(TrainingSteps):
         val_data = None
         if array_mode:
             data = _data.make_array_data(x, y, sample_weight, class_weight, where="fit")
-            if data.y is None:
-                raise ValueError(
-                    "`fit` received inputs `x` but no targets `y`. Pass `y=...`, or an iterable "
-                    "of `(x, y)` batches."
-                )
             if validation_split and validation_data is None:
                 data, val_data = _data.split_validation(data, validation_split)
             batch_size = batch_size or 32
