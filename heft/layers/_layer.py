@@ -8,7 +8,7 @@ from typing import Any
 
 import jax
 
-from .. import _naming, _scope, _symbolic
+from .. import _naming, _scope, _switches, _symbolic
 from .. import dtype_policies as _dtype_policies
 from . import _layer_build, _layer_call
 from ._input_spec import InputSpec
@@ -230,6 +230,7 @@ class Layer(LayerWeights):
             "Define `call(self, inputs)` in your subclass."
         )
 
+    @_switches.filter_traceback
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return _layer_call.call_layer(self, args, kwargs)
 
