@@ -410,12 +410,13 @@ def _from_module_objects(config: Any, module_objects: Mapping[str, Any], objects
             key = config["class_name"]
     if not isinstance(key, str) or key not in module_objects:
         return config
-    found = module_objects[key]
+    found: Any = module_objects[key]
     if inspect.isfunction(found) or not inspect.isclass(found):
         return found
     inner_config = dict(inner) if isinstance(inner, Mapping) else {}
+    builder: Any = getattr(found, "from_config")  # noqa: B009 - found is narrowed to `type`
     with _registry.CustomObjectScope(objects):
-        return found.from_config(inner_config)
+        return builder(inner_config)
 
 
 def _deserialize_special(class_name: str, inner: Any, objects: Mapping, safe_mode: bool) -> Any:
@@ -440,7 +441,8 @@ def _deserialize_special(class_name: str, inner: Any, objects: Mapping, safe_mod
         from ._symbolic import KerasTensor
 
         tensor = KerasTensor(tuple(inner["shape"]), dtype=inner["dtype"])
-        tensor._pre_serialization_keras_history = inner.get("keras_history")
+        # Kept as Keras keeps it, for code that rebuilds graphs from tensor configs.
+        setattr(tensor, "_pre_serialization_keras_history", inner.get("keras_history"))  # noqa: B010
         return tensor
     if class_name == "__lambda__":
         if safe_mode:

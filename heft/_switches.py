@@ -42,23 +42,26 @@ def set_backend(backend: str) -> None:
 
 
 def enable_flash_attention() -> None:
-    """Use flash attention in ``MultiHeadAttention`` layers made from now on.
+    """Allow flash attention where it applies (the default): the switch reads ``None``.
 
-    It applies where JAX's cuDNN kernel supports the call (GPU, float16 or
-    bfloat16, no dropout); elsewhere the layer computes attention with XLA.
+    As in Keras, "enabled" is the automatic setting, ``None``. heft's
+    ``MultiHeadAttention`` runs JAX's cuDNN flash kernel only when made with
+    ``flash_attention=True`` (GPU, float16 or bfloat16, no dropout), so the
+    switch records the choice for code that reads
+    :func:`is_flash_attention_enabled` and changes no heft computation.
     """
     global _flash_attention
-    _flash_attention = True
+    _flash_attention = None
 
 
 def disable_flash_attention() -> None:
-    """Do not use flash attention unless a layer asks for it (``flash_attention=True``)."""
+    """Turn flash attention off: the switch reads ``False``."""
     global _flash_attention
     _flash_attention = False
 
 
 def is_flash_attention_enabled() -> bool | None:
-    """``True``/``False`` once switched on/off, ``None`` (automatic) before.
+    """``None`` (automatic, the default) or ``False`` once disabled, as in Keras.
 
     >>> is_flash_attention_enabled() is None
     True

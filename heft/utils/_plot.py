@@ -236,7 +236,7 @@ def model_to_dot(
             return dot
     graph_nodes = _graph_nodes(model)
     for layer in layers:
-        for node in layer._inbound_nodes:
+        for node in getattr(layer, "_inbound_nodes", []):
             if graph_nodes is not None and id(node) not in graph_nodes:
                 continue
             for input_index, tensor in enumerate(node.input_tensors):
@@ -246,15 +246,16 @@ def model_to_dot(
                 source, output_index, destination = history.operation, history.tensor_index, layer
                 if expand_nested:
                     while isinstance(source, nested):
-                        history = source.outputs[output_index]._keras_history
-                        source, output_index = history.operation, history.tensor_index
+                        inner = source.outputs[output_index]._keras_history
+                        source, output_index = inner.operation, inner.tensor_index
                     while isinstance(destination, nested):
                         if isinstance(destination, Sequential) and not isinstance(
                             destination, Functional
                         ):
                             destination = destination.layers[0]
                         else:
-                            destination = destination.inputs[input_index]._keras_history.operation
+                            entry: Any = destination.inputs[input_index]._keras_history
+                            destination = entry.operation
                 _add_edge(pydot, dot, source, destination)
     return dot
 
@@ -326,7 +327,7 @@ def plot_model(
     dot.write(to_file, format=extension)
     if extension != "pdf":
         try:
-            from IPython import display
+            from IPython import display  # type: ignore[import-not-found]
         except ImportError:
             return None
         return display.Image(filename=to_file)
