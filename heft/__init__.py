@@ -10,6 +10,7 @@ import sys as _sys
 # reuse (heft/_platform/_allocator.py).
 from . import _platform as _platform
 from . import activations as activations
+from . import backend as backend
 from . import callbacks as callbacks
 from . import config as config
 from . import constraints as constraints
@@ -26,17 +27,33 @@ from . import preprocessing as preprocessing
 from . import random as random
 from . import regularizers as regularizers
 from . import saving as saving
+from . import tree as tree
 from . import utils as utils
+from ._device import device as device
+from ._function import Function as Function
+from ._remat import RematScope as RematScope
+from ._remat import remat as remat
 from ._scope import StatelessScope as StatelessScope
 from ._scope import name_scope as name_scope
 from ._symbolic import KerasTensor as KerasTensor
 from ._variable import Variable as Variable
 from .dtype_policies import DTypePolicy as DTypePolicy
+from .dtype_policies import FloatDTypePolicy as FloatDTypePolicy
+from .initializers import Initializer as Initializer
 from .layers import Input as Input
 from .layers import InputSpec as InputSpec
 from .layers import Layer as Layer
+from .losses import Loss as Loss
 from .metrics import Metric as Metric
 from .models import Model as Model
 from .models import Sequential as Sequential
+from .optimizers import Optimizer as Optimizer
+from .regularizers import Regularizer as Regularizer
+
+
+def version() -> str:
+    """The version of heft, as a string (``heft.__version__``)."""
+    return __version__
+
 
 keras = _sys.modules[__name__]

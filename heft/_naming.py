@@ -23,6 +23,13 @@ def uniquify(name: str) -> str:
     return name if count == 0 else f"{name}_{count}"
 
 
+def next_uid(prefix: str) -> int:
+    """Count one more use of ``prefix`` and return the count (1 on the first use)."""
+    with _lock:
+        _counters[prefix] += 1
+        return _counters[prefix]
+
+
 def auto_name(prefix: str) -> str:
     """A fresh snake_case name derived from ``prefix`` (a class name or a word)."""
     return uniquify(to_snake_case(prefix))

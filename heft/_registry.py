@@ -69,6 +69,30 @@ def get_registered_name(obj: Any) -> str:
     return getattr(obj, "__name__", type(obj).__name__)
 
 
+def registered_name_or_none(obj: Any) -> str | None:
+    """The name ``obj`` was registered under, ``None`` if it never was."""
+    return _CUSTOM_NAMES.get(id(obj))
+
+
+def get_custom_objects() -> dict[str, Any]:
+    """The live global dict of registered objects, ``{"package>name": object}``.
+
+    Objects added to it are found by deserialization as registered ones are;
+    objects made visible by :class:`CustomObjectScope` are not in it.
+
+    >>> get_custom_objects()["double_it"] = lambda x: 2 * x
+    >>> get_registered_object("double_it")(3)
+    6
+    >>> del get_custom_objects()["double_it"]
+    """
+    return _CUSTOM_OBJECTS
+
+
+def scoped_objects() -> list[Mapping[str, Any]]:
+    """The objects of the open :class:`CustomObjectScope` s, outermost first."""
+    return list(_SCOPED_OBJECTS)
+
+
 def get_registered_object(
     name: str,
     custom_objects: Mapping[str, Any] | None = None,
@@ -112,23 +136,27 @@ custom_object_scope = CustomObjectScope
 def serialize_object(obj: Any, module: str) -> Any:
     """The Keras dict form ``{module, class_name, config, registered_name}`` of ``obj``.
 
-    Functions serialize to their registered name (builtin ones to their plain name).
+    Functions serialize to their registered name (builtin ones to their plain
+    name). Objects that ``get_config()`` returns (layers, initializers, arrays)
+    are serialized in turn, as Keras does; heft's own classes are named by
+    ``module``, other classes by their Python module and registered name.
     """
     if obj is None:
         return None
     if inspect.isfunction(obj) or inspect.isbuiltin(obj):
         return get_registered_name(obj)
+    from . import _serialization
+
     cls = type(obj)
     # A class made for another (a `Model` subclass built from inputs and outputs, see
     # `models/_functional.py`) is saved as that class, so configs name the user's class.
     cls = cls.__dict__.get("_heft_serialized_class", cls)
-    registered = _CUSTOM_NAMES.get(id(cls))
-    return {
-        "module": module if registered is None else cls.__module__,
-        "class_name": cls.__name__,
-        "config": obj.get_config(),
-        "registered_name": registered,
-    }
+    config = obj.get_config()
+    if not isinstance(config, dict):
+        raise TypeError(
+            f"The `get_config()` method of {obj!r} should return a dict. It returned: {config!r}"
+        )
+    return _serialization.class_dict(cls, _serialization.serialize_dict(config), module)
 
 
 def deserialize_object(

@@ -10,5 +10,8 @@ from ._learning_rate_scheduler import LearningRateScheduler as LearningRateSched
 from ._model_checkpoint import ModelCheckpoint as ModelCheckpoint
 from ._progbar import ProgbarLogger as ProgbarLogger
 from ._reduce_lr_on_plateau import ReduceLROnPlateau as ReduceLROnPlateau
+from ._remote_monitor import RemoteMonitor as RemoteMonitor
+from ._swap_ema_weights import SwapEMAWeights as SwapEMAWeights
+from ._tensorboard import TensorBoard as TensorBoard
 from ._terminate_on_nan import TerminateOnNaN as TerminateOnNaN
 from ._backup_and_restore import BackupAndRestore as BackupAndRestore

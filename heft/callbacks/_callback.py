@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
+
+from .. import _interactive
 
 # Hook names by phase. The legacy ``on_batch_*`` names are the train hooks'
 # aliases: the base ``on_train_batch_*`` methods forward to them.
@@ -29,9 +30,12 @@ ALL_HOOKS = BEGIN_END_HOOKS + TRAIN_BATCH_HOOKS + TEST_BATCH_HOOKS + PREDICT_BAT
 
 
 def print_msg(message: str) -> None:
-    """Write one message line to the current ``sys.stdout`` and flush it."""
-    sys.stdout.write(f"{message}\n")
-    sys.stdout.flush()
+    """Write one message line to the current ``sys.stdout`` and flush it.
+
+    With interactive logging off (``heft.config.disable_interactive_logging``)
+    the line goes to the ``"heft"`` Python logger instead.
+    """
+    _interactive.print_msg(message)
 
 
 class Callback:

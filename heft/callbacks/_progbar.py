@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress_bar import ProgressBar
 from rich.text import Text
 
+from .. import _interactive
 from ._callback import Callback
 
 _BAR_WIDTH = 20
@@ -85,6 +86,7 @@ class ProgbarLogger(Callback):
         refresh_interval: Least number of seconds between two live redraws.
         plain_interval: Least number of seconds between two progress lines
             when the output is not a terminal.
+        bar_width: Width of the live bar in characters.
 
     >>> from heft.callbacks import CallbackList, ProgbarLogger
     >>> callbacks = CallbackList([ProgbarLogger()], verbose=2, epochs=1, steps=4)
@@ -99,6 +101,7 @@ class ProgbarLogger(Callback):
     chunk_safe = True
     refresh_interval: float = 0.1
     plain_interval: float = 30.0
+    bar_width: int = _BAR_WIDTH
 
     def __init__(self, console: Console | None = None) -> None:
         super().__init__()
@@ -225,6 +228,9 @@ class ProgbarLogger(Callback):
         return self._console
 
     def _write(self, text: str) -> None:
+        if not _interactive.is_interactive_logging_enabled():
+            _interactive.LOGGER.info(text.strip("\r\n"))
+            return
         file = self._get_console().file
         file.write(text)
         file.flush()
@@ -246,7 +252,8 @@ class ProgbarLogger(Callback):
         if self.verbose == 0:
             return
         console = self._get_console()
-        if self.verbose == 1 and console.is_terminal:
+        live = console.is_terminal and _interactive.is_interactive_logging_enabled()
+        if self.verbose == 1 and live:
             if finalize or now - self._last_draw >= self.refresh_interval:
                 self._last_draw = now
                 self._draw_live(console, now, finalize)
@@ -261,8 +268,8 @@ class ProgbarLogger(Callback):
         count, timing, rate, metrics = self._parts(now, finalize)
         pieces: list[Any] = [(count, "bold"), " "]
         if self.target:
-            bar = ProgressBar(total=self.target, completed=self.seen, width=_BAR_WIDTH)
-            segments = console.render(bar, console.options.update(width=_BAR_WIDTH))
+            bar = ProgressBar(total=self.target, completed=self.seen, width=self.bar_width)
+            segments = console.render(bar, console.options.update(width=self.bar_width))
             pieces += [(s.text, s.style) for s in segments if s.text and not s.control]
             pieces.append(" ")
         pieces.append((timing, "bold"))

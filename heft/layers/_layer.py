@@ -8,7 +8,7 @@ from typing import Any
 
 import jax
 
-from .. import _naming, _scope, _symbolic
+from .. import _naming, _remat, _scope, _switches, _symbolic
 from .. import dtype_policies as _dtype_policies
 from . import _layer_build, _layer_call
 from ._input_spec import InputSpec
@@ -98,6 +98,8 @@ class Layer(LayerWeights):
         self._name = name
         self._ensure_tracker()
         self._called_super_init = True
+        # The `heft.RematScope` open when the layer is made decides whether its calls remat.
+        self._remat_mode = _remat.current_mode()
         self._dtype_policy = _dtype_policies.get(dtype)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         if batch_input_shape is not None:
@@ -230,6 +232,7 @@ class Layer(LayerWeights):
             "Define `call(self, inputs)` in your subclass."
         )
 
+    @_switches.filter_traceback
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return _layer_call.call_layer(self, args, kwargs)
 

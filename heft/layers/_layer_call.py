@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _dtypes, _masking, _scope, _symbolic
+from .. import _dtypes, _masking, _remat, _scope, _symbolic
 from .._variable import Variable, _is_tracer
 from . import _layer_masks, _node
 from ._input_spec import assert_input_compatibility
@@ -179,6 +179,8 @@ def _run(layer: Any, symbolic: bool, args: tuple, kwargs: dict, recorded: dict) 
             outputs = layer.compute_output_spec(*args, **kwargs)
             _node.record_call(layer, args, recorded, outputs)
             return outputs
+        if getattr(layer, "_remat_mode", None) is not None:
+            return _remat.wrap_call(layer, layer.call, args, kwargs)(*args, **kwargs)
         return layer.call(*args, **kwargs)
     except _ANNOTATED_ERRORS as error:
         annotated = _annotate_error(layer, error, args, kwargs)

@@ -11,7 +11,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from .. import _masking, _scope, _symbolic, constraints, initializers, regularizers
+from .. import _masking, _scope, _switches, _symbolic, constraints, initializers, regularizers
 from ._advanced_activations import Softmax
 from ._attention import causal_mask
 from ._dropout import Dropout
@@ -102,7 +102,8 @@ class MultiHeadAttention(Layer):
             ``|i - j| < sliding_window``.
         flash_attention: Use cuDNN flash attention where it applies (GPU, float16 or
             bfloat16); elsewhere the XLA kernel runs. Excludes dropout and
-            returning the attention scores.
+            returning the attention scores. ``None`` follows
+            ``heft.config.enable_flash_attention()``.
         kernel_initializer: Initializer of the projection kernels.
         bias_initializer: Initializer of the projection biases.
         kernel_regularizer: Regularizer of the projection kernels.
@@ -202,7 +203,7 @@ class MultiHeadAttention(Layer):
                 f"`attention_axes` of {where} must hold ints (axes of the query). "
                 f"Received: attention_axes={attention_axes!r}"
             )
-        self._flash_attention = bool(flash_attention)
+        self._flash_attention = bool(flash_attention or _switches.is_flash_attention_enabled())
         if self._flash_attention and dropout > 0.0:
             raise ValueError(
                 f"Dropout is not supported when flash attention is enabled ({where}). "

@@ -77,6 +77,15 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
     return _allocation.checked(build, f"the config of {_describe(config)}")
 
 
+def deserialize_class(
+    cls: type, config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+) -> Any:
+    """Like :func:`deserialize`, for a config whose class ``cls`` was already found."""
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    objects = {**(custom_objects or {}), name: cls}
+    return deserialize({**config, "class_name": name, "registered_name": None}, objects)
+
+
 def _describe(config: Any) -> str:
     """``"Dense layer 'dense_3'"`` for a layer config, for messages."""
     if not isinstance(config, dict):

@@ -276,6 +276,8 @@ class Trainer(TrainingSteps):
                     steps=validation_steps,
                     verbose=0,
                     return_dict=True,
+                    # fit's callbacks see the validation run (test hooks), as in Keras.
+                    callbacks=callback_list,
                     _internal=True,
                 )
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -283,6 +285,10 @@ class Trainer(TrainingSteps):
             logs = epoch_logs
             if self.stop_training:
                 break
+        optimizer: Any = getattr(self, "optimizer", None)
+        if epochs > 0 and getattr(optimizer, "use_ema", False):
+            # As Keras: with `use_ema`, training ends with the moving averages as weights.
+            optimizer.finalize_variable_values(getattr(self, "trainable_weights"))  # noqa: B009
         callback_list.on_train_end(logs)
         return self.history
 
@@ -308,14 +314,17 @@ class Trainer(TrainingSteps):
         """
         self._check_compiled()
         verbose = 1 if verbose == "auto" else int(verbose)
-        callback_list = _callbacks().CallbackList(
-            callbacks,
-            add_progbar=verbose != 0 and not _internal,
-            model=self,
-            verbose=verbose,
-            epochs=1,
-            steps=None,
-        )
+        if isinstance(callbacks, _callbacks().CallbackList):
+            callback_list = callbacks
+        else:
+            callback_list = _callbacks().CallbackList(
+                callbacks,
+                add_progbar=verbose != 0 and not _internal,
+                model=self,
+                verbose=verbose,
+                epochs=1,
+                steps=None,
+            )
         callback_list.on_test_begin()
         if not _internal:
             from ..config import _limits
