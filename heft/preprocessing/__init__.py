@@ -2,5 +2,6 @@
 
 from ..utils import image_dataset_from_directory as image_dataset_from_directory
 from ..utils import text_dataset_from_directory as text_dataset_from_directory
-from . import image as image
 from ..utils import timeseries_dataset_from_array as timeseries_dataset_from_array
+from . import image as image
+from . import sequence as sequence
