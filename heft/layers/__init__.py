@@ -88,3 +88,33 @@ from ._simple_rnn import SimpleRNN as SimpleRNN
 from ._simple_rnn import SimpleRNNCell as SimpleRNNCell
 from ._wrappers import Bidirectional as Bidirectional
 from ._wrappers import TimeDistributed as TimeDistributed
+
+# isort: split
+# Aliases, functional merge forms and the layers of the names added with them.
+from ._merge_functions import add as add
+from ._merge_functions import average as average
+from ._merge_functions import concatenate as concatenate
+from ._merge_functions import dot as dot
+from ._merge_functions import maximum as maximum
+from ._merge_functions import minimum as minimum
+from ._merge_functions import multiply as multiply
+from ._merge_functions import subtract as subtract
+from ._noise import ActivityRegularization as ActivityRegularization
+from ._noise import AlphaDropout as AlphaDropout
+from ._noise import GaussianDropout as GaussianDropout
+from ._noise import GaussianNoise as GaussianNoise
+from ._noise import SpatialDropout1D as SpatialDropout1D
+from ._noise import SpatialDropout2D as SpatialDropout2D
+from ._noise import SpatialDropout3D as SpatialDropout3D
+from ._pooling import AveragePooling1D as AvgPool1D
+from ._pooling import AveragePooling2D as AvgPool2D
+from ._pooling import AveragePooling3D as AvgPool3D
+from ._pooling import GlobalAveragePooling1D as GlobalAvgPool1D
+from ._pooling import GlobalAveragePooling2D as GlobalAvgPool2D
+from ._pooling import GlobalAveragePooling3D as GlobalAvgPool3D
+from ._pooling import GlobalMaxPooling1D as GlobalMaxPool1D
+from ._pooling import GlobalMaxPooling2D as GlobalMaxPool2D
+from ._pooling import GlobalMaxPooling3D as GlobalMaxPool3D
+from ._pooling import MaxPooling1D as MaxPool1D
+from ._pooling import MaxPooling2D as MaxPool2D
+from ._pooling import MaxPooling3D as MaxPool3D
