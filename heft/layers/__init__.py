@@ -91,6 +91,13 @@ from ._wrappers import TimeDistributed as TimeDistributed
 
 # isort: split
 # Aliases, functional merge forms and the layers of the names added with them.
+from ._adaptive_pooling import AdaptiveAveragePooling1D as AdaptiveAveragePooling1D
+from ._adaptive_pooling import AdaptiveAveragePooling2D as AdaptiveAveragePooling2D
+from ._adaptive_pooling import AdaptiveAveragePooling3D as AdaptiveAveragePooling3D
+from ._adaptive_pooling import AdaptiveMaxPooling1D as AdaptiveMaxPooling1D
+from ._adaptive_pooling import AdaptiveMaxPooling2D as AdaptiveMaxPooling2D
+from ._adaptive_pooling import AdaptiveMaxPooling3D as AdaptiveMaxPooling3D
+from ._group_query_attention import GroupedQueryAttention as GroupQueryAttention
 from ._merge_functions import add as add
 from ._merge_functions import average as average
 from ._merge_functions import concatenate as concatenate
@@ -118,3 +125,7 @@ from ._pooling import GlobalMaxPooling3D as GlobalMaxPool3D
 from ._pooling import MaxPooling1D as MaxPool1D
 from ._pooling import MaxPooling2D as MaxPool2D
 from ._pooling import MaxPooling3D as MaxPool3D
+from ._reversible_embedding import ReversibleEmbedding as ReversibleEmbedding
+from ._rms_normalization import RMSNormalization as RMSNormalization
+from ._spectral_normalization import SpectralNormalization as SpectralNormalization
+from ._wrapper import Wrapper as Wrapper

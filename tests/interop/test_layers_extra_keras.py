@@ -10,6 +10,12 @@ import pytest
 
 import heft
 
+
+@pytest.fixture(autouse=True)
+def _fresh_keras_names():
+    keras.backend.clear_session()
+
+
 ALIASES = [
     ("MaxPool1D", "MaxPooling1D"),
     ("MaxPool2D", "MaxPooling2D"),
@@ -114,3 +120,252 @@ def test_bad_rate_raises_the_same_error_type_as_keras(cls):
         getattr(keras.layers, cls)(1.5)
     with pytest.raises(ValueError, match="rate"):
         getattr(heft.layers, cls)(1.5)
+
+
+def _random_weights(layer, seed):
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(-1.0, 1.0, size=tuple(w.shape)).astype("float32") for w in layer.weights]
+
+
+def _assert_same_layout(h_layer, k_layer):
+    assert [w.path for w in h_layer.weights] == [w.path for w in k_layer.weights]
+    assert [tuple(w.shape) for w in h_layer.weights] == [tuple(w.shape) for w in k_layer.weights]
+    assert [w.trainable for w in h_layer.weights] == [w.trainable for w in k_layer.weights]
+
+
+def _same_config(h_layer, k_layer):
+    h_config, k_config = h_layer.get_config(), k_layer.get_config()
+    h_config.pop("name"), k_config.pop("name")
+    assert h_config == k_config
+
+
+SINGLE = [
+    ("RMSNormalization", {}, (2, 3, 5)),
+    ("RMSNormalization", {"axis": [1, 2], "epsilon": 1e-3}, (2, 3, 5)),
+    ("AdaptiveAveragePooling1D", {"output_size": 4}, (2, 10, 3)),
+    ("AdaptiveAveragePooling1D", {"output_size": 3, "data_format": "channels_first"}, (2, 3, 7)),
+    ("AdaptiveAveragePooling2D", {"output_size": (3, 2)}, (2, 7, 5, 3)),
+    ("AdaptiveAveragePooling2D", {"output_size": 4, "data_format": "channels_first"}, (2, 3, 5, 9)),
+    ("AdaptiveAveragePooling3D", {"output_size": (2, 3, 4)}, (1, 5, 6, 7, 2)),
+    ("AdaptiveMaxPooling1D", {"output_size": 5}, (2, 3, 3)),
+    ("AdaptiveMaxPooling2D", {"output_size": (3, 4)}, (2, 7, 5, 3)),
+    ("AdaptiveMaxPooling2D", {"output_size": 2, "data_format": "channels_first"}, (2, 3, 5, 9)),
+    ("AdaptiveMaxPooling3D", {"output_size": 3, "data_format": "channels_first"}, (1, 2, 5, 6, 7)),
+]
+
+
+@pytest.mark.parametrize(("cls", "kwargs", "shape"), SINGLE, ids=[f"{c[0]}-{c[1]}" for c in SINGLE])
+def test_single_input_layers_match_keras(cls, kwargs, shape):
+    x = np.random.default_rng(0).normal(size=shape).astype("float32")
+    k_layer = getattr(keras.layers, cls)(**kwargs)
+    h_layer = getattr(heft.layers, cls)(**kwargs)
+    _same_config(h_layer, k_layer)
+    k_layer.build(shape)
+    h_layer.build(shape)
+    _assert_same_layout(h_layer, k_layer)
+    weights = _random_weights(k_layer, 1)
+    k_layer.set_weights(weights)
+    h_layer.set_weights(weights)
+    np.testing.assert_allclose(np.asarray(h_layer(x)), np.asarray(k_layer(x)), rtol=1e-5, atol=1e-6)
+    _same_config(h_layer, k_layer)
+    symbolic = (None, *shape[1:])
+    assert tuple(h_layer.compute_output_shape(symbolic)) == tuple(
+        k_layer.compute_output_shape(symbolic)
+    )
+    clone = type(h_layer).from_config(k_layer.get_config())
+    _same_config(clone, k_layer)
+
+
+@pytest.mark.parametrize("op", ["adaptive_average_pool", "adaptive_max_pool"])
+@pytest.mark.parametrize(
+    ("shape", "size", "data_format"),
+    [
+        ((2, 7, 3), 3, "channels_last"),
+        ((2, 2, 3), 5, "channels_last"),
+        ((2, 3, 5, 7), (2, 9), "channels_first"),
+        ((1, 4, 5, 6, 2), (3, 2, 4), "channels_last"),
+    ],
+)
+def test_adaptive_pool_ops_match_keras(op, shape, size, data_format):
+    x = np.random.default_rng(1).normal(size=shape).astype("float32")
+    k_out = np.asarray(getattr(keras.ops, op)(x, size, data_format=data_format))
+    h_out = np.asarray(getattr(heft.ops, op)(x, size, data_format=data_format))
+    np.testing.assert_allclose(h_out, k_out, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("cls", "size"), [("AdaptiveMaxPooling1D", (2, 3)), ("AdaptiveAveragePooling2D", (1, 2, 3))]
+)
+def test_adaptive_pooling_bad_size_raises_like_keras(cls, size):
+    with pytest.raises(Exception) as k_err:
+        getattr(keras.layers, cls)(size)
+    with pytest.raises(type(k_err.value)):
+        getattr(heft.layers, cls)(size)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"tie_weights": False, "logit_soft_cap": 2.0},
+        {"mask_zero": True, "reverse_dtype": "float32"},
+    ],
+)
+def test_reversible_embedding_matches_keras(kwargs):
+    tokens = np.array([[1, 4, 0], [7, 2, 3]], dtype="int32")
+    k_layer = keras.layers.ReversibleEmbedding(9, 4, **kwargs)
+    h_layer = heft.layers.ReversibleEmbedding(9, 4, **kwargs)
+    k_layer.build(tokens.shape)
+    h_layer.build(tokens.shape)
+    _assert_same_layout(h_layer, k_layer)
+    _same_config(h_layer, k_layer)
+    weights = _random_weights(k_layer, 2)
+    k_layer.set_weights(weights)
+    h_layer.set_weights(weights)
+    k_vec, h_vec = k_layer(tokens), h_layer(tokens)
+    np.testing.assert_allclose(np.asarray(h_vec), np.asarray(k_vec), rtol=1e-6)
+    k_logits = np.asarray(k_layer(k_vec, reverse=True))
+    h_logits = np.asarray(h_layer(h_vec, reverse=True))
+    np.testing.assert_allclose(h_logits, k_logits, rtol=1e-5, atol=1e-6)
+    assert tuple(h_layer.compute_output_shape((None, 3, 4), reverse=True)) == (None, 3, 9)
+    if kwargs.get("mask_zero"):
+        inputs = heft.Input((3,), dtype="int32")
+        outputs = heft.layers.GlobalAveragePooling1D()(h_layer(inputs))
+        k_inputs = keras.Input((3,), dtype="int32")
+        k_outputs = keras.layers.GlobalAveragePooling1D()(k_layer(k_inputs))
+        np.testing.assert_allclose(
+            np.asarray(heft.Model(inputs, outputs)(tokens)),
+            np.asarray(keras.Model(k_inputs, k_outputs)(tokens)),
+            rtol=1e-5,
+        )
+
+
+GQA_CASES = [
+    ({"head_dim": 3, "num_query_heads": 4, "num_key_value_heads": 2}, {}),
+    ({"head_dim": 2, "num_query_heads": 2, "num_key_value_heads": 1, "use_bias": False}, {}),
+    ({"head_dim": 2, "num_query_heads": 4, "num_key_value_heads": 4, "use_gate": True}, {}),
+    ({"head_dim": 3, "num_query_heads": 4, "num_key_value_heads": 2}, {"use_causal_mask": True}),
+    (
+        {"head_dim": 3, "num_query_heads": 4, "num_key_value_heads": 2, "sliding_window": 2},
+        {"use_causal_mask": True},
+    ),
+    (
+        {"head_dim": 3, "num_query_heads": 4, "num_key_value_heads": 1},
+        {"return_attention_scores": True, "use_causal_mask": True},
+    ),
+    ({"head_dim": 3, "num_query_heads": 4, "num_key_value_heads": 2}, {"masks": True}),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "call_kwargs"), GQA_CASES)
+def test_group_query_attention_matches_keras(kwargs, call_kwargs):
+    call_kwargs = dict(call_kwargs)
+    rng = np.random.default_rng(3)
+    query = rng.normal(size=(2, 4, 5)).astype("float32")
+    value = rng.normal(size=(2, 4, 5)).astype("float32")
+    k_layer = keras.layers.GroupQueryAttention(**kwargs)
+    h_layer = heft.layers.GroupQueryAttention(**kwargs)
+    _same_config(h_layer, k_layer)
+    k_layer.build(query.shape, value.shape)
+    h_layer.build(query.shape, value.shape)
+    _assert_same_layout(h_layer, k_layer)
+    weights = _random_weights(k_layer, 4)
+    k_layer.set_weights(weights)
+    h_layer.set_weights(weights)
+    if call_kwargs.pop("masks", False):
+        call_kwargs["query_mask"] = np.array([[1, 1, 1, 0], [1, 1, 0, 0]], bool)
+        call_kwargs["value_mask"] = np.array([[1, 0, 1, 1], [1, 1, 1, 0]], bool)
+        call_kwargs["attention_mask"] = rng.uniform(size=(2, 4, 4)) > 0.3
+    k_out = k_layer(query, value, **call_kwargs)
+    h_out = h_layer(query, value, **call_kwargs)
+    if call_kwargs.get("return_attention_scores"):
+        np.testing.assert_allclose(np.asarray(h_out[1]), np.asarray(k_out[1]), atol=1e-6)
+        k_out, h_out = k_out[0], h_out[0]
+    np.testing.assert_allclose(np.asarray(h_out), np.asarray(k_out), rtol=1e-5, atol=1e-5)
+
+
+def test_group_query_attention_rejects_indivisible_heads_like_keras():
+    with pytest.raises(ValueError, match="divisible"):
+        keras.layers.GroupQueryAttention(2, 3, 2)
+    with pytest.raises(ValueError, match="divisible"):
+        heft.layers.GroupQueryAttention(2, 3, 2)
+
+
+@pytest.mark.parametrize(
+    ("make", "shape"),
+    [
+        (lambda m: m.layers.Dense(3), (4, 5)),
+        (lambda m: m.layers.Conv2D(2, 3), (2, 5, 5, 3)),
+        (lambda m: m.layers.Embedding(6, 3), (2, 4)),
+    ],
+)
+def test_spectral_normalization_matches_keras_in_training_and_inference(make, shape):
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 6, size=shape) if len(shape) == 2 and shape[1] == 4 else None
+    if x is None:
+        x = rng.normal(size=shape).astype("float32")
+    k_layer = keras.layers.SpectralNormalization(make(keras), power_iterations=2)
+    h_layer = heft.layers.SpectralNormalization(make(heft), power_iterations=2)
+    k_layer.build(shape)
+    h_layer.build(shape)
+    _assert_same_layout(h_layer, k_layer)
+    weights = _random_weights(k_layer, 6)
+    k_layer.set_weights(weights)
+    h_layer.set_weights(weights)
+    np.testing.assert_allclose(np.asarray(h_layer(x)), np.asarray(k_layer(x)), rtol=1e-5)
+    for _ in range(2):
+        k_out = np.asarray(k_layer(x, training=True))
+        h_out = np.asarray(h_layer(x, training=True))
+        np.testing.assert_allclose(h_out, k_out, rtol=1e-4, atol=1e-5)
+    for h_w, k_w in zip(h_layer.weights, k_layer.weights, strict=True):
+        np.testing.assert_allclose(h_w.numpy(), np.asarray(k_w.numpy()), rtol=1e-4, atol=1e-6)
+    h_config, k_config = h_layer.get_config(), k_layer.get_config()
+    assert h_config["power_iterations"] == k_config["power_iterations"] == 2
+    assert h_config["layer"]["class_name"] == k_config["layer"]["class_name"]
+    clone = heft.layers.SpectralNormalization.from_config(k_config)
+    assert clone.layer.get_config() == h_layer.layer.get_config() | {"name": clone.layer.name}
+
+
+def test_wrapper_rejects_non_layers_and_round_trips_its_config():
+    with pytest.raises(ValueError):
+        keras.layers.Wrapper("dense")
+    with pytest.raises(ValueError, match="Wrapper"):
+        heft.layers.Wrapper("dense")
+
+    class Twice(heft.layers.Wrapper):
+        def call(self, inputs):
+            return 2 * self.layer(inputs)
+
+    layer = Twice(heft.layers.Dense(2, kernel_initializer="ones"))
+    np.testing.assert_allclose(np.asarray(layer(np.ones((1, 3), "float32"))), [[6.0, 6.0]])
+    clone = Twice.from_config(layer.get_config())
+    assert clone.layer.get_config() == layer.layer.get_config()
+
+
+def test_added_layers_weights_load_in_keras(tmp_path):
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(2, 4, 6)).astype("float32")
+
+    def build(m):
+        inputs = m.Input((4, 6))
+        h = m.layers.RMSNormalization()(inputs)
+        h = m.layers.GroupQueryAttention(2, 4, 2)(h, h)
+        h = m.layers.SpectralNormalization(m.layers.Dense(3))(h)
+        h = m.layers.AdaptiveAveragePooling1D(2)(h)
+        return m.Model(inputs, h)
+
+    h_model, k_model = build(heft), build(keras)
+    h_model.set_weights(_random_weights(h_model, 10))
+    path = str(tmp_path / "added.weights.h5")
+    h_model.save_weights(path)
+    k_model.load_weights(path)
+    np.testing.assert_allclose(np.asarray(k_model(x)), np.asarray(h_model(x)), rtol=1e-5, atol=1e-6)
+
+
+def test_group_query_attention_config_round_trips_through_keras_serialization():
+    layer = heft.layers.GroupQueryAttention(2, 4, 2)
+    config = heft.layers.serialize(layer)
+    k_config = keras.layers.serialize(keras.layers.GroupQueryAttention(2, 4, 2))
+    assert config["class_name"] == k_config["class_name"]
+    assert heft.layers.deserialize(k_config).get_config()["num_query_heads"] == 4
+    assert type(heft.layers.deserialize(config)) is type(layer)
