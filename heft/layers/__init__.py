@@ -97,6 +97,9 @@ from ._adaptive_pooling import AdaptiveAveragePooling3D as AdaptiveAveragePoolin
 from ._adaptive_pooling import AdaptiveMaxPooling1D as AdaptiveMaxPooling1D
 from ._adaptive_pooling import AdaptiveMaxPooling2D as AdaptiveMaxPooling2D
 from ._adaptive_pooling import AdaptiveMaxPooling3D as AdaptiveMaxPooling3D
+from ._conv_lstm import ConvLSTM1D as ConvLSTM1D
+from ._conv_lstm import ConvLSTM2D as ConvLSTM2D
+from ._conv_lstm import ConvLSTM3D as ConvLSTM3D
 from ._group_query_attention import GroupedQueryAttention as GroupQueryAttention
 from ._merge_functions import add as add
 from ._merge_functions import average as average

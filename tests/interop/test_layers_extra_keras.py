@@ -369,3 +369,99 @@ def test_group_query_attention_config_round_trips_through_keras_serialization():
     assert config["class_name"] == k_config["class_name"]
     assert heft.layers.deserialize(k_config).get_config()["num_query_heads"] == 4
     assert type(heft.layers.deserialize(config)) is type(layer)
+
+
+CONV_LSTM = [
+    ("ConvLSTM1D", {"filters": 3, "kernel_size": 2}, (2, 3, 6, 2), {}),
+    (
+        "ConvLSTM1D",
+        {"filters": 2, "kernel_size": 3, "padding": "same", "return_sequences": True},
+        (2, 3, 5, 2),
+        {},
+    ),
+    (
+        "ConvLSTM2D",
+        {"filters": 2, "kernel_size": 3, "return_state": True, "go_backwards": True},
+        (2, 3, 5, 6, 2),
+        {},
+    ),
+    (
+        "ConvLSTM2D",
+        {"filters": 2, "kernel_size": (2, 3), "strides": 2, "data_format": "channels_first"},
+        (2, 3, 2, 6, 7),
+        {},
+    ),
+    (
+        "ConvLSTM2D",
+        {"filters": 2, "kernel_size": 2, "dropout": 0.3, "recurrent_dropout": 0.2, "seed": 1},
+        (2, 3, 4, 4, 2),
+        {"training": True},
+    ),
+    (
+        "ConvLSTM3D",
+        {"filters": 2, "kernel_size": 2, "use_bias": False, "return_sequences": True},
+        (1, 2, 3, 4, 3, 2),
+        {},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "shape", "call"), CONV_LSTM, ids=[f"{c[0]}-{c[1]}" for c in CONV_LSTM]
+)
+def test_conv_lstm_matches_keras(cls, kwargs, shape, call):
+    x = np.random.default_rng(11).normal(size=shape).astype("float32")
+    k_layer = getattr(keras.layers, cls)(**kwargs)
+    h_layer = getattr(heft.layers, cls)(**kwargs)
+    _same_config(h_layer, k_layer)
+    k_layer.build(shape)
+    h_layer.build(shape)
+    _assert_same_layout(h_layer, k_layer)
+    weights = _random_weights(k_layer, 12)
+    k_layer.set_weights(weights)
+    h_layer.set_weights(weights)
+    k_out = k_layer(x, **call)
+    h_out = h_layer(x, **call)
+    k_flat = k_out if isinstance(k_out, list | tuple) else [k_out]
+    h_flat = h_out if isinstance(h_out, list | tuple) else [h_out]
+    assert len(h_flat) == len(k_flat)
+    for h_value, k_value in zip(h_flat, k_flat, strict=True):
+        np.testing.assert_allclose(np.asarray(h_value), np.asarray(k_value), rtol=1e-4, atol=1e-5)
+    symbolic = (None, *shape[1:])
+    k_shape = k_layer.compute_output_shape(symbolic)
+    h_shape = h_layer.compute_output_shape(symbolic)
+    assert str(h_shape) == str(k_shape)
+    clone = type(h_layer).from_config(k_layer.get_config())
+    _same_config(clone, k_layer)
+
+
+def test_stateful_conv_lstm_carries_states_like_keras(tmp_path):
+    x = np.random.default_rng(13).normal(size=(2, 2, 5, 2)).astype("float32")
+
+    def build(m):
+        inputs = m.Input(batch_shape=(2, 2, 5, 2))
+        outputs = m.layers.ConvLSTM1D(3, 2, stateful=True)(inputs)
+        return m.Model(inputs, outputs)
+
+    h_model, k_model = build(heft), build(keras)
+    h_model.set_weights(_random_weights(h_model, 14))
+    path = str(tmp_path / "conv_lstm.weights.h5")
+    h_model.save_weights(path)
+    k_model.load_weights(path)
+    for _ in range(2):  # the second call starts from the first call's final states
+        np.testing.assert_allclose(
+            np.asarray(h_model(x)), np.asarray(k_model(x)), rtol=1e-4, atol=1e-5
+        )
+    h_model.layers[-1].reset_state()
+    k_model.layers[-1].reset_state()
+    np.testing.assert_allclose(np.asarray(h_model(x)), np.asarray(k_model(x)), rtol=1e-4, atol=1e-5)
+
+
+def test_conv_lstm_trains_with_fit():
+    x = np.random.default_rng(15).normal(size=(8, 3, 5, 2)).astype("float32")
+    y = np.random.default_rng(16).normal(size=(8, 4, 2)).astype("float32")
+    model = heft.Sequential([heft.Input((3, 5, 2)), heft.layers.ConvLSTM1D(2, 2)])
+    model.compile(optimizer="adam", loss="mse")
+    before = [w.copy() for w in model.get_weights()]
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    assert any(not np.allclose(a, b) for a, b in zip(before, model.get_weights(), strict=True))
