@@ -101,6 +101,8 @@ from ._conv_lstm import ConvLSTM1D as ConvLSTM1D
 from ._conv_lstm import ConvLSTM2D as ConvLSTM2D
 from ._conv_lstm import ConvLSTM3D as ConvLSTM3D
 from ._group_query_attention import GroupedQueryAttention as GroupQueryAttention
+from ._jax_layer import FlaxLayer as FlaxLayer
+from ._jax_layer import JaxLayer as JaxLayer
 from ._merge_functions import add as add
 from ._merge_functions import average as average
 from ._merge_functions import concatenate as concatenate

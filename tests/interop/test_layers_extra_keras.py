@@ -465,3 +465,120 @@ def test_conv_lstm_trains_with_fit():
     before = [w.copy() for w in model.get_weights()]
     model.fit(x, y, epochs=1, batch_size=4, verbose=0)
     assert any(not np.allclose(a, b) for a, b in zip(before, model.get_weights(), strict=True))
+
+
+def _flax_module():
+    import flax.linen as nn
+
+    class Block(nn.Module):
+        @nn.compact
+        def __call__(self, x, training=False):
+            x = nn.Dense(3)(x)
+            x = nn.BatchNorm(use_running_average=not training, momentum=0.5)(x)
+            return nn.Dropout(0.5, deterministic=not training)(x)
+
+    return Block()
+
+
+def test_flax_layer_matches_keras_weights_and_outputs():
+    x = np.random.default_rng(20).normal(size=(4, 5)).astype("float32")
+    module = _flax_module()
+    k_layer = keras.layers.FlaxLayer(module, seed=3)
+    h_layer = heft.layers.FlaxLayer(module, seed=3)
+    k_layer.build(x.shape)
+    h_layer.build(x.shape)
+    _assert_same_layout(h_layer, k_layer)
+    weights = _random_weights(k_layer, 21)
+    k_layer.set_weights(weights)
+    h_layer.set_weights(weights)
+    np.testing.assert_allclose(np.asarray(h_layer(x)), np.asarray(k_layer(x)), rtol=1e-5)
+    k_train = np.asarray(k_layer(x, training=True))
+    h_train = np.asarray(h_layer(x, training=True))
+    np.testing.assert_allclose(h_train, k_train, rtol=1e-5, atol=1e-6)
+    for h_w, k_w in zip(h_layer.weights, k_layer.weights, strict=True):  # batch stats updated
+        np.testing.assert_allclose(h_w.numpy(), np.asarray(k_w.numpy()), rtol=1e-5, atol=1e-6)
+
+
+def test_flax_module_trained_in_heft_matches_flax_and_round_trips_weight_files(tmp_path):
+    import flax.linen as nn
+    import jax
+
+    module = nn.Dense(2)
+    x = np.random.default_rng(22).normal(size=(8, 3)).astype("float32")
+    y = np.random.default_rng(23).normal(size=(8, 2)).astype("float32")
+    variables = module.init(jax.random.PRNGKey(0), x)
+    layer = heft.layers.FlaxLayer(module, variables=variables)
+    model = heft.Sequential([heft.Input((3,)), layer])
+    model.compile(optimizer=heft.optimizers.SGD(0.1), loss="mse")
+    model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+
+    def loss(params):
+        return ((module.apply(params, x) - y) ** 2).mean()
+
+    params = variables
+    for _ in range(2):
+        grads = jax.grad(loss)(params)
+        params = jax.tree_util.tree_map(lambda p, g: p - 0.1 * g, params, grads)
+    expected = jax.tree_util.tree_leaves(params)
+    trained = [np.asarray(v.value) for v in jax.tree_util.tree_leaves(layer.params)]
+    for got, want in zip(trained, expected, strict=True):
+        np.testing.assert_allclose(got, np.asarray(want), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(model(x)), np.asarray(module.apply(params, x)), rtol=1e-5, atol=1e-6
+    )
+    path = str(tmp_path / "flax.weights.h5")
+    model.save_weights(path)
+    fresh = heft.Sequential([heft.Input((3,)), heft.layers.FlaxLayer(module, variables=variables)])
+    fresh.load_weights(path)
+    np.testing.assert_allclose(np.asarray(fresh(x)), np.asarray(model(x)), rtol=1e-6)
+    k_model = keras.Sequential(
+        [keras.Input((3,)), keras.layers.FlaxLayer(module, variables=variables)]
+    )
+    k_model.load_weights(path)
+    np.testing.assert_allclose(np.asarray(k_model(x)), np.asarray(model(x)), rtol=1e-5)
+
+
+def test_jax_layer_with_state_and_rng_matches_keras():
+    import jax
+
+    def init_fn(rng, inputs):
+        w = jax.random.normal(rng, (inputs.shape[-1], 2))
+        return {"w": w}, {"count": np.zeros((), "float32")}
+
+    def call_fn(params, state, rng, inputs, training):
+        out = inputs @ params["w"]
+        if training:
+            out = out * jax.random.bernoulli(rng, 0.5, out.shape)
+        return out, {"count": state["count"] + 1.0}
+
+    x = np.random.default_rng(24).normal(size=(3, 4)).astype("float32")
+    k_layer = keras.layers.JaxLayer(call_fn, init_fn, seed=5)
+    h_layer = heft.layers.JaxLayer(call_fn, init_fn, seed=5)
+    k_layer.build(x.shape)
+    h_layer.build(x.shape)
+    _assert_same_layout(h_layer, k_layer)
+    weights = _random_weights(k_layer, 25)
+    k_layer.set_weights(weights)
+    h_layer.set_weights(weights)
+    for training in (False, True, True):
+        np.testing.assert_allclose(
+            np.asarray(h_layer(x, training=training)),
+            np.asarray(k_layer(x, training=training)),
+            rtol=1e-5,
+        )
+    assert float(h_layer.state["count"].numpy()) == float(k_layer.state["count"].numpy())
+    k_config, h_config = k_layer.get_config(), h_layer.get_config()
+    k_config.pop("name"), h_config.pop("name")
+    assert h_config == k_config
+
+
+def test_jax_layer_rejects_unknown_arguments_like_keras():
+    def call_fn(inputs, weights):
+        return inputs
+
+    with pytest.raises(ValueError, match="Unsupported argument"):
+        keras.layers.JaxLayer(call_fn)
+    with pytest.raises(ValueError, match="Unsupported argument"):
+        heft.layers.JaxLayer(call_fn)
+    with pytest.raises(ValueError, match="cannot all be `None`"):
+        heft.layers.JaxLayer(lambda params, inputs: inputs)
