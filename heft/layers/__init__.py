@@ -133,4 +133,6 @@ from ._pooling import MaxPooling3D as MaxPool3D
 from ._reversible_embedding import ReversibleEmbedding as ReversibleEmbedding
 from ._rms_normalization import RMSNormalization as RMSNormalization
 from ._spectral_normalization import SpectralNormalization as SpectralNormalization
+from ._tfsm_layer import TFSMLayer as TFSMLayer
+from ._torch_module_wrapper import TorchModuleWrapper as TorchModuleWrapper
 from ._wrapper import Wrapper as Wrapper
