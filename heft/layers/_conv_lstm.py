@@ -134,7 +134,7 @@ class ConvLSTMCell(Layer, DropoutRNNCell):
         self.input_spec = InputSpec(ndim=rank + 2)
         self.state_size = [-1, -1]  # two states shaped like the convolution's output
 
-    def build(self, inputs_shape: Any, states_shape: Any = None) -> None:
+    def build(self, inputs_shape: Any, states_shape: Any = None) -> None:  # type: ignore[override]
         inputs_shape = tuple(inputs_shape)
         if self.data_format == "channels_first":
             channel_axis, self.spatial_dims = 1, inputs_shape[2:]

@@ -152,7 +152,9 @@ class GroupedQueryAttention(Layer):
             **self._sublayer_kwargs(),
         )
 
-    def build(self, query_shape: Any, value_shape: Any, key_shape: Any = None) -> None:
+    def build(  # type: ignore[override]
+        self, query_shape: Any, value_shape: Any, key_shape: Any = None
+    ) -> None:
         query_shape, value_shape = tuple(query_shape), tuple(value_shape)
         key_shape = value_shape if key_shape is None else tuple(key_shape)
         for label, shape in (("query", query_shape), ("value", value_shape), ("key", key_shape)):

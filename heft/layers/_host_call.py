@@ -49,7 +49,10 @@ def host_call(
         def host_backward(*flat: Any) -> list:
             given = list(flat[: len(values)])
             grads = backward(given, jax.tree_util.tree_unflatten(tree, flat[len(values) :]))
-            return [np.asarray(g, dtype=s.dtype).reshape(s.shape) for g, s in zip(grads, specs)]
+            return [
+                np.asarray(g, dtype=s.dtype).reshape(s.shape)
+                for g, s in zip(grads, specs, strict=True)
+            ]
 
         leaves, tree = jax.tree_util.tree_flatten(cotangents)
         return tuple(jax.pure_callback(host_backward, specs, *values, *leaves))

@@ -79,6 +79,10 @@ class JaxLayer(Layer):
     ['jax_layer/variable']
     """
 
+    # Pytrees of the weights, set without tracking (tracked lists are not pytrees).
+    params: Any
+    state: Any
+
     def __init__(
         self,
         call_fn: Callable,
@@ -168,12 +172,9 @@ class JaxLayer(Layer):
         def ones(shape: Any) -> Any:
             return jnp.ones([1 if d is None else d for d in shape])
 
-        is_shape = lambda s: (
-            isinstance(s, tuple | list)
-            and all(  # noqa: E731
-                d is None or isinstance(d, int) for d in s
-            )
-        )
+        def is_shape(s: Any) -> bool:
+            return isinstance(s, tuple | list) and all(d is None or isinstance(d, int) for d in s)
+
         inputs = jax.tree_util.tree_map(ones, input_shape, is_leaf=is_shape)
         arguments = {"rng": self._get_init_rng(), "inputs": inputs, "training": True}
         result = self.init_fn(*[arguments[name] for name in self.init_fn_arguments])

@@ -33,7 +33,7 @@ class RMSNormalization(Layer):
         self.axis = axis
         self.epsilon = epsilon
 
-    def build(self, input_shape: Shape) -> None:
+    def build(self, input_shape: Any = None) -> None:
         if isinstance(self.axis, list | tuple):
             self.axis = sorted(self.axis)
             shape = tuple(input_shape[dim] for dim in self.axis)

@@ -44,9 +44,9 @@ class SpectralNormalization(Wrapper):
             )
         self.power_iterations = power_iterations
 
-    def build(self, input_shape: Shape) -> None:
+    def build(self, input_shape: Any = None) -> None:
         super().build(input_shape)
-        self.input_spec = InputSpec(min_ndim=1, axes={-1: input_shape[-1]})
+        self.input_spec = InputSpec(min_ndim=1, axes={-1: int(input_shape[-1])})
         if hasattr(self.layer, "kernel"):
             self.kernel = self.layer.kernel
         elif hasattr(self.layer, "embeddings"):
@@ -89,8 +89,8 @@ class SpectralNormalization(Wrapper):
         vector_u = self.vector_u.value
         vector_v = vector_u
         for _ in range(self.power_iterations):
-            vector_v = normalize(jnp.matmul(vector_u, weights.T), axis=None)
-            vector_u = normalize(jnp.matmul(vector_v, weights), axis=None)
+            vector_v = normalize(jnp.matmul(vector_u, weights.T), axis=None)  # type: ignore[arg-type]
+            vector_u = normalize(jnp.matmul(vector_v, weights), axis=None)  # type: ignore[arg-type]
         vector_u = jax.lax.stop_gradient(vector_u)
         vector_v = jax.lax.stop_gradient(vector_v)
         sigma = jnp.matmul(jnp.matmul(vector_v, weights), vector_u.T)

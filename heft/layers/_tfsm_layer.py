@@ -14,7 +14,7 @@ from ._layer import Layer
 
 def _import_tensorflow() -> Any:
     try:
-        import tensorflow as tf
+        import tensorflow as tf  # type: ignore[import-untyped]
     except ImportError as err:
         raise ImportError(
             "TFSMLayer needs the `tensorflow` package to load SavedModels, which is not "
@@ -75,6 +75,10 @@ class TFSMLayer(Layer):
         ImportError: If ``tensorflow`` is not installed.
         ValueError: For an endpoint the SavedModel does not have.
     """
+
+    call_endpoint_fn: Any
+    call_training_endpoint_fn: Any
+    _tf_variables: list[Any]
 
     def __init__(
         self,

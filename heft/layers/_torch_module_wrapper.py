@@ -47,6 +47,9 @@ class TorchModuleWrapper(Layer):
         ValueError: For an uninitialized lazy module.
     """
 
+    _param_names: list[str]
+    _buffer_names: list[str]
+
     def __init__(
         self, module: Any, name: str | None = None, output_shape: Any = None, **kwargs: Any
     ) -> None:
