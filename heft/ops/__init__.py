@@ -338,3 +338,8 @@ from ._statistics import percentile as percentile
 from ._statistics import quantile as quantile
 from ._statistics import std as std
 from ._statistics import var as var
+
+# isort: split
+# Adaptive pooling.
+from ._adaptive import adaptive_average_pool as adaptive_average_pool
+from ._adaptive import adaptive_max_pool as adaptive_max_pool

@@ -35,6 +35,8 @@ from ._activation_ops import squareplus as squareplus
 from ._activation_ops import swish as swish
 from ._activation_ops import tanh_shrink as tanh_shrink
 from ._activation_ops import threshold as threshold
+from ._adaptive import adaptive_average_pool as adaptive_average_pool
+from ._adaptive import adaptive_max_pool as adaptive_max_pool
 from ._attention import dot_product_attention as dot_product_attention
 from ._blocks import depth_to_space as depth_to_space
 from ._blocks import fold as fold
