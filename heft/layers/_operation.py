@@ -47,10 +47,27 @@ _KERAS_MODULES = {
     "pinv qr solve solve_triangular svd",
     "math": "erf erfc erfinv rsqrt segment_max segment_min segment_prod segment_sum logdet "
     "cdist logsumexp in_top_k top_k fft fft2 rfft irfft stft istft extract_sequences",
+    "image": "affine_transform crop_images elastic_transform extract_patches extract_patches_3d "
+    "gaussian_blur hsv_to_rgb map_coordinates pad_images perspective_transform resize "
+    "rgb_to_grayscale rgb_to_hsv scale_and_translate sobel_edges ssim",
 }
 _MODULE_OF = {op: module for module, names in _KERAS_MODULES.items() for op in names.split()}
-_CLASS_OVERRIDES = {"swish": "Silu", "hard_swish": "HardSilu"}
-_OP_OVERRIDES = {"Silu": "silu", "HardSilu": "hard_silu"}
+_CLASS_OVERRIDES = {
+    "swish": "Silu",
+    "hard_swish": "HardSilu",
+    "rgb_to_grayscale": "RGBToGrayscale",
+    "rgb_to_hsv": "RGBToHSV",
+    "hsv_to_rgb": "HSVToRGB",
+    "ssim": "SSIM",
+}
+_OP_OVERRIDES = {
+    "Silu": "silu",
+    "HardSilu": "hard_silu",
+    "RGBToGrayscale": "rgb_to_grayscale",
+    "RGBToHSV": "rgb_to_hsv",
+    "HSVToRGB": "hsv_to_rgb",
+    "SSIM": "ssim",
+}
 
 
 def keras_class_name(op_name: str) -> str:
@@ -67,6 +84,8 @@ def _resolve(op_name: str) -> Callable:
     from .. import ops
 
     fn = getattr(ops, op_name, None)
+    if fn is None and _MODULE_OF.get(op_name) == "image":
+        fn = getattr(ops.image, op_name, None)
     if fn is None or not callable(fn) or op_name.startswith("_"):
         raise ValueError(
             f"Unknown op '{op_name}': heft.ops has no such function, so this graph node "

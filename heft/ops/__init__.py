@@ -309,3 +309,6 @@ from ._statistics import percentile as percentile
 from ._statistics import quantile as quantile
 from ._statistics import std as std
 from ._statistics import var as var
+
+# Image ops live in their own namespace, as in Keras (``keras.ops.image``).
+from . import image as image
