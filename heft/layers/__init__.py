@@ -88,3 +88,14 @@ from ._simple_rnn import SimpleRNN as SimpleRNN
 from ._simple_rnn import SimpleRNNCell as SimpleRNNCell
 from ._wrappers import Bidirectional as Bidirectional
 from ._wrappers import TimeDistributed as TimeDistributed
+
+# Image preprocessing and augmentation layers.
+from ._image_color import RandomBrightness as RandomBrightness
+from ._image_color import RandomContrast as RandomContrast
+from ._image_geometric import RandomCrop as RandomCrop
+from ._image_geometric import RandomFlip as RandomFlip
+from ._image_geometric import RandomRotation as RandomRotation
+from ._image_geometric import RandomTranslation as RandomTranslation
+from ._image_geometric import RandomZoom as RandomZoom
+from ._image_resizing import CenterCrop as CenterCrop
+from ._image_resizing import Resizing as Resizing

@@ -110,7 +110,9 @@ def resize(
     images = as_array(images)
     check_image_rank(images)
     if pad_to_aspect_ratio and crop_to_aspect_ratio:
-        raise ValueError("Only one of `pad_to_aspect_ratio` & `crop_to_aspect_ratio` can be `True`.")
+        raise ValueError(
+            "Only one of `pad_to_aspect_ratio` & `crop_to_aspect_ratio` can be `True`."
+        )
     data_format = data_format_of(data_format)
     if interpolation not in RESIZE_INTERPOLATIONS:
         raise ValueError(

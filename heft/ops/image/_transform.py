@@ -172,9 +172,7 @@ def perspective_transform(
     if data_format == "channels_first":
         images = jnp.transpose(images, (0, 2, 3, 1))
     _, height, width, _ = images.shape
-    coefficients = _homography(
-        start_points.astype("float32"), end_points.astype("float32")
-    )
+    coefficients = _homography(start_points.astype("float32"), end_points.astype("float32"))
     x, y = jnp.meshgrid(jnp.arange(width), jnp.arange(height), indexing="xy")
     gx, gy = x.ravel(), y.ravel()
 
