@@ -99,3 +99,12 @@ from ._image_geometric import RandomTranslation as RandomTranslation
 from ._image_geometric import RandomZoom as RandomZoom
 from ._image_resizing import CenterCrop as CenterCrop
 from ._image_resizing import Resizing as Resizing
+from ._image_hsv import RandomColorDegeneration as RandomColorDegeneration
+from ._image_hsv import RandomHue as RandomHue
+from ._image_hsv import RandomSaturation as RandomSaturation
+from ._image_hsv import RandomSharpness as RandomSharpness
+from ._image_tone import AutoContrast as AutoContrast
+from ._image_tone import RandomGrayscale as RandomGrayscale
+from ._image_tone import RandomInvert as RandomInvert
+from ._image_tone import RandomPosterization as RandomPosterization
+from ._image_tone import Solarization as Solarization

@@ -15,6 +15,14 @@ RANDOM = [
     lambda: layers.RandomTranslation(0.2, 0.2, seed=1),
     lambda: layers.RandomContrast(0.5, value_range=(0, 1), seed=1),
     lambda: layers.RandomBrightness(0.3, value_range=(0, 1), seed=1),
+    lambda: layers.RandomGrayscale(0.5, seed=5),
+    lambda: layers.RandomInvert(value_range=(0, 1), seed=1),
+    lambda: layers.RandomPosterization(3, value_range=(0, 1), seed=1),
+    lambda: layers.Solarization(0.5, 0.5, value_range=(0, 1), seed=1),
+    lambda: layers.RandomColorDegeneration(0.8, value_range=(0, 1), seed=1),
+    lambda: layers.RandomSaturation(0.8, value_range=(0, 1), seed=1),
+    lambda: layers.RandomHue(0.8, value_range=(0, 1), seed=1),
+    lambda: layers.RandomSharpness(0.9, value_range=(0, 1), seed=1),
 ]
 
 
@@ -24,7 +32,9 @@ def test_random_image_layer_is_identity_at_inference_and_seeded_in_training(make
     np.testing.assert_array_equal(np.asarray(layer(X, training=False)), X)
     first, second = np.asarray(layer(X)), np.asarray(layer(X))
     assert not np.allclose(first, X) and not np.allclose(first, second)
-    np.testing.assert_array_equal(np.asarray(make()(X)), first)
+    fresh = make()
+    fresh(X, training=False)  # some layers draw in inference too, as in Keras
+    np.testing.assert_array_equal(np.asarray(fresh(X)), first)
     assert np.asarray(first).min() >= -1e-6 and np.asarray(first).max() <= 1 + 1e-6
 
 
@@ -83,6 +93,14 @@ def test_image_layer_rejects_bad_arguments():
         layers.RandomFlip(factor=0.5)
     with pytest.raises(ValueError, match="rank 3"):
         layers.RandomFlip()(X[0, 0])
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        layers.RandomGrayscale(1.5)
+    with pytest.raises(ValueError, match="input_number=2"):
+        layers.Solarization(2)
+    with pytest.raises(ValueError, match="value_range"):
+        layers.AutoContrast(value_range=5)
+    with pytest.raises(ValueError, match="3 channels"):
+        layers.RandomColorDegeneration(0.5).compute_output_shape((2, 4, 4, 1))
     with pytest.raises(ValueError, match="data_format"):
         layers.Resizing(2, 2, data_format="nhwc")
 
@@ -94,3 +112,9 @@ def test_resizing_and_center_crop_shapes_and_symbolic_use():
     assert layers.CenterCrop(2, 3).compute_output_shape((5, 9, 9, 1)) == (5, 2, 3, 1)
     with pytest.raises(ValueError, match="rank-1 with size 3"):
         layers.CenterCrop(2, 3).compute_output_shape((9, 9))
+
+
+def test_auto_contrast_stretches_each_channel_in_inference_too():
+    out = np.asarray(layers.AutoContrast(value_range=(0, 1))(X * 0.5 + 0.2, training=False))
+    np.testing.assert_allclose(out.min(axis=(1, 2)), 0.0, atol=1e-6)
+    np.testing.assert_allclose(out.max(axis=(1, 2)), 1.0, atol=1e-6)
