@@ -108,3 +108,6 @@ from ._image_tone import RandomGrayscale as RandomGrayscale
 from ._image_tone import RandomInvert as RandomInvert
 from ._image_tone import RandomPosterization as RandomPosterization
 from ._image_tone import Solarization as Solarization
+from ._image_mix import CutMix as CutMix
+from ._image_mix import MixUp as MixUp
+from ._image_mix import RandomGaussianBlur as RandomGaussianBlur

@@ -80,6 +80,12 @@ CASES = [
     ("RandomSharpness", (0.5,), {"seed": 3}, X),
     ("RandomSharpness", ((0.2, 0.9),), {"seed": 3, **CF}, XC),
     ("RandomSharpness", (0.5,), {"seed": 3}, X[0]),
+    ("CutMix", (), {"seed": 3}, X),
+    ("CutMix", ((0.2, 0.6),), {"seed": 3, **CF}, XC),
+    ("CutMix", (), {"seed": 3}, X[0]),
+    ("RandomGaussianBlur", (), {"seed": 3}, X),
+    ("RandomGaussianBlur", (0.7, (3, 5), (0.2, 0.9)), {"seed": 3, **CF}, XC),
+    ("RandomGaussianBlur", (0.5,), {"seed": 3}, X[0]),
 ]  # fmt: skip
 
 
@@ -135,3 +141,17 @@ def test_image_layer_dict_input_matches_keras():
     assert sorted(got) == sorted(expected)
     for key in expected:
         np.testing.assert_allclose(np.asarray(got[key]), np.asarray(expected[key]))
+
+
+@pytest.mark.filterwarnings("ignore:Explicitly requested dtype")
+@pytest.mark.parametrize("name", ["MixUp", "CutMix"])
+def test_batch_mixing_layers_mix_images_and_labels_as_keras(name):
+    data = {"images": X, "labels": np.eye(3, dtype="float32")}
+    expected = getattr(keras.layers, name)(seed=2)(dict(data))
+    got = getattr(heft.layers, name)(seed=2)(dict(data))
+    np.testing.assert_allclose(np.asarray(got["labels"]), expected["labels"], atol=1e-5)
+    np.testing.assert_allclose(np.asarray(got["images"]), expected["images"], atol=1e-3)
+    k_layer, h_layer = getattr(keras.layers, name)(seed=2), getattr(heft.layers, name)(seed=2)
+    np.testing.assert_allclose(
+        np.asarray(h_layer(XC[:, :2], training=False)), k_layer(XC[:, :2], training=False)
+    )

@@ -23,6 +23,9 @@ RANDOM = [
     lambda: layers.RandomSaturation(0.8, value_range=(0, 1), seed=1),
     lambda: layers.RandomHue(0.8, value_range=(0, 1), seed=1),
     lambda: layers.RandomSharpness(0.9, value_range=(0, 1), seed=1),
+    lambda: layers.MixUp(seed=1),
+    lambda: layers.CutMix(seed=1),
+    lambda: layers.RandomGaussianBlur(value_range=(0, 1), seed=1),
 ]
 
 
@@ -101,6 +104,10 @@ def test_image_layer_rejects_bad_arguments():
         layers.AutoContrast(value_range=5)
     with pytest.raises(ValueError, match="3 channels"):
         layers.RandomColorDegeneration(0.5).compute_output_shape((2, 4, 4, 1))
+    with pytest.raises(ValueError, match="odd number"):
+        layers.RandomGaussianBlur(kernel_size=4)
+    with pytest.raises(ValueError, match="`sigma` argument"):
+        layers.RandomGaussianBlur(sigma=3.0)
     with pytest.raises(ValueError, match="data_format"):
         layers.Resizing(2, 2, data_format="nhwc")
 
