@@ -111,3 +111,6 @@ from ._image_tone import Solarization as Solarization
 from ._image_mix import CutMix as CutMix
 from ._image_mix import MixUp as MixUp
 from ._image_mix import RandomGaussianBlur as RandomGaussianBlur
+from ._image_warp import RandomElasticTransform as RandomElasticTransform
+from ._image_warp import RandomPerspective as RandomPerspective
+from ._image_warp import RandomShear as RandomShear

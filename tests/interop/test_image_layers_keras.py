@@ -86,6 +86,15 @@ CASES = [
     ("RandomGaussianBlur", (), {"seed": 3}, X),
     ("RandomGaussianBlur", (0.7, (3, 5), (0.2, 0.9)), {"seed": 3, **CF}, XC),
     ("RandomGaussianBlur", (0.5,), {"seed": 3}, X[0]),
+    ("RandomShear", (0.3, 0.2), {"seed": 3}, X),
+    ("RandomShear", ((0.1, 0.4),), {"seed": 3, "fill_mode": "constant", **CF}, XC),
+    ("RandomShear", (0.3, 0.3), {"seed": 3}, X[0]),
+    ("RandomPerspective", (), {"seed": 3}, X),
+    ("RandomPerspective", (0.7, 0.5), {"seed": 3, "interpolation": "nearest", **CF}, XC),
+    ("RandomPerspective", (0.5,), {"seed": 3}, X[0]),
+    ("RandomElasticTransform", (), {"seed": 3}, X),
+    ("RandomElasticTransform", (0.7, (0.2, 0.6)), {"seed": 3, "fill_mode": "constant", **CF},
+     XC),
 ]  # fmt: skip
 
 

@@ -26,6 +26,9 @@ RANDOM = [
     lambda: layers.MixUp(seed=1),
     lambda: layers.CutMix(seed=1),
     lambda: layers.RandomGaussianBlur(value_range=(0, 1), seed=1),
+    lambda: layers.RandomShear(0.3, 0.3, seed=1),
+    lambda: layers.RandomPerspective(scale=0.5, seed=1),
+    lambda: layers.RandomElasticTransform(value_range=(0, 1), seed=1),
 ]
 
 
@@ -108,6 +111,12 @@ def test_image_layer_rejects_bad_arguments():
         layers.RandomGaussianBlur(kernel_size=4)
     with pytest.raises(ValueError, match="`sigma` argument"):
         layers.RandomGaussianBlur(sigma=3.0)
+    with pytest.raises(ValueError, match="input_number=-0.1"):
+        layers.RandomShear(-0.1)
+    with pytest.raises(ValueError, match="`scale` argument"):
+        layers.RandomPerspective(scale=2.0)
+    with pytest.raises(ValueError, match="`scale` argument"):
+        layers.RandomElasticTransform(scale=(2.0, 3.0))
     with pytest.raises(ValueError, match="data_format"):
         layers.Resizing(2, 2, data_format="nhwc")
 
