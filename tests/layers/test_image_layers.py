@@ -111,7 +111,7 @@ def test_image_layer_rejects_bad_arguments():
         layers.RandomGaussianBlur(kernel_size=4)
     with pytest.raises(ValueError, match="`sigma` argument"):
         layers.RandomGaussianBlur(sigma=3.0)
-    with pytest.raises(ValueError, match="input_number=-0.1"):
+    with pytest.raises(ValueError, match=r"input_number=-0\.1"):
         layers.RandomShear(-0.1)
     with pytest.raises(ValueError, match="`scale` argument"):
         layers.RandomPerspective(scale=2.0)
