@@ -114,3 +114,4 @@ from ._image_mix import RandomGaussianBlur as RandomGaussianBlur
 from ._image_warp import RandomElasticTransform as RandomElasticTransform
 from ._image_warp import RandomPerspective as RandomPerspective
 from ._image_warp import RandomShear as RandomShear
+from ._image_jitter import RandomColorJitter as RandomColorJitter

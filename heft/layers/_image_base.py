@@ -36,6 +36,8 @@ class BaseImagePreprocessingLayer(Layer):
 
     _USE_BASE_FACTOR = True
     _FACTOR_BOUNDS: tuple[float, float] = (-1, 1)
+    #: The interpolation ``transform_images`` passes to ``_transform_images``.
+    interpolation: str = "bilinear"
 
     def __init__(
         self,

@@ -209,6 +209,11 @@ class _AffineAugmentation(BaseImagePreprocessingLayer):
     """Shared by RandomZoom and RandomTranslation: one affine warp per image."""
 
     _USE_BASE_FACTOR = False
+    height_factor: Any
+    width_factor: Any
+    fill_mode: str
+    fill_value: float
+    seed: int | None
 
     def _warp(self, images: Any, matrix: Any, interpolation: str) -> Any:
         def run(batch: Any) -> Any:

@@ -133,7 +133,7 @@ class CutMix(BaseImagePreprocessingLayer):
         gy, gx = jnp.meshgrid(
             jnp.arange(height, dtype=dtype), jnp.arange(width, dtype=dtype), indexing="ij"
         )
-        expand = (None, slice(None), slice(None), None)
+        expand: tuple[Any, ...] = (None, slice(None), slice(None), None)
         if self.data_format == "channels_first":
             expand = (None, None, slice(None), slice(None))
         gx, gy = gx[expand], gy[expand]

@@ -77,7 +77,7 @@ class RandomGrayscale(BaseImagePreprocessingLayer):
         super().__init__(data_format=data_format, **kwargs)
         if factor < 0 or factor > 1:
             raise ValueError(f"`factor` should be between 0 and 1. Received: factor={factor}")
-        self.factor = factor
+        self.factor = factor  # type: ignore[assignment]  # a probability here, not a range
         self.seed = seed
         self.generator = SeedGenerator(seed)
 
@@ -85,7 +85,7 @@ class RandomGrayscale(BaseImagePreprocessingLayer):
         draws = random.uniform(
             (_batch_size(data),), 0, 1, seed=self.generator if seed is None else seed
         )
-        return (draws < self.factor)[:, None, None, None]
+        return (draws < self.factor)[:, None, None, None]  # type: ignore[operator]
 
     def transform_images(self, images: Any, transformation: Any, training: bool = True) -> Any:
         if not training:

@@ -27,6 +27,7 @@ RANDOM = [
     lambda: layers.CutMix(seed=1),
     lambda: layers.RandomGaussianBlur(value_range=(0, 1), seed=1),
     lambda: layers.RandomShear(0.3, 0.3, seed=1),
+    lambda: layers.RandomColorJitter((0, 1), 0.1, 0.3, 0.5, 0.3, seed=1),
     lambda: layers.RandomPerspective(scale=0.5, seed=1),
     lambda: layers.RandomElasticTransform(value_range=(0, 1), seed=1),
 ]
@@ -134,3 +135,9 @@ def test_auto_contrast_stretches_each_channel_in_inference_too():
     out = np.asarray(layers.AutoContrast(value_range=(0, 1))(X * 0.5 + 0.2, training=False))
     np.testing.assert_allclose(out.min(axis=(1, 2)), 0.0, atol=1e-6)
     np.testing.assert_allclose(out.max(axis=(1, 2)), 1.0, atol=1e-6)
+
+
+def test_color_jitter_follows_its_data_format():
+    layer = layers.RandomColorJitter((0, 1), saturation_factor=0.5, data_format="channels_first")
+    out = np.asarray(layer(np.transpose(X, (0, 3, 1, 2)), training=True))
+    assert out.shape == (4, 3, 8, 8) and not np.allclose(out, np.transpose(X, (0, 3, 1, 2)))

@@ -93,7 +93,9 @@ def affine_transform(
     coords = jnp.moveaxis(coords, -1, 1) + offset[:, :, None, None, None]
 
     def warp(image: jax.Array, where: jax.Array) -> jax.Array:
-        return ndimage.map_coordinates(image, where, order=order, mode=fill_mode, cval=fill_value)
+        return ndimage.map_coordinates(
+            image, list(where), order=order, mode=fill_mode, cval=fill_value
+        )
 
     out = jax.vmap(warp)(images, coords)
     if data_format == "channels_first":
@@ -186,7 +188,7 @@ def perspective_transform(
     def warp(image: jax.Array, where: jax.Array) -> jax.Array:
         def plane(channel: jax.Array) -> jax.Array:
             sampled = ndimage.map_coordinates(
-                channel, where, order=order, mode="constant", cval=fill_value
+                channel, list(where), order=order, mode="constant", cval=fill_value
             )
             return sampled.reshape(height, width)
 
@@ -304,7 +306,7 @@ def elastic_transform(
     noise = jax.random.normal(key, shape=(batch, height, width), dtype=dtype) * sigma_t
     smooth = gaussian_blur(
         jnp.expand_dims(noise, channel_axis), kernel_size=(size, size),
-        sigma=(sigma_t, sigma_t), data_format=data_format,
+        sigma=(sigma_t, sigma_t), data_format=data_format,  # type: ignore[arg-type]
     )  # fmt: skip
     shift = jnp.squeeze(smooth)
     x, y = jnp.meshgrid(jnp.arange(width), jnp.arange(height))
