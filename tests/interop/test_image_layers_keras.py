@@ -11,35 +11,30 @@ import pytest
 import heft
 
 RNG = np.random.default_rng(0)
-X = (RNG.random((3, 8, 10, 3)) * 255).astype("float32")
+X = (RNG.random((3, 6, 7, 3)) * 255).astype("float32")
 XC = np.ascontiguousarray(np.transpose(X, (0, 3, 1, 2)))
 CF = {"data_format": "channels_first"}
 
 # (layer, args, kwargs, input): the same seed gives Keras's draws, call after call.
 CASES = [
     ("Resizing", (4, 5), {}, X),
-    ("Resizing", (4, 5), {"interpolation": "bicubic", "antialias": True}, X),
+    ("Resizing", (4, 5), {"interpolation": "bicubic", "antialias": True}, X[0]),
     ("Resizing", (4, 4), {"crop_to_aspect_ratio": True}, X),
     ("Resizing", (4, 4), {"pad_to_aspect_ratio": True}, X),
     ("Resizing", (4, 5), {}, X.astype("uint8")),
     ("Resizing", (4, 5), CF, XC),
-    ("Resizing", (4, 5), {}, X[0]),
     ("CenterCrop", (4, 5), {}, X),
     ("CenterCrop", (12, 5), {}, X),
-    ("CenterCrop", (4, 5), CF, XC),
     ("CenterCrop", (4, 6), {}, X[0].astype("uint8")),
     ("RandomFlip", (), {"seed": 3}, X),
     ("RandomFlip", ("horizontal",), {"seed": 3}, X),
     ("RandomFlip", ("vertical",), {"seed": 3, **CF}, XC),
-    ("RandomFlip", (), {"seed": 5}, X[0]),
     ("RandomRotation", (0.2,), {"seed": 3}, X),
     ("RandomRotation", ((-0.1, 0.3),), {"seed": 3, "fill_mode": "constant", "fill_value": 1.0,
                                         "interpolation": "nearest"}, X),
     ("RandomRotation", (0.2,), {"seed": 3, **CF}, XC),
-    ("RandomRotation", (0.2,), {"seed": 3}, X[0]),
     ("RandomZoom", (0.3,), {"seed": 3}, X),
     ("RandomZoom", ((-0.3, 0.2), (0.1, 0.4)), {"seed": 3, "fill_mode": "wrap"}, X),
-    ("RandomZoom", (0.3,), {"seed": 3}, X[0]),
     ("RandomZoom", (0.3,), {"seed": 3, "fill_mode": "nearest", **CF}, XC),
     ("RandomTranslation", (0.2, 0.3), {"seed": 3}, X),
     ("RandomTranslation", ((-0.2, 0.1), 0.3), {"seed": 3, "fill_mode": "constant"}, X[0]),
@@ -55,49 +50,36 @@ CASES = [
     ("RandomBrightness", ((-0.2, 0.7),), {"seed": 3, "value_range": (1, 0)}, X[0] / 255),
     ("RandomGrayscale", (), {"seed": 3}, X),
     ("RandomGrayscale", (0.7,), {"seed": 3, **CF}, XC),
-    ("RandomGrayscale", (0.9,), {"seed": 3}, X[0]),
     ("RandomInvert", (), {"seed": 3}, X),
     ("RandomInvert", ((0.3, 0.9),), {"seed": 3, "value_range": (0, 1)}, X / 255),
-    ("RandomInvert", (0.5,), {"seed": 3}, X[0]),
     ("RandomPosterization", (4,), {"seed": 3}, X),
     ("RandomPosterization", ((2, 2),), {"seed": 3, "value_range": (0, 1)}, X / 255),
-    ("RandomPosterization", (6,), {"seed": 3}, X[0]),
     ("Solarization", (), {"seed": 3}, X),
     ("Solarization", (0.3, 0.8), {"seed": 3}, X),
     ("Solarization", ((0.1, 0.2), 0.5), {"seed": 3, "value_range": (0, 1)}, X[0] / 255),
     ("AutoContrast", (), {}, X),
-    ("AutoContrast", (), {"value_range": (0, 1)}, X / 255 * 0.5 + 0.2),
     ("AutoContrast", (), {}, X[0].astype("uint8")),
     ("RandomColorDegeneration", (0.5,), {"seed": 3}, X),
     ("RandomColorDegeneration", ((0.2, 0.9),), {"seed": 3, **CF}, XC),
-    ("RandomColorDegeneration", (0.5,), {"seed": 3}, X[0]),
     ("RandomSaturation", (0.5,), {"seed": 3}, X / 255),
     ("RandomSaturation", ((0.2, 0.9),), {"seed": 3, "value_range": (0, 1), **CF}, XC / 255),
-    ("RandomSaturation", (0.5,), {"seed": 3}, X[0] / 255),
     ("RandomHue", (0.5,), {"seed": 3}, X),
     ("RandomHue", ((0.2, 0.9),), {"seed": 3, "value_range": (0, 1), **CF}, XC / 255),
-    ("RandomHue", (0.3,), {"seed": 3}, X[0]),
     ("RandomSharpness", (0.5,), {"seed": 3}, X),
     ("RandomSharpness", ((0.2, 0.9),), {"seed": 3, **CF}, XC),
-    ("RandomSharpness", (0.5,), {"seed": 3}, X[0]),
     ("CutMix", (), {"seed": 3}, X),
     ("CutMix", ((0.2, 0.6),), {"seed": 3, **CF}, XC),
-    ("CutMix", (), {"seed": 3}, X[0]),
     ("RandomGaussianBlur", (), {"seed": 3}, X),
     ("RandomGaussianBlur", (0.7, (3, 5), (0.2, 0.9)), {"seed": 3, **CF}, XC),
-    ("RandomGaussianBlur", (0.5,), {"seed": 3}, X[0]),
     ("RandomColorJitter", (), {"seed": 3, "brightness_factor": 0.2, "contrast_factor": 0.5,
                                "saturation_factor": 0.4, "hue_factor": 0.3}, X),
     ("RandomColorJitter", ((0, 1),), {"seed": 3, "contrast_factor": (0.1, 0.6),
                                       "hue_factor": 0.3}, X / 255),
-    ("RandomColorJitter", (), {"seed": 3, "brightness_factor": 0.2}, X[0]),
     ("RandomShear", (0.3, 0.2), {"seed": 3}, X),
     ("RandomShear", ((0.1, 0.4),), {"seed": 3, "fill_mode": "constant", **CF}, XC),
-    ("RandomShear", (0.3, 0.3), {"seed": 3}, X[0]),
     ("RandomPerspective", (), {"seed": 3}, X),
     ("RandomPerspective", (0.7, 0.5), {"seed": 3, "interpolation": "nearest", **CF}, XC),
-    ("RandomPerspective", (0.5,), {"seed": 3}, X[0]),
-    ("RandomElasticTransform", (), {"seed": 3}, X),
+    ("RandomElasticTransform", (), {"seed": 3}, X[:2, :, :, :1]),
     ("RandomElasticTransform", (0.7, (0.2, 0.6)), {"seed": 3, "fill_mode": "constant", **CF},
      XC),
 ]  # fmt: skip
@@ -108,9 +90,20 @@ def _id(case):
     return f"{name}-{args}-{sorted(kwargs.items())}-{x.shape}-{x.dtype}"
 
 
-@pytest.mark.parametrize("training", [True, False])
 @pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
-def test_image_layer_matches_keras(case, training):
+def test_image_layer_matches_keras(case):
+    _check_against_keras(case, training=True)
+
+
+def test_image_layers_at_inference_match_keras():
+    seen = set()
+    for case in CASES:
+        if case[0] not in seen:
+            seen.add(case[0])
+            _check_against_keras(case, training=False)
+
+
+def _check_against_keras(case, training):
     name, args, kwargs, x = case
     k_layer = getattr(keras.layers, name)(*args, **kwargs)
     h_layer = getattr(heft.layers, name)(*args, **kwargs)
