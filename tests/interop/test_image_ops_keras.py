@@ -27,22 +27,16 @@ CF = {"data_format": "channels_first"}
 
 CASES = [
     ("rgb_to_grayscale", (X,), {}),
-    ("rgb_to_grayscale", (XC,), CF),
     ("rgb_to_grayscale", (U8[0],), {}),
     ("rgb_to_hsv", (X,), {}),
-    ("rgb_to_hsv", (XC,), CF),
     ("hsv_to_rgb", (X,), {}),
     ("hsv_to_rgb", (XC[0],), CF),
     ("resize", (X, (4, 4)), {"crop_to_aspect_ratio": True}),
-    ("resize", (XC, (4, 4)), {"crop_to_aspect_ratio": True, **CF}),
     ("resize", (X, (4, 4)), {"pad_to_aspect_ratio": True, "fill_value": 0.5}),
-    ("resize", (X, (8, 2)), {"pad_to_aspect_ratio": True}),
     ("resize", (XC, (8, 2)), {"pad_to_aspect_ratio": True, **CF}),
     ("resize", (U8, (4, 5)), {"interpolation": "bicubic"}),
     ("resize", (U8, (4, 4)), {"pad_to_aspect_ratio": True}),
-    ("resize", (U8[0], (3, 3)), {}),
     ("affine_transform", (XC, T), CF),
-    ("affine_transform", (X[0], T[0]), {}),
     ("crop_images", (X, 1, 2), {"bottom_cropping": 2, "right_cropping": 1}),
     ("crop_images", (X,), {"target_height": 3, "target_width": 4, "bottom_cropping": 1,
                            "right_cropping": 2}),
@@ -50,10 +44,8 @@ CASES = [
     ("pad_images", (XC, 1, 2, 3, 4), CF),
     ("extract_patches", (X, 3), {}),
     ("extract_patches", (X, (2, 3)), {"strides": (1, 2), "padding": "same"}),
-    ("extract_patches", (X[0], 2), {"dilation_rate": 2, "strides": 1}),
     ("extract_patches", (XC, 2), CF),
     ("extract_patches", (VOL, (2, 2, 2)), {}),
-    ("extract_patches_3d", (VOL, 2), {}),
     ("extract_patches_3d", (VOL[0], (2, 2, 3)), {"strides": 1}),
     ("perspective_transform", (X[0], SP, EP), {}),
     ("perspective_transform", (X[:1], SP[None], EP[None]),
@@ -61,12 +53,10 @@ CASES = [
     ("perspective_transform", (XC, np.stack([SP, SP]), np.stack([EP, SP])), CF),
     ("gaussian_blur", (X, (3, 5), (1.0, 2.0)), CL),
     ("gaussian_blur", (XC,), CF),
-    ("gaussian_blur", (X[0], (5, 3), (0.5, 1.5)), CL),
     ("elastic_transform", (X[:, :, :, :1],), {"seed": 3}),
     ("elastic_transform", (XC[:1, :1],), {"alpha": 5.0, "sigma": 1.0, "seed": 3, **CF,
                                           "fill_mode": "constant", "interpolation": "nearest"}),
     ("sobel_edges", (X,), {}),
-    ("sobel_edges", (XC,), CF),
     ("ssim", (Y1, Y2), {}),
     ("ssim", (Y1[0], Y2[0]), {"max_val": 2.0, "filter_size": 5, "filter_sigma": 1.0}),
 ]  # fmt: skip
@@ -93,12 +83,12 @@ CASES += [
 ]
 CASES += [
     ("map_coordinates", (X[0, :, :, 0], COORDS, order), {"fill_mode": m, "fill_value": 0.5})
-    for order, m in ((0, "constant"), (1, "nearest"), (1, "wrap"), (0, "mirror"), (1, "reflect"))
+    for order, m in ((0, "constant"), (1, "nearest"), (1, "mirror"))
 ]
 CASES += [
     ("scale_and_translate",
      (X, (2, 5, 4, 3), np.array([0.7, 0.5], "f4"), np.array([0.5, -1.0], "f4"), (1, 2), m), {})
-    for m in ("linear", "cubic", "lanczos3", "lanczos5")
+    for m in ("linear", "lanczos3")
 ]  # fmt: skip
 
 
@@ -136,14 +126,12 @@ def test_image_op_signatures_match_keras():
 SYMBOLIC = [
     ("resize", {"size": (4, 5)}),
     ("rgb_to_grayscale", {}),
-    ("rgb_to_hsv", {}),
     ("gaussian_blur", CL),
     ("extract_patches", {"size": 3}),
     ("crop_images", {"top_cropping": 1, "left_cropping": 1, "target_height": 3,
                      "target_width": 3}),
     ("pad_images", {"top_padding": 1, "left_padding": 1, "target_height": 9,
                     "target_width": 11}),
-    ("sobel_edges", {}),
 ]  # fmt: skip
 
 

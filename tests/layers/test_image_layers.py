@@ -17,19 +17,11 @@ RANDOM = [
     lambda: layers.RandomBrightness(0.3, value_range=(0, 1), seed=1),
     lambda: layers.RandomGrayscale(0.5, seed=5),
     lambda: layers.RandomInvert(value_range=(0, 1), seed=1),
-    lambda: layers.RandomPosterization(3, value_range=(0, 1), seed=1),
-    lambda: layers.Solarization(0.5, 0.5, value_range=(0, 1), seed=1),
-    lambda: layers.RandomColorDegeneration(0.8, value_range=(0, 1), seed=1),
     lambda: layers.RandomSaturation(0.8, value_range=(0, 1), seed=1),
     lambda: layers.RandomHue(0.8, value_range=(0, 1), seed=1),
-    lambda: layers.RandomSharpness(0.9, value_range=(0, 1), seed=1),
     lambda: layers.MixUp(seed=1),
     lambda: layers.CutMix(seed=1),
-    lambda: layers.RandomGaussianBlur(value_range=(0, 1), seed=1),
     lambda: layers.RandomShear(0.3, 0.3, seed=1),
-    lambda: layers.RandomColorJitter((0, 1), 0.1, 0.3, 0.5, 0.3, seed=1),
-    lambda: layers.RandomPerspective(scale=0.5, seed=1),
-    lambda: layers.RandomElasticTransform(value_range=(0, 1), seed=1),
 ]
 
 
