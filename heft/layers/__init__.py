@@ -150,3 +150,31 @@ from ._spectral_normalization import SpectralNormalization as SpectralNormalizat
 from ._tfsm_layer import TFSMLayer as TFSMLayer
 from ._torch_module_wrapper import TorchModuleWrapper as TorchModuleWrapper
 from ._wrapper import Wrapper as Wrapper
+
+# isort: split
+# Image preprocessing and augmentation layers.
+from ._image_color import RandomBrightness as RandomBrightness
+from ._image_color import RandomContrast as RandomContrast
+from ._image_geometric import RandomCrop as RandomCrop
+from ._image_geometric import RandomFlip as RandomFlip
+from ._image_geometric import RandomRotation as RandomRotation
+from ._image_geometric import RandomTranslation as RandomTranslation
+from ._image_geometric import RandomZoom as RandomZoom
+from ._image_hsv import RandomColorDegeneration as RandomColorDegeneration
+from ._image_hsv import RandomHue as RandomHue
+from ._image_hsv import RandomSaturation as RandomSaturation
+from ._image_hsv import RandomSharpness as RandomSharpness
+from ._image_jitter import RandomColorJitter as RandomColorJitter
+from ._image_mix import CutMix as CutMix
+from ._image_mix import MixUp as MixUp
+from ._image_mix import RandomGaussianBlur as RandomGaussianBlur
+from ._image_resizing import CenterCrop as CenterCrop
+from ._image_resizing import Resizing as Resizing
+from ._image_tone import AutoContrast as AutoContrast
+from ._image_tone import RandomGrayscale as RandomGrayscale
+from ._image_tone import RandomInvert as RandomInvert
+from ._image_tone import RandomPosterization as RandomPosterization
+from ._image_tone import Solarization as Solarization
+from ._image_warp import RandomElasticTransform as RandomElasticTransform
+from ._image_warp import RandomPerspective as RandomPerspective
+from ._image_warp import RandomShear as RandomShear

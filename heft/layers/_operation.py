@@ -52,16 +52,25 @@ _KERAS_MODULES = {
     "cdist logsumexp in_top_k top_k fft fft2 rfft irfft stft istft extract_sequences "
     "ifft2 view_as_complex view_as_real",
     "einops": "rearrange",
+    "image": "affine_transform crop_images elastic_transform extract_patches extract_patches_3d "
+    "gaussian_blur hsv_to_rgb map_coordinates pad_images perspective_transform resize "
+    "rgb_to_grayscale rgb_to_hsv scale_and_translate sobel_edges ssim",
 }
 _MODULE_OF = {op: module for module, names in _KERAS_MODULES.items() for op in names.split()}
-_CLASS_OVERRIDES = {"swish": "Silu", "hard_swish": "HardSilu"}
+_CLASS_OVERRIDES = {
+    "swish": "Silu",
+    "hard_swish": "HardSilu",
+    "rgb_to_grayscale": "RGBToGrayscale",
+    "rgb_to_hsv": "RGBToHSV",
+    "hsv_to_rgb": "HSVToRGB",
+    "ssim": "SSIM",
+}
 _CLASS_OVERRIDES.update(
     {op: op.upper() for op in ("fft", "fft2", "ifft2", "rfft", "irfft", "stft", "istft")}
 )
 _CLASS_OVERRIDES.update({"ctc_loss": "CTCLoss", "ctc_decode": "CTCDecode"})
-_OP_OVERRIDES = {"Silu": "silu", "HardSilu": "hard_silu"}
-_OP_OVERRIDES.update({c: op for op, c in _CLASS_OVERRIDES.items() if op.upper() == c})
-_OP_OVERRIDES.update({"CTCLoss": "ctc_loss", "CTCDecode": "ctc_decode"})
+_OP_OVERRIDES = {c: op for op, c in _CLASS_OVERRIDES.items()}
+_OP_OVERRIDES.update({"Silu": "silu", "HardSilu": "hard_silu"})
 
 
 def keras_class_name(op_name: str) -> str:
@@ -78,6 +87,8 @@ def _resolve(op_name: str) -> Callable:
     from .. import ops
 
     fn = getattr(ops, op_name, None)
+    if fn is None and _MODULE_OF.get(op_name) == "image":
+        fn = getattr(ops.image, op_name, None)
     if fn is None or not callable(fn) or op_name.startswith("_"):
         raise ValueError(
             f"Unknown op '{op_name}': heft.ops has no such function, so this graph node "

@@ -343,3 +343,7 @@ from ._statistics import var as var
 # Adaptive pooling.
 from ._adaptive import adaptive_average_pool as adaptive_average_pool
 from ._adaptive import adaptive_max_pool as adaptive_max_pool
+
+# isort: split
+# Image ops live in their own namespace, as in Keras (``keras.ops.image``).
+from . import image as image
