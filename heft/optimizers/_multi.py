@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from .. import _registry
@@ -252,7 +252,7 @@ class MultiOptimizer(Optimizer):
         return self._iterations
 
     @property
-    def variables(self) -> list[Variable]:
+    def variables(self) -> list[Variable]:  # type: ignore[override]
         """``iteration``, ``learning_rate``, extra variables, then each inner optimizer's."""
         out = [self._iterations, self._learning_rate, *self._extra_variables]
         for opt in self._inner_optimizers:
@@ -284,7 +284,7 @@ class MultiOptimizer(Optimizer):
         self._inner_optimizers.append(opt)
         return len(self._inner_optimizers) - 1
 
-    def build(self, variables: Sequence[Any]) -> None:
+    def build(self, variables: Iterable[Any]) -> None:
         """Assign each variable to its inner optimizer and build those that received some.
 
         Calling it again with new variables assigns and builds those only.

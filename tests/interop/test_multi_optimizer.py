@@ -25,11 +25,11 @@ def _fresh_names():
 
 def _multi(lib, callable_map=False):
     """Adam (lr 0.01) for every variable but the biases, SGD with momentum for the biases."""
-    O = lib.optimizers
-    adam, sgd = O.Adam(0.01), O.SGD(0.1, momentum=0.9)
+    opts = lib.optimizers
+    adam, sgd = opts.Adam(0.01), opts.SGD(0.1, momentum=0.9)
     if callable_map:
-        return O.MultiOptimizer(lambda v: sgd if v.path.endswith("bias") else adam)
-    return O.MultiOptimizer(O.OptimizerMap(adam, {".*bias": sgd}))
+        return opts.MultiOptimizer(lambda v: sgd if v.path.endswith("bias") else adam)
+    return opts.MultiOptimizer(opts.OptimizerMap(adam, {".*bias": sgd}))
 
 
 def _model(lib, optimizer):
@@ -90,12 +90,12 @@ def _variables(lib):
 
 def _three_way(lib):
     """Map with a pattern matching nothing (its optimizer stays unbuilt) and a default."""
-    O = lib.optimizers
-    opt_map = lib.optimizers.OptimizerMap(O.RMSprop(0.01))
-    opt_map["dense/kernel"] = O.Adam(0.01)
-    opt_map[".*bias"] = O.SGD(0.1, momentum=0.9)
-    opt_map["nothing/.*"] = O.Lion()
-    return O.MultiOptimizer(opt_map, name="multi")
+    opts = lib.optimizers
+    opt_map = lib.optimizers.OptimizerMap(opts.RMSprop(0.01))
+    opt_map["dense/kernel"] = opts.Adam(0.01)
+    opt_map[".*bias"] = opts.SGD(0.1, momentum=0.9)
+    opt_map["nothing/.*"] = opts.Lion()
+    return opts.MultiOptimizer(opt_map, name="multi")
 
 
 def _grads(step):
@@ -186,39 +186,41 @@ def _error_type(call):
 
 
 def _bad_inputs(lib):
-    O = lib.optimizers
+    opts = lib.optimizers
 
     def set_item(key, value):
-        opt_map = O.OptimizerMap(O.Adam())
-        opt_map["dense/.*"] = O.SGD()
+        opt_map = opts.OptimizerMap(opts.Adam())
+        opt_map["dense/.*"] = opts.SGD()
         opt_map[key] = value
 
     def conflicting():
-        opt_map = O.OptimizerMap(O.Adam())
-        opt_map[".*kernel"] = O.SGD()
-        opt_map["dense/.*"] = O.RMSprop()
-        O.MultiOptimizer(opt_map).build(_variables(lib))
+        opt_map = opts.OptimizerMap(opts.Adam())
+        opt_map[".*kernel"] = opts.SGD()
+        opt_map["dense/.*"] = opts.RMSprop()
+        opts.MultiOptimizer(opt_map).build(_variables(lib))
 
     def multi_lr(setting):
-        multi = O.MultiOptimizer(O.OptimizerMap(O.Adam()))
+        multi = opts.MultiOptimizer(opts.OptimizerMap(opts.Adam()))
         if setting:
             multi.learning_rate = 0.1
         return multi.learning_rate
 
     return {
-        "default_not_optimizer": lambda: O.OptimizerMap("adam"),
-        "map_not_dict": lambda: O.OptimizerMap(O.Adam(), [("a", O.SGD())]),
-        "duplicate_key": lambda: set_item("dense/.*", O.SGD()),
-        "key_not_string": lambda: set_item(3, O.SGD()),
+        "default_not_optimizer": lambda: opts.OptimizerMap("adam"),
+        "map_not_dict": lambda: opts.OptimizerMap(opts.Adam(), [("a", opts.SGD())]),
+        "duplicate_key": lambda: set_item("dense/.*", opts.SGD()),
+        "key_not_string": lambda: set_item(3, opts.SGD()),
         "value_not_optimizer": lambda: set_item("x", "sgd"),
-        "nested_multi": lambda: set_item("x", O.MultiOptimizer(O.OptimizerMap(O.SGD()))),
+        "nested_multi": lambda: set_item("x", opts.MultiOptimizer(opts.OptimizerMap(opts.SGD()))),
         "two_patterns": conflicting,
-        "callable_returns_junk": lambda: O.MultiOptimizer(lambda v: "adam").build(_variables(lib)),
+        "callable_returns_junk": lambda: opts.MultiOptimizer(lambda v: "adam").build(
+            _variables(lib)
+        ),
         "get_learning_rate": lambda: multi_lr(False),
         "set_learning_rate": lambda: multi_lr(True),
-        "apply_unbuilt_without_variables": lambda: O.MultiOptimizer(O.OptimizerMap(O.Adam())).apply(
-            [np.ones(2)]
-        ),
+        "apply_unbuilt_without_variables": lambda: opts.MultiOptimizer(
+            opts.OptimizerMap(opts.Adam())
+        ).apply([np.ones(2)]),
     }
 
 
