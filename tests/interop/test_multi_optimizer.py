@@ -242,9 +242,3 @@ def test_bad_input_errors_match_keras(case):
     assert expected is not None
     with pytest.raises(expected):
         _bad_inputs(heft)[case]()
-
-
-def test_map_that_is_not_callable_is_refused_at_construction():
-    """Keras fails later (at build) with the same type; heft says what to pass at once."""
-    with pytest.raises(TypeError, match="OptimizerMap"):
-        heft.optimizers.MultiOptimizer({"x": heft.optimizers.SGD()})
