@@ -13,6 +13,8 @@ from ._get import get as get
 from ._get import serialize as serialize
 from ._lamb import Lamb as Lamb
 from ._lion import Lion as Lion
+from ._multi import MultiOptimizer as MultiOptimizer
+from ._multi import OptimizerMap as OptimizerMap
 from ._muon import Muon as Muon
 from ._nadam import Nadam as Nadam
 from ._optimizer import Optimizer as Optimizer

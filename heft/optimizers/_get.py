@@ -15,6 +15,7 @@ from ._adamw import AdamW
 from ._ftrl import Ftrl
 from ._lamb import Lamb
 from ._lion import Lion
+from ._multi import MultiOptimizer, OptimizerMap
 from ._muon import Muon
 from ._nadam import Nadam
 from ._optimizer import Optimizer
@@ -38,6 +39,8 @@ ALL_OBJECTS = (
     Lamb,
     Muon,
     ScheduleFreeAdamW,
+    MultiOptimizer,
+    OptimizerMap,
 )
 # Keras matches built-in names case-insensitively: "adam", "Adam", "RMSprop", "rmsprop".
 ALL_OBJECTS_DICT: dict[str, Any] = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}

@@ -34,7 +34,9 @@ paths heft writes are the paths Keras writes for the same model:
   What a file holds for a layer is what its ``save_own_variables`` writes,
   by default these variables as ``"0"``, ``"1"``... (``_store.saved_groups``).
   Metrics and seed-generator states are not saved, and the walk does not go
-  inside optimizers, metrics or losses.
+  inside metrics or losses, nor inside optimizers except through their
+  ``_saved_children()`` (a ``MultiOptimizer``'s inner optimizers, saved under
+  ``optimizer/optimizers/<snake_case class>``).
 
 Built-in layers that hold sublayers must store them under the attribute names
 Keras uses for the same layer, since those names become file paths.
@@ -196,6 +198,13 @@ class _Walker:
                 self.visit_value(value, _join(path, attribute))
         else:
             self.entries[path] = WalkEntry(obj, list(getattr(obj, "variables", None) or ()))
+            # Optimizers made of optimizers (``MultiOptimizer``) list the inner ones,
+            # which Keras's walk reaches through their public attribute.
+            for attribute, items in getattr(obj, "_saved_children", list)():
+                used: dict[str, int] = {}
+                for item in items:
+                    name = _unique(snake_case(type(item).__name__), used)
+                    self.visit(item, _join(_join(path, attribute), name))
 
     def visit_value(self, value: Any, path: str) -> None:
         if self.is_saveable(value):
