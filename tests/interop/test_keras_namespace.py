@@ -59,7 +59,25 @@ ELSEWHERE: dict[tuple[str, str], str] = {
     ("optimizers", "LossScaleOptimizer"): _PRECISION,
     ("optimizers", "legacy"): "Keras 2 optimizer aliases are not part of this surface",
     ("saving", "KerasFileEditor"): "the weight-file editor comes with the weight-tools work",
+    ("callbacks", "OrbaxCheckpoint"): "Orbax checkpoints come with the distribution work",
 }
+# Names of this surface not built yet: the open remainder of the API-surface work.
+_NOT_YET = "not built yet (API-surface work, open)"
+ELSEWHERE.update(
+    {
+        ("", "Operation"): _NOT_YET + ": heft's Operation is a Layer, Keras's the reverse",
+        ("", "SymbolicScope"): _NOT_YET,
+        ("", "legacy"): _NOT_YET,
+        ("utils", "legacy"): _NOT_YET,
+        ("utils", "FeatureSpace"): _NOT_YET,
+        ("layers", "AugMix"): _NOT_YET,
+        ("layers", "ContrastLimitedAdaptiveHistogramEqualization"): _NOT_YET,
+        ("layers", "Equalization"): _NOT_YET,
+        ("layers", "MaxNumBoundingBoxes"): _NOT_YET,
+        ("layers", "RandAugment"): _NOT_YET,
+        ("layers", "RandomErasing"): _NOT_YET,
+    }
+)
 
 
 def _public(module: object) -> set[str]:
