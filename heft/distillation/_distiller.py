@@ -25,6 +25,8 @@ class Distiller(Model):
     ``compile`` (sample weights are not used). Calling the distiller calls the
     student. Its weights are the teacher's, then the student's; its metrics add
     ``student_loss``, ``distillation_loss`` and ``total_loss`` trackers.
+    ``get_config``/``from_config`` round-trip it; ``save`` (a whole-model
+    ``.keras`` archive) is not supported: save ``distiller.student``.
 
     Args:
         teacher: A trained ``heft.Model``.
@@ -51,6 +53,8 @@ class Distiller(Model):
     >>> sorted(history.history)
     ['distillation_loss', 'loss', 'student_loss', 'total_loss']
     """
+
+    _student_loss: Any = None
 
     def __init__(
         self,
@@ -216,6 +220,21 @@ class Distiller(Model):
         if self._student_feature_extractor is not None:
             return dict(self._student_feature_extractor(x, training=True))
         return {_FINAL: y_pred}
+
+    def save(
+        self, filepath: str, overwrite: bool = True, zipped: bool | None = None, **kwargs: Any
+    ) -> None:
+        """Not supported: heft cannot yet write a distiller as a ``.keras`` archive.
+
+        Raises:
+            NotImplementedError: Always, before any file is touched. Save the
+                trained ``distiller.student`` instead, or use ``save_weights``.
+        """
+        raise NotImplementedError(
+            f"Saving a whole Distiller to {filepath!r} is not supported. Save the trained "
+            "student with `distiller.student.save(path)`, or the weights of the teacher and "
+            "the student with `distiller.save_weights(path)`."
+        )
 
     def get_config(self) -> dict[str, Any]:
         """The model's base config with ``teacher``, ``student``, ``distillation_losses``,

@@ -59,3 +59,18 @@ def test_student_loss_weight_one_skips_the_teacher():
     logs = distiller.evaluate(np.ones((4, 5)), np.zeros(4), verbose=0, return_dict=True)
     assert logs["distillation_loss"] == 0.0
     assert logs["loss"] == pytest.approx(logs["student_loss"])
+
+
+def test_whole_distiller_save_is_refused_before_writing(tmp_path):
+    distiller = Distiller(*_pair(), LogitsDistillation())
+    path = tmp_path / "distiller.keras"
+    with pytest.raises(NotImplementedError, match=r"distiller\.student\.save"):
+        distiller.save(str(path))
+    assert not path.exists()
+    distiller(np.ones((2, 5), "float32"))  # build it
+    distiller.save_weights(str(tmp_path / "d.weights.h5"))
+    other = Distiller(*_pair(), LogitsDistillation())
+    other(np.ones((2, 5), "float32"))
+    other.load_weights(str(tmp_path / "d.weights.h5"))
+    for a, b in zip(other.get_weights(), distiller.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
