@@ -15,6 +15,7 @@ from . import callbacks as callbacks
 from . import config as config
 from . import constraints as constraints
 from . import datasets as datasets
+from . import distillation as distillation
 from . import dtype_policies as dtype_policies
 from . import initializers as initializers
 from . import layers as layers
