@@ -7,7 +7,7 @@ import _data
 
 # The guide reads the Jena climate CSV (14 features every 10 minutes); seven of them
 # are selected. Local values of the same shape stand in for them.
-features = _data.floats(3000, 7)
+features = _data.floats(6000, 7)
 split_fraction = 0.715
 train_split = int(split_fraction * int(features.shape[0]))
 step = 6
