@@ -12,7 +12,12 @@ num_movies = 9724
 x = np.stack([rng.integers(0, num_users, 2000), rng.integers(0, num_movies, 2000)], axis=1)
 y = rng.uniform(0, 1, 2000)
 train_indices = int(0.9 * len(x))
-x_train, x_val, y_train, y_val = (x[:train_indices], x[train_indices:], y[:train_indices], y[train_indices:])
+x_train, x_val, y_train, y_val = (
+    x[:train_indices],
+    x[train_indices:],
+    y[:train_indices],
+    y[train_indices:],
+)
 
 EMBEDDING_SIZE = 50
 

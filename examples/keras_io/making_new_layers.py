@@ -199,7 +199,9 @@ class Decoder(layers.Layer):
 class VariationalAutoEncoder(keras.Model):
     """Combines the encoder and decoder into an end-to-end model for training."""
 
-    def __init__(self, original_dim, intermediate_dim=64, latent_dim=32, name="autoencoder", **kwargs):
+    def __init__(
+        self, original_dim, intermediate_dim=64, latent_dim=32, name="autoencoder", **kwargs
+    ):
         super().__init__(name=name, **kwargs)
         self.original_dim = original_dim
         self.encoder = Encoder(latent_dim=latent_dim, intermediate_dim=intermediate_dim)

@@ -42,7 +42,9 @@ TIMEOUT_S = 600
 
 def programs() -> list[str]:
     """The program names of this folder, in alphabetical order."""
-    return sorted(p.stem for p in HERE.glob("*.py") if not p.stem.startswith("_") and p.stem != "run")
+    return sorted(
+        p.stem for p in HERE.glob("*.py") if not p.stem.startswith("_") and p.stem != "run"
+    )
 
 
 class _HeftAsKeras(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -126,9 +128,9 @@ def compare(heft_result: dict[str, Any], reference: dict[str, Any]) -> str | Non
         return f"models differ: heft {sorted(mine)}, keras {sorted(theirs)}"
     for key in mine:
         if mine[key] != theirs[key]:
-            diff = [
-                (a, b) for a, b in zip(mine[key], theirs[key], strict=False) if a != b
-            ] or [("count", len(mine[key]), len(theirs[key]))]
+            diff = [(a, b) for a, b in zip(mine[key], theirs[key], strict=False) if a != b] or [
+                ("count", len(mine[key]), len(theirs[key]))
+            ]
             return f"layout of {key!r} differs, first: {diff[0]}"
     return None
 

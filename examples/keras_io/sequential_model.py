@@ -99,4 +99,9 @@ for layer in transfer.layers[:-1]:
     layer.trainable = False
 transfer.compile(optimizer="adam", loss="mse")
 transfer.fit(np.random.random((64, 784)), np.random.random((64, 10)), epochs=1)
-print("trainable:", len(transfer.trainable_weights), "non-trainable:", len(transfer.non_trainable_weights))
+print(
+    "trainable:",
+    len(transfer.trainable_weights),
+    "non-trainable:",
+    len(transfer.non_trainable_weights),
+)

@@ -42,7 +42,15 @@ class CustomLayer(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="my_package", name="MyDense")
 class MyDense(keras.layers.Layer):
-    def __init__(self, units, *, kernel_regularizer=None, kernel_initializer=None, nested_model=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        *,
+        kernel_regularizer=None,
+        kernel_initializer=None,
+        nested_model=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.hidden_units = units
         self.kernel_regularizer = kernel_regularizer
@@ -93,7 +101,9 @@ with keras.saving.custom_object_scope({"CustomLayer": CustomLayer, "custom_fn": 
     new_model = keras.Model.from_config(config)
 
 # Nested Keras objects in a custom layer's config are serialized by Keras.
-nested = MyDense(4, kernel_regularizer=keras.regularizers.L2(0.01), kernel_initializer=keras.initializers.Ones())
+nested = MyDense(
+    4, kernel_regularizer=keras.regularizers.L2(0.01), kernel_initializer=keras.initializers.Ones()
+)
 serialized = keras.saving.serialize_keras_object(nested)
 restored = keras.saving.deserialize_keras_object(serialized)
 print(type(restored).__name__, restored.hidden_units)

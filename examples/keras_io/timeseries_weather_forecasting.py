@@ -44,7 +44,11 @@ dataset_train = keras.preprocessing.timeseries_dataset_from_array(
 
 x_end = len(val_data) - past - future
 label_start = train_split + past + future
-x_val = val_data.iloc[:x_end][[i for i in range(7)]].values if hasattr(val_data, "iloc") else val_data[:x_end]
+x_val = (
+    val_data.iloc[:x_end][[i for i in range(7)]].values
+    if hasattr(val_data, "iloc")
+    else val_data[:x_end]
+)
 y_val = features[label_start:][:, [1]]
 dataset_val = keras.preprocessing.timeseries_dataset_from_array(
     x_val,

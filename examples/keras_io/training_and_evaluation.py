@@ -110,6 +110,7 @@ model.compile(
 )
 model.fit(x_train, y_train, batch_size=64, epochs=2)
 
+
 # Losses and metrics that do not fit the standard signature.
 class ActivityRegularizationLayer(layers.Layer):
     def call(self, inputs):

@@ -57,7 +57,12 @@ def train_step(state, data):
     trainable_variables, optimizer_variables = optimizer.stateless_apply(
         optimizer_variables, grads, trainable_variables
     )
-    return loss, (trainable_variables, non_trainable_variables, optimizer_variables, metric_variables)
+    return loss, (
+        trainable_variables,
+        non_trainable_variables,
+        optimizer_variables,
+        metric_variables,
+    )
 
 
 @jax.jit

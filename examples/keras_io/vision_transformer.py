@@ -61,7 +61,11 @@ class Patches(layers.Layer):
         patches = keras.ops.image.extract_patches(images, size=self.patch_size)
         patches = ops.reshape(
             patches,
-            (batch_size, num_patches_h * num_patches_w, self.patch_size * self.patch_size * channels),
+            (
+                batch_size,
+                num_patches_h * num_patches_w,
+                self.patch_size * self.patch_size * channels,
+            ),
         )
         return patches
 

@@ -1,5 +1,6 @@
 """Callbacks run by ``fit``, ``evaluate`` and ``predict``, as in ``keras.callbacks``."""
 
+from ._backup_and_restore import BackupAndRestore as BackupAndRestore
 from ._callback import Callback as Callback
 from ._callback_list import CallbackList as CallbackList
 from ._csv_logger import CSVLogger as CSVLogger
@@ -14,4 +15,3 @@ from ._remote_monitor import RemoteMonitor as RemoteMonitor
 from ._swap_ema_weights import SwapEMAWeights as SwapEMAWeights
 from ._tensorboard import TensorBoard as TensorBoard
 from ._terminate_on_nan import TerminateOnNaN as TerminateOnNaN
-from ._backup_and_restore import BackupAndRestore as BackupAndRestore
