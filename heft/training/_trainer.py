@@ -183,6 +183,13 @@ class Trainer(TrainingSteps):
         val_data = None
         if array_mode:
             data = _data.make_array_data(x, y, sample_weight, class_weight, where="fit")
+            if data.y is None and self._compile_loss is not None:
+                # Without a compiled loss, `x` alone trains on the losses the model adds.
+                raise ValueError(
+                    "`fit` received inputs `x` but no targets `y`, and `compile` was given a "
+                    "`loss` that needs them. Pass `y=...`, or compile without `loss` when the "
+                    "model adds its own losses."
+                )
             if validation_split and validation_data is None:
                 data, val_data = _data.split_validation(data, validation_split)
             batch_size = batch_size or 32

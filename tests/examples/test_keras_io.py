@@ -27,6 +27,9 @@ def test_every_program_has_a_recorded_layout() -> None:
     assert sorted(RECORDED) == runner.programs()
 
 
+# Each program trains a real model in its own process (10-60 s each on two cores), so
+# the whole set runs on demand (`-m slow`, or `python examples/keras_io/run.py`).
+@pytest.mark.slow
 @pytest.mark.parametrize("name", runner.programs())
 def test_program_runs_on_heft_with_keras_layout(name: str) -> None:
     result = runner.run(name, "heft")

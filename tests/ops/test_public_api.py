@@ -234,6 +234,8 @@ CALLS = {
     "conv_transpose": ((X[None], np.ones((2, 4, 3), np.float32)), {"strides": 2}),
     "max_pool": ((X[None], 2), {}),
     "average_pool": ((X[None], 2), {"padding": "same"}),
+    "adaptive_max_pool": ((X[None], 2), {}),
+    "adaptive_average_pool": ((X[None], 2), {}),
     "dot_product_attention": ((X[None, :, None], X[None, :, None], X[None, :, None]), {}),
     "ctc_loss": ((LABELS[None], PROBS[None], np.array([2]), np.array([2])), {}),
     "ctc_decode": ((PROBS[None], np.array([2])), {}),

@@ -62,7 +62,7 @@ def _assert_unchanged(model, snapshot):
             lambda x, y: (x, np.zeros((24, 5), "float32")),
             "`target` and `output` must have the same shape",
         ),
-        (lambda x, y: (x, None), "received inputs `x` but no targets `y`"),
+        (lambda x, y: (x, None), "received inputs `x` but no targets `y`, and `compile` was given a"),
         (lambda x, y: (None, None), "`fit` needs data"),
     ],
     ids=["lengths", "rank", "features", "label_shape", "no_targets", "no_data"],
