@@ -212,3 +212,33 @@ def fake_datasets(local_http, keras_home, monkeypatch):
         sources[key] = _sources.Source(url, hashlib.sha256(data).hexdigest())
         monkeypatch.setitem(_sources.SOURCES, key, sources[key])
     return sources
+
+
+# Heavy variants beside representative cases that stay in the default run (each
+# 4-20 s on two cores); `-m slow` runs them. Exact node ids.
+SLOW_TESTS = frozenset(
+    (
+        "tests/interop/test_distillation_keras.py::test_sequential_conv_loss_matches_keras",
+        "tests/interop/test_image_layers_keras.py::test_batch_mixing_layers_mix_images_and_labels_as_keras[CutMix]",
+        "tests/interop/test_image_layers_keras.py::test_image_layer_matches_keras[RandomElasticTransform-()-[('seed', 3)]-(2, 6, 7, 1)-float32]",
+        "tests/interop/test_image_layers_keras.py::test_image_layer_matches_keras[RandomPerspective-(0.7, 0.5)-[('data_format', 'channels_first'), ('interpolation', 'nearest'), ('seed', 3)]-(3, 3, 6, 7)-float32]",
+        "tests/interop/test_image_ops_keras.py::test_image_op_matches_keras[affine_transform-[(2, 8)]-[('data_format', 'channels_first')]]",
+        "tests/interop/test_image_ops_keras.py::test_image_op_matches_keras[elastic_transform-[]-[('seed', 3)]]",
+        "tests/interop/test_image_ops_keras.py::test_image_op_matches_keras[perspective_transform-[(4, 2), (4, 2)]-[]]",
+        "tests/interop/test_image_ops_keras.py::test_image_op_matches_keras[scale_and_translate-[(2, 5, 4, 3), (2,), (2,), (1, 2), 'linear']-[]]",
+        "tests/interop/test_image_ops_keras.py::test_image_op_matches_keras[ssim-[(2, 16, 17, 3)]-[]]",
+        "tests/interop/test_layers_extra_keras.py::test_conv_lstm_matches_keras[ConvLSTM2D-{'filters': 2, 'kernel_size': (2, 3), 'strides': 2, 'data_format': 'channels_first', 'return_state': True, 'go_backwards': True}]",
+        "tests/interop/test_layers_extra_keras.py::test_conv_lstm_matches_keras[ConvLSTM3D-{'filters': 2, 'kernel_size': 2, 'dropout': 0.3, 'recurrent_dropout': 0.2, 'seed': 1}]",
+        "tests/interop/test_layers_extra_keras.py::test_group_query_attention_matches_keras[kwargs0-call_kwargs0]",
+        "tests/interop/test_layers_extra_keras.py::test_stateful_conv_lstm_carries_states_like_keras",
+        "tests/interop/test_optimizers_more.py::test_new_optimizer_steps_slots_and_config_match_keras[Adafactor(relative_step=False,beta_2_decay=-0.5,weight_decay=0.1,clipnorm=0.5,gradient_accumulation_steps=2,loss_scale_factor=4.0)]",
+        "tests/interop/test_preprocessing_keras.py::test_mel_spectrogram_matches[kwargs0]",
+    )
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
