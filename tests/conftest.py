@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import re
 import threading
 from collections import Counter
 from pathlib import Path
@@ -237,8 +238,40 @@ SLOW_TESTS = frozenset(
 )
 
 
+# Side-by-side grids against Keras: the default run keeps the first case of each family
+# (the parameter id's leading name: one layer, op, metric or optimizer), `-m slow` runs
+# every case. Each compiles small programs in both libraries, which is what CI pays for.
+SAMPLED_GRIDS = frozenset(
+    (
+        "tests/interop/test_image_layers_keras.py",
+        "tests/interop/test_image_ops_keras.py",
+        "tests/interop/test_bounding_boxes_keras.py",
+        "tests/interop/test_preprocessing_keras.py",
+        "tests/interop/test_metrics_families.py",
+        "tests/interop/test_optimizers_more.py",
+        "tests/interop/test_layers_extra_keras.py",
+        "tests/interop/test_ops_nn_signal_keras.py",
+        "tests/layers/test_image_layers.py",
+    )
+)
+_FAMILY = re.compile(r"[A-Za-z_][A-Za-z_0-9]*|")
+
+
+def _family(item) -> tuple[str, str] | None:
+    callspec = getattr(item, "callspec", None)
+    path = item.nodeid.split("::", 1)[0]
+    if callspec is None or path not in SAMPLED_GRIDS:
+        return None
+    match = _FAMILY.match(callspec.id)
+    return item.nodeid.split("[", 1)[0], match.group(0) if match else callspec.id
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
+    seen: set[tuple[str, str]] = set()
     for item in items:
-        if item.nodeid in SLOW_TESTS:
+        family = _family(item)
+        if item.nodeid in SLOW_TESTS or (family is not None and family in seen):
             item.add_marker(pytest.mark.slow)
+        if family is not None:
+            seen.add(family)
