@@ -105,7 +105,8 @@ def attach_output_masks(
             "with a mask, but it does not support masking, so layers after it will not "
             "see the mask. Remove the mask upstream (e.g. `mask_zero=False`) or use a "
             "layer that supports masking here.",
-            stacklevel=4,  # this function, the call pipeline, `Layer.__call__`, the caller
+            # this function, the call pipeline, `Layer.__call__`, its traceback filter, the caller
+            stacklevel=5,
         )
         return
     flat_outputs = jax.tree_util.tree_leaves(outputs, is_leaf=is_tensor)
