@@ -27,10 +27,20 @@ def test_every_program_has_a_recorded_layout() -> None:
     assert sorted(RECORDED) == runner.programs()
 
 
-# Each program trains a real model in its own process (10-60 s each on two cores), so
-# the whole set runs on demand (`-m slow`, or `python examples/keras_io/run.py`).
-@pytest.mark.slow
-@pytest.mark.parametrize("name", runner.programs())
+# Each program trains a real model in its own process. The quickest (under 5 s of
+# training on two cores) run by default; the rest with `-m slow` or `run.py`.
+QUICK = frozenset(
+    "antirectifier endpoint_layer_pattern imbalanced_classification lstm_text_generation "
+    "making_new_layers masking_and_padding sequential_model serialization_and_saving "
+    "timeseries_classification timeseries_weather_forecasting training_loop_jax "
+    "working_with_rnns".split()
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [n if n in QUICK else pytest.param(n, marks=pytest.mark.slow) for n in runner.programs()],
+)
 def test_program_runs_on_heft_with_keras_layout(name: str) -> None:
     result = runner.run(name, "heft")
     problem = runner.compare(result, {"models": RECORDED.get(name, {})})
