@@ -286,7 +286,7 @@ _ITERABLE_GROUP = 64
 
 
 def stacked_fn(run: Run, k: int, structure: Any) -> Callable:
-    """``fn(state, group) -> (logs, state)``: ``k`` steps over a tuple of ``k`` batches."""
+    """``fn(state, stacked) -> (logs, state)``: ``k`` steps over ``k`` batches stacked on axis 0."""
     plan = run.plan("stacked", structure)
     fn = plan.chunks.get(k)
     if fn is not None:
@@ -294,8 +294,7 @@ def stacked_fn(run: Run, k: int, structure: Any) -> Callable:
     step = run.step()
     logs_of_state = run.logs_of_state()
 
-    def many(state: Any, group: tuple) -> Any:
-        stacked = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *group)
+    def many(state: Any, stacked: tuple) -> Any:
         if logs_of_state is not None:
 
             def body(carry: Any, b: tuple) -> tuple[Any, None]:
@@ -358,15 +357,14 @@ def train_stream_epoch(
     reporter = Reporter(callback_list, "on_train_batch_end", True)
     try:
         for kind, batch in prefetch:
-            first = batch[0] if kind == "stack" else batch
-            _needs_targets(first[1])
-            if run is None:
-                prepare(model, first[0], first[1])
+            _needs_targets(batch[1])
+            if run is None:  # the first item is always one batch: ``group`` starts at 1
+                prepare(model, batch[0], batch[1])
                 run = Run(model, "train")
                 state = run.reset_metrics()
             if kind == "stack":
-                k = len(batch)
-                structure = jax.tree_util.tree_structure(batch[0])
+                k = jax.tree_util.tree_leaves(batch)[0].shape[0]
+                structure = jax.tree_util.tree_structure(batch)
                 logs, state = stacked_fn(run, k, structure)(state, batch)
                 step_index += k
             else:

@@ -10,6 +10,7 @@ their ``numpy()``); no framework is imported unless the data is of its type.
 from __future__ import annotations
 
 import itertools
+import math
 import queue
 import random
 import threading
@@ -89,6 +90,8 @@ def check_no_y(x: Any, y: Any, sample_weight: Any, where: str) -> None:
 
 # ---------------------------------------------------------------------- host conversion
 def _leaf_to_host(a: Any) -> Any:
+    if type(a) is np.ndarray and a.dtype not in _NARROWED:  # the common case, kept cheap
+        return a
     if a is None:
         return None
     if isinstance(a, Variable):
@@ -108,9 +111,13 @@ def _leaf_to_host(a: Any) -> Any:
     return arr
 
 
+_NARROWED = (np.dtype(np.float64), np.dtype(np.int64))
+
+
 def to_host(tree: Any) -> Any:
     """Every leaf as a numpy (or jax) array; float64/int64 narrowed as Keras's floatx does."""
-    return jax.tree_util.tree_map(_leaf_to_host, tree, is_leaf=lambda a: a is None)
+    leaves, treedef = jax.tree_util.tree_flatten(tree)
+    return jax.tree_util.tree_unflatten(treedef, [_leaf_to_host(a) for a in leaves])
 
 
 def standardize(batch: Any, kind: str) -> tuple[Any, Any, Any]:
@@ -148,9 +155,9 @@ def class_weights_of(y: Any, class_weight: dict[int, float]) -> np.ndarray:
     return np.array([class_weight.get(int(c), 1.0) for c in labels], dtype=np.float32)
 
 
-def _signature(tree: Any) -> tuple[Any, list[tuple[tuple[int, ...], str]]]:
+def _signature(tree: Any) -> tuple[Any, list[tuple[tuple[int, ...], Any]]]:
     leaves, treedef = jax.tree_util.tree_flatten(tree)
-    return treedef, [(tuple(np.shape(a)), str(a.dtype)) for a in leaves]
+    return treedef, [(np.shape(a), a.dtype) for a in leaves]
 
 
 class Converter:
@@ -164,14 +171,14 @@ class Converter:
     def __init__(self, kind: str, class_weight: dict[int, float] | None) -> None:
         self.kind = kind
         self.class_weight = class_weight
-        self.first: tuple[Any, list[tuple[tuple[int, ...], str]]] | None = None
+        self.first: tuple[Any, list[tuple[tuple[int, ...], Any]]] | None = None
         self.index = 0
 
     def __call__(self, raw: Any) -> tuple[Any, Any, Any]:
         index = self.index
         self.index += 1
         x, y, sw = standardize(raw, self.kind)
-        x, y = to_host(x), to_host(y)
+        x, y = to_host((x, y))
         if sw is not None:
             sw = np.asarray(_leaf_to_host(sw), dtype=np.float32)
         if self.class_weight is not None and y is not None:
@@ -190,6 +197,8 @@ class Converter:
             self.first = (treedef, leaves)
             return
         first_def, first_leaves = self.first
+        if treedef == first_def and leaves == first_leaves:
+            return
         if treedef != first_def:
             raise ValueError(
                 f"The data source yielded batches of inconsistent structure: batch {index} is "
@@ -383,14 +392,35 @@ class EpochBatches:
 _DONE = object()
 
 
+def _aligned_stack(arrays: list[Any]) -> np.ndarray:
+    """``arrays`` stacked on a new first axis, in a fresh buffer aligned to 64 bytes.
+
+    XLA's CPU client adopts a host array aligned to 64 bytes as a device buffer
+    without copying it (other devices copy it either way), so a group of batches
+    reaches the device with one copy, this one. The buffer is never written again.
+    """
+    first = np.asarray(arrays[0])
+    shape = (len(arrays), *first.shape)
+    nbytes = math.prod(shape) * first.dtype.itemsize
+    raw = np.empty(nbytes + _ALIGN, dtype=np.uint8)
+    start = -raw.ctypes.data % _ALIGN
+    out = raw[start : start + nbytes].view(first.dtype).reshape(shape)
+    np.stack(arrays, out=out)
+    return out
+
+
+_ALIGN = 64
+
+
 class Prefetcher:
     """Converts and places batches on the device in a background thread, ``depth`` ahead.
 
     ``prepare(raw) -> item`` runs in the thread; items come out in order. With
-    ``group`` > 1 (settable while running), consecutive batches of one shape are
-    sent ``group`` at a time as one item ``("stack", (batch, ...))``; others are
-    ``("one", batch)``. An exception in the thread is raised where the item
-    would have been taken.
+    ``group`` > 1 (settable while running), ``group`` consecutive batches of one
+    structure and shape are stacked on the host and sent as one item
+    ``("stack", batches)`` whose arrays have a leading axis of length ``group``;
+    others are ``("one", batch)``. An exception in the thread is raised where the
+    item would have been taken.
     """
 
     def __init__(self, raw: Iterator[Any], prepare: Callable[[Any], Any], depth: int = 2) -> None:
@@ -411,8 +441,12 @@ class Prefetcher:
                 continue
         return False
 
+    def _put_one(self, host: Any) -> bool:
+        return self._put(("one", jax.device_put(host)))
+
     def _work(self) -> None:
-        held: list[Any] = []
+        held: list[list[Any]] = []  # the flat leaves of batches waiting for a full group
+        held_key: Any = None
         try:
             for raw in self._raw:
                 if self._stop.is_set():
@@ -421,24 +455,27 @@ class Prefetcher:
                 group = self.group
                 if group <= 1:
                     for h in held:
-                        self._put(("one", jax.device_put(h)))
+                        self._put_one(jax.tree_util.tree_unflatten(held_key[0], h))
                     held = []
-                    if not self._put(("one", jax.device_put(host))):
+                    if not self._put_one(host):
                         return
                     continue
-                if held and _signature(held[0])[1] != _signature(host)[1]:
+                leaves, treedef = jax.tree_util.tree_flatten(host)
+                key = (treedef, [(np.shape(a), a.dtype) for a in leaves])
+                if held and key != held_key:
                     for h in held:
-                        self._put(("one", jax.device_put(h)))
+                        self._put_one(jax.tree_util.tree_unflatten(held_key[0], h))
                     held = []
-                held.append(host)
+                held_key = key
+                held.append(leaves)
                 if len(held) == group:
-                    # One transfer of the group; the step function stacks it on the device.
-                    group_batches = tuple(jax.device_put(held))
+                    stacked = [_aligned_stack(list(column)) for column in zip(*held, strict=True)]
                     held = []
-                    if not self._put(("stack", group_batches)):
+                    item = jax.device_put(jax.tree_util.tree_unflatten(treedef, stacked))
+                    if not self._put(("stack", item)):
                         return
             for h in held:
-                self._put(("one", jax.device_put(h)))
+                self._put_one(jax.tree_util.tree_unflatten(held_key[0], h))
             self._put(_DONE)
         except BaseException as e:  # handed to the consumer
             self._put(("error", e))

@@ -151,3 +151,57 @@ def test_fit_generator_steps_per_epoch_ran_out_warns():
         history = model.fit(gen(), steps_per_epoch=2, epochs=2, verbose=0)
     assert history.epoch == [0, 1]
     assert int(model.optimizer.iterations.numpy()) == 3
+
+
+def test_fit_generator_stacked_groups_match_arrays(monkeypatch):
+    # Batches are trained a group per dispatch (stacked on the host): the result
+    # must equal one batch per step, including a smaller last batch and a
+    # remainder that does not fill a group.
+    from heft.training import _runner
+
+    monkeypatch.setattr(_runner, "_ITERABLE_GROUP", 2)
+
+    def gen():
+        for i in range(0, 48, 5):  # 9 batches of 5 and one of 3
+            yield X[i : i + 5], Y[i : i + 5], np.linspace(0.5, 1.5, 5)[: len(X[i : i + 5])]
+
+    model = _model()
+    history = model.fit(gen(), verbose=0)
+    ref = _model()
+    sw = np.concatenate([np.linspace(0.5, 1.5, 5)[: len(X[i : i + 5])] for i in range(0, 48, 5)])
+    ref_history = ref.fit(X, Y, sample_weight=sw, batch_size=5, shuffle=False, verbose=0)
+    _close(model, ref.get_weights())
+    for key, values in ref_history.history.items():
+        assert history.history[key] == pytest.approx(values, abs=1e-6)
+
+
+def test_prefetcher_stacks_groups_aligned_and_in_order():
+    from heft.training import _sources
+
+    batches = [(X[i : i + 4], {"a": Y[i : i + 4], "b": None}) for i in range(0, 40, 4)]
+    batches.append((X[40:43], {"a": Y[40:43], "b": None}))  # another shape ends the group
+
+    started = __import__("threading").Event()
+
+    def raw():
+        started.wait(10)
+        yield from batches
+
+    prefetch = _sources.Prefetcher(raw(), lambda b: b)
+    prefetch.group = 3
+    started.set()
+    items = list(prefetch)
+    prefetch.close()
+    assert [kind for kind, _ in items] == ["stack"] * 3 + ["one"] * 2
+    flat = []
+    for kind, item in items:
+        if kind == "stack":
+            x, y = item
+            assert x.shape == (3, 4, 4) and y["b"] is None
+            assert x.unsafe_buffer_pointer() % 64 == 0
+            flat += [(x[j], y["a"][j]) for j in range(3)]
+        else:
+            flat.append((item[0], item[1]["a"]))
+    for (x, y), (ex, ey) in zip(flat, batches, strict=True):
+        np.testing.assert_array_equal(x, ex)
+        np.testing.assert_array_equal(y, ey["a"])
