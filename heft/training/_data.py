@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,13 +155,3 @@ def unpack_batch(batch: Any) -> tuple[Any, Any, Any]:
             f"found a tuple of length {len(batch)}."
         )
     return batch, None, None
-
-
-def iterate_batches(data: Any, steps: int | None) -> Iterator[tuple[Any, Any, Any]]:
-    """Batches from a generator or iterable, at most ``steps`` of them."""
-    iterator = iter(data)
-    if steps is not None:
-        iterator = itertools.islice(iterator, steps)
-    for batch in iterator:
-        x, y, sw = unpack_batch(batch)
-        yield _to_host(x), (_to_host(y) if y is not None else None), sw
