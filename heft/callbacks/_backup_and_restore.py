@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -26,6 +27,14 @@ def _write_atomically(path: str, text: str) -> None:
         raise
 
 
+def _digest(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 class BackupAndRestore(Callback):
     """Back up the model, its optimizer and the training position; resume from them.
 
@@ -39,6 +48,13 @@ class BackupAndRestore(Callback):
     killed mid-epoch ends with the weights an uninterrupted run would have.
     Keras restarts the epoch from its first batch. A backup that cannot be
     read falls back to the previous one when ``double_checkpoint`` keeps it.
+
+    The weights and the position change together: a backup is written to
+    ``.pending.weights.h5``, the position (with the SHA-256 of those weights)
+    replaces the old one, and only then do the weights replace theirs. A run
+    killed between the two steps is completed when training restarts, and one
+    killed before them resumes from the previous backup, so restored weights
+    always belong to the restored position.
     The backup folder is removed when training ends, unless
     ``delete_checkpoint=False``.
 
@@ -89,6 +105,7 @@ class BackupAndRestore(Callback):
         self.backup_dir = os.fspath(backup_dir)
         self._weights_path = os.path.join(self.backup_dir, "latest.weights.h5")
         self._training_metadata_path = os.path.join(self.backup_dir, "training_metadata.json")
+        self._pending_weights_path = os.path.join(self.backup_dir, ".pending.weights.h5")
         self._prev_weights_path = f"{self._weights_path}.bkp"
         self._prev_training_metadata_path = f"{self._training_metadata_path}.bkp"
         # Saving at epoch ends only needs no per-batch hook: fit may run chunks of steps.
@@ -116,17 +133,42 @@ class BackupAndRestore(Callback):
                 f"`fit()`. Model {model} is unbuilt. You can build it beforehand by calling it "
                 "on a batch of data."
             )
+        metadata = None
+        if os.path.exists(self._training_metadata_path):
+            with open(self._training_metadata_path) as f:
+                metadata = json.loads(f.read())
+            self._match_weights(metadata.get("weights_sha256"))
+        if os.path.exists(self._pending_weights_path):
+            os.remove(self._pending_weights_path)  # a backup that was never committed
         if os.path.exists(self._weights_path):
             if model.optimizer is not None and not model.optimizer.built:
                 model.optimizer.build(model.trainable_variables)
             model.load_weights(self._weights_path)
-        if os.path.exists(self._training_metadata_path):
-            with open(self._training_metadata_path) as f:
-                metadata = json.loads(f.read())
+        if metadata is not None:
             object.__setattr__(model, "_initial_epoch", int(metadata["epoch"]))
             step = int(metadata.get("steps_in_epoch", 0))
             object.__setattr__(model, "_initial_step", step)
             self._current_epoch = int(metadata["epoch"])
+
+    def _match_weights(self, expected: str | None) -> None:
+        """Make the weights file the one the position was recorded with.
+
+        ``None`` (a position written by Keras, which records no digest) accepts any file.
+        """
+        if expected is None:
+            return
+        if os.path.exists(self._weights_path) and _digest(self._weights_path) == expected:
+            return
+        pending = self._pending_weights_path
+        if os.path.exists(pending) and _digest(pending) == expected:
+            os.replace(pending, self._weights_path)  # finish the backup a kill interrupted
+            return
+        raise ValueError(
+            f"The backup in {self.backup_dir} is inconsistent: {self._training_metadata_path} "
+            f"records weights with SHA-256 {expected}, but {self._weights_path} is another "
+            "file. Remove the backup folder to train from the start, or restore the "
+            "weights file that belongs to it."
+        )
 
     # ------------------------------------------------------------------ backup
     def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
@@ -165,13 +207,15 @@ class BackupAndRestore(Callback):
             shutil.copyfile(self._weights_path, self._prev_weights_path)
         if self.double_checkpoint and os.path.exists(self._training_metadata_path):
             shutil.copyfile(self._training_metadata_path, self._prev_training_metadata_path)
-        self.model.save_weights(self._weights_path, overwrite=True)
+        self.model.save_weights(self._pending_weights_path, overwrite=True)
         metadata = {
             "epoch": self._current_epoch,
             "batch": self._last_batch_seen,
             "steps_in_epoch": self._steps_in_epoch,
+            "weights_sha256": _digest(self._pending_weights_path),
         }
         _write_atomically(self._training_metadata_path, json.dumps(metadata))
+        os.replace(self._pending_weights_path, self._weights_path)
 
     def on_train_end(self, logs: Any = None) -> None:
         if self.delete_checkpoint and os.path.exists(self.backup_dir):

@@ -142,3 +142,68 @@ def test_backup_and_restore_double_checkpoint_falls_back_on_a_damaged_backup(tmp
     model.fit(x, y, epochs=3, batch_size=4, verbose=0, callbacks=[backup])
     # The previous backup (after epoch 1) was restored: epochs 1 and 2 ran again.
     assert int(model.optimizer.iterations.numpy()) == 6
+
+
+def _trained_backup(tmp_path):
+    x, y = np.ones((8, 2), "float32"), np.ones((8, 1), "float32")
+    model = heft.Sequential([heft.Input((2,)), heft.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    backup = heft.callbacks.BackupAndRestore(tmp_path, delete_checkpoint=False)
+    model.fit(x, y, epochs=2, batch_size=4, verbose=0, callbacks=[backup])
+    return model, backup, (x, y)
+
+
+def _fresh(tmp_path):
+    model = heft.Sequential([heft.Input((2,)), heft.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    return model, heft.callbacks.BackupAndRestore(tmp_path, delete_checkpoint=False)
+
+
+def test_a_kill_between_position_and_weights_is_completed_at_restore(tmp_path):
+    # The state a kill leaves after the new position is written and before the new
+    # weights replace the old: restore must take the pending (newer) weights.
+    model, _, (x, y) = _trained_backup(tmp_path)
+    old_weights = [w.copy() for w in model.get_weights()]
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)  # epoch 3, outside the backup
+    model.save_weights(tmp_path / ".pending.weights.h5")
+    metadata = json.loads((tmp_path / "training_metadata.json").read_text())
+    assert metadata["epoch"] == 2
+    metadata.update(epoch=3, weights_sha256=_sha256(tmp_path / ".pending.weights.h5"))
+    (tmp_path / "training_metadata.json").write_text(json.dumps(metadata))
+
+    restored, backup = _fresh(tmp_path)
+    restored.fit(x, y, epochs=3, batch_size=4, verbose=0, callbacks=[backup])
+    assert not (tmp_path / ".pending.weights.h5").exists()
+    # Epoch 3 was already done, so nothing trained: the weights are the pending ones.
+    for a, b in zip(restored.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not all(
+        np.array_equal(a, b) for a, b in zip(old_weights, model.get_weights(), strict=True)
+    )
+
+
+def test_an_uncommitted_backup_is_dropped_and_a_foreign_weights_file_is_refused(tmp_path):
+    model, _, (x, y) = _trained_backup(tmp_path)
+    committed = [w.copy() for w in model.get_weights()]
+    # A kill before the position was written leaves only a pending file: ignored.
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    model.save_weights(tmp_path / ".pending.weights.h5")
+    restored, backup = _fresh(tmp_path)
+    restored.fit(x, y, epochs=2, batch_size=4, verbose=0, callbacks=[backup])
+    assert not (tmp_path / ".pending.weights.h5").exists()
+    for a, b in zip(restored.get_weights(), committed, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # Weights that do not belong to the recorded position: a clear error, nothing loaded.
+    model.save_weights(tmp_path / "latest.weights.h5")
+    other, backup = _fresh(tmp_path)
+    before = [w.copy() for w in other.get_weights()]
+    with pytest.raises(ValueError, match=r"inconsistent.*SHA-256"):
+        other.fit(x, y, epochs=3, batch_size=4, verbose=0, callbacks=[backup])
+    for a, b in zip(other.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def _sha256(path):
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
