@@ -18,6 +18,10 @@ def _builtin_layers() -> dict[str, Any]:
     objects["Sequential"] = models.Sequential
     objects["Model"] = models.Model
     objects["Functional"] = models.Functional
+    # Saved on its own, a feature space is the archive's top-level object.
+    from ..utils._feature_space import FeatureSpace
+
+    objects["FeatureSpace"] = FeatureSpace
     return objects
 
 

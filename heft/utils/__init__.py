@@ -40,3 +40,6 @@ from ._random_seed import set_random_seed as set_random_seed
 from ._sequences import pad_sequences as pad_sequences
 from ._text_audio_datasets import audio_dataset_from_directory as audio_dataset_from_directory
 from ._text_audio_datasets import text_dataset_from_directory as text_dataset_from_directory
+
+# Structured-data preprocessing.
+from ._feature_space import FeatureSpace as FeatureSpace
