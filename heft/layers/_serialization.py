@@ -19,9 +19,11 @@ def _builtin_layers() -> dict[str, Any]:
     objects["Model"] = models.Model
     objects["Functional"] = models.Functional
     # Saved on its own, a feature space is the archive's top-level object.
-    from ..utils._feature_space import FeatureSpace
+    # Its concatenation (and identity) layers appear in the Functional models built on it.
+    from ..utils import _feature_space
 
-    objects["FeatureSpace"] = FeatureSpace
+    for name in ("FeatureSpace", "TFDConcat", "TFDIdentity"):
+        objects[name] = getattr(_feature_space, name)
     return objects
 
 

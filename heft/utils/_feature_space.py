@@ -336,12 +336,17 @@ class FeatureSpace(Layer):
                 f"Received: output_mode={output_mode}"
             )
         self.output_mode = output_mode
-        self.inputs = {
-            key: _layers.Input(shape=(1,), dtype=spec.dtype, name=key)
-            for key, spec in self.features.items()
-        }
+        # Symbolic tensors only: kept as plain dicts (not tracked), so that they
+        # flatten as dicts when given to a Functional model.
+        self._set_untracked(
+            "inputs",
+            {
+                key: _layers.Input(shape=(1,), dtype=spec.dtype, name=key)
+                for key, spec in self.features.items()
+            },
+        )
         self.preprocessors = {key: spec.preprocessor for key, spec in self.features.items()}
-        self.encoded_features: Any = None
+        self._set_untracked("encoded_features", None)
         self.crossers = {
             cross.name: _layers.HashedCrossing(cross.crossing_dim, name=cross.name)
             for cross in self.crosses
@@ -352,6 +357,9 @@ class FeatureSpace(Layer):
         self._preprocessed_features_names: list[str] | None = None
         self._crossed_features_names: list[str] = []
         self._sublayers_built = False
+
+    def _set_untracked(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
 
     @staticmethod
     def _standardize_crosses(crosses: Any, features: dict, crossing_dim: int) -> list[Cross]:
@@ -500,7 +508,7 @@ class FeatureSpace(Layer):
         if self.encoded_features is None:
             preprocessed = self._preprocess_features(self.inputs)
             crossed = self._cross_features(preprocessed)
-            self.encoded_features = self._merge_features(preprocessed, crossed)
+            self._set_untracked("encoded_features", self._merge_features(preprocessed, crossed))
         return self.encoded_features
 
     def _preprocess_features(self, features: dict[str, Any]) -> dict[str, Any]:
