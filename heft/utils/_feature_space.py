@@ -203,7 +203,7 @@ class FeatureSpace(Layer):
     >>> space.adapt({"size": np.array([1.0, 3.0]), "color": np.array(["red", "blue"])})
     >>> out = space({"size": np.array([1.0, 3.0]), "color": np.array(["red", "green"])})
     >>> np.round(np.asarray(out), 3).tolist()
-    [[0.0, 0.0, 1.0, -1.0], [1.0, 0.0, 0.0, 1.0]]
+    [[0.0, 1.0, 0.0, -1.0], [1.0, 0.0, 0.0, 1.0]]
     """
 
     _keras_serialized_as = ("keras.utils", None)
