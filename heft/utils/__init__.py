@@ -21,6 +21,9 @@ from ._backend_utils import get_source_inputs as get_source_inputs
 from ._backend_utils import is_keras_tensor as is_keras_tensor
 from ._backend_utils import standardize_dtype as standardize_dtype
 from ._config import Config as Config
+
+# Structured-data preprocessing.
+from ._feature_space import FeatureSpace as FeatureSpace
 from ._get_file import get_file as get_file
 from ._image_dataset import image_dataset_from_directory as image_dataset_from_directory
 from ._images import array_to_img as array_to_img
@@ -40,6 +43,3 @@ from ._random_seed import set_random_seed as set_random_seed
 from ._sequences import pad_sequences as pad_sequences
 from ._text_audio_datasets import audio_dataset_from_directory as audio_dataset_from_directory
 from ._text_audio_datasets import text_dataset_from_directory as text_dataset_from_directory
-
-# Structured-data preprocessing.
-from ._feature_space import FeatureSpace as FeatureSpace

@@ -207,6 +207,8 @@ class FeatureSpace(Layer):
     """
 
     _keras_serialized_as = ("keras.utils", None)
+    inputs: dict[str, Any]
+    encoded_features: Any
 
     # ------------------------------------------------------------ feature specs
     @classmethod
@@ -418,7 +420,7 @@ class FeatureSpace(Layer):
                 if layer.input_mean is not None:
                     continue
             elif isinstance(layer, _layers.TextVectorization):
-                if layer._has_input_vocabulary:
+                if layer._lookup_layer._has_input_vocabulary:
                     continue
             if hasattr(layer, "adapt"):
                 names.append(key)
@@ -574,6 +576,7 @@ class FeatureSpace(Layer):
                     f"should return an integer dtype. Instead it returns a {dtype} dtype."
                 )
             layer = self.preprocessors.get(key) or self.crossers.get(key)
+            cardinality: int | None
             if isinstance(layer, _layers.IntegerLookup | _layers.StringLookup):
                 cardinality = layer.vocabulary_size()
             elif isinstance(layer, _layers.CategoryEncoding):
@@ -588,9 +591,10 @@ class FeatureSpace(Layer):
                     "feature and the dimensionality of its output space is not known, thus it "
                     "cannot be one-hot encoded. Try using `output_mode='int'`."
                 )
-            self.one_hot_encoders[key] = _layers.CategoryEncoding(
-                num_tokens=cardinality, output_mode="multi_hot"
-            )
+            if cardinality is not None:
+                self.one_hot_encoders[key] = _layers.CategoryEncoding(
+                    num_tokens=cardinality, output_mode="multi_hot"
+                )
 
     def _check_concatenable(self, encoded: dict[str, Any]) -> None:
         for key, value in encoded.items():
@@ -679,11 +683,11 @@ class FeatureSpace(Layer):
     def get_build_config(self) -> dict[str, Any]:
         return {key: spec.preprocessor.get_build_config() for key, spec in self.features.items()}
 
-    def build_from_config(self, config: dict[str, Any]) -> None:
-        for key in config:
+    def build_from_config(self, config: dict[str, Any] | None) -> None:
+        for key, layer_config in (config or {}).items():
             layer = self.features[key].preprocessor
             if not layer.built:
-                layer.build_from_config(config[key])
+                layer.build_from_config(layer_config)
         self._is_adapted = True
 
     def save(self, filepath: Any) -> None:  # type: ignore[override]

@@ -82,7 +82,7 @@ def test_feature_space_errors_say_what_to_do():
         FeatureSpace({"a": "float"}, crosses=[("a", "b")])
     with pytest.raises(ValueError, match="Invalid feature type: text"):
         FeatureSpace({"a": "text"})
-    with pytest.raises(ValueError, match="Expected one of {'dict', 'concat'}"):
+    with pytest.raises(ValueError, match=r"Expected one of \{'dict', 'concat'\}"):
         FeatureSpace({"a": "float"}, output_mode="stack")
     with pytest.raises(ValueError, match="dataset of dicts"):
         space.adapt([np.ones(3)])
