@@ -111,7 +111,9 @@ class TFDIdentity(Layer):
         return x
 
     def compute_output_spec(self, x: Any) -> Any:
-        return x
+        from .._symbolic import KerasTensor
+
+        return KerasTensor(tuple(x.shape), x.dtype)
 
 
 class TFDConcat(Layer):

@@ -23,7 +23,7 @@ DATA = {
     "h": RNG.choice(["x", "y", "z"], size=N),
     "ih": RNG.integers(0, 100, size=N),
 }
-NUMERIC = {key: DATA[key] for key in ("n", "i", "ih")}
+NUMERIC = {key: DATA[key] for key in ("n", "i", "ih", "f")}
 
 
 def _space(lib, output_mode="concat", encoding="one_hot"):
@@ -48,7 +48,7 @@ def _space(lib, output_mode="concat", encoding="one_hot"):
 def _numeric_space(lib):
     lib.backend.clear_session()
     space = lib.utils.FeatureSpace(
-        {"n": "float_normalized", "i": "integer_categorical", "ih": "integer_hashed"},
+        {"n": "float_normalized", "i": "integer_categorical", "ih": "integer_hashed", "f": "float"},
         crosses=[("i", "ih")],
         crossing_dim=4,
     )
@@ -124,6 +124,9 @@ def test_feature_space_functional_models_match_and_load_across_libraries(tmp_pat
         out = lib.layers.Dense(1, kernel_initializer="ones")(space.get_encoded_features())
         models.append(lib.Model(space.get_inputs(), out))
     keras_model, heft_model = models
+    assert [layer.name for layer in heft_model.layers] == [
+        layer.name for layer in keras_model.layers
+    ]
     batch = {key: value[:6, None] for key, value in NUMERIC.items()}
     expected = keras_model.predict(batch, verbose=0)
     _close(expected, heft_model.predict(batch, verbose=0))
@@ -147,6 +150,8 @@ def _error(fn):
         "not_adapted",
         "bad_output_mode",
         "cross_unknown_feature",
+        "cross_spec_unknown_feature",
+        "adapt_data_lacks_feature",
         "bad_feature_type",
         "bad_feature_output_mode",
         "bad_cross_output_mode",
@@ -168,6 +173,12 @@ def test_feature_space_errors_match_keras(case):
             return lambda: fs({"n": "float"}, output_mode="list")
         if case == "cross_unknown_feature":
             return lambda: fs({"a": "integer_categorical"}, crosses=[("a", "b")])
+        if case == "cross_spec_unknown_feature":
+            space = fs({"a": "integer_categorical"}, crosses=[fs.cross(("a", "b"), 4)])
+            return lambda: space.adapt({"a": np.array([1, 2])})
+        if case == "adapt_data_lacks_feature":
+            space = fs({"a": "integer_categorical", "b": "string_categorical"})
+            return lambda: space.adapt({"a": np.array([1, 2])})
         if case == "bad_feature_type":
             return lambda: fs({"a": "complex"})
         if case == "bad_feature_output_mode":
