@@ -178,7 +178,8 @@ class FeatureSpace(Layer):
     generator); everything is read on the host with numpy, strings included,
     so TensorFlow is not needed. Calling the feature space on a dict of arrays
     (one sample of scalars, or a batch) runs on the host as well and returns
-    JAX arrays (string-valued ``"int"`` outputs excepted). ``get_inputs()`` and
+    JAX arrays. Being host code, it cannot run inside ``tf.data.Dataset.map``
+    (a TensorFlow graph): apply it to numpy batches instead. ``get_inputs()`` and
     ``get_encoded_features()`` give the symbolic inputs and outputs to build a
     Functional model. Saved with ``save`` (a ``.keras`` archive), a feature
     space reloads with ``heft.saving.load_model``; archives are interchangeable
