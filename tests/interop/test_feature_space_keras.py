@@ -93,9 +93,12 @@ def test_feature_space_outputs_config_and_sublayers_match(output_mode, encoding)
         assert _plain(ours.preprocessors[key].get_config()) == _plain(layer.get_config())
 
 
-def test_feature_space_adapts_from_batched_tf_dataset_as_keras():
+@pytest.mark.parametrize("batch", [16, None])
+def test_feature_space_adapts_from_tf_dataset_as_keras(batch):
     tf = pytest.importorskip("tensorflow")
-    ds = tf.data.Dataset.from_tensor_slices(DATA).batch(16)
+    ds = tf.data.Dataset.from_tensor_slices(DATA)
+    if batch is not None:
+        ds = ds.batch(batch)
     theirs, ours = _space(keras), _space(heft)
     theirs.adapt(ds)
     ours.adapt(ds)
