@@ -151,6 +151,19 @@ def _to_host(x: Any) -> np.ndarray:
     return _adapt_data.to_numpy(x)
 
 
+def _snapshot(layer: Any) -> tuple[dict[str, Any], list[Any]]:
+    """A layer's attributes (shallow) and its variables' values, for :func:`_restore`."""
+    return dict(vars(layer)), [(v, v.numpy()) for v in layer.weights]
+
+
+def _restore(layer: Any, state: tuple[dict[str, Any], list[Any]]) -> None:
+    attributes, values = state
+    vars(layer).clear()
+    vars(layer).update(attributes)
+    for variable, value in values:
+        variable.assign(value)
+
+
 def _as_input_dtype(arr: np.ndarray, dtype: str) -> np.ndarray:
     if dtype == "string" or arr.dtype.kind in "UO":
         return arr
@@ -495,7 +508,16 @@ class FeatureSpace(Layer):
             if isinstance(layer, _layers.Normalization) and not layer.built and columns[key]:
                 # Built for any batch size, as from a batched dataset's spec.
                 layer.build((None, *columns[key][0].shape[1:]))
-            layer.adapt(iter(columns[key]))
+        # If one feature's data is refused, the features adapted before it get their
+        # state back, so a failed `adapt` changes nothing.
+        saved = [_snapshot(self.preprocessors[key]) for key in names]
+        try:
+            for key in names:
+                self.preprocessors[key].adapt(iter(columns[key]))
+        except Exception:
+            for key, state in zip(names, saved, strict=True):
+                _restore(self.preprocessors[key], state)
+            raise
         self._is_adapted = True
         self.get_encoded_features()
         self.built = True

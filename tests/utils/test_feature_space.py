@@ -110,3 +110,20 @@ def test_feature_space_archive_round_trip(tmp_path):
     loaded = heft.saving.load_model(tmp_path / "fs.keras")
     np.testing.assert_allclose(np.asarray(loaded(DATA)), np.asarray(space(DATA)), rtol=1e-6)
     assert loaded.get_config() == space.get_config()
+
+
+def test_feature_space_failed_adapt_changes_nothing():
+    space = _space()
+    space.adapt(DATA)
+    before = np.asarray(space(DATA))
+    vocabulary = space.preprocessors["color"].get_vocabulary()
+    # "size" (normalized) and "color" adapt before "count", whose strings are refused.
+    bad = {
+        "size": DATA["size"] * 10,
+        "color": np.array(["x", "y", "y", "x"]),
+        "count": DATA["color"],
+    }
+    with pytest.raises(ValueError, match="takes integers"):
+        space.adapt(bad)
+    assert space.preprocessors["color"].get_vocabulary() == vocabulary
+    np.testing.assert_array_equal(np.asarray(space(DATA)), before)
