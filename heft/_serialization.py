@@ -47,6 +47,9 @@ _NAMESPACES: tuple[str, ...] = (
     "random",
 )
 _public_names: dict[int, str] | None = None
+# The classes of ``heft.utils.FeatureSpace`` that configs may name, and their Keras modules.
+_FEATURE_SPACE_MODULES = ("keras.utils", "keras.src.layers.preprocessing.feature_space")
+_FEATURE_SPACE_CLASSES = ("FeatureSpace", "Feature", "Cross", "TFDIdentity", "TFDConcat")
 
 
 def _namespace(path: str) -> Any:
@@ -185,6 +188,16 @@ def class_dict(cls: type, inner: Any, module: str | None = None) -> dict[str, An
     registered name, as Keras names custom classes.
     """
     registered = _registry.registered_name_or_none(cls)
+    # A heft class outside the modelling namespaces may name its Keras module and
+    # registered name, so that both libraries read the dict (``FeatureSpace``'s parts).
+    keras_place = cls.__dict__.get("_keras_serialized_as") if _is_heft_object(cls) else None
+    if registered is None and keras_place is not None:
+        return {
+            "module": keras_place[0],
+            "class_name": cls.__name__,
+            "config": inner,
+            "registered_name": keras_place[1],
+        }
     if registered is None and _is_heft_object(cls):
         public = _public_module_names().get(id(cls))
         found = module or public or cls.__module__
@@ -485,6 +498,10 @@ def _builtin(module: str, name: str, kind: str) -> Any:
         from .models import Functional
 
         return Functional
+    if module in _FEATURE_SPACE_MODULES and name in _FEATURE_SPACE_CLASSES:
+        from .utils import _feature_space
+
+        return getattr(_feature_space, name)
     candidates: list[str] = []
     if module == "keras":
         candidates = [""]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -71,30 +72,43 @@ class HashedCrossing(Layer):
                 f"`HashedCrossing` should be called on at least two inputs. Received: "
                 f"inputs={inputs}"
             )
-        arrays = [host_values(x) for x in inputs]
+        if any(isinstance(x, jax.core.Tracer) for x in inputs):
+            # Inside a jitted function (a model's predict): integers hashed on the host.
+            spec = jax.ShapeDtypeStruct(jnp.shape(inputs[0]), canonical_int("int64"))
+            indices = jax.pure_callback(
+                lambda *v: self._bins([np.asarray(a) for a in v]).astype(spec.dtype),
+                spec,
+                *inputs,
+            )
+        else:
+            bins = self._bins([host_values(x) for x in inputs])
+            indices = jnp.asarray(bins.astype(canonical_int("int64")))
+        out = _categorical.encode(indices, self.output_mode, self.num_bins, self.compute_dtype)
+        return out.astype(canonical_int(self.dtype) if self.output_mode == "int" else self.dtype)
+
+    def _bins(self, arrays: list[np.ndarray]) -> np.ndarray:
+        """The bin of each tuple of values of ``arrays``, as ``int64`` of their shape."""
         shape = arrays[0].shape
         if len(shape) > 2 or (len(shape) == 2 and shape[-1] != 1):
             raise ValueError(
                 "All `HashedCrossing` inputs should have shape `()`, `(batch_size)` or "
-                f"`(batch_size, 1)`. Received: inputs={inputs}"
+                f"`(batch_size, 1)`. Received: inputs={arrays}"
             )
         if not all(a.shape == shape for a in arrays[1:]):
             raise ValueError(
-                f"All `HashedCrossing` inputs should have equal shape. Received: inputs={inputs}"
+                f"All `HashedCrossing` inputs should have equal shape. Received: inputs={arrays}"
             )
         if not all(a.dtype.kind in "iuUO" for a in arrays):
             raise ValueError(
                 "All `HashedCrossing` inputs should have an integer or string dtype. "
-                f"Received: inputs={inputs}"
+                f"Received: inputs={arrays}"
             )
         columns = [a.reshape(-1).tolist() for a in arrays]
         bins = np.asarray(
             [cross_hash(values) % self.num_bins for values in zip(*columns, strict=True)],
             "int64",
         ).reshape(shape)
-        indices = jnp.asarray(bins.astype(canonical_int("int64")))
-        out = _categorical.encode(indices, self.output_mode, self.num_bins, self.compute_dtype)
-        return out.astype(canonical_int(self.dtype) if self.output_mode == "int" else self.dtype)
+        return bins
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         if (

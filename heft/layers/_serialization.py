@@ -18,6 +18,12 @@ def _builtin_layers() -> dict[str, Any]:
     objects["Sequential"] = models.Sequential
     objects["Model"] = models.Model
     objects["Functional"] = models.Functional
+    # Saved on its own, a feature space is the archive's top-level object.
+    # Its concatenation (and identity) layers appear in the Functional models built on it.
+    from ..utils import _feature_space
+
+    for name in ("FeatureSpace", "TFDConcat", "TFDIdentity"):
+        objects[name] = getattr(_feature_space, name)
     return objects
 
 

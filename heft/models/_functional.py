@@ -140,7 +140,8 @@ class Functional(Model):
             missing = sorted(set(structure) - set(inputs))
             if missing:
                 raise ValueError(f"Model '{self.name}' is missing inputs {missing}.")
-            return [inputs[k] for k in structure]
+            # In the order of ``self.inputs`` (flattening sorts dict keys).
+            return [inputs[k] for k in sorted(structure)]
         expected = self.inputs
         if len(expected) == 1:
             if isinstance(inputs, list | tuple) and len(inputs) == 1:

@@ -21,6 +21,9 @@ from ._backend_utils import get_source_inputs as get_source_inputs
 from ._backend_utils import is_keras_tensor as is_keras_tensor
 from ._backend_utils import standardize_dtype as standardize_dtype
 from ._config import Config as Config
+
+# Structured-data preprocessing.
+from ._feature_space import FeatureSpace as FeatureSpace
 from ._get_file import get_file as get_file
 from ._image_dataset import image_dataset_from_directory as image_dataset_from_directory
 from ._images import array_to_img as array_to_img

@@ -69,7 +69,6 @@ ELSEWHERE.update(
         ("", "SymbolicScope"): _NOT_YET,
         ("", "legacy"): _NOT_YET,
         ("utils", "legacy"): _NOT_YET,
-        ("utils", "FeatureSpace"): _NOT_YET,
         ("layers", "AugMix"): _NOT_YET,
         ("layers", "ContrastLimitedAdaptiveHistogramEqualization"): _NOT_YET,
         ("layers", "Equalization"): _NOT_YET,
