@@ -73,17 +73,14 @@ val_features = np.asarray(feature_space(val_x))
 dict_inputs = feature_space.get_inputs()
 encoded_features = feature_space.get_encoded_features()
 
-# The guide makes the training model's input the encoded tensor itself; here it is a
-# fresh Input of the same shape, and the inference model calls the training model.
-features_input = keras.Input(shape=encoded_features.shape[1:])
-x = keras.layers.Dense(32, activation="relu")(features_input)
+x = keras.layers.Dense(32, activation="relu")(encoded_features)
 x = keras.layers.Dropout(0.5)(x)
 predictions = keras.layers.Dense(1, activation="sigmoid")(x)
 
-training_model = keras.Model(inputs=features_input, outputs=predictions)
+training_model = keras.Model(inputs=encoded_features, outputs=predictions)
 training_model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
 
-inference_model = keras.Model(inputs=dict_inputs, outputs=training_model(encoded_features))
+inference_model = keras.Model(inputs=dict_inputs, outputs=predictions)
 
 training_model.fit(
     train_features,

@@ -11,7 +11,7 @@ from .. import _symbolic
 from ..layers._layer import Layer
 from ..layers._node import node_of
 from ..layers._operation import Operation
-from ._graph import Graph
+from ._graph import Graph, clone_from_tensors
 from ._input_rank import adjust_input_rank
 from ._model import Model
 
@@ -23,14 +23,16 @@ class Functional(Model):
     outputs)``) is a Functional model too: see :func:`functional_class`.
 
     Args:
-        inputs: An ``Input`` tensor, or a list or dict of them.
+        inputs: An ``Input`` tensor, or a list or dict of them. A tensor computed by
+            layers may stand in for an ``Input``: as in Keras, the model then starts
+            from a fresh ``Input`` of its shape (see :func:`clone_from_tensors`).
         outputs: Tensors computed from ``inputs`` by layers; one, a list or a dict.
         name: The model's name.
         trainable: Whether the model's weights are trainable.
 
     Raises:
         ValueError: If ``inputs`` or ``outputs`` hold anything but symbolic tensors,
-            an input is not an ``Input``, or an output does not follow from ``inputs``.
+            or an output does not follow from ``inputs``.
 
     >>> import heft
     >>> x = heft.Input(shape=(3,))
@@ -57,15 +59,9 @@ class Functional(Model):
                     f"All `{role}` of a Functional model must be symbolic tensors (from "
                     f"`heft.Input` and layer calls). Received: {role}={value!r}"
                 )
-        flat_inputs = _symbolic.symbolic_leaves(inputs)
-        for tensor in flat_inputs:
-            if not node_of(tensor).is_input:
-                raise ValueError(
-                    "Every input of a Functional model must come from `heft.Input(...)`. "
-                    f"Received the output of layer '{node_of(tensor).operation.name}' as an "
-                    "input."
-                )
-        graph = Graph(flat_inputs, _symbolic.symbolic_leaves(outputs))
+        if not all(node_of(t).is_input for t in _symbolic.symbolic_leaves(inputs)):
+            inputs, outputs = clone_from_tensors(inputs, outputs)
+        graph = Graph(_symbolic.symbolic_leaves(inputs), _symbolic.symbolic_leaves(outputs))
         object.__setattr__(self, "_inputs_struct", inputs)
         object.__setattr__(self, "_outputs_struct", outputs)
         object.__setattr__(self, "_graph", graph)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
+
 from .._symbolic import KerasTensor
 from ..layers._node import Node, node_of
 
@@ -156,3 +158,66 @@ class Graph:
                 "config cannot refer to it. Build every tensor from an `Input` with layers."
             )
         return [history.operation.name, self.node_index(node_of(tensor)), history.tensor_index]
+
+
+def clone_from_tensors(inputs: Any, outputs: Any) -> tuple[Any, Any]:
+    """New inputs and outputs for a model whose ``inputs`` include layer outputs.
+
+    Keras 3 lets a Functional model start from intermediate tensors. Each such
+    tensor is replaced by a fresh ``Input`` of its shape and dtype, named
+    ``"<tensor name>CLONE"``, and every call between the inputs and ``outputs``
+    is recorded again (a new node of the same layer) on the replacements, so the
+    new model shares the layers and their weights but not the calls upstream of
+    its inputs. ``Input`` tensors among ``inputs`` are kept as they are.
+    """
+    from .. import _naming, _symbolic
+    from ..layers._input_layer import Input
+    from ..layers._node import record_call
+
+    swap: dict[int, KerasTensor] = {}
+    for tensor in _symbolic.symbolic_leaves(inputs):
+        if node_of(tensor).is_input:
+            swap[id(tensor)] = tensor
+        else:
+            name = tensor.name or _naming.auto_name("keras_tensor")
+            swap[id(tensor)] = Input(
+                batch_shape=tensor.shape, dtype=tensor.dtype, sparse=tensor.sparse,
+                name=f"{name}CLONE",
+            )  # fmt: skip
+    order: list[Node] = []
+    seen: set[Node] = set()
+
+    def visit(tensor: KerasTensor) -> None:
+        if id(tensor) in swap:
+            return
+        node = node_of(tensor)
+        if node in seen:
+            return
+        seen.add(node)
+        if node.is_input:
+            raise ValueError(
+                "Output tensors of a Functional model must be computed from its inputs; "
+                f"the graph reaches input '{node.operation.name}', which is not among the "
+                f"model's inputs. Pass it in `inputs`."
+            )
+        for parent in node.input_tensors:
+            visit(parent)
+        order.append(node)
+
+    for tensor in _symbolic.symbolic_leaves(outputs):
+        visit(tensor)  # raises before any call is recorded: the layers stay as they were
+
+    def substitute(tree: Any) -> Any:
+        def one(x: Any) -> Any:
+            if not isinstance(x, KerasTensor):
+                return x
+            if id(x) not in swap:
+                swap[id(x)] = KerasTensor(x.shape, x.dtype, x.sparse, name=x.name)
+            return swap[id(x)]
+
+        return jax.tree_util.tree_map(one, tree, is_leaf=_symbolic.is_symbolic)
+
+    for node in order:
+        args, kwargs = substitute((node.args, node.kwargs))
+        record_call(node.operation, args, kwargs, substitute(node.outputs))
+    return substitute(inputs), substitute(outputs)

@@ -70,10 +70,3 @@ def test_graph_cycle_raises():
     h._keras_history = KerasHistory(*y._keras_history)  # `h` now claims to come from `second`
     with pytest.raises(ValueError, match="cycle through layer 'second'"):
         Graph([a], [y])
-
-
-def test_functional_input_from_a_layer_raises():
-    a = heft.Input((3,), name="a")
-    h = layers.Dense(3, name="hidden")(a)
-    with pytest.raises(ValueError, match=r"must come from `heft\.Input"):
-        heft.Model(h, layers.Dense(1)(h))
