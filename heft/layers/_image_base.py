@@ -3,9 +3,10 @@
 A layer draws one random transformation per call (``get_random_transformation``)
 and applies it to the images, and, when the input is a dict, to its ``labels``,
 ``bounding_boxes`` (``{"boxes": ..., "labels": ...}`` in the layer's
-``bounding_box_format``) and ``segmentation_masks``, as Keras 3's image layers do. Inputs are numpy or
-JAX arrays, one image (rank 3) or a batch (rank 4); the layers run eagerly on
-numpy batches (a data pipeline) and inside a model under ``jax.jit``.
+``bounding_box_format``) and ``segmentation_masks``, as Keras 3's image layers
+do. Inputs are numpy or JAX arrays, one image (rank 3) or a batch (rank 4); the
+layers run eagerly on numpy batches (a data pipeline) and inside a model under
+``jax.jit``.
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ class BaseImagePreprocessingLayer(Layer):
         return jnp.squeeze(out, 0)
 
     def _single_bounding_boxes(self, bounding_boxes: dict, transformation: Any, training: bool):
-        """One image's boxes: given a batch axis of 1 for ``transform_bounding_boxes``, then without."""
+        """Transform one image's boxes: add a batch axis of 1, transform, take the axis away."""
         keys = ("boxes", "labels")
         batch = {k: jnp.expand_dims(v, 0) if k in keys else v for k, v in bounding_boxes.items()}
         out = dict(self.transform_bounding_boxes(batch, transformation, training=training))

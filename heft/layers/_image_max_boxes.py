@@ -50,7 +50,7 @@ class MaxNumBoundingBoxes(BaseImagePreprocessingLayer):
     def transform_bounding_boxes(
         self, bounding_boxes: Any, transformation: Any, training: bool = True
     ) -> Any:
-        """Batched boxes ``(batch, n, 4)`` and labels ``(batch, n)`` cut or padded to ``max_number``."""
+        """Cut or pad batched boxes (batch, n, 4) and labels (batch, n) to ``max_number``."""
         boxes = jnp.asarray(bounding_boxes["boxes"])[:, : self.max_number]
         labels = jnp.asarray(bounding_boxes["labels"])[:, : self.max_number]
         missing = self.max_number - boxes.shape[1]

@@ -1,4 +1,4 @@
-"""Bounding boxes in dict inputs of the image layers against Keras 3 (JAX): same seed, same boxes."""
+"""Bounding boxes in dict inputs of the image layers against Keras 3 on JAX: same seeds, boxes."""
 
 import os
 

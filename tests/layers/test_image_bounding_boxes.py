@@ -1,4 +1,4 @@
-"""Bounding boxes in dict inputs of the image layers: validation, padding, what is left unchanged."""
+"""Bounding boxes in dict inputs of image layers: validation, padding, what stays unchanged."""
 
 import numpy as np
 import pytest
