@@ -178,3 +178,7 @@ from ._image_tone import Solarization as Solarization
 from ._image_warp import RandomElasticTransform as RandomElasticTransform
 from ._image_warp import RandomPerspective as RandomPerspective
 from ._image_warp import RandomShear as RandomShear
+
+# isort: split
+# Bounding-box count of dict inputs to the image layers.
+from ._image_max_boxes import MaxNumBoundingBoxes as MaxNumBoundingBoxes

@@ -1,10 +1,12 @@
 """``BaseImagePreprocessingLayer``: the call protocol shared by the image preprocessing layers.
 
 A layer draws one random transformation per call (``get_random_transformation``)
-and applies it to the images, and, when the input is a dict, to its ``labels``
-and ``segmentation_masks``, as Keras 3's image layers do. Inputs are numpy or
-JAX arrays, one image (rank 3) or a batch (rank 4); the layers run eagerly on
-numpy batches (a data pipeline) and inside a model under ``jax.jit``.
+and applies it to the images, and, when the input is a dict, to its ``labels``,
+``bounding_boxes`` (``{"boxes": ..., "labels": ...}`` in the layer's
+``bounding_box_format``) and ``segmentation_masks``, as Keras 3's image layers
+do. Inputs are numpy or JAX arrays, one image (rank 3) or a batch (rank 4); the
+layers run eagerly on numpy batches (a data pipeline) and inside a model under
+``jax.jit``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from ._conv import standardize_data_format
+from ._image_boxes import densify_bounding_boxes
 from ._layer import Layer
 
 
@@ -23,7 +26,7 @@ class BaseImagePreprocessingLayer(Layer):
 
     Subclasses implement ``get_random_transformation(data, training, seed)`` and
     ``transform_images`` (or ``_transform_images``), and may override
-    ``transform_labels`` and ``transform_segmentation_masks``.
+    ``transform_labels``, ``transform_bounding_boxes`` and ``transform_segmentation_masks``.
 
     Args:
         factor: The strength of the augmentation, a number or a ``(lower, upper)``
@@ -99,10 +102,30 @@ class BaseImagePreprocessingLayer(Layer):
     def transform_bounding_boxes(
         self, bounding_boxes: Any, transformation: Any, training: bool = True
     ) -> Any:
+        """Apply ``transformation`` to batched boxes ``{"boxes": (batch, n, 4), "labels": ...}``.
+
+        Layers that move pixels override this; colour and tone layers return the
+        boxes unchanged. This base raises ``NotImplementedError``, as Keras's does.
+        """
         raise NotImplementedError(
-            f"{type(self).__name__} does not transform bounding boxes in heft. Pass the images "
-            "(and labels or segmentation masks) without a 'bounding_boxes' key."
+            f"{type(self).__name__} does not transform bounding boxes (neither does Keras's). "
+            "Pass the images (and labels or segmentation masks) without a 'bounding_boxes' key."
         )
+
+    def _box_format(self) -> str:
+        """``bounding_box_format``, which a layer transforming boxes cannot do without."""
+        if not self.bounding_box_format:
+            raise ValueError(
+                f"{type(self).__name__} needs a `bounding_box_format` to transform bounding "
+                "boxes. Pass one to the layer, e.g. `bounding_box_format='xyxy'`."
+            )
+        return self.bounding_box_format
+
+    def _keep_bounding_boxes(
+        self, bounding_boxes: Any, transformation: Any, training: bool = True
+    ) -> Any:
+        """``transform_bounding_boxes`` of the layers that leave boxes where they are."""
+        return bounding_boxes
 
     def transform_segmentation_masks(
         self, segmentation_masks: Any, transformation: Any, training: bool = True
@@ -116,6 +139,16 @@ class BaseImagePreprocessingLayer(Layer):
     def _single(self, fn: Any, x: Any, transformation: Any, training: bool) -> Any:
         out = fn(jnp.expand_dims(jnp.asarray(x), 0), transformation, training=training)
         return jnp.squeeze(out, 0)
+
+    def _single_bounding_boxes(self, bounding_boxes: dict, transformation: Any, training: bool):
+        """Transform one image's boxes: add a batch axis of 1, transform, take the axis away."""
+        keys = ("boxes", "labels")
+        batch = {k: jnp.expand_dims(v, 0) if k in keys else v for k, v in bounding_boxes.items()}
+        out = dict(self.transform_bounding_boxes(batch, transformation, training=training))
+        for key in keys:
+            if key in out:
+                out[key] = jnp.squeeze(jnp.asarray(out[key]), 0)
+        return out
 
     def _is_batched(self, images: Any) -> bool:
         rank = len(images.shape)
@@ -149,9 +182,12 @@ class BaseImagePreprocessingLayer(Layer):
                     "bounding box format. Pass a `bounding_box_format` argument to your "
                     f"{type(self).__name__} layer, e.g. `bounding_box_format='xyxy'`."
                 )
-            out["bounding_boxes"] = self.transform_bounding_boxes(
-                dict(data["bounding_boxes"]), transformation, training=training
-            )
+            boxes = densify_bounding_boxes(data["bounding_boxes"], is_batched=batched)
+            if batched:
+                boxes = self.transform_bounding_boxes(boxes, transformation, training=training)
+            else:
+                boxes = self._single_bounding_boxes(boxes, transformation, training)
+            out["bounding_boxes"] = boxes
         for key, fn in steps:
             if key not in data:
                 continue

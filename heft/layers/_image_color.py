@@ -41,6 +41,9 @@ class RandomContrast(BaseImagePreprocessingLayer):
     [9.0, 9.0, 9.0]
     """
 
+    # Colours and tones change; the boxes stay where they are.
+    transform_bounding_boxes = BaseImagePreprocessingLayer._keep_bounding_boxes
+
     _FACTOR_BOUNDS = (0, 1)
 
     def __init__(
@@ -95,6 +98,9 @@ class RandomBrightness(BaseImagePreprocessingLayer):
     >>> RandomBrightness((0.5, 0.5), value_range=(0, 1))(np.zeros((1, 1, 1, 1))).tolist()
     [[[[0.5]]]]
     """
+
+    # Colours and tones change; the boxes stay where they are.
+    transform_bounding_boxes = BaseImagePreprocessingLayer._keep_bounding_boxes
 
     def __init__(
         self, factor: Any, value_range: Any = (0, 255), seed: int | None = None, **kwargs: Any

@@ -16,7 +16,10 @@ import jax.numpy as jnp
 from .. import random
 from ..ops import image as image_ops
 from ..random._seed_generator import SeedGenerator, make_default_seed
+from ..utils import bounding_boxes as box_utils
+from ..utils.bounding_boxes import clip_to_image_size, convert_format
 from ._image_base import BaseImagePreprocessingLayer
+from ._image_boxes import clip_boxes_to_window, image_size, projective_xy
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 _INTERPOLATIONS = ("nearest", "bilinear")
@@ -97,6 +100,30 @@ class RandomFlip(BaseImagePreprocessingLayer):
 
         return _batched_call(flip, images)
 
+    def transform_bounding_boxes(
+        self, bounding_boxes: Any, transformation: Any, training: bool = True
+    ) -> Any:
+        """Mirror the boxes of flipped images (in relative coordinates), then clip them.
+
+        Labels of boxes left without area become ``-1``.
+        """
+        if not training or transformation is None:
+            return bounding_boxes
+        flips = jnp.squeeze(transformation["flips"], -1)
+        height, width = image_size(transformation["input_shape"], self.data_format)
+        boxes = convert_format(bounding_boxes, self._box_format(), "rel_xyxy", height, width)
+        b = boxes["boxes"]
+        x1, y1, x2, y2 = jnp.split(b, 4, axis=-1)
+        if self.mode in ("horizontal", "horizontal_and_vertical"):
+            b = jnp.where(flips, jnp.concatenate([1 - x2, y1, 1 - x1, y2], axis=-1), b)
+            x1, y1, x2, y2 = jnp.split(b, 4, axis=-1)
+        if self.mode in ("vertical", "horizontal_and_vertical"):
+            b = jnp.where(flips, jnp.concatenate([x1, 1 - y2, x2, 1 - y1], axis=-1), b)
+        boxes["boxes"] = b
+        # Like Keras, the relative boxes are clipped with the pixel size as bounds.
+        boxes = clip_to_image_size(boxes, height, width, "xyxy")
+        return convert_format(boxes, "rel_xyxy", self._box_format(), height, width)
+
     def transform_segmentation_masks(
         self, segmentation_masks: Any, transformation: Any, training: bool = True
     ) -> Any:
@@ -169,6 +196,27 @@ class RandomRotation(BaseImagePreprocessingLayer):
             images, transformation["rotation_matrix"], interpolation=interpolation,
             fill_mode=self.fill_mode, fill_value=self.fill_value, data_format=self.data_format,
         )  # fmt: skip
+
+    def transform_bounding_boxes(
+        self, bounding_boxes: Any, transformation: Any, training: bool = True
+    ) -> Any:
+        """The boxes enclosing the rotated boxes, clipped (labels ``-1`` when nothing is left).
+
+        As in Keras 3, the given boxes are read as ``"xyxy"`` whatever the layer's
+        ``bounding_box_format``; the result is in ``bounding_box_format``.
+        """
+        if not training or transformation is None:
+            return bounding_boxes
+        height, width = transformation["image_height"], transformation["image_width"]
+        batch = transformation["batch_size"]
+        zeros, ones = jnp.zeros([batch]), jnp.ones([batch])
+        boxes = dict(bounding_boxes)
+        boxes["boxes"] = box_utils.affine_transform(
+            boxes["boxes"], transformation["angle"], zeros, zeros, ones, zeros, zeros,
+            height, width,
+        )  # fmt: skip
+        boxes = clip_to_image_size(boxes, height, width, "xyxy")
+        return convert_format(boxes, "xyxy", self._box_format(), height, width)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
@@ -319,6 +367,33 @@ class RandomZoom(_AffineAugmentation):
             axis=1,
         )
 
+    def transform_bounding_boxes(
+        self, bounding_boxes: Any, transformation: Any, training: bool = True
+    ) -> Any:
+        """Boxes in the zoomed frame: clipped to the visible window, then rescaled.
+
+        Labels of boxes left without area become ``-1``.
+        """
+        if not training or transformation is None:
+            return bounding_boxes
+        height, width = image_size(transformation["input_shape"], self.data_format)
+        boxes = convert_format(bounding_boxes, self._box_format(), "xyxy", height, width)
+        zooms = jnp.concatenate(
+            [transformation["width_zoom"], transformation["height_zoom"]], axis=1
+        ).astype("float32")
+        matrix = self._zoom_matrix(zooms, height, width)
+        left, top = projective_xy(0, 0, matrix)
+        right, bottom = projective_xy(width, height, matrix)
+        window = [top, left, bottom, right]
+        if boxes["boxes"].ndim == 3:
+            window = [jnp.expand_dims(v, -1) for v in window]
+        boxes["boxes"] = clip_boxes_to_window(boxes["boxes"], *window)
+        seen_h = jnp.expand_dims(bottom - top, -1)
+        seen_w = jnp.expand_dims(right - left, -1)
+        boxes = convert_format(boxes, "xyxy", "rel_xyxy", seen_h, seen_w)
+        boxes = clip_to_image_size(boxes, seen_h, seen_w, "rel_xyxy")
+        return convert_format(boxes, "rel_xyxy", self._box_format(), height, width)
+
     def _transform_images(self, images: Any, transformation: Any, interpolation: str) -> Any:
         if transformation is None:
             return images
@@ -398,13 +473,35 @@ class RandomTranslation(_AffineAugmentation):
     def _transform_images(self, images: Any, transformation: Any, interpolation: str) -> Any:
         if transformation is None:
             return images
-        shift = transformation["translations"]
+        matrix = self._translation_matrix(transformation["translations"])
+        return self._warp(images, matrix, interpolation)
+
+    @staticmethod
+    def _translation_matrix(shift: Any) -> Any:
         n = shift.shape[0]
         one, zero = jnp.ones((n, 1)), jnp.zeros((n, 1))
-        matrix = jnp.concatenate(
+        return jnp.concatenate(
             [one, zero, -shift[:, 0:1], zero, one, -shift[:, 1:], jnp.zeros((n, 2))], axis=1
         )
-        return self._warp(images, matrix, interpolation)
+
+    def transform_bounding_boxes(
+        self, bounding_boxes: Any, transformation: Any, training: bool = True
+    ) -> Any:
+        """Boxes shifted with the images, then clipped (labels ``-1`` when nothing is left)."""
+        if not training or transformation is None:
+            return bounding_boxes
+        height, width = image_size(transformation["input_shape"], self.data_format)
+        boxes = convert_format(bounding_boxes, self._box_format(), "xyxy", height, width)
+        matrix = self._translation_matrix(transformation["translations"])
+        dx, dy = projective_xy(0, 0, matrix)
+        b = boxes["boxes"]
+        dx, dy = dx.astype(b.dtype), dy.astype(b.dtype)
+        if b.ndim == 3:
+            dx, dy = jnp.expand_dims(dx, -1), jnp.expand_dims(dy, -1)
+        x1, y1, x2, y2 = jnp.split(b, 4, axis=-1)
+        boxes["boxes"] = jnp.concatenate([x1 - dx, y1 - dy, x2 - dx, y2 - dy], axis=-1)
+        boxes = clip_to_image_size(boxes, height, width, "xyxy")
+        return convert_format(boxes, "xyxy", self._box_format(), height, width)
 
 
 class RandomCrop(BaseImagePreprocessingLayer):
@@ -483,6 +580,32 @@ class RandomCrop(BaseImagePreprocessingLayer):
                 images, (self.height, self.width), data_format=self.data_format
             ).astype(self.compute_dtype)
         return images
+
+    def transform_bounding_boxes(
+        self, bounding_boxes: Any, transformation: Any, training: bool = True
+    ) -> Any:
+        """Boxes moved by the crop's offset, floored at 0, as Keras 3.15 computes them.
+
+        Keras's arithmetic is kept exactly: the crop's top offset is taken from
+        the x coordinates and its left offset from the y coordinates, boxes are not
+        clipped at the far edges, and labels are unchanged. Relative formats are
+        read and written with the crop's size. The result holds ``"boxes"`` and
+        ``"labels"`` only.
+        """
+        if not training:
+            return bounding_boxes
+        top, left = transformation
+        boxes = convert_format(
+            bounding_boxes["boxes"], self._box_format(), "xyxy", self.height, self.width
+        )
+        top = jnp.asarray(top).astype(boxes.dtype)
+        left = jnp.asarray(left).astype(boxes.dtype)
+        boxes = jnp.stack(
+            [jnp.maximum(boxes[..., 0] - top, 0), jnp.maximum(boxes[..., 1] - left, 0),
+             jnp.maximum(boxes[..., 2] - top, 0), jnp.maximum(boxes[..., 3] - left, 0)], axis=-1,
+        )  # fmt: skip
+        boxes = convert_format(boxes, "xyxy", self._box_format(), self.height, self.width)
+        return {"boxes": boxes, "labels": bounding_boxes["labels"]}
 
     def transform_segmentation_masks(
         self, segmentation_masks: Any, transformation: Any, training: bool = True

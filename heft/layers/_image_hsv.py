@@ -22,6 +22,9 @@ from ._image_tone import _batch_size, _value_range
 class _FactorLayer(BaseImagePreprocessingLayer):
     """A colour layer with ``factor``, ``value_range`` and ``seed`` in its config."""
 
+    # Colours and tones change; the boxes stay where they are.
+    transform_bounding_boxes = BaseImagePreprocessingLayer._keep_bounding_boxes
+
     def __init__(
         self,
         factor: Any,

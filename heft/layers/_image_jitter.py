@@ -34,6 +34,9 @@ class RandomColorJitter(BaseImagePreprocessingLayer):
     (2, 4, 4, 3)
     """
 
+    # Colours and tones change; the boxes stay where they are.
+    transform_bounding_boxes = BaseImagePreprocessingLayer._keep_bounding_boxes
+
     _USE_BASE_FACTOR = True
 
     def __init__(

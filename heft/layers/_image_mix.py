@@ -62,6 +62,25 @@ class MixUp(BaseImagePreprocessingLayer):
     def transform_labels(self, labels: Any, transformation: Any, training: bool = True) -> Any:
         return self._mix(labels, transformation, [-1, 1]) if training else labels
 
+    def transform_bounding_boxes(
+        self, bounding_boxes: Any, transformation: Any, training: bool = True
+    ) -> Any:
+        """Each image keeps its boxes and gains its partner's: ``(batch, 2 * num_boxes, 4)``.
+
+        The labels are joined the same way, ``(batch, 2 * num_boxes)``, so that they
+        stay aligned with the boxes (Keras 3.15 joins the labels along the batch
+        axis instead, which leaves them unaligned). The result holds ``"boxes"``
+        and ``"labels"`` only.
+        """
+        if not training:
+            return bounding_boxes
+        order = transformation["permutation_order"]
+        boxes, labels = jnp.asarray(bounding_boxes["boxes"]), jnp.asarray(bounding_boxes["labels"])
+        return {
+            "boxes": jnp.concatenate([boxes, jnp.take(boxes, order, axis=0)], axis=1),
+            "labels": jnp.concatenate([labels, jnp.take(labels, order, axis=0)], axis=1),
+        }
+
     def transform_segmentation_masks(
         self, segmentation_masks: Any, transformation: Any, training: bool = True
     ) -> Any:
@@ -188,6 +207,9 @@ class RandomGaussianBlur(BaseImagePreprocessingLayer):
     >>> RandomGaussianBlur(seed=1)(np.ones((2, 5, 5, 3))).shape
     (2, 5, 5, 3)
     """
+
+    # Colours and tones change; the boxes stay where they are.
+    transform_bounding_boxes = BaseImagePreprocessingLayer._keep_bounding_boxes
 
     _USE_BASE_FACTOR = False
     _FACTOR_BOUNDS = (0, 1)

@@ -7,7 +7,9 @@ from typing import Any
 import jax.numpy as jnp
 
 from ..ops import image as image_ops
+from ..utils.bounding_boxes import clip_to_image_size, convert_format
 from ._image_base import BaseImagePreprocessingLayer
+from ._image_boxes import clip_boxes_to_window, image_size
 
 
 def _set_hw(layer: BaseImagePreprocessingLayer, input_shape: Any, height: int, width: int) -> Any:
@@ -82,6 +84,54 @@ class Resizing(BaseImagePreprocessingLayer):
     ) -> Any:
         return self._transform_images(segmentation_masks, transformation, "nearest")
 
+    def get_random_transformation(self, data: Any, training: bool = True, seed: Any = None):
+        """The input's ``(height, width)`` (nothing is random here)."""
+        shape = (data["images"] if isinstance(data, dict) else data).shape
+        return image_size(shape, self.data_format)
+
+    def transform_bounding_boxes(
+        self, bounding_boxes: Any, transformation: Any, training: bool = True
+    ) -> Any:
+        """Boxes scaled (and shifted for ``crop_``/``pad_to_aspect_ratio``) with the images.
+
+        The boxes are clipped to the output; labels of boxes left without area
+        become ``-1``, and boxes that were all ``-1`` or all ``0`` (padding) come out
+        as zeros.
+        """
+        in_h, in_w = transformation
+        given = jnp.asarray(bounding_boxes["boxes"])
+        padding = jnp.all(given == -1, axis=-1) | jnp.all(given == 0, axis=-1)
+        boxes = convert_format(bounding_boxes, self._box_format(), "xyxy", in_h, in_w)
+        boxes["boxes"] = self._resize_xyxy(boxes["boxes"], in_h, in_w)
+        boxes = clip_to_image_size(boxes, self.height, self.width)
+        boxes["boxes"] = jnp.where(
+            padding[..., None], jnp.zeros((4,), boxes["boxes"].dtype), boxes["boxes"]
+        )
+        return convert_format(boxes, "xyxy", self._box_format(), self.height, self.width)
+
+    def _resize_xyxy(self, boxes: Any, in_h: Any, in_w: Any) -> Any:
+        in_h = jnp.asarray(in_h).astype(boxes.dtype)
+        in_w = jnp.asarray(in_w).astype(boxes.dtype)
+        if self.pad_to_aspect_ratio:
+            ratio = jnp.minimum(self.height / in_h, self.width / in_w).astype(boxes.dtype)
+            scale_x = scale_y = ratio
+            shift_x = -((self.width - in_w * ratio) // 2)
+            shift_y = -((self.height - in_h * ratio) // 2)
+        elif self.crop_to_aspect_ratio:
+            source, target = in_w / in_h, self.width / self.height
+            new_w = jnp.where(source > target, self.height * source, self.width)
+            new_h = jnp.where(source > target, self.height, self.width / source)
+            scale_x, scale_y = new_w / in_w, new_h / in_h
+            shift_x, shift_y = (new_w - self.width) // 2, (new_h - self.height) // 2
+        else:
+            scale_x = (self.width / in_w).astype(boxes.dtype)
+            scale_y = (self.height / in_h).astype(boxes.dtype)
+            shift_x = shift_y = 0.0
+        return jnp.stack(
+            [boxes[..., 0] * scale_x - shift_x, boxes[..., 1] * scale_y - shift_y,
+             boxes[..., 2] * scale_x - shift_x, boxes[..., 3] * scale_y - shift_y], axis=-1,
+        )  # fmt: skip
+
     def compute_output_shape(self, input_shape: Any) -> Any:
         return _set_hw(self, input_shape, self.height, self.width)
 
@@ -146,6 +196,36 @@ class CenterCrop(BaseImagePreprocessingLayer):
         self, segmentation_masks: Any, transformation: Any = None, training: bool = True
     ) -> Any:
         return self.transform_images(segmentation_masks, transformation, training=training)
+
+    def get_random_transformation(self, data: Any, training: bool = True, seed: Any = None):
+        """The input's shape (nothing is random here)."""
+        return {"input_shape": tuple((data["images"] if isinstance(data, dict) else data).shape)}
+
+    def transform_bounding_boxes(
+        self, bounding_boxes: Any, transformation: Any, training: bool = True
+    ) -> Any:
+        """Boxes in the frame of the centred window, clipped to it (and rescaled when resized).
+
+        Labels of boxes left without area become ``-1``.
+        """
+        in_h, in_w = image_size(transformation["input_shape"], self.data_format)
+        boxes = convert_format(bounding_boxes, self._box_format(), "xyxy", in_h, in_w)
+        if in_h >= self.height and in_w >= self.width:
+            top, left = int((in_h - self.height) / 2), int((in_w - self.width) / 2)
+            boxes["boxes"] = clip_boxes_to_window(
+                boxes["boxes"], top, left, top + self.height, left + self.width
+            )
+        else:
+            crop_h = max(min(in_h, int(float(in_w * self.height) / self.width)), 1)
+            crop_w = max(min(in_w, int(float(in_h * self.width) / self.height)), 1)
+            top, left = int(float(in_h - crop_h) / 2), int(float(in_w - crop_w) / 2)
+            boxes["boxes"] = clip_boxes_to_window(
+                boxes["boxes"], top, left, top + crop_h, left + crop_w
+            )
+            boxes = convert_format(boxes, "xyxy", "rel_xyxy", crop_h, crop_w)
+            boxes = convert_format(boxes, "rel_xyxy", "xyxy", self.height, self.width)
+        boxes = clip_to_image_size(boxes, self.height, self.width, "xyxy")
+        return convert_format(boxes, "xyxy", self._box_format(), self.height, self.width)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         input_shape = list(input_shape)

@@ -67,6 +67,9 @@ class RandomGrayscale(BaseImagePreprocessingLayer):
     True
     """
 
+    # Colours and tones change; the boxes stay where they are.
+    transform_bounding_boxes = BaseImagePreprocessingLayer._keep_bounding_boxes
+
     def __init__(
         self,
         factor: float = 0.5,
@@ -117,6 +120,9 @@ class RandomInvert(BaseImagePreprocessingLayer):
     >>> RandomInvert((1.0, 1.0), value_range=(0, 1))(np.zeros((1, 1, 1, 1))).tolist()
     [[[[1.0]]]]
     """
+
+    # Colours and tones change; the boxes stay where they are.
+    transform_bounding_boxes = BaseImagePreprocessingLayer._keep_bounding_boxes
 
     _USE_BASE_FACTOR = False
     _FACTOR_BOUNDS = (0, 1)
@@ -175,6 +181,9 @@ class RandomPosterization(BaseImagePreprocessingLayer):
     >>> RandomPosterization((1, 1))(np.full((1, 1, 1, 1), 200.0)).tolist()
     [[[[128.0]]]]
     """
+
+    # Colours and tones change; the boxes stay where they are.
+    transform_bounding_boxes = BaseImagePreprocessingLayer._keep_bounding_boxes
 
     _USE_BASE_FACTOR = False
     _FACTOR_BOUNDS = (1, 8)
@@ -242,6 +251,9 @@ class Solarization(BaseImagePreprocessingLayer):
     >>> Solarization()(np.full((1, 1, 1, 1), 55.0)).tolist()
     [[[[200.0]]]]
     """
+
+    # Colours and tones change; the boxes stay where they are.
+    transform_bounding_boxes = BaseImagePreprocessingLayer._keep_bounding_boxes
 
     _USE_BASE_FACTOR = False
     _MESSAGE = (
@@ -336,6 +348,9 @@ class AutoContrast(BaseImagePreprocessingLayer):
     >>> AutoContrast(value_range=(0, 1))(np.array([[[[0.25]], [[0.5]]]])).tolist()
     [[[[0.0]], [[1.0]]]]
     """
+
+    # Colours and tones change; the boxes stay where they are.
+    transform_bounding_boxes = BaseImagePreprocessingLayer._keep_bounding_boxes
 
     _USE_BASE_FACTOR = False
 

@@ -12,8 +12,11 @@ import jax.numpy as jnp
 
 from .. import random
 from ..ops import image as image_ops
+from ..ops.image._transform import _homography
 from ..random._seed_generator import SeedGenerator
+from ..utils.bounding_boxes import clip_to_image_size, convert_format
 from ._image_base import BaseImagePreprocessingLayer
+from ._image_boxes import image_size
 from ._image_geometric import _batched_call, _check_fill
 from ._image_tone import _batch_size
 
@@ -128,6 +131,32 @@ class RandomShear(BaseImagePreprocessingLayer):
 
         return _batched_call(run, images)
 
+    def transform_bounding_boxes(
+        self, bounding_boxes: Any, transformation: Any, training: bool = True
+    ) -> Any:
+        """Boxes sheared with the images (relative coordinates), then clipped.
+
+        Labels of boxes left without area become ``-1``.
+        """
+        if not training or transformation is None:
+            return bounding_boxes
+        height, width = image_size(transformation["input_shape"], self.data_format)
+        dtype = self.compute_dtype
+        boxes = convert_format(
+            bounding_boxes, self._box_format(), "rel_xyxy", height, width, dtype=dtype
+        )
+        shear = jnp.asarray(transformation["shear_factor"]).astype(dtype)
+        sx, sy = jnp.split(shear, 2, axis=-1)
+        x1, y1, x2, y2 = (jnp.squeeze(c, -1) for c in jnp.split(boxes["boxes"], 4, axis=-1))
+        # The corner that ends up outermost depends on the shear's sign.
+        x1 = jnp.where(sx < 0, x1 - sx * y1, x1 - sx * y2)
+        x2 = jnp.where(sx < 0, x2 - sx * y2, x2 - sx * y1)
+        y1 = jnp.where(sy > 0, y1 - sy * x2, y1 - sy * x1)
+        y2 = jnp.where(sy > 0, y2 - sy * x1, y2 - sy * x2)
+        boxes["boxes"] = jnp.stack([x1, y1, x2, y2], axis=-1)
+        boxes = clip_to_image_size(boxes, height, width, "rel_xyxy")
+        return convert_format(boxes, "rel_xyxy", self._box_format(), height, width, dtype=dtype)
+
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
@@ -227,6 +256,43 @@ class RandomPerspective(BaseImagePreprocessingLayer):
             return jnp.where(apply, warped, batch)
 
         return _batched_call(run, images)
+
+    def transform_bounding_boxes(
+        self, bounding_boxes: Any, transformation: Any, training: bool = True
+    ) -> Any:
+        """The boxes enclosing the warped boxes of warped images, clipped, in ``"xyxy"``.
+
+        As in Keras 3, the result stays in ``"xyxy"`` whatever the layer's
+        ``bounding_box_format``; labels of boxes left without area become ``-1``.
+        """
+        if not training or transformation is None:
+            return bounding_boxes
+        height, width = image_size(transformation["input_shape"], self.data_format)
+        boxes = convert_format(bounding_boxes, self._box_format(), "xyxy", height, width)
+        x0, y0, x1, y1 = jnp.split(boxes["boxes"], 4, axis=-1)
+        coefficients = _homography(
+            jnp.asarray(transformation["start_points"]), jnp.asarray(transformation["end_points"])
+        )
+        batch = coefficients.shape[0]
+        matrix = jnp.concatenate(
+            [coefficients.astype(self.compute_dtype), jnp.ones((batch, 1))], axis=-1
+        ).reshape(batch, 3, 3)
+        inverse = jnp.linalg.inv(matrix)
+
+        def move(x: Any, y: Any) -> tuple[Any, Any]:
+            points = jnp.concatenate([x, y, jnp.ones_like(x)], axis=-1)
+            moved = jnp.einsum("bij,bnj->bni", inverse, points)
+            return moved[..., 0] / moved[..., 2], moved[..., 1] / moved[..., 2]
+
+        corners = [move(x, y) for x, y in [(x0, y0), (x1, y1), (x0, y1), (x1, y0)]]
+        xs_all = jnp.stack([c[0] for c in corners], axis=-1)
+        ys_all = jnp.stack([c[1] for c in corners], axis=-1)
+        warped = jnp.stack(
+            [xs_all.min(-1), ys_all.min(-1), xs_all.max(-1), ys_all.max(-1)], axis=-1
+        )
+        apply = jnp.asarray(transformation["apply_perspective"])[:, None, None]
+        boxes["boxes"] = jnp.where(apply, warped, boxes["boxes"])
+        return clip_to_image_size(boxes, height, width, "xyxy")
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

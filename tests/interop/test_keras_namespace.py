@@ -72,7 +72,6 @@ ELSEWHERE.update(
         ("layers", "AugMix"): _NOT_YET,
         ("layers", "ContrastLimitedAdaptiveHistogramEqualization"): _NOT_YET,
         ("layers", "Equalization"): _NOT_YET,
-        ("layers", "MaxNumBoundingBoxes"): _NOT_YET,
         ("layers", "RandAugment"): _NOT_YET,
         ("layers", "RandomErasing"): _NOT_YET,
     }
