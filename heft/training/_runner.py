@@ -286,7 +286,8 @@ _ITERABLE_GROUP = 64
 
 
 def stacked_fn(run: Run, k: int, structure: Any) -> Callable:
-    """``fn(state, stacked) -> (logs, state)``: ``k`` steps over ``k`` batches stacked on axis 0."""
+    """``fn(state, stacked, count) -> (logs, state)``: steps over the first ``count`` of ``k``
+    batches stacked on axis 0; the rest are padding and change nothing."""
     plan = run.plan("stacked", structure)
     fn = plan.chunks.get(k)
     if fn is not None:
@@ -294,24 +295,22 @@ def stacked_fn(run: Run, k: int, structure: Any) -> Callable:
     step = run.step()
     logs_of_state = run.logs_of_state()
 
-    def many(state: Any, stacked: tuple) -> Any:
+    def many(state: Any, stacked: tuple, count: jax.Array) -> Any:
+        def over(body: Callable, carry: Any) -> Any:
+            def guarded(carry: Any, xs: tuple) -> tuple[Any, None]:
+                index, b = xs
+                return jax.lax.cond(index < count, body, lambda c, _: c, carry, b), None
+
+            return jax.lax.scan(guarded, carry, (jnp.arange(k), stacked))[0]
+
         if logs_of_state is not None:
-
-            def body(carry: Any, b: tuple) -> tuple[Any, None]:
-                return step(carry, _dispatch.batch_data(*b))[1], None
-
-            state, _ = jax.lax.scan(body, state, stacked)
+            state = over(lambda c, b: step(c, _dispatch.batch_data(*b))[1], state)
             return logs_of_state(state), state
 
         first = jax.tree_util.tree_map(lambda a: a[0], stacked)
         shapes = jax.eval_shape(lambda s: step(s, _dispatch.batch_data(*first))[0], state)
         logs0 = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
-
-        def body_logs(carry: tuple, b: tuple) -> tuple[tuple, None]:
-            return step(carry[1], _dispatch.batch_data(*b)), None
-
-        (logs, state), _ = jax.lax.scan(body_logs, (logs0, state), stacked)
-        return logs, state
+        return over(lambda c, b: step(c[1], _dispatch.batch_data(*b)), (logs0, state))
 
     fn = plan.chunks[k] = run.jit(many)
     return fn
@@ -351,34 +350,37 @@ def train_stream_epoch(
         if next(raw, None) is None:
             break
     step_index = first_step
-    prefetch = _sources.Prefetcher(raw, converter)
+    prefetch = _sources.Prefetcher(raw, converter, grouped=True)
+    grouping_decided = False  # after the epoch's first step (``Prefetcher.set_group``)
     # Logs reach the callbacks after every dispatch, so that one stopping training
     # (``TerminateOnNaN``) stops it before the next dispatch.
     reporter = Reporter(callback_list, "on_train_batch_end", True)
     try:
         for kind, batch in prefetch:
-            _needs_targets(batch[1])
+            _needs_targets((batch[0] if kind == "stack" else batch)[1])
             if run is None:  # the first item is always one batch: ``group`` starts at 1
                 prepare(model, batch[0], batch[1])
                 run = Run(model, "train")
                 state = run.reset_metrics()
             if kind == "stack":
-                k = jax.tree_util.tree_leaves(batch)[0].shape[0]
-                structure = jax.tree_util.tree_structure(batch)
-                logs, state = stacked_fn(run, k, structure)(state, batch)
-                step_index += k
+                batches, count = batch
+                k = jax.tree_util.tree_leaves(batches)[0].shape[0]
+                structure = jax.tree_util.tree_structure(batches)
+                logs, state = stacked_fn(run, k, structure)(state, batches, jnp.int32(count))
+                step_index += count
             else:
                 fn = run.single(jax.tree_util.tree_structure(batch))
                 if per_batch_hooks:
                     callback_list.on_train_batch_begin(step_index)
                 logs, state = fn(state, _dispatch.batch_data(*batch))
-                if step_index == 0:
+                if not grouping_decided:
+                    grouping_decided = True
                     group = _default_group(model, per_batch_hooks)
                     if group > 1 and _platform.convolves_on_cpu(
                         fn, (state, _dispatch.batch_data(*batch))
                     ):
                         group = 1
-                    prefetch.group = group
+                    prefetch.set_group(group)
                 step_index += 1
             run.write(state)
             reporter.report(step_index - 1, logs)

@@ -392,20 +392,21 @@ class EpochBatches:
 _DONE = object()
 
 
-def _aligned_stack(arrays: list[Any]) -> np.ndarray:
-    """``arrays`` stacked on a new first axis, in a fresh buffer aligned to 64 bytes.
+def _aligned_stack(arrays: list[Any], rows: int) -> np.ndarray:
+    """``arrays`` stacked on a new first axis of ``rows`` (the rest zeros), 64-byte aligned.
 
     XLA's CPU client adopts a host array aligned to 64 bytes as a device buffer
     without copying it (other devices copy it either way), so a group of batches
     reaches the device with one copy, this one. The buffer is never written again.
     """
     first = np.asarray(arrays[0])
-    shape = (len(arrays), *first.shape)
+    shape = (rows, *first.shape)
     nbytes = math.prod(shape) * first.dtype.itemsize
     raw = np.empty(nbytes + _ALIGN, dtype=np.uint8)
     start = -raw.ctypes.data % _ALIGN
     out = raw[start : start + nbytes].view(first.dtype).reshape(shape)
-    np.stack(arrays, out=out)
+    np.stack(arrays, out=out[: len(arrays)])
+    out[len(arrays) :] = 0
     return out
 
 
@@ -415,22 +416,48 @@ _ALIGN = 64
 class Prefetcher:
     """Converts and places batches on the device in a background thread, ``depth`` ahead.
 
-    ``prepare(raw) -> item`` runs in the thread; items come out in order. With
-    ``group`` > 1 (settable while running), ``group`` consecutive batches of one
-    structure and shape are stacked on the host and sent as one item
-    ``("stack", batches)`` whose arrays have a leading axis of length ``group``;
-    others are ``("one", batch)``. An exception in the thread is raised where the
-    item would have been taken.
+    ``prepare(raw) -> item`` runs in the thread; items come out in order, each
+    ``("one", batch)`` or, once :meth:`set_group` chose ``group`` > 1,
+    ``("stack", (batches, count))``: ``count`` consecutive batches of one
+    structure and shape stacked on the host into arrays with a leading axis of
+    length ``group``. ``count`` is ``group`` except for the batches left when the
+    source ends or changes shape, whose stack is padded with zeros to ``group``
+    rows so that one compiled scan serves every stack; batches of another shape
+    than the first grouped one (a smaller last batch) go one by one. An
+    exception in the thread is raised where the item would have been taken.
+
+    With ``grouped=True`` the thread sends the first batch alone and waits for
+    :meth:`set_group` before preparing more, so every epoch groups alike.
     """
 
-    def __init__(self, raw: Iterator[Any], prepare: Callable[[Any], Any], depth: int = 2) -> None:
+    def __init__(
+        self,
+        raw: Iterator[Any],
+        prepare: Callable[[Any], Any],
+        depth: int = 2,
+        grouped: bool = False,
+    ) -> None:
         self._raw = raw
         self._prepare = prepare
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
+        self._decided = threading.Event()
+        if not grouped:
+            self._decided.set()
         self.group = 1
         self._thread = threading.Thread(target=self._work, name="heft-prefetch", daemon=True)
         self._thread.start()
+
+    def set_group(self, group: int) -> None:
+        """Stack ``group`` batches per item from the next batch on."""
+        self.group = group
+        self._decided.set()
+
+    def _wait_for_group(self) -> bool:
+        while not self._decided.wait(timeout=0.1):
+            if self._stop.is_set():
+                return False
+        return True
 
     def _put(self, item: Any) -> bool:
         while not self._stop.is_set():
@@ -444,9 +471,20 @@ class Prefetcher:
     def _put_one(self, host: Any) -> bool:
         return self._put(("one", jax.device_put(host)))
 
+    def _put_stack(self, held: list[list[Any]], treedef: Any, rows: int) -> bool:
+        stacked = [_aligned_stack(list(column), rows) for column in zip(*held, strict=True)]
+        batches = jax.device_put(jax.tree_util.tree_unflatten(treedef, stacked))
+        return self._put(("stack", (batches, len(held))))
+
+    def _flush(self, held: list[list[Any]], key: Any, main_key: Any) -> bool:
+        if key == main_key:
+            return self._put_stack(held, key[0], self.group)
+        return all(self._put_one(jax.tree_util.tree_unflatten(key[0], h)) for h in held)
+
     def _work(self) -> None:
         held: list[list[Any]] = []  # the flat leaves of batches waiting for a full group
         held_key: Any = None
+        main_key: Any = None  # the structure and shapes of the first grouped batch
         try:
             for raw in self._raw:
                 if self._stop.is_set():
@@ -454,28 +492,24 @@ class Prefetcher:
                 host = self._prepare(raw)
                 group = self.group
                 if group <= 1:
-                    for h in held:
-                        self._put_one(jax.tree_util.tree_unflatten(held_key[0], h))
-                    held = []
-                    if not self._put_one(host):
+                    if not self._put_one(host) or not self._wait_for_group():
                         return
                     continue
                 leaves, treedef = jax.tree_util.tree_flatten(host)
                 key = (treedef, [(np.shape(a), a.dtype) for a in leaves])
+                main_key = main_key or key
                 if held and key != held_key:
-                    for h in held:
-                        self._put_one(jax.tree_util.tree_unflatten(held_key[0], h))
+                    if not self._flush(held, held_key, main_key):
+                        return
                     held = []
                 held_key = key
                 held.append(leaves)
                 if len(held) == group:
-                    stacked = [_aligned_stack(list(column)) for column in zip(*held, strict=True)]
-                    held = []
-                    item = jax.device_put(jax.tree_util.tree_unflatten(treedef, stacked))
-                    if not self._put(("stack", item)):
+                    if not self._put_stack(held, treedef, group):
                         return
-            for h in held:
-                self._put_one(jax.tree_util.tree_unflatten(held_key[0], h))
+                    held = []
+            if held and not self._flush(held, held_key, main_key):
+                return
             self._put(_DONE)
         except BaseException as e:  # handed to the consumer
             self._put(("error", e))

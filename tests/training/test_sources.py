@@ -188,20 +188,40 @@ def test_prefetcher_stacks_groups_aligned_and_in_order():
         yield from batches
 
     prefetch = _sources.Prefetcher(raw(), lambda b: b)
-    prefetch.group = 3
+    prefetch.set_group(3)
     started.set()
     items = list(prefetch)
     prefetch.close()
-    assert [kind for kind, _ in items] == ["stack"] * 3 + ["one"] * 2
+    # Three full groups, the tenth batch padded to a group of 3, the odd batch alone.
+    assert [kind for kind, _ in items] == ["stack"] * 4 + ["one"]
     flat = []
     for kind, item in items:
         if kind == "stack":
-            x, y = item
+            (x, y), count = item
             assert x.shape == (3, 4, 4) and y["b"] is None
             assert x.unsafe_buffer_pointer() % 64 == 0
-            flat += [(x[j], y["a"][j]) for j in range(3)]
+            assert not np.asarray(x[count:]).any()  # the padding is zeros
+            flat += [(x[j], y["a"][j]) for j in range(count)]
         else:
             flat.append((item[0], item[1]["a"]))
     for (x, y), (ex, ey) in zip(flat, batches, strict=True):
         np.testing.assert_array_equal(x, ex)
         np.testing.assert_array_equal(y, ey["a"])
+
+
+def test_prefetcher_waits_for_the_group_before_preparing_more():
+    from heft.training import _sources
+
+    batches = [(X[i : i + 4], Y[i : i + 4]) for i in range(0, 44, 4)]  # 11 batches
+    prefetch = _sources.Prefetcher(iter(batches), lambda b: b, grouped=True)
+    kind, first = next(iter(prefetch))
+    assert kind == "one"
+    np.testing.assert_array_equal(first[0], X[:4])
+    # Nothing more is prepared until the group is decided, so every epoch groups alike.
+    assert prefetch._queue.empty()
+    prefetch.set_group(4)
+    rest = list(prefetch)
+    prefetch.close()
+    assert [kind for kind, _ in rest] == ["stack"] * 3
+    assert [count for _, (_, count) in rest] == [4, 4, 2]
+    np.testing.assert_array_equal(rest[-1][1][0][0][1], X[40:44])
