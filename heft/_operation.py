@@ -138,16 +138,8 @@ class Operation:
     # ---------------------------------------------------------------- name
     @property
     def name(self) -> str:
+        """The op's name, fixed when it is made (as a layer's is)."""
         return self._name
-
-    @name.setter
-    def name(self, value: str) -> None:
-        if not isinstance(value, str) or "/" in value:
-            raise ValueError(
-                "Argument `name` must be a string and cannot contain character `/`. "
-                f"Received: name={value!r} (of type {type(value).__name__})"
-            )
-        self._name = value
 
     # ---------------------------------------------------------------- calls
     @_switches.filter_traceback

@@ -125,7 +125,7 @@ def functional_from_config(cls: type, config: dict[str, Any], custom_objects: An
     name = config.pop("name", None)
     trainable = config.pop("trainable", True)
 
-    created: dict[str, Layer] = {}
+    created: dict[str, Any] = {}
     outputs_of: dict[str, list[Any]] = {}
     pending: list[tuple[str, dict[str, Any]]] = []
     for entry in layer_entries:

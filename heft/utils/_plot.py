@@ -208,6 +208,7 @@ def model_to_dot(
         "show_trainable": show_trainable,
     }
     nested = (Functional, Sequential)
+    layers: list[Any]
     if isinstance(model, Sequential):
         layers = list(model.layers)
     elif isinstance(model, Functional):
