@@ -256,3 +256,16 @@ def test_symbolic_scope_keras_nests_and_restores():
                 assert inner.original_scope is outer
             assert in_scope()
         assert not in_scope()
+
+
+def test_operation_keras_model_to_dot_labels():
+    labels = {}
+    for lib in LIBS:
+        _fresh(lib)
+        x = lib.Input((3,), name="x")
+        model = lib.Model(x, _scale_op(lib)(3.0)(x * 2.0))
+        dot = lib.utils.model_to_dot(model, show_shapes=True)
+        labels[lib] = sorted(str(n.get_label()) for n in dot.get_nodes() if n.get_label())
+    assert labels[heft] == labels[keras]
+    assert any("(ScaleShift)" in label for label in labels[heft])
+    assert any("(Multiply)" in label for label in labels[heft])
