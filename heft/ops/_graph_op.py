@@ -15,7 +15,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from .. import _naming, _symbolic
+from .. import _naming, _scope, _symbolic
 from .._operation import Operation
 
 # Argument names that Keras's op classes take in ``call`` (the rest go to ``__init__``).
@@ -142,6 +142,11 @@ class GraphOp(Operation):
             )
         named = dict(zip(free, args, strict=False))
         return self._fn(**named, **kwargs, **self.static)
+
+    def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
+        # The op's own errors (mismatched shapes, bad arguments) reach the caller as they are.
+        with _scope.StatelessScope():
+            return _symbolic.compute_output_spec(self.call, args, kwargs)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, **self.static}
