@@ -19,6 +19,7 @@ from . import distillation as distillation
 from . import dtype_policies as dtype_policies
 from . import initializers as initializers
 from . import layers as layers
+from . import legacy as legacy
 from . import losses as losses
 from . import metrics as metrics
 from . import models as models
@@ -32,11 +33,13 @@ from . import tree as tree
 from . import utils as utils
 from ._device import device as device
 from ._function import Function as Function
+from ._operation import Operation as Operation
 from ._remat import RematScope as RematScope
 from ._remat import remat as remat
 from ._scope import StatelessScope as StatelessScope
 from ._scope import name_scope as name_scope
 from ._symbolic import KerasTensor as KerasTensor
+from ._symbolic_scope import SymbolicScope as SymbolicScope
 from ._variable import Variable as Variable
 from .dtype_policies import DTypePolicy as DTypePolicy
 from .dtype_policies import FloatDTypePolicy as FloatDTypePolicy

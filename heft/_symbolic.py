@@ -8,6 +8,7 @@ import jax
 import numpy as np
 
 from . import _dtypes
+from ._symbolic_scope import SymbolicScope
 
 
 class KerasHistory(NamedTuple):
@@ -191,7 +192,15 @@ _PROBE_SIZES = (83, 89)
 
 
 def compute_output_spec(fn: Any, args: tuple, kwargs: dict) -> Any:
-    """Trace ``fn`` with ``jax.eval_shape`` and return the output as KerasTensors."""
+    """Trace ``fn`` with ``jax.eval_shape`` and return the output as KerasTensors.
+
+    ``fn`` runs inside a ``SymbolicScope``, as Keras traces calls for their shapes.
+    """
+    with SymbolicScope():
+        return _trace_output_spec(fn, args, kwargs)
+
+
+def _trace_output_spec(fn: Any, args: tuple, kwargs: dict) -> Any:
 
     def concretize(size: int) -> Any:
         def to_struct(x: Any) -> Any:

@@ -10,14 +10,19 @@ import jax
 
 from .. import _naming, _remat, _scope, _switches, _symbolic
 from .. import dtype_policies as _dtype_policies
+from .._operation import Operation
+from .._symbolic_scope import SymbolicScope
 from . import _layer_build, _layer_call
 from ._input_spec import InputSpec
 from ._layer_call import CallSpec
 from ._layer_weights import LayerWeights
 
 
-class Layer(LayerWeights):
+class Layer(LayerWeights, Operation):
     """The base class of every layer: state (weights) plus a computation (``call``).
+
+    A layer is an ``heft.Operation`` with state: ``isinstance(layer, heft.Operation)``
+    holds for every layer, as in Keras.
 
     Subclasses create weights with ``add_weight`` in ``__init__`` or ``build``
     and define ``call``. Calling the layer builds it on the first call, from the
@@ -56,6 +61,8 @@ class Layer(LayerWeights):
     """
 
     _tracking_kind = "layer"
+    # A layer's config is what its `get_config` writes, never its constructor's arguments.
+    _auto_config_from_init = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -189,7 +196,10 @@ class Layer(LayerWeights):
             and not self.__dict__.get("_build_from_call")
             and any(not layer.built for layer in self._flatten_layers(include_self=False))
         ):
-            self.call(_layer_build.shapes_to_symbolic(input_shape, self.compute_dtype, self.name))
+            with SymbolicScope():
+                self.call(
+                    _layer_build.shapes_to_symbolic(input_shape, self.compute_dtype, self.name)
+                )
         self.built = True
 
     def _build_at_init(self) -> None:

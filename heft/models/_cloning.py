@@ -11,7 +11,7 @@ import jax
 from .. import _symbolic
 from ..layers._input_layer import Input, InputLayer
 from ..layers._layer import Layer
-from ..layers._operation import Operation
+from ..ops._graph_op import GraphOp
 from ._functional import Functional, accepts_functional_arguments
 from ._model import Model
 from ._sequential import Sequential
@@ -41,9 +41,9 @@ def _wrap_clone_function(
     def clone(layer: Layer) -> Any:
         if id(layer) in cache:
             return cache[id(layer)]
-        if isinstance(layer, Operation):
+        if isinstance(layer, GraphOp):
             # Ops hold no weights: a new node of the same op, name and static arguments.
-            new = Operation(layer.op, layer.static, name=layer.name)
+            new = GraphOp(layer.op, layer.static, name=layer.name)
         elif recursive and isinstance(layer, Sequential):
             new = clone_model(layer, clone_function=clone_function, recursive=True, cache=cache)
         elif recursive and isinstance(layer, Functional):

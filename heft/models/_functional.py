@@ -8,9 +8,9 @@ from typing import Any
 import jax
 
 from .. import _symbolic
+from .._operation import Operation
 from ..layers._layer import Layer
 from ..layers._node import node_of
-from ..layers._operation import Operation
 from ._graph import Graph, clone_from_tensors
 from ._input_rank import adjust_input_rank
 from ._model import Model
@@ -66,7 +66,7 @@ class Functional(Model):
         object.__setattr__(self, "_outputs_struct", outputs)
         object.__setattr__(self, "_graph", graph)
         for layer in graph.operations:
-            if not isinstance(layer, Operation):
+            if isinstance(layer, Layer):
                 self._tracker.add(layer)
         self.built = True
 
@@ -80,11 +80,11 @@ class Functional(Model):
     @property
     def layers(self) -> list[Layer]:
         """The model's layers (input layers included), in graph order."""
-        return [layer for layer in self._graph.operations if not isinstance(layer, Operation)]
+        return [layer for layer in self._graph.operations if isinstance(layer, Layer)]
 
     @property
-    def operations(self) -> list[Layer]:
-        """The layers and the ops applied to symbolic tensors (``x * 2``), in graph order."""
+    def operations(self) -> list[Operation]:
+        """The layers and the ops (``x * 2``, custom ``heft.Operation``s), in graph order."""
         return list(self._graph.operations)
 
     @property

@@ -7,7 +7,7 @@ from typing import Any
 from .. import _symbolic
 from ..layers._input_layer import InputLayer
 from ..layers._layer import Layer
-from ..layers._operation import Operation, op_name_of_class
+from ..ops._graph_op import GraphOp, op_name_of_class
 
 # Python values inside call arguments, written as Keras writes them.
 _VALUE_CLASSES = ("__slice__", "__ellipsis__")
@@ -59,20 +59,24 @@ def functional_config(model: Any) -> dict[str, Any]:
     argument is ``[layer name, node index, tensor index]``, the node index
     counting that layer's calls within this graph.
     """
+    from .._serialization import serialize_keras_object
     from ..layers import serialize
 
     graph = model._graph
     layer_configs = []
     for layer in graph.operations:
-        if isinstance(layer, Operation):
+        if isinstance(layer, GraphOp):
             entry = {
                 "module": layer.keras_module(),
                 "class_name": layer.keras_class_name(),
                 "config": _encode(layer.get_config(), graph),
                 "registered_name": layer.keras_class_name(),
             }
-        else:
+        elif isinstance(layer, Layer):
             entry = serialize(layer)
+        else:
+            # A user's `heft.Operation`: its class dict, as for any configurable object.
+            entry = serialize_keras_object(layer)
         entry.pop("build_config", None)
         entry["name"] = layer.name
         nodes = []
@@ -121,14 +125,14 @@ def functional_from_config(cls: type, config: dict[str, Any], custom_objects: An
     name = config.pop("name", None)
     trainable = config.pop("trainable", True)
 
-    created: dict[str, Layer] = {}
+    created: dict[str, Any] = {}
     outputs_of: dict[str, list[Any]] = {}
     pending: list[tuple[str, dict[str, Any]]] = []
     for entry in layer_entries:
         layer_config = {k: v for k, v in entry.items() if k not in ("inbound_nodes", "name")}
         if str(entry.get("module", "")).startswith("keras.src.ops."):
             static = {k: _decode(v) for k, v in entry.get("config", {}).items() if k != "name"}
-            layer = Operation(
+            layer = GraphOp(
                 op_name_of_class(entry["class_name"]),
                 static,
                 name=entry.get("config", {}).get("name"),

@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from .. import _dtypes
-from ..layers._operation import Operation
+from ..ops._graph_op import GraphOp
 
 
 # ------------------------------------------------------------------ cell text
@@ -87,7 +87,7 @@ def _output_shape(layer: Any) -> str:
 
 
 def _params(layer: Any) -> str:
-    if isinstance(layer, Operation):
+    if not hasattr(layer, "built"):
         return _number(0)
     if not layer.built:
         return f"{_number(0)} (unbuilt)"
@@ -95,7 +95,7 @@ def _params(layer: Any) -> str:
 
 
 def _class_name(layer: Any) -> str:
-    return layer.keras_class_name() if isinstance(layer, Operation) else type(layer).__name__
+    return layer.keras_class_name() if isinstance(layer, GraphOp) else type(layer).__name__
 
 
 # ------------------------------------------------------------------ the graph

@@ -1,4 +1,4 @@
-"""Ops called on symbolic tensors become graph nodes (``heft.layers.Operation``)."""
+"""Ops called on symbolic tensors become graph nodes (``GraphOp``, an ``heft.Operation``)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def _has_symbolic(args: tuple, kwargs: dict) -> bool:
 
 
 def symbolic_op(fn: _F) -> _F:
-    """Make ``fn`` build an ``Operation`` node when it receives a ``KerasTensor``.
+    """Make ``fn`` build a ``GraphOp`` node when it receives a ``KerasTensor``.
 
     On arrays the op runs as written, after one cheap check of its arguments.
 
@@ -60,7 +60,7 @@ def symbolic_op(fn: _F) -> _F:
     @functools.wraps(fn)
     def op(*args: Any, **kwargs: Any) -> Any:
         if _has_symbolic(args, kwargs):
-            from ..layers._operation import call_operation
+            from ._graph_op import call_operation
 
             return call_operation(name, fn, args, kwargs)
         return fn(*args, **kwargs)

@@ -14,6 +14,7 @@ from .._serialization import serialize_keras_object as serialize_keras_object
 
 # Bounding-box utilities live in their own namespace, as in Keras.
 from . import bounding_boxes as bounding_boxes
+from . import legacy as legacy
 from ._array_datasets import split_dataset as split_dataset
 from ._array_datasets import timeseries_dataset_from_array as timeseries_dataset_from_array
 from ._backend_utils import clear_session as clear_session

@@ -64,7 +64,10 @@ def _structure(layer: Any, attribute: str, field: str) -> Any:
 
 def _label(layer: Any, options: dict[str, bool]) -> str:
     """The HTML-like label of one layer's box: name, activation, shapes, dtype, trainable."""
-    class_name = type(layer).__name__
+    from ..ops._graph_op import GraphOp
+
+    # An op node shows its Keras class (`Multiply`), as Keras draws it.
+    class_name = layer.keras_class_name() if isinstance(layer, GraphOp) else type(layer).__name__
     colspan = max(
         1,
         int(options["show_dtype"])
@@ -205,6 +208,7 @@ def model_to_dot(
         "show_trainable": show_trainable,
     }
     nested = (Functional, Sequential)
+    layers: list[Any]
     if isinstance(model, Sequential):
         layers = list(model.layers)
     elif isinstance(model, Functional):

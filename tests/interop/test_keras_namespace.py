@@ -65,10 +65,6 @@ ELSEWHERE: dict[tuple[str, str], str] = {
 _NOT_YET = "not built yet (API-surface work, open)"
 ELSEWHERE.update(
     {
-        ("", "Operation"): _NOT_YET + ": heft's Operation is a Layer, Keras's the reverse",
-        ("", "SymbolicScope"): _NOT_YET,
-        ("", "legacy"): _NOT_YET,
-        ("utils", "legacy"): _NOT_YET,
         ("layers", "AugMix"): _NOT_YET,
         ("layers", "ContrastLimitedAdaptiveHistogramEqualization"): _NOT_YET,
         ("layers", "Equalization"): _NOT_YET,

@@ -7,7 +7,7 @@ import pytest
 
 import heft
 from heft import layers
-from heft.layers._operation import Operation, keras_class_name, op_name_of_class
+from heft.ops._graph_op import GraphOp, keras_class_name, op_name_of_class
 
 
 def _model():
@@ -98,7 +98,7 @@ def test_operations_names_map_to_keras_classes():
 
 def test_operations_unknown_op_in_config_is_refused():
     with pytest.raises(ValueError, match="Unknown op 'no_such_op'"):
-        Operation("no_such_op")
+        GraphOp("no_such_op")
 
 
 def test_operations_bad_arguments_name_the_op():

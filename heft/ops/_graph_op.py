@@ -1,9 +1,10 @@
-"""``Operation``: an op of ``heft.ops`` applied to symbolic tensors, kept as a graph node.
+"""``GraphOp``: an op of ``heft.ops`` applied to symbolic tensors, kept as a graph node.
 
 ``y = heft.ops.concatenate([a, b], axis=-1)`` or ``y = x * 2`` on ``KerasTensor``s
-records a node in the Functional graph, as Keras 3 does. An Operation has no
-weights and is not one of ``model.layers``; it is in ``model.operations`` and in
-the model's config, in Keras's form (``keras.src.ops.<module>``, the op's class
+records a node in the Functional graph, as Keras 3 does. A ``GraphOp`` is a
+``heft.Operation``, not a layer: it has no weights and is not one of
+``model.layers``; it is in ``model.operations`` and in the model's config, in
+Keras's form (``keras.src.ops.<module>``, the op's class
 name, its static arguments in ``config`` and its tensor arguments in
 ``inbound_nodes``), so configs move between heft and Keras.
 """
@@ -14,8 +15,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from .. import _naming, _symbolic
-from ._layer import Layer
+from .. import _naming, _scope, _symbolic
+from .._operation import Operation
 
 # Argument names that Keras's op classes take in ``call`` (the rest go to ``__init__``).
 _CALL_ARGUMENTS = frozenset(
@@ -101,7 +102,7 @@ def _contains_symbolic(value: Any) -> bool:
     return _symbolic.any_symbolic(value)
 
 
-class Operation(Layer):
+class GraphOp(Operation):
     """A ``heft.ops`` function applied inside a Functional graph.
 
     Args:
@@ -118,6 +119,9 @@ class Operation(Layer):
     ['input_layer', 'multiply', 'concatenate']
     """
 
+    # The config is the op's static arguments (see `get_config`).
+    _auto_config_from_init = False
+
     def __init__(self, op: str, static: dict[str, Any] | None = None, name: str | None = None):
         fn = _resolve(op)
         super().__init__(name=name or _naming.auto_name(keras_class_name(op)))
@@ -125,10 +129,6 @@ class Operation(Layer):
         self.static = dict(static or {})
         self._fn = fn
         self._signature = inspect.signature(fn)
-        self.built = True
-
-    def _convert_input(self, x: Any) -> Any:
-        return x  # an op takes its arguments as given; Python scalars stay in the config
 
     def call(self, *args: Any, **kwargs: Any) -> Any:
         params = self._signature.parameters
@@ -137,11 +137,16 @@ class Operation(Layer):
         free = [n for n in params if n not in self.static and n not in kwargs]
         if len(args) > len(free):
             raise TypeError(
-                f"Operation '{self.name}' ({self.op}) received {len(args)} positional "
+                f"Op '{self.name}' ({self.op}) received {len(args)} positional "
                 f"arguments but its op takes at most {len(free)} besides {sorted(self.static)}."
             )
         named = dict(zip(free, args, strict=False))
         return self._fn(**named, **kwargs, **self.static)
+
+    def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
+        # The op's own errors (mismatched shapes, bad arguments) reach the caller as they are.
+        with _scope.StatelessScope():
+            return _symbolic.compute_output_spec(self.call, args, kwargs)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, **self.static}
@@ -183,6 +188,6 @@ def split_arguments(fn: Callable, args: tuple, kwargs: dict) -> tuple[tuple, dic
 
 
 def call_operation(op_name: str, fn: Callable, args: tuple, kwargs: dict) -> Any:
-    """Apply the op ``op_name`` to symbolic arguments: a new ``Operation`` node."""
+    """Apply the op ``op_name`` to symbolic arguments: a new ``GraphOp`` node."""
     call_args, call_kwargs, static = split_arguments(fn, args, kwargs)
-    return Operation(op_name, static)(*call_args, **call_kwargs)
+    return GraphOp(op_name, static)(*call_args, **call_kwargs)
