@@ -178,3 +178,13 @@ from ._image_tone import Solarization as Solarization
 from ._image_warp import RandomElasticTransform as RandomElasticTransform
 from ._image_warp import RandomPerspective as RandomPerspective
 from ._image_warp import RandomShear as RandomShear
+
+# isort: split
+# Erasing, histogram equalization and augmentation policies.
+from ._image_equalization import (
+    ContrastLimitedAdaptiveHistogramEqualization as ContrastLimitedAdaptiveHistogramEqualization,
+)
+from ._image_equalization import Equalization as Equalization
+from ._image_erasing import RandomErasing as RandomErasing
+from ._image_policies import AugMix as AugMix
+from ._image_policies import RandAugment as RandAugment

@@ -70,12 +70,7 @@ ELSEWHERE.update(
         ("", "legacy"): _NOT_YET,
         ("utils", "legacy"): _NOT_YET,
         ("utils", "FeatureSpace"): _NOT_YET,
-        ("layers", "AugMix"): _NOT_YET,
-        ("layers", "ContrastLimitedAdaptiveHistogramEqualization"): _NOT_YET,
-        ("layers", "Equalization"): _NOT_YET,
         ("layers", "MaxNumBoundingBoxes"): _NOT_YET,
-        ("layers", "RandAugment"): _NOT_YET,
-        ("layers", "RandomErasing"): _NOT_YET,
     }
 )
 
