@@ -185,9 +185,10 @@ class ContrastLimitedAdaptiveHistogramEqualization(BaseImagePreprocessingLayer):
         **kwargs: Base layer arguments.
 
     >>> import numpy as np
-    >>> layer = ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(1, 1))
-    >>> layer(np.array([[[[10.0]], [[20.0]]]])).ravel().tolist()
-    [0.0, 255.0]
+    >>> layer = ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(1, 1), clip_limit=0)
+    >>> ramp = np.arange(16.0).reshape(1, 4, 4, 1) * 10  # 0, 10, ..., 150
+    >>> layer(ramp).ravel().tolist()[:4]
+    [0.0, 17.0, 34.0, 51.0]
     """
 
     _USE_BASE_FACTOR = False
