@@ -43,6 +43,8 @@ class _Policy(BaseImagePreprocessingLayer):
 
     _USE_BASE_FACTOR = False
     _FACTOR_BOUNDS = (0, 1)
+    value_range: Any
+    seed: int | None
 
     def _make_steps(self, data_format: Any, colors_at: str, kwargs: dict) -> None:
         """Makes the step layers in Keras's order (which fixes the order of the variables).
@@ -110,8 +112,12 @@ class AugMix(_Policy):
         **kwargs: Base layer arguments (passed on to the step layers, as in Keras).
 
     >>> import numpy as np
-    >>> AugMix(seed=1)(np.full((2, 8, 8, 3), 100.0)).shape
-    (2, 8, 8, 3)
+    >>> layer = AugMix(seed=1)
+    >>> layer.factor  # every step layer's strength
+    (0, 0.3)
+    >>> x = np.full((2, 8, 8, 3), 100.0, "float32")
+    >>> bool((np.asarray(layer(x, training=False)) == x).all())  # inference: unchanged
+    True
     """
 
     def __init__(
@@ -234,8 +240,12 @@ class RandAugment(_Policy):
         **kwargs: Base layer arguments (passed on to the step layers, as in Keras).
 
     >>> import numpy as np
-    >>> RandAugment(seed=1)(np.full((2, 8, 8, 3), 100.0)).shape
-    (2, 8, 8, 3)
+    >>> layer = RandAugment(seed=1)
+    >>> layer.factor  # every step layer's strength
+    (0, 0.5)
+    >>> x = np.full((2, 8, 8, 3), 100.0, "float32")
+    >>> bool((np.asarray(layer(x, training=False)) == x).all())  # inference: unchanged
+    True
     """
 
     _AUGMENT_LAYERS = [
