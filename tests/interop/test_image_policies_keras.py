@@ -166,3 +166,28 @@ def test_bad_arguments_raise_what_keras_raises():
         keras.layers.Equalization(value_range=5)
     with pytest.raises(ValueError, match="value_range"):
         heft.layers.Equalization(value_range=5)
+
+
+@pytest.mark.slow
+def test_keras_archives_load_in_both_directions(tmp_path):
+    def build(lib):
+        return lib.Sequential(
+            [
+                lib.Input((8, 10, 3)),
+                lib.layers.RandomErasing(seed=1),
+                lib.layers.RandAugment(seed=2),
+                lib.layers.AugMix(seed=3),
+                lib.layers.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(2, 2)),
+                lib.layers.Flatten(),
+                lib.layers.Dense(2),
+            ]
+        )
+
+    k_model, h_model = build(keras), build(heft)
+    k_model.save(tmp_path / "k.keras")
+    h_model.save(tmp_path / "h.keras")
+    loaded_h = heft.saving.load_model(tmp_path / "k.keras")
+    loaded_k = keras.saving.load_model(tmp_path / "h.keras")
+    assert len(loaded_h.variables) == len(k_model.variables) == 23
+    _same(loaded_h.predict(X, verbose=0), k_model.predict(X, verbose=0))
+    _same(loaded_k.predict(X, verbose=0), h_model.predict(X, verbose=0))
