@@ -108,7 +108,8 @@ class Equalization(BaseImagePreprocessingLayer):
     As in Keras, a channel's histogram is counted over the whole batch (not per
     image), with ``bins`` bins over ``[0, 255]`` after mapping ``value_range`` to
     it; a channel with a single occupied bin is left as it is. With
-    ``training=False`` the input is returned unchanged.
+    ``training=False`` the input is returned unchanged (as Keras's code does,
+    whatever its docstring says), so ``predict`` leaves images as they are.
 
     Args:
         value_range: The range of the pixels.
@@ -229,6 +230,7 @@ class ContrastLimitedAdaptiveHistogramEqualization(BaseImagePreprocessingLayer):
         )
 
     transform_segmentation_masks = transform_labels  # type: ignore[assignment]
+    transform_bounding_boxes = transform_labels  # type: ignore[assignment]
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

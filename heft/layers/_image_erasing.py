@@ -30,7 +30,8 @@ class RandomErasing(BaseImagePreprocessingLayer):
             probability drawn in ``[0, f]`` (or the pair's range).
         scale: A number or a pair in ``[0, 1]``: the range of the area fractions
             ``s`` and ``t`` above.
-        fill_value: A number, three numbers (one per channel), or ``None`` for noise.
+        fill_value: A number, three numbers (one per channel, in either data format;
+            Keras 3.15 on JAX raises a ``TypeError`` there), or ``None`` for noise.
             Checked when the layer is called, as in Keras.
         value_range: The range of the pixels.
         seed: Seed of the layer's generator.
