@@ -182,3 +182,13 @@ from ._image_warp import RandomShear as RandomShear
 # isort: split
 # Bounding-box count of dict inputs to the image layers.
 from ._image_max_boxes import MaxNumBoundingBoxes as MaxNumBoundingBoxes
+
+# isort: split
+# Erasing, histogram equalization and augmentation policies.
+from ._image_equalization import (
+    ContrastLimitedAdaptiveHistogramEqualization as ContrastLimitedAdaptiveHistogramEqualization,
+)
+from ._image_equalization import Equalization as Equalization
+from ._image_erasing import RandomErasing as RandomErasing
+from ._image_policies import AugMix as AugMix
+from ._image_policies import RandAugment as RandAugment
