@@ -13,7 +13,7 @@ from .._config import image_data_format
 from ._draw_boxes import _check_data_format
 
 
-def _color_palette(num_classes: int) -> list[list[int]]:
+def _color_palette(num_classes: int) -> list[Sequence[int]]:
     """One colour per class: ``(i * (2**25 - 1, 2**15 - 1, 2**21 - 1)) % 255``."""
     factors = np.array([2**25 - 1, 2**15 - 1, 2**21 - 1])
     return [((i * factors) % 255).tolist() for i in range(num_classes)]
@@ -101,6 +101,7 @@ def draw_segmentation_masks(
         )
     if num_classes is None:
         num_classes = int(masks.max())
+    colors: list[Sequence[int]]
     if color_mapping is None:
         colors = _color_palette(num_classes)
     else:

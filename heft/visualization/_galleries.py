@@ -34,6 +34,11 @@ def _rescale(images: np.ndarray, value_range: Sequence[float]) -> np.ndarray:
     return unit * np.float32(255) + np.float32(0)
 
 
+def _unit_rgb(color: Sequence[int]) -> tuple[float, float, float]:
+    red, green, blue = (float(c) / 255.0 for c in color)
+    return red, green, blue
+
+
 def _batch(images: Any, what: str, data_format: str) -> np.ndarray:
     _check_data_format(data_format)
     images = np.asarray(images)
@@ -232,27 +237,32 @@ def plot_bounding_box_gallery(
     ground_truth_mapping = ground_truth_mapping or class_mapping
     data_format = data_format or image_data_format()
     plotted = _batch(images, "plot_bounding_box_gallery", data_format)
-    drawing = {
-        "bounding_box_format": bounding_box_format,
-        "line_thickness": line_thickness,
-        "text_thickness": text_thickness,
-        "font_scale": font_scale,
-        "data_format": "channels_last",
-    }
+
+    def draw(
+        plotted: np.ndarray, boxes: Mapping[str, Any], color: Sequence[int], names: Any
+    ) -> np.ndarray:
+        return draw_bounding_boxes(
+            plotted,
+            boxes,
+            bounding_box_format,
+            class_mapping=names,
+            color=color,
+            line_thickness=line_thickness,
+            text_thickness=text_thickness,
+            font_scale=font_scale,
+            data_format="channels_last",
+        )
+
     if y_true is not None:
-        plotted = draw_bounding_boxes(
-            plotted, y_true, color=true_color, class_mapping=ground_truth_mapping, **drawing
-        )
+        plotted = draw(plotted, y_true, true_color, ground_truth_mapping)
     if y_pred is not None:
-        plotted = draw_bounding_boxes(
-            plotted, y_pred, color=pred_color, class_mapping=prediction_mapping, **drawing
-        )
+        plotted = draw(plotted, y_pred, pred_color, prediction_mapping)
     if legend:
         from matplotlib import patches
 
         legend_handles = [
-            patches.Patch(color=np.array(true_color) / 255.0, label="Ground Truth"),
-            patches.Patch(color=np.array(pred_color) / 255.0, label="Prediction"),
+            patches.Patch(color=_unit_rgb(true_color), label="Ground Truth"),
+            patches.Patch(color=_unit_rgb(pred_color), label="Prediction"),
         ]
     plot_image_gallery(
         plotted,
@@ -331,7 +341,11 @@ def plot_segmentation_mask_gallery(
             )
         )
     gallery = np.stack(
-        [image for i in range(images_np.shape[0]) for image in (images_np[i], *(d[i] for d in drawn))]
+        [
+            image
+            for i in range(images_np.shape[0])
+            for image in (images_np[i], *(d[i] for d in drawn))
+        ]
     )
     plot_image_gallery(
         gallery,

@@ -91,7 +91,10 @@ def test_draw_bounding_boxes_labels_in_box_colour_near_the_box():
     assert rows.max() == 50 - 8 - 1 and cols.min() >= 10
     assert 15 <= rows.max() - rows.min() + 1 <= 30  # about as tall as OpenCV's at scale 1
     scored = draw_bounding_boxes(
-        images, {**boxes, "confidences": np.array([[0.9]])}, "xyxy", class_mapping={0: "CAT"},
+        images,
+        {**boxes, "confidences": np.array([[0.9]])},
+        "xyxy",
+        class_mapping={0: "CAT"},
         color=(255, 0, 0),
     )
     assert ((scored != plain).any(axis=-1) & ~text).sum() > 20  # " | 0.90" follows
