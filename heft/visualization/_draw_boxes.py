@@ -139,7 +139,8 @@ def draw_bounding_boxes(
 
     Raises:
         ValueError: If ``images`` is not rank 4, ``bounding_boxes`` lacks ``"boxes"``
-            or ``"labels"``, or ``data_format`` is unknown.
+            or ``"labels"``, their shapes do not fit the images, or ``data_format`` is
+            unknown.
         TypeError: If ``bounding_boxes`` is not a dict.
         ImportError: If a label is to be drawn and Pillow is not installed.
 
@@ -182,6 +183,12 @@ def draw_bounding_boxes(
     converted = convert_format(bounding_boxes, bounding_box_format, "xyxy", height, width)
     boxes = np.asarray(converted["boxes"]).astype("int32")
     labels = np.asarray(bounding_boxes["labels"]).astype("int32")
+    if boxes.ndim != 3 or labels.shape != boxes.shape[:2] or boxes.shape[0] != batch:
+        raise ValueError(
+            "`bounding_boxes['boxes']` must be (batch, num_boxes, 4) and "
+            "`bounding_boxes['labels']` (batch, num_boxes), with the batch of the images "
+            f"({batch}). Received: boxes.shape={boxes.shape}, labels.shape={labels.shape}"
+        )
     confidences = bounding_boxes.get("confidences")
     if confidences is not None:
         confidences = np.asarray(confidences)

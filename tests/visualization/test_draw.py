@@ -113,6 +113,12 @@ def test_draw_bounding_boxes_errors():
         draw_bounding_boxes(images, {"boxes": np.zeros((1, 1, 4))}, "xyxy")
     with pytest.raises(ValueError, match="data_format"):
         draw_bounding_boxes(images, _boxes([0, 0, 1, 1]), "xyxy", data_format="nhwc")
+    with pytest.raises(ValueError, match="num_boxes, 4"):
+        draw_bounding_boxes(images, {"boxes": np.zeros((1, 4)), "labels": np.zeros(1)}, "xyxy")
+    with pytest.raises(ValueError, match="batch of the images"):
+        draw_bounding_boxes(
+            images, {"boxes": np.zeros((2, 1, 4)), "labels": np.zeros((2, 1))}, "xyxy"
+        )
 
 
 def test_draw_bounding_boxes_without_pillow(monkeypatch):

@@ -134,3 +134,13 @@ def test_plot_segmentation_mask_gallery_rows_of_image_true_pred():
         [images[0], true_drawn[0], pred_drawn[0], images[1], true_drawn[1], pred_drawn[1]]
     ).astype("uint8")
     np.testing.assert_array_equal(np.stack(_shown(fig)), expected)
+
+
+def test_plot_bounding_box_gallery_channels_first():
+    images = np.random.default_rng(4).integers(0, 256, (2, 3, 10, 12)).astype("uint8")
+    boxes = {"boxes": np.array([[[1, 1, 8, 6]], [[2, 3, 9, 9]]]), "labels": np.zeros((2, 1))}
+    plot_bounding_box_gallery(
+        images, "xyxy", y_true=boxes, data_format="channels_first", rows=2, cols=1, show=False
+    )
+    expected = draw_bounding_boxes(images.transpose(0, 2, 3, 1), boxes, "xyxy", color=(0, 188, 212))
+    np.testing.assert_array_equal(np.stack(_shown(plt.gcf())), expected)
