@@ -56,7 +56,6 @@ ELSEWHERE: dict[tuple[str, str], str] = {
     ("", "wrappers"): "scikit-learn wrappers are not part of this surface",
     ("", "src"): "Keras's private implementation package",
     ("optimizers", "LossScaleOptimizer"): _PRECISION,
-    ("optimizers", "legacy"): "Keras 2 optimizer aliases are not part of this surface",
     ("saving", "KerasFileEditor"): "the weight-file editor comes with the weight-tools work",
     ("callbacks", "OrbaxCheckpoint"): "Orbax checkpoints come with the distribution work",
 }
