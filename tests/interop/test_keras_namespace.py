@@ -53,7 +53,6 @@ ELSEWHERE: dict[tuple[str, str], str] = {
     ("", "Quantizer"): _QUANTIZATION,
     ("", "distribution"): "jax.sharding-based distribution comes with the distribution work",
     ("", "export"): "ExportArchive writes TensorFlow SavedModels, not part of this surface",
-    ("", "wrappers"): "scikit-learn wrappers are not part of this surface",
     ("", "src"): "Keras's private implementation package",
     ("optimizers", "LossScaleOptimizer"): _PRECISION,
     ("saving", "KerasFileEditor"): "the weight-file editor comes with the weight-tools work",
