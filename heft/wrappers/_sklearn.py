@@ -6,6 +6,8 @@ of its classes is first used.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +18,7 @@ from sklearn.utils.metadata_routing import MetadataRequest  # type: ignore[impor
 from sklearn.utils.multiclass import type_of_target  # type: ignore[import-untyped]
 from sklearn.utils.validation import check_is_fitted, validate_data  # type: ignore[import-untyped]
 
+from ..callbacks import History
 from ..models import Model, clone_model
 
 
@@ -43,6 +46,39 @@ def _checked_target_type(y: np.ndarray) -> str:
     return target_type
 
 
+class _ArchivedModel:
+    """A model held as the bytes of its ``.keras`` archive, for pickling.
+
+    Custom layers must be registered (``register_keras_serializable``) to load again,
+    as for ``heft.saving.load_model``.
+    """
+
+    def __init__(self, model: Model) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "model.keras")
+            model.save(path)
+            with open(path, "rb") as file:
+                self.data = file.read()
+
+    def load(self) -> Model:
+        from ..saving import load_model
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "model.keras")
+            with open(path, "wb") as file:
+                file.write(self.data)
+            return load_model(path)  # type: ignore[return-value]
+
+
+def _detached_history(history: Any) -> Any:
+    """A copy of a ``History`` without its model, so that it pickles on its own."""
+    copy = History()
+    copy.history = history.history
+    copy.epoch = history.epoch
+    copy.params = dict(getattr(history, "params", None) or {})
+    return copy
+
+
 class _SKLBase(BaseEstimator):
     """What the three wrappers share: building, fitting and predicting with the model.
 
@@ -63,6 +99,10 @@ class _SKLBase(BaseEstimator):
         model_: The fitted heft model.
         history_: The ``History`` returned by ``Model.fit``.
         n_features_in_: The number of input features seen by ``fit``.
+
+    A fitted estimator pickles (``pickle``, ``joblib``): its model travels as the
+    bytes of a ``.keras`` archive, so custom layers must be registered
+    (``register_keras_serializable``) for it to load again.
     """
 
     def __init__(
@@ -133,6 +173,22 @@ class _SKLBase(BaseEstimator):
         self._metadata_request = request
         return self
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The estimator's state, the fitted model as the bytes of a ``.keras`` archive."""
+        state = dict(super().__getstate__())
+        if "model_" in state:
+            state["model_"] = _ArchivedModel(state["model_"])
+        history = state.get("history_")
+        if history is not None:
+            state["history_"] = _detached_history(history)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        if isinstance(state.get("model_"), _ArchivedModel):
+            state["model_"] = state["model_"].load()
+        super().__setstate__(state)
+
     def _build_model(self, X: np.ndarray, y: np.ndarray) -> Model:
         if self.warm_start and hasattr(self, "model_"):
             model: Any = self.model_
@@ -176,8 +232,8 @@ class _SKLBase(BaseEstimator):
         """
         if y is None:
             raise ValueError(
-                f"{type(self).__name__}.fit needs targets: received y=None. Pass the "
-                "targets the model trains on as the second argument, `fit(X, y)`."
+                f"{type(self).__name__} requires y to be passed, but the target y is None. "
+                "Pass the targets the model trains on as the second argument, `fit(X, y)`."
             )
         before = dict(self.__dict__)
         try:

@@ -1,6 +1,7 @@
 """heft-only behaviour of the scikit-learn wrappers: warm starts, untouched arguments,
 failed fits, metadata requests and the stand-ins used without scikit-learn."""
 
+import pickle
 import subprocess
 import sys
 
@@ -87,8 +88,18 @@ def test_model_that_is_not_a_model_is_refused():
         SKLearnRegressor(lambda X, y: "not a model").fit(X, y)
     with pytest.raises(TypeError, match="must be a compiled heft model or a callable"):
         SKLearnRegressor(3).fit(X, y)
-    with pytest.raises(ValueError, match="needs targets: received y=None"):
+    with pytest.raises(ValueError, match="requires y to be passed, but the target y is None"):
         SKLearnTransformer(_build).fit(X, None)
+
+
+def test_fitted_estimator_pickles_with_its_model():
+    X, y = _data()
+    clf = SKLearnClassifier(_build, fit_kwargs=FIT).fit(X, np.where(y > 0, "a", "b"))
+    copy = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(copy.decision_function(X), clf.decision_function(X))
+    np.testing.assert_array_equal(copy.classes_, clf.classes_)
+    assert copy.history_.history == clf.history_.history and copy.epoch_ == 2
+    assert clf.history_.model is clf.model_  # the original keeps its model
 
 
 def test_set_fit_request_records_a_fit_request_when_routing_is_enabled():
