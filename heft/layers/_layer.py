@@ -401,6 +401,16 @@ class Layer(LayerWeights, Operation):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        """Pickle the layer (or model) as the bytes of its ``.keras`` archive, as Keras 3 does.
+
+        Unpickling loads the archive with ``safe_mode=False`` (pickle runs code
+        anyway): only unpickle data you trust.
+        """
+        from ..saving._pickling import from_archive_bytes, to_archive_bytes
+
+        return (from_archive_bytes, (to_archive_bytes(self),))
+
 
 # The base `build` gets the same wrapper as subclasses' builds: a layer without its own
 # `build` is built (path set, state locked) on its first call.
