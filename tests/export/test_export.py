@@ -84,6 +84,9 @@ def test_sequential_export_serves_predict_for_any_batch_and_holds_the_variables(
         assert len(saved) == len(own)
         for s, o in zip(_values(saved), _values(own), strict=True):
             np.testing.assert_array_equal(s, o)
+    # And back into heft, as a layer running the SavedModel.
+    layer = heft.layers.TFSMLayer(str(tmp_path / "sm"))
+    np.testing.assert_allclose(layer(X), model.predict(X, verbose=0), rtol=1e-6, atol=1e-6)
 
 
 def test_functional_export_takes_the_inputs_structure(tf, tmp_path, capsys):
