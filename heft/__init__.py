@@ -32,6 +32,8 @@ from . import regularizers as regularizers
 from . import saving as saving
 from . import tree as tree
 from . import utils as utils
+from . import visualization as visualization
+from . import wrappers as wrappers
 from ._device import device as device
 from ._function import Function as Function
 from ._operation import Operation as Operation

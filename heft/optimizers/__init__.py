@@ -21,3 +21,7 @@ from ._optimizer import Optimizer as Optimizer
 from ._rmsprop import RMSprop as RMSprop
 from ._schedule_free_adamw import ScheduleFreeAdamW as ScheduleFreeAdamW
 from ._sgd import SGD as SGD
+
+# isort: split
+# Keras 2 names that Keras 3 refuses when used.
+from . import legacy as legacy

@@ -191,3 +191,25 @@ def test_keras_archives_load_in_both_directions(tmp_path):
     assert len(loaded_h.variables) == len(k_model.variables) == 23
     _same(loaded_h.predict(X, verbose=0), k_model.predict(X, verbose=0))
     _same(loaded_k.predict(X, verbose=0), h_model.predict(X, verbose=0))
+
+
+@pytest.mark.parametrize(("name", "seed"), [("RandAugment", 0), ("RandAugment", 1), ("AugMix", 0)])
+def test_policies_move_bounding_boxes_as_keras_does(name, seed):
+    # RandAugment's draws for seeds 0 and 1 pick geometric layers that move the boxes;
+    # AugMix leaves boxes as they are, as in Keras.
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0, 255, (2, 16, 16, 3)).astype("float32")
+    boxes = {
+        "boxes": np.array([[[2, 3, 10, 12], [1, 1, 5, 5]], [[4, 4, 14, 15], [0, 0, 3, 3]]], "f4"),
+        "labels": np.array([[1, 2], [3, 0]], "float32"),
+    }
+    outs = []
+    for lib in (keras, heft):
+        random.seed(seed)  # AugMix picks its chains with Python's random, as Keras
+        layer = getattr(lib.layers, name)(seed=seed, bounding_box_format="xyxy")
+        outs.append(layer({"images": images, "bounding_boxes": dict(boxes)}, training=True))
+    k_boxes, h_boxes = (o["bounding_boxes"] for o in outs)
+    np.testing.assert_allclose(h_boxes["boxes"], k_boxes["boxes"], atol=1e-3)
+    np.testing.assert_array_equal(h_boxes["labels"], k_boxes["labels"])
+    moved = not np.allclose(k_boxes["boxes"], boxes["boxes"])
+    assert moved == (name == "RandAugment")

@@ -53,11 +53,8 @@ ELSEWHERE: dict[tuple[str, str], str] = {
     ("", "quantizers"): _QUANTIZATION,
     ("", "Quantizer"): _QUANTIZATION,
     ("", "distribution"): "jax.sharding-based distribution comes with the distribution work",
-    ("", "visualization"): "matplotlib galleries of images and boxes are not part of this surface",
-    ("", "wrappers"): "scikit-learn wrappers are not part of this surface",
     ("", "src"): "Keras's private implementation package",
     ("optimizers", "LossScaleOptimizer"): _PRECISION,
-    ("optimizers", "legacy"): "Keras 2 optimizer aliases are not part of this surface",
     ("saving", "KerasFileEditor"): "the weight-file editor comes with the weight-tools work",
     ("callbacks", "OrbaxCheckpoint"): "Orbax checkpoints come with the distribution work",
 }

@@ -210,3 +210,13 @@ def test_new_optimizer_state_moves_both_ways_in_keras_archives(tmp_path, name):
     assert type(in_heft.optimizer).__name__ == name
     for h, k in zip(in_heft.optimizer.variables, theirs.optimizer.variables, strict=True):
         np.testing.assert_array_equal(h.numpy(), np.asarray(k.value))
+
+
+def test_keras2_optimizer_names_raise_import_error_as_in_keras():
+    names = sorted(n for n in dir(keras.optimizers.legacy) if not n.startswith("_"))
+    assert names == sorted(heft.optimizers.legacy.__all__)
+    for name in names:
+        with pytest.raises(ImportError, match="Keras 3"):
+            getattr(keras.optimizers.legacy, name)(learning_rate=0.1)
+        with pytest.raises(ImportError, match=rf"heft\.optimizers\.{name}`"):
+            getattr(heft.optimizers.legacy, name)(learning_rate=0.1)
