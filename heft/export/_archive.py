@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import Callable
 from typing import Any
 
 from .. import tree
 from .._interactive import print_msg
-from .._scope import StatelessScope
 from .._variable import Variable
 from ..layers._layer import Layer
 from . import _signature
-from ._tensorflow import import_jax2tf, import_tensorflow
+from ._convert import to_tf_function
+from ._tensorflow import import_tensorflow
 from ._write import write_saved_model
 
 # Attributes of the saved object that endpoints and collections may not take.
@@ -247,7 +246,21 @@ class ExportArchive:
         signature = list(
             tree.map_structure(lambda x: _signature.make_tf_tensor_spec(x, tf), input_signature)
         )
-        decorated = self._convert(fn, signature, bool(is_static), dict(jax2tf_kwargs or {}))
+        if is_static:
+            variables: list[Variable] = []
+            non_trainable: list[Variable] = []
+        else:
+            variables = self._heft_trainable + self._heft_non_trainable
+            non_trainable = list(self._heft_non_trainable)
+        decorated = to_tf_function(
+            fn,
+            signature,
+            variables=variables,
+            non_trainable=non_trainable,
+            tf_variables=self._tf_variables,
+            static=bool(is_static),
+            jax2tf_kwargs=dict(jax2tf_kwargs or {}),
+        )
         try:
             decorated.get_concrete_function()
         except Exception as err:
@@ -305,64 +318,6 @@ class ExportArchive:
             saved.non_trainable_variables = non_trainable
             saved.variables = trainable + non_trainable
             raise
-
-    def _convert(
-        self, fn: Callable[..., Any], signature: list[Any], is_static: bool, kwargs: dict
-    ) -> Any:
-        """``fn`` converted by ``jax2tf`` and wrapped in a ``tf.function`` of ``signature``."""
-        import jax
-
-        tf = self._tf
-        jax2tf = import_jax2tf()
-        if "polymorphic_shapes" not in kwargs:
-            kwargs["polymorphic_shapes"] = _signature.polymorphic_shapes(signature)
-        elif not isinstance(kwargs["polymorphic_shapes"], (list, tuple)):
-            kwargs["polymorphic_shapes"] = [kwargs["polymorphic_shapes"]]
-        if "native_serialization_platforms" not in kwargs:
-            platforms = _signature.export_platforms(
-                jax.export.default_export_platform(),
-                bool(tf.config.list_physical_devices("GPU")),
-            )
-            if platforms is not None:
-                kwargs["native_serialization_platforms"] = platforms
-        if is_static:
-            endpoint = _static_endpoint(fn, jax2tf, kwargs)
-        else:
-            endpoint = self._stateful_endpoint(fn, jax2tf, kwargs)
-        endpoint.__signature__ = _truncated_signature(fn, len(signature))  # type: ignore[attr-defined]
-        return tf.function(endpoint, input_signature=signature, autograph=False)
-
-    def _stateful_endpoint(self, fn: Callable[..., Any], jax2tf: Any, kwargs: dict) -> Callable:
-        """An endpoint reading the tracked variables and writing back what ``fn`` assigns."""
-        tf = self._tf
-        variables = self._heft_trainable + self._heft_non_trainable
-        non_trainable = list(self._heft_non_trainable)
-        tf_variables = [self._tf_variables[id(v)] for v in variables]
-        tf_non_trainable = [self._tf_variables[id(v)] for v in non_trainable]
-        # Which non-trainable variables the traced call assigned (set while tracing).
-        assigned: list[int] = []
-
-        def stateless(values: list[Any], *args: Any) -> Any:
-            with StatelessScope(list(zip(variables, values, strict=True))) as scope:
-                outputs = fn(*args)
-            updated = {id(v) for v in scope.updated_variables}
-            assigned[:] = [i for i, v in enumerate(non_trainable) if id(v) in updated]
-            return outputs, [scope.get_current_value(non_trainable[i]) for i in assigned]
-
-        kwargs["polymorphic_shapes"] = [
-            _signature.static_shapes(variables),
-            *kwargs["polymorphic_shapes"],
-        ]
-        converted = jax2tf.convert(stateless, **kwargs)
-
-        def endpoint(*args: Any) -> Any:
-            outputs, new_values = converted(list(tf_variables), *args)
-            for index, value in zip(assigned, new_values, strict=True):
-                variable = tf_non_trainable[index]
-                variable.assign(tf.cast(value, variable.dtype))
-            return outputs
-
-        return endpoint
 
     # ---------------------------------------------------------------- collections
     def add_variable_collection(self, name: str, variables: Any) -> None:
@@ -482,38 +437,6 @@ class ExportArchive:
                 if isinstance(trackable, resource_type) and trackable not in resources:
                     resources.append(trackable)
         self._tf_trackable._misc_assets = resources
-
-
-def _static_endpoint(fn: Callable[..., Any], jax2tf: Any, kwargs: dict) -> Callable:
-    """An endpoint with the variables' current values as constants.
-
-    The call runs in an empty stateless scope, so assignments it makes are
-    dropped instead of leaving traced values in the variables.
-    """
-
-    def isolated(*args: Any) -> Any:
-        with StatelessScope():
-            return fn(*args)
-
-    converted = jax2tf.convert(isolated, **kwargs)
-
-    def endpoint(*args: Any) -> Any:
-        return converted(*args)
-
-    return endpoint
-
-
-def _truncated_signature(fn: Callable[..., Any], count: int) -> inspect.Signature:
-    """``fn``'s signature cut to its first ``count`` parameters (the signature's inputs)."""
-    try:
-        signature = inspect.signature(fn)
-    except (TypeError, ValueError):
-        parameters = [
-            inspect.Parameter(f"args_{i}", inspect.Parameter.POSITIONAL_ONLY) for i in range(count)
-        ]
-        return inspect.Signature(parameters)
-    parameters = list(signature.parameters.values())[:count]
-    return inspect.Signature(parameters, return_annotation=signature.return_annotation)
 
 
 def _describe(fn: Any, name: str) -> str:
