@@ -17,6 +17,7 @@ from . import constraints as constraints
 from . import datasets as datasets
 from . import distillation as distillation
 from . import dtype_policies as dtype_policies
+from . import export as export
 from . import initializers as initializers
 from . import layers as layers
 from . import legacy as legacy

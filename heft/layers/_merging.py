@@ -15,7 +15,10 @@ from ._layer import Layer
 
 
 def _is_shape(x: Any) -> bool:
-    return isinstance(x, list | tuple) and all(d is None or isinstance(d, int) for d in x)
+    """Whether ``x`` is a shape: ints, ``None``s, symbolic dimensions (shape-polymorphic export)."""
+    return isinstance(x, list | tuple) and all(
+        d is None or isinstance(d, int) or jax.export.is_symbolic_dim(d) for d in x
+    )
 
 
 class _Merge(Layer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -225,6 +226,58 @@ class Model(Trainer, Layer):
         from .. import saving
 
         saving.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def export(
+        self,
+        filepath: str | os.PathLike,
+        format: str = "tf_saved_model",
+        verbose: bool | None = None,
+        input_signature: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        """Export the model's inference call as a TensorFlow SavedModel (needs ``tensorflow``).
+
+        The folder holds the model's variables and an endpoint ``serve`` (also the
+        ``serving_default`` signature) running ``model(x)`` in inference mode,
+        converted with ``jax2tf``; ``tf.saved_model.load(filepath).serve(x)``
+        runs it without heft, for any batch size. For other endpoints use
+        ``heft.export.ExportArchive``.
+
+        Args:
+            filepath: The SavedModel folder.
+            format: ``"tf_saved_model"``. Keras's other formats (``"onnx"``,
+                ``"openvino"``, ``"litert"``, ``"torch"``) need other toolchains
+                and are not supported in heft.
+            verbose: Whether to print the endpoint (``None``: yes).
+            input_signature: The inputs' specs (``InputSpec``, ``tf.TensorSpec``,
+                ``KerasTensor`` or arrays, in the structure ``call`` takes: for a
+                Functional model, a one-element list holding the inputs'
+                structure). By default the model's inputs (a subclassed model's:
+                the shapes of its first call) with a free batch dimension.
+            **kwargs: ``is_static`` (variables become constants) and
+                ``jax2tf_kwargs`` (arguments for ``jax2tf.convert``); see
+                ``ExportArchive.add_endpoint``.
+
+        Raises:
+            ValueError: For an unknown or unsupported ``format``, or an unbuilt model.
+            ImportError: If TensorFlow is not installed.
+
+        Example::
+
+            model.export("path/to/artifact")
+            reloaded = tf.saved_model.load("path/to/artifact")
+            predictions = reloaded.serve(x)
+        """
+        from ..export._saved_model import export_model
+
+        export_model(
+            self,
+            filepath,
+            format=format,
+            verbose=verbose,
+            input_signature=input_signature,
+            **kwargs,
+        )
 
     def save_weights(self, filepath: str, overwrite: bool = True, **kwargs: Any) -> None:
         """Write every weight (and the optimizer's state) to ``filepath``.

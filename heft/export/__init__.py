@@ -1,0 +1,3 @@
+"""Export for inference: ``ExportArchive`` writes TensorFlow SavedModels (needs ``tensorflow``)."""
+
+from ._archive import ExportArchive as ExportArchive
