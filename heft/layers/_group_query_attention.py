@@ -19,7 +19,7 @@ from ._attention import causal_mask
 from ._dropout import Dropout
 from ._einsum_dense import EinsumDense
 from ._layer import Layer
-from ._multi_head_attention import _masks_detached
+from ._multi_head_attention import _masks_detached, build_from_call, combined_attention_mask
 
 
 class GroupedQueryAttention(Layer):
@@ -192,19 +192,7 @@ class GroupedQueryAttention(Layer):
         self._output_dense.build((None, None, self.num_query_heads, self.head_dim))
 
     def _maybe_build(self, args: tuple, kwargs: dict) -> None:
-        if self.built:
-            return
-        given = dict(zip(("query", "value", "key"), args, strict=False))
-        given.update({k: kwargs[k] for k in ("query", "value", "key") if kwargs.get(k) is not None})
-        if "query" not in given or "value" not in given:
-            raise ValueError(
-                f"GroupQueryAttention layer '{self.name}' must be called with at least "
-                f"`query` and `value`. Received: {sorted(given)}."
-            )
-        shapes = [_symbolic.shape_of(given["query"]), _symbolic.shape_of(given["value"])]
-        if given.get("key") is not None:
-            shapes.append(_symbolic.shape_of(given["key"]))
-        self.build(*shapes)
+        build_from_call(self, args, kwargs, f"GroupQueryAttention layer '{self.name}'")
 
     # ------------------------------------------------------------------ attention
     def _compute_attention_mask(
@@ -218,27 +206,10 @@ class GroupedQueryAttention(Layer):
         use_causal_mask: bool = False,
     ) -> Any:
         """The masks combined into one boolean ``(batch, T, S)`` mask (``None`` if none)."""
-        parts = []
-        if query_mask is not None:
-            parts.append(jnp.asarray(query_mask).astype(bool)[..., :, None])
-        if value_mask is not None:
-            parts.append(jnp.asarray(value_mask).astype(bool)[..., None, :])
-        if key_mask is not None:
-            parts.append(jnp.asarray(key_mask).astype(bool)[..., None, :])
-        if use_causal_mask:
-            parts.append(causal_mask(query.shape[1], value.shape[1]))
-        if self.sliding_window is not None:
-            rows = jnp.arange(query.shape[1])[:, None]
-            cols = jnp.arange(value.shape[1])[None, :]
-            parts.append((jnp.abs(rows - cols) < self.sliding_window)[None])
-        auto = None
-        for part in parts:
-            auto = part if auto is None else auto & part
-        if auto is None:
-            return attention_mask
-        if attention_mask is None:
-            return auto
-        return jnp.asarray(attention_mask).astype(bool) & auto
+        return combined_attention_mask(
+            query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask,
+            self.sliding_window,
+        )  # fmt: skip
 
     def _compute_attention(
         self,

@@ -78,6 +78,60 @@ def _check_value_key(where: str, value_shape: tuple, key_shape: tuple) -> None:
         )
 
 
+def build_from_call(layer: Any, args: tuple, kwargs: dict, where: str) -> None:
+    """Build an attention layer from the shapes of its call's ``query``, ``value`` and ``key``."""
+    if layer.built:
+        return
+    given = dict(zip(("query", "value", "key"), args, strict=False))
+    given.update({k: kwargs[k] for k in ("query", "value", "key") if kwargs.get(k) is not None})
+    if "query" not in given or "value" not in given:
+        raise ValueError(
+            f"{where} must be called with at least `query` and `value`. Received: {sorted(given)}."
+        )
+    shapes = [_symbolic.shape_of(given["query"]), _symbolic.shape_of(given["value"])]
+    if given.get("key") is not None:
+        shapes.append(_symbolic.shape_of(given["key"]))
+    layer.build(*shapes)
+
+
+def combined_attention_mask(
+    query: Any,
+    value: Any,
+    query_mask: Any,
+    value_mask: Any,
+    key_mask: Any,
+    attention_mask: Any,
+    use_causal_mask: bool,
+    sliding_window: int | None,
+) -> Any:
+    """The masks combined into one boolean ``(batch, T, S)`` mask (``None`` if none).
+
+    Keras's rule: the query mask masks rows, the value and key masks columns,
+    the causal and sliding-window masks what lies outside them; all of them and
+    ``attention_mask`` must agree for a position to be attended.
+    """
+    parts = []
+    if query_mask is not None:
+        parts.append(jnp.asarray(query_mask).astype(bool)[..., :, None])
+    if value_mask is not None:
+        parts.append(jnp.asarray(value_mask).astype(bool)[..., None, :])
+    if key_mask is not None:
+        parts.append(jnp.asarray(key_mask).astype(bool)[..., None, :])
+    if use_causal_mask:
+        parts.append(causal_mask(query.shape[1], value.shape[1]))
+    if sliding_window is not None:
+        rows = jnp.arange(query.shape[1])[:, None]
+        cols = jnp.arange(value.shape[1])[None, :]
+        parts.append((jnp.abs(rows - cols) < sliding_window)[None])
+    auto = None
+    for part in parts:
+        auto = part if auto is None else auto & part
+    if attention_mask is not None:
+        attention_mask = jnp.asarray(attention_mask).astype(bool)
+        return attention_mask if auto is None else attention_mask & auto
+    return auto
+
+
 class MultiHeadAttention(Layer):
     """Multi-head attention: project query/key/value into heads, attend, project back.
 
@@ -361,19 +415,7 @@ class MultiHeadAttention(Layer):
         self.output_dense = self._output_dense
 
     def _maybe_build(self, args: tuple, kwargs: dict) -> None:
-        if self.built:
-            return
-        given = dict(zip(("query", "value", "key"), args, strict=False))
-        given.update({k: kwargs[k] for k in ("query", "value", "key") if kwargs.get(k) is not None})
-        if "query" not in given or "value" not in given:
-            raise ValueError(
-                f"{self._where()} must be called with at least `query` and `value`. "
-                f"Received: {sorted(given)}."
-            )
-        shapes = [_symbolic.shape_of(given["query"]), _symbolic.shape_of(given["value"])]
-        if given.get("key") is not None:
-            shapes.append(_symbolic.shape_of(given["key"]))
-        self.build(*shapes)
+        build_from_call(self, args, kwargs, self._where())
 
     # ------------------------------------------------------------------ masks
     def _compute_attention_mask(
@@ -387,26 +429,10 @@ class MultiHeadAttention(Layer):
         use_causal_mask: bool = False,
     ) -> Any:
         """Combine the masks into one boolean ``(batch, T, S)`` mask (``None`` if none)."""
-        parts = []
-        if query_mask is not None:
-            parts.append(jnp.asarray(query_mask).astype(bool)[..., :, None])
-        if value_mask is not None:
-            parts.append(jnp.asarray(value_mask).astype(bool)[..., None, :])
-        if key_mask is not None:
-            parts.append(jnp.asarray(key_mask).astype(bool)[..., None, :])
-        if use_causal_mask:
-            parts.append(causal_mask(query.shape[1], value.shape[1]))
-        if self._sliding_window is not None:
-            rows = jnp.arange(query.shape[1])[:, None]
-            cols = jnp.arange(value.shape[1])[None, :]
-            parts.append((jnp.abs(rows - cols) < self._sliding_window)[None])
-        auto = None
-        for part in parts:
-            auto = part if auto is None else auto & part
-        if attention_mask is not None:
-            attention_mask = jnp.asarray(attention_mask).astype(bool)
-            return attention_mask if auto is None else attention_mask & auto
-        return auto
+        return combined_attention_mask(
+            query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask,
+            self._sliding_window,
+        )  # fmt: skip
 
     def _expand_mask(self, mask: Any, rank: int) -> Any:
         axis = -len(self._attention_axes) * 2 - 1
