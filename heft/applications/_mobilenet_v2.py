@@ -187,6 +187,7 @@ def MobileNetV2(
         weights=weights,
         avg_name=None,
         max_name=None,
+        top_pool_name=None,
     )
     if name is None:
         name = f"mobilenetv2_{alpha:0.2f}_{rows}"

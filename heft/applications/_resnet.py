@@ -15,7 +15,7 @@ from ._common import (
 )
 from ._imagenet_utils import decode_predictions as decode_predictions
 from ._imagenet_utils import preprocess_input as _imagenet_preprocess
-from ._top import channel_axis, classifier_or_pooling
+from ._top import arguments_doc, channel_axis, classifier_or_pooling
 
 _BASE = "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
 # (md5 of the file with the classifier, md5 of the file without), as Keras checks them.
@@ -162,33 +162,6 @@ def _resnet(
     )
 
 
-_ARGS_DOC = """
-    Args:
-        include_top: Whether to end with the 1000-way (``classes``-way) classifier.
-        weights: ``None`` (random), ``"imagenet"`` (Keras's published weights,
-            downloaded once into ``~/.keras/models``) or the path of a weights file.
-        input_tensor: A tensor (e.g. ``heft.Input``) to build the model on.
-        input_shape: The image shape without the batch, at least 32x32; with
-            ``include_top`` and ImageNet weights it must be ``(224, 224, 3)``.
-        pooling: Without the classifier: ``None`` (the last feature map),
-            ``"avg"`` or ``"max"`` (global pooling to a vector).
-        classes: The number of classes of the classifier (1000 with ImageNet weights).
-        classifier_activation: The classifier's activation; ``None`` gives logits.
-            With pretrained weights only ``"softmax"`` or ``None``.
-        name: The model's name.
-
-    Returns:
-        A ``heft.Model``. Its inputs are expected scaled by this module's
-        ``preprocess_input`` (BGR, ImageNet means subtracted).
-
-    Raises:
-        ValueError: For ``weights`` that are not ``None``, ``"imagenet"`` or a
-            file; ``classes != 1000`` with ImageNet weights and the classifier; an
-            input shape that is too small or not the trained one; a weights file
-            of another architecture or ``include_top``.
-"""
-
-
 def _public(depth: int, preact: bool) -> Callable[..., Any]:
     weights_name = f"resnet{depth}{'v2' if preact else ''}"
     title = f"ResNet{depth}{'V2' if preact else ''}"
@@ -219,7 +192,11 @@ def _public(depth: int, preact: bool) -> Callable[..., Any]:
 
     kind = "pre-activation residual network (ResNetV2)" if preact else "residual network"
     application.__name__ = application.__qualname__ = title
-    application.__doc__ = f"Builds {title}, the {depth}-layer {kind}, as Keras does.\n{_ARGS_DOC}"
+    scaling = "-1..1" if preact else "BGR, the ImageNet means subtracted"
+    application.__doc__ = (
+        f"Builds {title}, the {depth}-layer {kind}, as Keras does.\n"
+        + arguments_doc(224, 32, scaling)
+    )
     return application
 
 

@@ -79,8 +79,12 @@ def layer_summary(model) -> list[tuple[str, str, list[tuple[str, tuple[int, ...]
     ]
 
 
-def images(shape: tuple[int, ...], batch: int = 2, seed: int = 0) -> np.ndarray:
-    """Random pixel values 0..255 (float32) of ``(batch, *shape)``."""
+def images(shape: tuple[int, ...], batch: int = 1, seed: int = 0) -> np.ndarray:
+    """Random pixel values 0..255 (float32) of ``(batch, *shape)``.
+
+    One image by default: heft splits convolutions of a larger batch over the
+    cores on CPU, which makes the program (and its compile time) bigger.
+    """
     return np.random.default_rng(seed).uniform(0, 255, (batch, *shape)).astype("float32")
 
 
