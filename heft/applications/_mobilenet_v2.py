@@ -191,7 +191,9 @@ def MobileNetV2(
     )
     if name is None:
         name = f"mobilenetv2_{alpha:0.2f}_{rows}"
-    pretrained = weight_file(alpha, int(rows), include_top) if rows is not None else None
+    pretrained = (
+        weight_file(alpha, int(rows), include_top) if weights == "imagenet" and rows else None
+    )
     return build_model(input_tensor, img_input, x, name, weights, pretrained)
 
 

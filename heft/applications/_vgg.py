@@ -60,7 +60,9 @@ def _vgg(
     )
     img_input = image_input(input_tensor, shape)
     x = img_input
-    for block, (filters, convs) in enumerate(zip((64, 128, 256, 512, 512), _CONVS[depth]), 1):
+    for block, (filters, convs) in enumerate(
+        zip((64, 128, 256, 512, 512), _CONVS[depth], strict=True), 1
+    ):
         for conv in range(1, convs + 1):
             x = layers.Conv2D(
                 filters, (3, 3), activation="relu", padding="same", name=f"block{block}_conv{conv}"
