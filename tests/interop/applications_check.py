@@ -97,9 +97,9 @@ def randomize_statistics(model, seed: int = 1) -> None:
             layer.moving_variance.assign(rng.uniform(0.5, 1.5, layer.moving_variance.shape))
 
 
-def assert_same_weights(keras_model, heft_model) -> None:
+def assert_same_weights(keras_model, heft_model, same_name: bool = True) -> None:
     """Same layers and weights (paths, shapes, values), in the same order."""
-    assert heft_model.name == keras_model.name
+    assert heft_model.name == keras_model.name or not same_name
     assert layer_summary(heft_model) == layer_summary(keras_model)
     for ours, theirs in zip(heft_model.weights, keras_model.weights, strict=True):
         np.testing.assert_array_equal(np.asarray(ours), keras.ops.convert_to_numpy(theirs))
@@ -132,3 +132,104 @@ def assert_loads_keras_files(module, name: str, shape, folder, **kwargs):
     ours = getattr(module, name)(weights=new, input_shape=shape, **kwargs)
     assert_same_model(theirs, ours, images(shape))
     return theirs, ours
+
+
+def build_pair(name: str, shape, folder, **kwargs):
+    """Keras's ``name`` with random weights and statistics, and its two weight files."""
+    fresh_names()
+    theirs = getattr(keras.applications, name)(weights=None, input_shape=shape, **kwargs)
+    randomize_statistics(theirs)
+    new, old = keras_files(theirs, folder)
+    return theirs, new, old
+
+
+def _building(warns: str | None):
+    """A check that building warns ``warns`` (the weights loaded are for another size)."""
+    import contextlib
+
+    import pytest
+
+    return pytest.warns(UserWarning, match=warns) if warns else contextlib.nullcontext()
+
+
+def assert_imagenet_download(
+    published,
+    module,
+    name: str,
+    origin: str,
+    old: str,
+    theirs,
+    shape,
+    warns: str | None = None,
+    **kwargs,
+) -> None:
+    """``weights="imagenet"`` downloads ``origin`` once into the cache and loads it."""
+    with open(old, "rb") as f:
+        served = published.publish(origin, f.read())
+    for _ in range(2):
+        fresh_names()
+        with _building(warns):
+            ours = getattr(module, name)(weights="imagenet", input_shape=shape, **kwargs)
+        # MobileNets name the model by the size of the weights loaded (224 here).
+        assert_same_weights(theirs, ours, same_name=False)
+    assert published.server.hits[served] == 1
+    cached = os.path.join(os.environ["KERAS_HOME"], "models", origin.rsplit("/", 1)[1])
+    assert os.path.isfile(cached)
+
+
+def assert_refuses_another_hash(
+    published, module, name: str, origin: str, old: str, shape, warns: str | None = None, **kwargs
+):
+    """A served file whose hash is not the published one is refused and not kept."""
+    import pytest
+
+    with open(old, "rb") as f:
+        published.publish(origin, f.read(), rehash=False)
+    with pytest.raises(ValueError, match="hash"), _building(warns):
+        getattr(module, name)(weights="imagenet", input_shape=shape, **kwargs)
+    folder = os.path.join(os.environ["KERAS_HOME"], "models")
+    assert not os.path.isdir(folder) or not os.listdir(folder)
+
+
+def assert_keras_loads_heft_archive(ours, folder, x: np.ndarray) -> None:
+    """heft's model saved to ``.keras`` loads in Keras and predicts the same."""
+    path = os.path.join(folder, f"{ours.name}.keras")
+    ours.save(path)
+    theirs = keras.saving.load_model(path)
+    assert [layer.name for layer in theirs.layers] == [layer.name for layer in ours.layers]
+    np.testing.assert_allclose(
+        theirs.predict(x, verbose=0), ours.predict(x, verbose=0), atol=1e-4, rtol=1e-4
+    )
+
+
+def assert_same_preprocessing(ours, theirs) -> None:
+    """``preprocess_input`` equal to Keras's on images and batches, both data formats."""
+    rng = np.random.default_rng(3)
+    for shape, data_format in (
+        ((2, 5, 4, 3), "channels_last"),
+        ((5, 4, 3), None),
+        ((2, 3, 5, 4), "channels_first"),
+    ):
+        x = rng.uniform(0, 255, shape).astype("float32")
+        expected = theirs(x.copy(), data_format=data_format)
+        np.testing.assert_allclose(ours(x, data_format=data_format), expected, rtol=1e-6)
+    x = rng.integers(0, 256, (1, 3, 3, 3)).astype("uint8")
+    np.testing.assert_allclose(ours(x), theirs(x.copy()), rtol=1e-6)
+
+
+def published_files() -> dict:
+    """Keras's published address and hash of every application's files, recorded from Keras."""
+    import json
+
+    path = os.path.join(os.path.dirname(__file__), "applications_weight_files.json")
+    with open(path) as f:
+        return json.load(f)
+
+
+def assert_published(got, expected: dict) -> None:
+    """A ``WeightFile`` names the file, address and hash Keras downloads."""
+    assert (got.fname, got.origin, got.file_hash) == (
+        expected["fname"],
+        expected["origin"],
+        expected["file_hash"],
+    )
