@@ -39,6 +39,7 @@ def _numpy_initializers(monkeypatch):
     check.numpy_initializers(monkeypatch)
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("_numpy_initializers")
 def test_inceptionresnetv2_loads_keras_files_predicts_as_keras_and_saves_a_keras_archive(
     rep_notop, tmp_path
@@ -68,6 +69,7 @@ def test_inception_resnet_v2_loads_keras_weight_files_and_predicts_as_keras(name
     check.assert_loads_keras_files(applications, name, shape, tmp_path, **kwargs)
 
 
+@pytest.mark.slow
 def test_inceptionresnetv2_imagenet_weights_download_once_into_the_cache(published, rep_notop):
     theirs, _, old = rep_notop
     origin = _inception_resnet_v2._NOTOP.origin
@@ -76,6 +78,7 @@ def test_inceptionresnetv2_imagenet_weights_download_once_into_the_cache(publish
     )
 
 
+@pytest.mark.slow
 def test_inceptionresnetv2_refuses_a_download_with_another_hash(published, rep_notop):
     origin = _inception_resnet_v2._NOTOP.origin
     check.assert_refuses_another_hash(
@@ -101,6 +104,7 @@ def test_preprocess_input_matches_keras():
     assert inception_resnet_v2.decode_predictions is applications.imagenet_utils.decode_predictions
 
 
+@pytest.mark.slow
 def test_inception_resnet_v2_refuses_a_file_of_another_architecture_or_top(rep_notop):
     _, new, old = rep_notop
     with pytest.raises(ValueError, match=r"inception_resnet_v2\.h5' does not fit inception_v3"):

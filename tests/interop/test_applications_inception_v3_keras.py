@@ -66,6 +66,7 @@ def test_inception_v3_loads_keras_weight_files_and_predicts_as_keras(name, kwarg
     check.assert_loads_keras_files(applications, name, shape, tmp_path, **kwargs)
 
 
+@pytest.mark.slow
 def test_inceptionv3_imagenet_weights_download_once_into_the_cache(published, rep_notop):
     theirs, _, old = rep_notop
     origin = _inception_v3._NOTOP.origin
@@ -74,6 +75,7 @@ def test_inceptionv3_imagenet_weights_download_once_into_the_cache(published, re
     )
 
 
+@pytest.mark.slow
 def test_inceptionv3_refuses_a_download_with_another_hash(published, rep_notop):
     origin = _inception_v3._NOTOP.origin
     check.assert_refuses_another_hash(
@@ -98,6 +100,7 @@ def test_preprocess_input_matches_keras():
     assert inception_v3.decode_predictions is applications.imagenet_utils.decode_predictions
 
 
+@pytest.mark.slow
 def test_inception_v3_refuses_a_file_of_another_architecture_or_top(rep_notop):
     _, new, old = rep_notop
     with pytest.raises(ValueError, match=r"inception_v3\.h5' does not fit xception"):

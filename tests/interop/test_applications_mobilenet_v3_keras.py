@@ -58,7 +58,9 @@ def test_mobilenetv3small_loads_keras_files_predicts_as_keras_and_saves_a_keras_
 @pytest.mark.parametrize(
     ("name", "kwargs"),
     [
-        ("MobileNetV3Large", {"include_top": True, "classes": 5}),
+        pytest.param(
+            "MobileNetV3Large", {"include_top": True, "classes": 5}, marks=pytest.mark.slow
+        ),
         pytest.param(
             "MobileNetV3Small",
             {

@@ -56,7 +56,11 @@ def test_resnet50_loads_keras_files_predicts_as_keras_and_saves_a_keras_archive(
 @pytest.mark.parametrize(
     ("name", "kwargs"),
     [
-        ("ResNet50V2", {"include_top": True, "classes": 7, "classifier_activation": None}),
+        pytest.param(
+            "ResNet50V2",
+            {"include_top": True, "classes": 7, "classifier_activation": None},
+            marks=pytest.mark.slow,
+        ),
         pytest.param("ResNet50", {"include_top": True, "classes": 7}, marks=pytest.mark.slow),
         pytest.param(
             "ResNet50V2", {"include_top": False, "pooling": "max"}, marks=pytest.mark.slow
@@ -73,6 +77,7 @@ def test_resnet_loads_keras_weight_files_and_predicts_as_keras(name, kwargs, tmp
     check.assert_loads_keras_files(applications, name, SHAPE, tmp_path, **kwargs)
 
 
+@pytest.mark.slow
 def test_resnet50_imagenet_weights_download_once_into_the_cache(published, resnet50_notop):
     theirs, _, old = resnet50_notop
     origin = _resnet.weight_file("resnet50", include_top=False).origin
@@ -85,6 +90,7 @@ def test_resnet50_imagenet_weights_download_once_into_the_cache(published, resne
     )
 
 
+@pytest.mark.slow
 def test_resnet50_refuses_a_download_with_another_hash(published, resnet50_notop):
     origin = _resnet.weight_file("resnet50", include_top=False).origin
     check.assert_refuses_another_hash(

@@ -54,7 +54,7 @@ def test_vgg16_loads_keras_files_predicts_as_keras_and_saves_a_keras_archive(rep
 @pytest.mark.parametrize(
     ("name", "kwargs"),
     [
-        ("VGG19", {"include_top": False, "pooling": "avg"}),
+        pytest.param("VGG19", {"include_top": False, "pooling": "avg"}, marks=pytest.mark.slow),
         pytest.param("VGG16", {"include_top": True, "classes": 5}, marks=pytest.mark.slow),
         pytest.param("VGG19", {"include_top": True, "classes": 5}, marks=pytest.mark.slow),
     ],

@@ -64,6 +64,7 @@ def test_xception_loads_keras_weight_files_and_predicts_as_keras(name, kwargs, t
     check.assert_loads_keras_files(applications, name, shape, tmp_path, **kwargs)
 
 
+@pytest.mark.slow
 def test_xception_imagenet_weights_download_once_into_the_cache(published, rep_notop):
     theirs, _, old = rep_notop
     origin = _xception._NOTOP.origin
@@ -72,6 +73,7 @@ def test_xception_imagenet_weights_download_once_into_the_cache(published, rep_n
     )
 
 
+@pytest.mark.slow
 def test_xception_refuses_a_download_with_another_hash(published, rep_notop):
     origin = _xception._NOTOP.origin
     check.assert_refuses_another_hash(
@@ -95,6 +97,7 @@ def test_preprocess_input_matches_keras():
     assert xception.decode_predictions is applications.imagenet_utils.decode_predictions
 
 
+@pytest.mark.slow
 def test_xception_refuses_a_file_of_another_architecture_or_top(rep_notop):
     _, new, old = rep_notop
     with pytest.raises(ValueError, match=r"xception\.h5' does not fit vgg16"):
