@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from .. import _platform
 from ..layers._layer import Layer
-from . import _formats, _loading, _model_config
+from . import _formats, _loading, _model_config, _torch, _torch_files
 from ._atomic import check_target, save_errors
 from ._format import SaveFunction, WeightFormat
 from ._policy import make_policy
@@ -115,6 +115,8 @@ def save_weights(
     filepath: str | os.PathLike,
     overwrite: bool = True,
     max_shard_size: float | None = None,
+    layout: str = "keras",
+    mapping: Any = None,
 ) -> None:
     """Save every variable of ``model`` to a weights file.
 
@@ -161,6 +163,21 @@ def save_weights(
     _check_model(model, "save")
     path = _path(filepath)
     _check_bool(overwrite, "overwrite")
+    if _check_layout(layout, mapping, path) == "torch":
+        if max_shard_size is not None:
+            raise ValueError(
+                f"`max_shard_size` does not apply to layout='torch': '{path}' is written as one "
+                "file. Drop `max_shard_size`."
+            )
+        if not path.lower().endswith((".safetensors", *_torch_files.PICKLE_SUFFIXES)):
+            raise ValueError(
+                f"Cannot save '{path}' with layout='torch': a PyTorch state dict is written to "
+                "a `.safetensors` file (or `.bin`/`.pt`/`.pth` with PyTorch installed). Rename "
+                "the file, e.g. 'model.safetensors'."
+            )
+        with save_errors(path):
+            _torch.save(model, path, overwrite, mapping)
+        return
     fmt, suffix = _formats.find(path, "save")
     fmt, path = _shard_target(path, fmt, suffix, max_shard_size)
     save = cast(SaveFunction, fmt.save)  # `find(..., "save")` only returns formats that save
@@ -178,6 +195,8 @@ def load_weights(
     dry_run: bool = False,
     strip_prefix: str | None = None,
     aliases: Mapping[str, str] | None = None,
+    layout: str = "keras",
+    mapping: Any = None,
 ) -> LoadReport:
     """Load a weights file into ``model``, all or nothing, and report what happened.
 
@@ -238,6 +257,13 @@ def load_weights(
         _check_bool(value, argument)
     policy = make_policy(skip_mismatch, strip_prefix, aliases)
     fmt, suffix = _formats.find(path, "load")
+    if _check_layout(layout, mapping, path) == "torch":
+        return _load_torch(model, fmt, path, policy, by_name, mapping, dry_run)
+    if fmt.name in _TORCH_ONLY:
+        raise ValueError(
+            f"'{path}' is {fmt.description.split(' (')[0]}, whose keys and tensor layouts are "
+            "PyTorch's: pass `layout='torch'` to convert them while loading."
+        )
     if not fmt.by_structure and (policy.strip_prefix or policy.aliases):
         raise ValueError(
             f"`strip_prefix` and `aliases` apply to files matched by the model's structure; "
@@ -251,6 +277,48 @@ def load_weights(
             "Remove `by_name=True`."
         )
     return _loading.load(model, fmt, path, policy, by_name, dry_run)
+
+
+_TORCH_ONLY = (_torch_files.PICKLE_FORMAT.name, _torch_files.INDEX_FORMAT.name)
+_TORCH_READS = ("safetensors", *_TORCH_ONLY)
+
+
+def _check_layout(layout: Any, mapping: Any, path: str) -> str:
+    if layout not in ("keras", "torch"):
+        raise ValueError(
+            f"`layout` must be 'keras' (heft's and Keras's keys and layouts) or 'torch' (a "
+            f"PyTorch state dict, converted). Received: layout={layout!r} for '{path}'."
+        )
+    if mapping is not None and layout != "torch":
+        raise ValueError(
+            f"`mapping` pairs PyTorch modules with layers and only applies with "
+            f"layout='torch'. Received: mapping={mapping!r} for '{path}'. Pass "
+            "`layout='torch'`, or drop `mapping` (`aliases` renames keys of heft's own files)."
+        )
+    return str(layout)
+
+
+def _load_torch(
+    model: Layer,
+    fmt: WeightFormat,
+    path: str,
+    policy: Any,
+    by_name: bool,
+    mapping: Any,
+    dry_run: bool,
+) -> LoadReport:
+    if fmt.name not in _TORCH_READS:
+        raise ValueError(
+            f"layout='torch' reads PyTorch state dicts: `.safetensors`, Hugging Face's "
+            f"`.safetensors.index.json` or `.bin`/`.pt`/`.pth`; '{path}' is a `{fmt.name}` "
+            "file. Drop `layout='torch'` to load it as it is."
+        )
+    if by_name or policy.strip_prefix or policy.aliases:
+        raise ValueError(
+            "`by_name`, `strip_prefix` and `aliases` do not apply to layout='torch', which "
+            f"pairs the modules of '{path}' with layers by structure: pass `mapping=` instead."
+        )
+    return _torch.load(model, fmt, path, policy, mapping, dry_run)
 
 
 def _check_archive_path(path: str, action: str) -> None:
