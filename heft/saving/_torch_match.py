@@ -200,9 +200,8 @@ def find_layer(value: str, layers: list[HeftLayer], what: str) -> HeftLayer:
         found = [
             item
             for item in layers
-            for v in item.layer.weights
-            if v.path == value or value.startswith(f"{getattr(item.layer, 'path', None)}/")
-        ][:1]
+            if any(v.path == value or v.path.endswith(f"/{value}") for v in item.layer.weights)
+        ]
     if not found:
         known = ", ".join(repr(item.path) for item in layers[:8])
         raise ValueError(
