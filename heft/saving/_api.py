@@ -139,13 +139,30 @@ def save_weights(
             (a tag of their own per save) next to a ``.weights.json`` map in
             Keras's layout, which Keras 3 loads. A ``.weights.h5`` path is
             renamed to ``.weights.json`` (with a warning).
+        layout: ``"keras"`` (heft's and Keras's keys), or ``"torch"``: a PyTorch
+            state dict, written to ``.safetensors`` (or ``.bin``/``.pt``/``.pth``
+            through ``torch.save``), each variable converted to PyTorch's layout
+            (see ``load_weights``), so that a PyTorch module of the same
+            architecture loads it with ``load_state_dict(strict=True)``.
+            BatchNorm gets ``num_batches_tracked = 0``, an LSTM's bias goes
+            whole to ``bias_ih`` (``bias_hh`` zero: the same outputs).
+        mapping: For ``layout="torch"``: the module names. A dict
+            ``{PyTorch module or key: layer path or name}`` as ``load_weights``
+            takes it (``report.mapping`` of the load writes the names read), or
+            ``[(regex, replacement), ...]`` rewriting each layer's default
+            name. By default a layer's module is its name, dotted through
+            nested layers (``Dense(4, name="fc1")`` writes ``fc1.weight`` and
+            ``fc1.bias``; an attribute ``proj`` of layer ``block`` writes
+            ``block.proj.weight``); a stacked RNN's layer ``k`` is named
+            ``<module>.l<k>`` and writes ``<module>.weight_ih_l<k>``.
 
     Raises:
         TypeError: If ``model`` is not a heft layer, ``filepath`` is not a path,
             or ``max_shard_size`` is not a number.
         ValueError: If the suffix is not supported, the model is not built,
             ``max_shard_size`` does not fit the suffix or is not positive, or one
-            variable is larger than ``max_shard_size``.
+            variable is larger than ``max_shard_size``; with ``layout="torch"``, if a
+            layer has no PyTorch twin or the mapping names nothing.
         FileExistsError: If the file exists and ``overwrite`` is False.
         FileNotFoundError: If the target folder does not exist.
         OSError: If the file cannot be written (a full disk, a read-only or
@@ -229,6 +246,31 @@ def load_weights(
         aliases: ``{model key prefix: file key prefix}``: read the model's entries
             under the first from the file's under the second, for renamed layers
             or attributes (``{"encoder": "enc"}``). Not for legacy ``.h5`` files.
+        layout: ``"keras"``, or ``"torch"`` to read a PyTorch state dict
+            (``.safetensors``, Hugging Face's ``.safetensors.index.json`` with
+            its shards, or ``.bin``/``.pt``/``.pth`` through
+            ``torch.load(weights_only=True)``, which needs PyTorch) and convert
+            each tensor: ``nn.Linear`` (transposed), ``nn.Conv*d`` and
+            ``nn.ConvTranspose*d`` (channels first to last), depthwise and
+            separable convolutions (``groups=channels``, then a 1x1
+            convolution), ``nn.BatchNorm*d`` (``running_mean``/``running_var``;
+            ``num_batches_tracked`` is dropped and reported), ``nn.LayerNorm``,
+            ``nn.GroupNorm``, ``nn.Embedding``, ``nn.LSTM`` (``bias_ih +
+            bias_hh``) and ``nn.GRU`` (gates reordered; the layer needs
+            ``reset_after=True``), bidirectional (into ``Bidirectional``) and
+            stacked (``weight_ih_l1``... into the next layer), and
+            ``nn.MultiheadAttention`` (``in_proj_weight`` split into query, key
+            and value). Set PyTorch's epsilons on the layers (``1e-5``).
+            Layers pair with the file's modules of the same kind in order:
+            a ``.bin``/``.pt`` file's own order, a safetensors file's names in
+            natural order (``layers.2`` before ``layers.10``); pass ``mapping``
+            when that order differs from the model's. A key that matches no
+            layer refuses the load (unless ``skip_mismatch`` allows it).
+        mapping: For ``layout="torch"``: ``{PyTorch module or key: layer path or
+            name, or variable path}`` (``{"features.0": "conv2d"}``), or
+            ``[(regex, replacement), ...]`` rules turning module names into layer
+            names (the first full match wins). Modules it leaves out pair by
+            structure. The report's ``mapping`` gives the pairs used.
 
     Returns:
         A ``LoadReport`` (matched, missing, unexpected, mismatched, skipped);
@@ -238,7 +280,11 @@ def load_weights(
         TypeError: On a non-heft model, a non-path ``filepath`` or non-bool flags.
         ValueError: On an unsupported suffix, an unbuilt model, ``by_name`` with
             a file other than legacy ``.h5``, a mismatch (without ``skip_mismatch``), or a
-            corrupted, truncated or unsafe file (links, external data).
+            corrupted, truncated or unsafe file (links, external data); with
+            ``layout="torch"``, a key that matches no layer, a tensor that
+            converts to another shape, a mapping naming nothing, or a pickle
+            ``torch.load(weights_only=True)`` refuses.
+        ImportError: For a ``.bin``/``.pt``/``.pth`` file without PyTorch installed.
         FileNotFoundError: If the file does not exist.
         Exception: What a layer's own ``load_own_variables`` raised (unless
             ``skip_mismatch`` allows skipping that layer).

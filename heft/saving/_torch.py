@@ -26,8 +26,16 @@ from ._policy import LoadPolicy
 from ._report import LoadEntry, LoadReport
 from ._store import host_value
 from ._torch_kinds import layer_variables
-from ._torch_match import HeftLayer, find_layer, heft_layers, module_name, natural_key, pair
-from ._torch_match import rules_of, torch_modules
+from ._torch_match import (
+    HeftLayer,
+    find_layer,
+    heft_layers,
+    module_name,
+    natural_key,
+    pair,
+    rules_of,
+    torch_modules,
+)
 
 _DEEPER = re.compile(r"(.*)\.l(\d+)")
 
@@ -166,7 +174,9 @@ def _unmatched_message(report: LoadReport, model_name: str, blocking: list[LoadE
     ]
     lines += [f"  {entry.line()}" for entry in blocking[:10]]
     if len(blocking) > 10:
-        lines.append(f"  ... and {len(blocking) - 10} more (pass `dry_run=True` for the full report)")
+        lines.append(
+            f"  ... and {len(blocking) - 10} more (pass `dry_run=True` for the full report)"
+        )
     lines.append(
         "How to fix: build the model with a layer for each of these modules, or pass "
         "`mapping={'<module>': '<layer path>'}` to pair them explicitly, or "
@@ -204,7 +214,8 @@ def load(
             slots += _layer_slots(layer, [], opened, unexpected, dropped)
         for module in pairing.unpaired_modules:
             unexpected += [
-                LoadEntry(k, None, opened.index.arrays[k].describe()) for k in module.params.values()
+                LoadEntry(k, None, opened.index.arrays[k].describe())
+                for k in module.params.values()
             ]
         plan = Plan(slots=slots, unexpected=unexpected)
         report, _, _ = build_report(slots, unexpected, opened.label, fmt.name, policy, dry_run)
@@ -260,7 +271,9 @@ def _key(module: str, param: str, rnn: bool) -> str:
         depth = "0"
         if deeper is not None:
             module, depth = deeper[1], deeper[2]
-        base, reverse = (param[: -len("_reverse")], "_reverse") if param.endswith("_reverse") else (param, "")
+        base, reverse = (
+            (param[: -len("_reverse")], "_reverse") if param.endswith("_reverse") else (param, "")
+        )
         param = f"{base}_l{depth}{reverse}"
     return f"{module}.{param}" if module else param
 
@@ -282,7 +295,7 @@ def state_dict(model: Any, mapping: Any, filepath: str) -> dict[str, np.ndarray]
             if kind is None
             else kind.problem(layer.layer)
         )
-        if problem is not None:
+        if kind is None or problem is not None:
             raise ValueError(
                 f"Cannot save model '{model.name}' to '{filepath}' with layout='torch': layer "
                 f"'{layer.path}': {problem}. Save with the default layout instead."

@@ -89,14 +89,21 @@ def open_pickle(filepath: str) -> Iterator[Opened]:
             "never unpickles arbitrary objects. Save `module.state_dict()` with `torch.save`, "
             "or as `.safetensors`."
         ) from None
-    arrays = {key: _to_numpy(value, torch) for key, value in _state_dict(loaded, filepath, torch).items()}
+    arrays = {
+        key: _to_numpy(value, torch) for key, value in _state_dict(loaded, filepath, torch).items()
+    }
     del loaded
     limit = _untrusted.current().file_entries
     if len(arrays) > limit:
         raise _untrusted.too_large("the tensor list", filepath, len(arrays), limit, "file_entries")
     index = FileIndex(
         {
-            key: StoredArray(key, tuple(a.shape), a.dtype.name, a.dtype.kind in "biufc" or a.dtype.name == "bfloat16")
+            key: StoredArray(
+                key,
+                tuple(a.shape),
+                a.dtype.name,
+                a.dtype.kind in "biufc" or a.dtype.name == "bfloat16",
+            )
             for key, a in arrays.items()
         },
         set(),
@@ -152,7 +159,9 @@ def open_index(filepath: str) -> Iterator[Opened]:
         if os.path.basename(shard) != shard or shard in ("", ".", ".."):
             raise _bad_index(filepath, f"shard '{shard}' is not a file name in the index's folder")
     with contextlib.ExitStack() as stack:
-        opened = {s: stack.enter_context(_safetensors.open_file(os.path.join(folder, s))) for s in shards}
+        opened = {
+            s: stack.enter_context(_safetensors.open_file(os.path.join(folder, s))) for s in shards
+        }
         arrays: dict[str, StoredArray] = {}
         where: dict[str, Opened] = {}
         for key, shard in weight_map.items():
@@ -164,7 +173,9 @@ def open_index(filepath: str) -> Iterator[Opened]:
         for shard, part in opened.items():
             extra = sorted(set(part.index.arrays) - set(arrays))
             if extra:
-                raise _bad_index(filepath, f"shard '{shard}' holds '{extra[0]}', which it does not list")
+                raise _bad_index(
+                    filepath, f"shard '{shard}' holds '{extra[0]}', which it does not list"
+                )
 
         def read(stored: StoredArray, take: Take) -> tuple[np.ndarray, Any]:
             return where[stored.key].read(stored, take)

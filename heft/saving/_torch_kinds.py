@@ -350,7 +350,9 @@ KINDS: tuple[tuple[type, Kind], ...] = (
     ),
     (
         L.MultiHeadAttention,
-        Kind("attention", "attention", _attention_rules, _attention_torch, problem=_attention_problem),
+        Kind(
+            "attention", "attention", _attention_rules, _attention_torch, problem=_attention_problem
+        ),
     ),
 )
 

@@ -112,7 +112,9 @@ def natural_key(name: str) -> list[Any]:
     >>> sorted(["l.10.w", "l.2.w", "l.1.w"], key=natural_key)
     ['l.1.w', 'l.2.w', 'l.10.w']
     """
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name)]
+    return [
+        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name)
+    ]
 
 
 def _split(key: str, attention: set[str]) -> tuple[str, str]:
@@ -268,7 +270,9 @@ def _explicit(
             match = pattern.fullmatch(module.name)
             if match is not None:
                 target = match.expand(replacement)
-                what = f"The `mapping` rule ({pattern.pattern!r}, {replacement!r}) on '{module.name}'"
+                what = (
+                    f"The `mapping` rule ({pattern.pattern!r}, {replacement!r}) on '{module.name}'"
+                )
                 pairs[module.name] = (module, find_layer(target, layers, what))
                 break
     return [pairs[m.name] for m in modules if m.name in pairs]
@@ -341,10 +345,15 @@ def pair(model: Any, modules: list[TorchModule], mapping: Any, filepath: str) ->
         if layer.kind is None:
             unpaired.append(layer)
             continue
-        taken = chosen.get(layer.path)
-        if taken is None:
+        given = chosen.get(layer.path)
+        if given is not None:
+            taken = given
+        else:
             queue = queues.get(layer.kind.module, [])
-            taken, queues[layer.kind.module] = queue[: layer.kind.modules], queue[layer.kind.modules :]
+            taken, queues[layer.kind.module] = (
+                queue[: layer.kind.modules],
+                queue[layer.kind.modules :],
+            )
             used.update(m.name for m in taken)
         if taken:
             pairs.append((layer, taken))

@@ -183,9 +183,7 @@ _LSTM_BIASES = (
 
 def test_recurrent_layers_move_both_ways_from_pt_by_structure(tmp_path):
     x = RNG.normal(size=(2, 7, 5)).astype("float32")
-    report = _round_trip(
-        Recurrent, _heft_recurrent(), x, tmp_path, ".pt", summed=_LSTM_BIASES
-    )
+    report = _round_trip(Recurrent, _heft_recurrent(), x, tmp_path, ".pt", summed=_LSTM_BIASES)
     assert report.mapping == {
         "lstm": "layers/bidirectional",
         "gru": "layers/gru",
@@ -270,7 +268,12 @@ def test_embedding_model_moves_both_ways(tmp_path):
 def test_default_save_names_follow_layer_names(tmp_path):
     # Without a mapping, a layer named like the PyTorch attribute gives that module's keys.
     model = heft.Sequential(
-        [heft.Input((4,)), L.Dense(8, name="fc1"), L.BatchNormalization(name="bn"), L.Dense(3, name="fc2")]
+        [
+            heft.Input((4,)),
+            L.Dense(8, name="fc1"),
+            L.BatchNormalization(name="bn"),
+            L.Dense(3, name="fc2"),
+        ]
     )
 
     class Net(nn.Module):

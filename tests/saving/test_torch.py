@@ -56,7 +56,10 @@ def test_unmatched_keys_are_refused_and_change_nothing(tmp_path):
     save_file(_state(**{"head.weight": np.ones((2, 3), "float32")}), str(path))
     model = _mlp()
     before = _snapshot(model)
-    with pytest.raises(ValueError, match=r"m\.safetensors.*1 key\(s\) of the file match no layer(.|\n)*head\.weight"):
+    with pytest.raises(
+        ValueError,
+        match=r"m\.safetensors.*1 key\(s\) of the file match no layer(.|\n)*head\.weight",
+    ):
         model.load_weights(path, layout="torch")
     assert _unchanged(model, before)
     report = model.load_weights(path, layout="torch", dry_run=True)
@@ -71,7 +74,10 @@ def test_a_shape_that_converts_wrong_is_refused(tmp_path):
     save_file(state, str(path))
     model = _mlp()
     before = _snapshot(model)
-    with pytest.raises(ValueError, match=r"m\.safetensors(.|\n)*0\.weight -> sequential/dense/kernel: shape differs: the file has \(4, 9\) float32 \(transposed from \(9, 4\)\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"m\.safetensors(.|\n)*0\.weight -> sequential/dense/kernel: shape differs: the file has \(4, 9\) float32 \(transposed from \(9, 4\)\)",
+    ):
         model.load_weights(path, layout="torch")
     assert _unchanged(model, before)
 
@@ -81,7 +87,9 @@ def test_a_missing_tensor_is_refused(tmp_path):
     save_file(_state(**{"2.bias": None}), str(path))
     model = _mlp()
     before = _snapshot(model)
-    with pytest.raises(ValueError, match=r"1 variable\(s\) missing(.|\n)*2\.bias -> sequential/dense_1/bias"):
+    with pytest.raises(
+        ValueError, match=r"1 variable\(s\) missing(.|\n)*2\.bias -> sequential/dense_1/bias"
+    ):
         model.load_weights(path, layout="torch")
     assert _unchanged(model, before)
 
@@ -93,7 +101,9 @@ def test_a_depthwise_weight_that_does_not_split_is_refused(tmp_path):
         [heft.Input((6, 6, 2)), L.DepthwiseConv2D(3, depth_multiplier=2, use_bias=False)]
     )
     before = _snapshot(model)
-    with pytest.raises(ValueError, match=r"dw\.weight(.|\n)*does not convert: .*does not split into 2"):
+    with pytest.raises(
+        ValueError, match=r"dw\.weight(.|\n)*does not convert: .*does not split into 2"
+    ):
         model.load_weights(path, layout="torch")
     assert _unchanged(model, before)
 
@@ -144,7 +154,9 @@ def test_mapping_pairs_modules_explicitly(tmp_path):
     with pytest.raises(ValueError, match="shape differs"):
         model.load_weights(path, layout="torch", mapping={"out": "h", "hidden.weight": "o"})
     assert _unchanged(model, before)
-    report = model.load_weights(path, layout="torch", mapping={"hidden": "h", "out.weight": "o/kernel"})
+    report = model.load_weights(
+        path, layout="torch", mapping={"hidden": "h", "out.weight": "o/kernel"}
+    )
     assert report.mapping == {"hidden": "layers/dense", "out": "layers/dense_1"}
     back = tmp_path / "back.safetensors"
     model.save_weights(back, layout="torch", mapping=report.mapping)
@@ -152,13 +164,22 @@ def test_mapping_pairs_modules_explicitly(tmp_path):
     assert sorted(saved) == sorted(state)
     np.testing.assert_array_equal(saved["out.weight"], state["out.weight"])
     model.save_weights(back, layout="torch", mapping=[(r"h", "enc.0"), (r"(o)", r"enc.\1")])
-    assert sorted(load_file(str(back))) == ["enc.0.bias", "enc.0.weight", "enc.o.bias", "enc.o.weight"]
+    assert sorted(load_file(str(back))) == [
+        "enc.0.bias",
+        "enc.0.weight",
+        "enc.o.bias",
+        "enc.o.weight",
+    ]
 
 
 @pytest.mark.parametrize(
     ("mapping", "error", "match"),
     [
-        ({"nope": "first"}, ValueError, r"`mapping` names 'nope', which is no key or module of '.*m\.safetensors'"),
+        (
+            {"nope": "first"},
+            ValueError,
+            r"`mapping` names 'nope', which is no key or module of '.*m\.safetensors'",
+        ),
         ({"0": "nowhere"}, ValueError, r"`mapping\['0'\]` names 'nowhere', which is no layer"),
         ({"0": "first", "2": "first"}, ValueError, r"sends the modules '0', '2' .* which takes 1"),
         ([("(", "x")], ValueError, r"not a valid regular expression"),
@@ -189,7 +210,9 @@ def test_layout_arguments_are_checked(tmp_path):
         model.load_weights(path, layout="torch", strip_prefix="x")
     keras_file = tmp_path / "m.weights.h5"
     model.save_weights(keras_file)
-    with pytest.raises(ValueError, match=r"layout='torch' reads PyTorch state dicts.*m\.weights\.h5"):
+    with pytest.raises(
+        ValueError, match=r"layout='torch' reads PyTorch state dicts.*m\.weights\.h5"
+    ):
         model.load_weights(keras_file, layout="torch")
     with pytest.raises(ValueError, match=r"`max_shard_size` does not apply to layout='torch'"):
         model.save_weights(tmp_path / "s.safetensors", layout="torch", max_shard_size=1)
@@ -211,7 +234,9 @@ def test_a_pickle_checkpoint_without_torch_names_the_file_and_the_package(tmp_pa
     monkeypatch.setitem(sys.modules, "torch", None)
     model = _mlp()
     before = _snapshot(model)
-    with pytest.raises(ImportError, match=r"'.*m\.pt' needs PyTorch.*pip install torch.*\.safetensors"):
+    with pytest.raises(
+        ImportError, match=r"'.*m\.pt' needs PyTorch.*pip install torch.*\.safetensors"
+    ):
         model.load_weights(path, layout="torch")
     assert _unchanged(model, before)
 
@@ -274,7 +299,10 @@ def test_sharded_safetensors_load_through_the_index(tmp_path):
     [
         ({"0.weight": "../a.safetensors"}, r"shard '\.\./a\.safetensors' is not a file name"),
         ({"0.weight": "b.safetensors"}, r"tensor '0\.weight' is not in its shard"),
-        ({"0.weight": "a.safetensors"}, r"shard 'a\.safetensors' holds '0\.bias', which it does not list"),
+        (
+            {"0.weight": "a.safetensors"},
+            r"shard 'a\.safetensors' holds '0\.bias', which it does not list",
+        ),
         ([1], r"no `weight_map`"),
     ],
 )
@@ -282,6 +310,8 @@ def test_a_bad_shard_index_is_refused(tmp_path, weight_map, match):
     index, _ = _sharded(tmp_path, weight_map)
     model = _mlp()
     before = _snapshot(model)
-    with pytest.raises(ValueError, match=r"model\.safetensors\.index\.json' is not a valid sharded(.|\n)*" + match):
+    with pytest.raises(
+        ValueError, match=r"model\.safetensors\.index\.json' is not a valid sharded(.|\n)*" + match
+    ):
         model.load_weights(index, layout="torch")
     assert _unchanged(model, before)

@@ -20,7 +20,10 @@ def test_conv_kernels_move_channels_last_and_back(torch_shape, keras_shape):
     weight = _rand(*torch_shape)
     kernel = tl.conv_to_keras(weight)
     assert kernel.shape == keras_shape
-    assert kernel[(1,) * (len(keras_shape) - 2) + (2, 4)] == weight[(4, 2) + (1,) * (len(keras_shape) - 2)]
+    assert (
+        kernel[(1,) * (len(keras_shape) - 2) + (2, 4)]
+        == weight[(4, 2) + (1,) * (len(keras_shape) - 2)]
+    )
     np.testing.assert_array_equal(tl.conv_to_torch(kernel), weight)
 
 
@@ -37,7 +40,9 @@ def test_depthwise_kernel_splits_channels_and_multiplier():
 def test_gru_gates_swap_and_biases_stack():
     weight = _rand(9, 4)
     kernel = tl.gru_kernel_to_keras(weight)
-    np.testing.assert_array_equal(kernel[:, :3], weight[3:6].T)  # Keras's z is PyTorch's second gate
+    np.testing.assert_array_equal(
+        kernel[:, :3], weight[3:6].T
+    )  # Keras's z is PyTorch's second gate
     np.testing.assert_array_equal(tl.gru_kernel_to_torch(kernel), weight)
     b_ih, b_hh = _rand(9), _rand(9)
     bias = tl.gru_bias_to_keras(b_ih, b_hh)
