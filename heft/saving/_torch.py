@@ -219,8 +219,11 @@ def load(
             ]
         plan = Plan(slots=slots, unexpected=unexpected)
         report, _, _ = build_report(slots, unexpected, opened.label, fmt.name, policy, dry_run)
+        skipped = set(report.skipped)
+        refused = [e for e in (*report.missing, *report.mismatched) if e not in skipped]
         blocking = [e for e in unexpected if not policy.skips(e.key, None)]
-        if blocking and report.ok and not dry_run:
+        # Refused variables make ``execute`` raise, listing the unmatched keys too.
+        if blocking and not refused and not dry_run:
             raise ValueError(_unmatched_message(report, model.name, blocking))
         try:
             report = execute(

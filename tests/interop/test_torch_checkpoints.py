@@ -1,5 +1,10 @@
 """PyTorch state dicts move both ways between PyTorch modules and the same heft architectures."""
 
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import keras
 import numpy as np
 import pytest
 
@@ -127,6 +132,7 @@ def test_cnn_with_batch_norm_moves_both_ways(tmp_path, suffix):
     x = RNG.normal(size=(2, 12, 12, 3)).astype("float32")
     report = _round_trip(CNN, _heft_cnn(), x, tmp_path, suffix)
     assert [e.key for e in report.dropped] == ["bn.num_batches_tracked"]
+    assert "dropped  bn.num_batches_tracked" in report.table()
     assert report.mapping["sep_dw"] == report.mapping["sep_pw"] == "layers/separable_conv2d"
 
 
@@ -287,3 +293,54 @@ def test_default_save_names_follow_layer_names(tmp_path):
     net.load_state_dict(safetensors_torch.load_file(str(path)), strict=True)
     kernel = np.asarray(model.layers[0].kernel)
     np.testing.assert_array_equal(net.fc1.weight.detach().numpy(), kernel.T)
+
+
+def _keras_recurrent():
+    return keras.Sequential(
+        [
+            keras.Input((7, 5)),
+            keras.layers.Bidirectional(keras.layers.LSTM(6, return_sequences=True)),
+            keras.layers.GRU(4, return_sequences=True),
+            keras.layers.LSTM(3, return_sequences=True),
+            keras.layers.LSTM(3, return_sequences=True),
+        ]
+    )
+
+
+def _keras_encoder():
+    inputs = keras.Input((6, 8))
+    attended = keras.layers.MultiHeadAttention(num_heads=2, key_dim=4)(inputs, inputs)
+    x = keras.layers.LayerNormalization(epsilon=1e-5)(keras.layers.Add()([inputs, attended]))
+    y = keras.layers.Dense(8)(keras.layers.Dense(16, activation="relu")(x))
+    outputs = keras.layers.LayerNormalization(epsilon=1e-5)(keras.layers.Add()([x, y]))
+    return keras.Model(inputs, outputs)
+
+
+@pytest.mark.parametrize(
+    ("make_torch", "make_heft", "make_keras", "shape"),
+    [
+        # Keras's recurrent layers take some 15 s to trace: a slow variant.
+        pytest.param(
+            Recurrent, _heft_recurrent, _keras_recurrent, (2, 7, 5), marks=pytest.mark.slow
+        ),
+        (EncoderBlock, _heft_encoder, _keras_encoder, (2, 6, 8)),
+    ],
+    ids=["recurrent", "encoder"],
+)
+def test_real_keras_computes_what_torch_does_with_the_converted_weights(
+    tmp_path, make_torch, make_heft, make_keras, shape
+):
+    # The conversions give Keras's own conventions: Keras 3 loads heft's file of them
+    # and computes PyTorch's outputs.
+    x = RNG.normal(size=shape).astype("float32")
+    torch.manual_seed(1)
+    source = _randomize(make_torch())
+    path = tmp_path / "source.pt"
+    _write(source, path)
+    model = make_heft()
+    model.load_weights(path, layout="torch")
+    model.save_weights(tmp_path / "converted.weights.h5")
+    reference = make_keras()
+    reference.load_weights(str(tmp_path / "converted.weights.h5"))
+    got = reference.predict(x, verbose=0)
+    np.testing.assert_allclose(got, _run_torch(source, x), atol=1e-5)

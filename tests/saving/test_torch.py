@@ -64,8 +64,28 @@ def test_unmatched_keys_are_refused_and_change_nothing(tmp_path):
     assert _unchanged(model, before)
     report = model.load_weights(path, layout="torch", dry_run=True)
     assert [e.key for e in report.unexpected] == ["head.weight"] and _unchanged(model, before)
+    # Allowing a missing variable to be skipped does not let unmatched keys through.
+    with pytest.raises(ValueError, match=r"match no layer(.|\n)*head\.weight"):
+        model.load_weights(path, layout="torch", skip_mismatch=["*/dense_9/*"])
+    assert _unchanged(model, before)
     report = model.load_weights(path, layout="torch", skip_mismatch=["head.*"])
     assert report.loaded == 4 and not _unchanged(model, before)
+
+
+def test_save_refuses_to_overwrite_when_asked_and_writes_pickles(tmp_path):
+    model = heft.Sequential([heft.Input((4,)), L.Dense(8, name="fc1"), L.Dense(3, name="fc2")])
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(b"previous")
+    with pytest.raises(FileExistsError, match=r"m\.safetensors"):
+        model.save_weights(path, layout="torch", overwrite=False)
+    assert path.read_bytes() == b"previous"
+    model.save_weights(path, layout="torch")
+    assert sorted(load_file(str(path))) == ["fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight"]
+    torch = pytest.importorskip("torch")
+    pickled = tmp_path / "m.pt"
+    model.save_weights(pickled, layout="torch")
+    state = torch.load(str(pickled), weights_only=True)
+    np.testing.assert_array_equal(state["fc2.weight"].numpy(), np.asarray(model.layers[1].kernel).T)
 
 
 def test_a_shape_that_converts_wrong_is_refused(tmp_path):
