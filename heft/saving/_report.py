@@ -41,7 +41,9 @@ class LoadReport:
             ``"<archive>/model.weights.h5"``).
         format: The file's format: ``"weights.h5"``, ``"sharded weights.h5"``
             (``.weights.json``), ``"safetensors"``, ``"legacy h5"`` (``.h5``,
-            ``.hdf5``) or ``"keras"`` (a ``.keras`` archive).
+            ``.hdf5``), ``"keras"`` (a ``.keras`` archive), ``"pytorch"``
+            (``.bin``/``.pt``/``.pth``) or ``"sharded safetensors"``
+            (``.safetensors.index.json``).
         matched: Variables whose value was found with a compatible shape and
             dtype, and entries that layers' own ``load_own_variables`` read.
         missing: Variables the file has no value for.

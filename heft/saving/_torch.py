@@ -95,7 +95,7 @@ def _layer_slots(
                 problem=f"layer '{layer.path}' ({type(layer.layer).__name__}) has no PyTorch "
                 "twin heft converts; pass `skip_mismatch=True` to keep its values",
             )
-            for v in layer.layer.weights
+            for v in layer.own
         ]
     params = _params(modules, kind)
     variables = layer_variables(layer.layer)

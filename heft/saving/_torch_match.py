@@ -70,12 +70,15 @@ class HeftLayer:
         path: Its path in heft's object-graph walk (``"layers/dense"``).
         layer: The layer.
         kind: Its :class:`Kind`, or ``None`` when it has no PyTorch twin.
+        torch_name: The module name saving gives it by default.
+        own: The variables it holds itself (not its sublayers').
     """
 
     path: str
     layer: Any
     kind: Kind | None
     torch_name: str = ""
+    own: list[Any] = field(default_factory=list)
 
 
 def _torch_name(path: str, entries: Mapping[str, Any]) -> str:
@@ -172,12 +175,12 @@ def heft_layers(model: Any) -> list[HeftLayer]:
         if not isinstance(obj, Layer):
             taken.append(path)  # an optimizer: a state dict holds none
             continue
-        kind = kind_of(obj) if path else None
+        kind = kind_of(obj)
         if kind is not None:
             taken.append(path)
             out.append(HeftLayer(path, obj, kind, _torch_name(path, entries)))
         elif entry.variables:
-            out.append(HeftLayer(path, obj, None, _torch_name(path, entries)))
+            out.append(HeftLayer(path, obj, None, _torch_name(path, entries), entry.variables))
     return out
 
 

@@ -1,6 +1,7 @@
 """Tests for layout='torch': pairing, the load report, and every refused input leaving things as they were."""
 
 import json
+import os
 import sys
 
 import numpy as np
@@ -335,3 +336,53 @@ def test_a_bad_shard_index_is_refused(tmp_path, weight_map, match):
     ):
         model.load_weights(index, layout="torch")
     assert _unchanged(model, before)
+
+
+def test_a_single_layer_loads_a_bare_module_state_dict(tmp_path):
+    path = tmp_path / "linear.safetensors"
+    weight = RNG.normal(size=(3, 4)).astype("float32")
+    save_file({"weight": weight, "bias": np.zeros(3, "float32")}, str(path))
+    layer = L.Dense(3)
+    layer.build((None, 4))
+    report = heft.saving.load_weights(layer, path, layout="torch")
+    assert report.mapping == {"": ""} and report.loaded == 2
+    np.testing.assert_array_equal(np.asarray(layer.kernel), weight.T)
+    back = tmp_path / "back.safetensors"
+    heft.saving.save_weights(layer, back, layout="torch")
+    assert sorted(load_file(str(back))) == ["bias", "weight"]
+
+
+@pytest.mark.parametrize("name", ["m.pt", "model.safetensors.index.json"])
+def test_special_files_are_refused_before_reading(tmp_path, name):
+    path = tmp_path / name
+    os.mkfifo(path)
+    with pytest.raises(OSError, match=r"it is a FIFO"):
+        _mlp().load_weights(path, layout="torch")
+
+
+class _Scaled(L.Layer):
+    """A layer holding a variable of its own and a Dense sublayer."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.proj = L.Dense(3)
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(shape=(3,), initializer="ones", name="scale")
+        self.proj.build(input_shape)
+
+    def call(self, x):
+        return self.proj(x) * self.scale
+
+
+def test_a_custom_layer_pairs_its_sublayers_and_reports_its_own_variables(tmp_path):
+    path = tmp_path / "m.safetensors"
+    weight = RNG.normal(size=(3, 4)).astype("float32")
+    save_file({"block.proj.weight": weight, "block.proj.bias": np.zeros(3, "float32")}, str(path))
+    model = heft.Sequential([heft.Input((4,)), _Scaled(name="block")])
+    report = model.load_weights(path, layout="torch", dry_run=True)
+    assert [e.variable for e in report.mismatched] == ["sequential/block/scale"]
+    with pytest.warns(UserWarning, match="skipped 1"):
+        report = model.load_weights(path, layout="torch", skip_mismatch=["*/scale"])
+    assert report.loaded == 2
+    np.testing.assert_array_equal(np.asarray(model.layers[0].proj.kernel), weight.T)
