@@ -9,6 +9,7 @@ unpickles them itself. Without PyTorch installed they cannot be read at all.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import struct
@@ -18,7 +19,7 @@ from typing import Any
 import ml_dtypes
 import numpy as np
 
-from . import _safetensors, _untrusted
+from . import _checksum, _safetensors, _untrusted
 from ._atomic import atomic_path
 from ._buffers import Take
 from ._format import FileIndex, Opened, StoredArray, WeightFormat, check_readable
@@ -200,11 +201,19 @@ INDEX_FORMAT = WeightFormat(
 def write_safetensors(tensors: dict[str, np.ndarray], filepath: str, overwrite: bool) -> None:
     """Write ``{key: array}`` as a safetensors file with ``{"format": "pt"}`` metadata, atomically.
 
+    The metadata also holds heft's checksum of each tensor, which heft checks
+    when it reads the file back and other readers ignore.
+
     Raises:
         ValueError: If an array's dtype is not one safetensors stores.
     """
     codes = {name: code for code, name in _safetensors._DTYPES.items()}
-    header: dict[str, Any] = {"__metadata__": {"format": "pt"}}
+    checksums = {key: _checksum.digest(a, key.rsplit("/", 1)[-1]) for key, a in tensors.items()}
+    metadata = {
+        "format": "pt",
+        _safetensors.META_CHECKSUMS: json.dumps(checksums, separators=(",", ":")),
+    }
+    header: dict[str, Any] = {"__metadata__": metadata}
     order = sorted(tensors, key=lambda k: (-tensors[k].dtype.itemsize, k))
     start = 0
     for key in order:

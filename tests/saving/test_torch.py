@@ -386,3 +386,16 @@ def test_a_custom_layer_pairs_its_sublayers_and_reports_its_own_variables(tmp_pa
         report = model.load_weights(path, layout="torch", skip_mismatch=["*/scale"])
     assert report.loaded == 2
     np.testing.assert_array_equal(np.asarray(model.layers[0].proj.kernel), weight.T)
+
+
+def test_saved_tensors_carry_checksums_that_loading_checks(tmp_path):
+    model = heft.Sequential([heft.Input((4,)), L.Dense(8, name="fc1"), L.Dense(3, name="fc2")])
+    path = tmp_path / "m.safetensors"
+    model.save_weights(path, layout="torch")
+    raw = bytearray(path.read_bytes())
+    raw[-1] ^= 0xFF  # the last byte of the data
+    path.write_bytes(bytes(raw))
+    before = _snapshot(model)
+    with pytest.raises(ValueError, match=r"m\.safetensors.*checksum"):
+        model.load_weights(path, layout="torch")
+    assert _unchanged(model, before)
