@@ -260,7 +260,10 @@ def load_weights(
             ``reset_after=True``), bidirectional (into ``Bidirectional``) and
             stacked (``weight_ih_l1``... into the next layer), and
             ``nn.MultiheadAttention`` (``in_proj_weight`` split into query, key
-            and value). Set PyTorch's epsilons on the layers (``1e-5``).
+            and value). Set PyTorch's epsilons on the layers (``1e-5``). A
+            ``Dense`` after ``Flatten`` of channels-last images sees its inputs
+            in another order than after PyTorch's ``flatten`` of channels-first
+            maps; that permutation is not converted.
             Layers pair with the file's modules of the same kind in order:
             a ``.bin``/``.pt`` file's own order, a safetensors file's names in
             natural order (``layers.2`` before ``layers.10``); pass ``mapping``
