@@ -136,19 +136,42 @@ def test_cnn_with_batch_norm_moves_both_ways(tmp_path, suffix):
     assert report.mapping["sep_dw"] == report.mapping["sep_pw"] == "layers/separable_conv2d"
 
 
-class Conv1DNet(nn.Module):
-    def __init__(self):
+class ChannelsLast(nn.Module):
+    """One channels-first PyTorch layer, fed and read channels-last."""
+
+    def __init__(self, make):
         super().__init__()
-        self.conv = nn.Conv1d(3, 5, 3)
+        self.layer = make()
 
     def forward(self, x):
-        return self.conv(x.permute(0, 2, 1)).permute(0, 2, 1)
+        n = x.ndim
+        y = self.layer(x.permute(0, n - 1, *range(1, n - 1)))
+        return y.permute(0, *range(2, n), 1)
 
 
-def test_conv1d_moves_both_ways(tmp_path):
-    x = RNG.normal(size=(2, 9, 3)).astype("float32")
-    model = heft.Sequential([heft.Input((9, 3)), L.Conv1D(5, 3)])
-    _round_trip(Conv1DNet, model, x, tmp_path, ".safetensors")
+@pytest.mark.parametrize(
+    ("make", "heft_layer", "shape"),
+    [
+        (lambda: nn.Conv1d(3, 5, 3), lambda: L.Conv1D(5, 3), (2, 9, 3)),
+        (lambda: nn.Conv3d(2, 3, 2), lambda: L.Conv3D(3, 2), (1, 4, 5, 4, 2)),
+        (
+            lambda: nn.ConvTranspose1d(3, 2, 3, stride=2),
+            lambda: L.Conv1DTranspose(2, 3, strides=2),
+            (2, 6, 3),
+        ),
+        (
+            lambda: nn.Conv1d(3, 6, 3, groups=3),
+            lambda: L.DepthwiseConv1D(3, depth_multiplier=2),
+            (2, 8, 3),
+        ),
+        (lambda: nn.Conv2d(4, 6, 3, groups=2), lambda: L.Conv2D(6, 3, groups=2), (1, 6, 6, 4)),
+    ],
+    ids=["conv1d", "conv3d", "conv1d_transpose", "depthwise1d", "grouped2d"],
+)
+def test_convolutions_move_both_ways(tmp_path, make, heft_layer, shape):
+    x = RNG.normal(size=shape).astype("float32")
+    model = heft.Sequential([heft.Input(shape[1:]), heft_layer()])
+    _round_trip(lambda: ChannelsLast(make), model, x, tmp_path, ".safetensors")
 
 
 class Recurrent(nn.Module):
