@@ -215,6 +215,59 @@ def fake_datasets(local_http, keras_home, monkeypatch):
     return sources
 
 
+class PublishedFiles:
+    """Files served on 127.0.0.1 at the path of their published address (see ``published``).
+
+    ``publish(origin, data)`` serves ``data`` for the address ``origin``
+    (``https://storage.googleapis.com/...``): every download heft's applications
+    make of that address fetches it from the local server instead. The hash
+    checked stays the published one unless ``rehash=True`` makes the served
+    file's sha256 the one expected (a file with the real published content
+    cannot be made here).
+    """
+
+    def __init__(self, server: LocalServer) -> None:
+        self.server = server
+        self.hashes: dict[str, str] = {}
+
+    @staticmethod
+    def local_name(origin: str) -> str:
+        return re.sub(r"^https?://", "", origin)
+
+    def publish(self, origin: str, data: bytes, rehash: bool = True) -> str:
+        import hashlib
+
+        name = self.local_name(origin)
+        self.server.put(name, data)
+        if rehash:
+            self.hashes[origin] = hashlib.sha256(data).hexdigest()
+        return name
+
+
+@pytest.fixture
+def published(local_http, keras_home, monkeypatch):
+    """Downloads of published files (weights, the ImageNet class index) served locally.
+
+    Rewrites the address every ``get_file`` call of ``heft.applications`` asks
+    for to the local server, with an empty ``KERAS_HOME`` cache; an address that
+    was not published gets a 404 from the server.
+    """
+    from heft.applications import _common, _imagenet_utils
+    from heft.utils import _get_file
+
+    files = PublishedFiles(local_http)
+
+    def get_file(fname=None, origin=None, *args, file_hash=None, **kwargs):
+        file_hash = files.hashes.get(origin, file_hash)
+        local = local_http.url(files.local_name(origin))
+        return _get_file.get_file(fname, local, *args, file_hash=file_hash, **kwargs)
+
+    for module in (_common, _imagenet_utils):
+        monkeypatch.setattr(module, "get_file", get_file)
+    monkeypatch.setattr(_imagenet_utils, "_class_index", None)
+    return files
+
+
 # Heavy variants beside representative cases that stay in the default run (each
 # 4-20 s on two cores); `-m slow` runs them. Exact node ids.
 SLOW_TESTS = frozenset(
