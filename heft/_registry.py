@@ -191,6 +191,12 @@ def deserialize_object(
     cls = get_registered_object(class_name, custom_objects, module_objects)
     if cls is None:
         cls = get_registered_object(config["class_name"], custom_objects, module_objects)
+    if cls is None and isinstance(config.get("module"), str):
+        # A class outside this kind's namespace that Keras names by its module
+        # (InceptionResNetV2's CustomScaleLayer).
+        from . import _serialization
+
+        cls = _serialization._builtin(config["module"], config["class_name"], "class")
     if cls is None:
         raise ValueError(
             f"Could not interpret {kind} identifier: {config['class_name']!r} is not a known "

@@ -498,6 +498,10 @@ def _builtin(module: str, name: str, kind: str) -> Any:
         from .models import Functional
 
         return Functional
+    if module == "keras.src.applications.inception_resnet_v2" and name == "CustomScaleLayer":
+        from .applications import _inception_resnet_v2
+
+        return _inception_resnet_v2.CustomScaleLayer
     if module in _FEATURE_SPACE_MODULES and name in _FEATURE_SPACE_CLASSES:
         from .utils import _feature_space
 

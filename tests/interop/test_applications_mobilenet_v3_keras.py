@@ -48,7 +48,7 @@ def test_mobilenetv3small_loads_keras_files_predicts_as_keras_and_saves_a_keras_
     ours = applications.MobileNetV3Small(weights=old, input_shape=SHAPE, **NOTOP)
     check.assert_same_weights(theirs, ours)
     check.fresh_names()
-    ours = mobilenet_v3.MobileNetV3Small(weights=new, input_shape=SHAPE, **NOTOP)
+    ours = applications.MobileNetV3Small(weights=new, input_shape=SHAPE, **NOTOP)
     x = check.images(SHAPE)
     check.assert_same_model(theirs, ours, x)
     check.assert_keras_loads_heft_archive(ours, tmp_path, x)
@@ -88,7 +88,7 @@ def test_mobilenetv3small_imagenet_weights_download_once_into_the_cache(publishe
     origin = _mobilenet_v3.weight_file("small", False, 1.0, include_top=False).origin
     check.assert_imagenet_download(
         published,
-        mobilenet_v3,
+        applications,
         "MobileNetV3Small",
         origin,
         old,
