@@ -67,3 +67,18 @@ def test_mobilenet_v3_refuses_an_input_tensor_of_another_width():
         heft.applications.MobileNetV3Small(
             weights=None, input_tensor=heft.Input((64, 48, 3)), input_shape=(64, 64, 3)
         )
+
+
+def test_an_input_tensor_after_other_layers_makes_the_model_start_at_its_source():
+    inputs = heft.Input((32, 32, 3), name="pixels")
+    scaled = heft.layers.Rescaling(1 / 255.0)(inputs)
+    model = heft.applications.VGG16(weights=None, include_top=False, input_tensor=scaled)
+    assert model.inputs[0] is inputs
+    assert model.layers[1].name == scaled._keras_history[0].name
+    assert model.output_shape == (None, 1, 1, 512)
+
+
+def test_an_input_shape_with_unusual_channels_warns_without_weights():
+    with pytest.warns(UserWarning, match="1 or 3 input channels"):
+        model = heft.applications.MobileNet(weights=None, input_shape=(32, 32, 5), classes=2)
+    assert model.input_shape == (None, 32, 32, 5)

@@ -119,3 +119,22 @@ def test_mobilenet_v2_refuses_a_file_of_another_architecture_or_top(rep_notop):
 def test_mobilenet_v2_refuses_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         applications.MobileNetV2(**kwargs)
+
+
+@pytest.fixture
+def _channels_first():
+    import heft
+
+    keras.config.set_image_data_format("channels_first")
+    heft.config.set_image_data_format("channels_first")
+    yield
+    keras.config.set_image_data_format("channels_last")
+    heft.config.set_image_data_format("channels_last")
+
+
+@pytest.mark.usefixtures("_numpy_initializers", "_channels_first")
+def test_mobilenetv2_channels_first_at_an_odd_size_predicts_as_keras(tmp_path):
+    # 33x33 pads the strided depthwise convolutions unevenly (correct_pad).
+    check.assert_loads_keras_files(
+        applications, "MobileNetV2", (3, 33, 33), tmp_path, alpha=0.35, classes=3
+    )
