@@ -126,3 +126,21 @@ def test_inception_resnet_v2_refuses_a_file_of_another_architecture_or_top(rep_n
 def test_inception_resnet_v2_refuses_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         applications.InceptionResNetV2(**kwargs)
+
+
+def test_keras_s_custom_scale_layer_loads_from_a_keras_archive_into_heft(tmp_path):
+    import numpy as np
+    from keras.src.applications.inception_resnet_v2 import CustomScaleLayer
+
+    import heft
+    from heft.applications import _inception_resnet_v2
+
+    inputs = keras.Input((3,))
+    outputs = CustomScaleLayer(0.2)([inputs, keras.layers.Dense(3)(inputs)])
+    theirs = keras.Model(inputs, outputs)
+    path = tmp_path / "scaled.keras"
+    theirs.save(path)
+    ours = heft.saving.load_model(path)
+    assert type(ours.layers[-1]) is _inception_resnet_v2.CustomScaleLayer
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), atol=1e-6)
