@@ -1,3 +1,15 @@
 """Keras's ``keras.applications``: image models with Keras's layers, names and ImageNet weights."""
 
 from . import imagenet_utils as imagenet_utils
+
+# isort: split
+# EfficientNet, EfficientNetV2, DenseNet, NASNet and ConvNeXt.
+from . import efficientnet as efficientnet
+from .efficientnet import EfficientNetB0 as EfficientNetB0
+from .efficientnet import EfficientNetB1 as EfficientNetB1
+from .efficientnet import EfficientNetB2 as EfficientNetB2
+from .efficientnet import EfficientNetB3 as EfficientNetB3
+from .efficientnet import EfficientNetB4 as EfficientNetB4
+from .efficientnet import EfficientNetB5 as EfficientNetB5
+from .efficientnet import EfficientNetB6 as EfficientNetB6
+from .efficientnet import EfficientNetB7 as EfficientNetB7
