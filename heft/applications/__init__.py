@@ -4,7 +4,11 @@ from . import imagenet_utils as imagenet_utils
 
 # isort: split
 # EfficientNet, EfficientNetV2, DenseNet, NASNet and ConvNeXt.
+from . import densenet as densenet
 from . import efficientnet as efficientnet
+from .densenet import DenseNet121 as DenseNet121
+from .densenet import DenseNet169 as DenseNet169
+from .densenet import DenseNet201 as DenseNet201
 from .efficientnet import EfficientNetB0 as EfficientNetB0
 from .efficientnet import EfficientNetB1 as EfficientNetB1
 from .efficientnet import EfficientNetB2 as EfficientNetB2

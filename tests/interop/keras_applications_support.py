@@ -195,3 +195,89 @@ def check_against_keras(keras_builder, heft_builder, tmp_path, shape, predict=Tr
     from_modern = heft_builder(weights=modern, input_shape=shape, **kwargs)
     assert_same_weights(keras_model, from_modern)
     return keras_model, heft_model
+
+
+def check_imagenet_download(
+    keras_builder, heft_builder, keras_module, origin, tmp_path, published, monkeypatch, shape
+):
+    """``weights="imagenet"`` (no classifier) through the published address, as Keras loads it.
+
+    The file is Keras's random weights in the Keras 2 layout served at ``origin``;
+    Keras's own model gets the same bytes. heft's model matches Keras's (layers,
+    settings, weights), the file lands in ``$KERAS_HOME/models`` under Keras's
+    name, and a second build reads the cache without a second download.
+    """
+    fresh_names()
+    source = keras_builder(weights=None, include_top=False, input_shape=shape)
+    randomize(source)
+    data = legacy_bytes(source, tmp_path, "published")
+    name = published.publish(origin, data)
+    local = tmp_path / "keras_copy.h5"
+    local.write_bytes(data)
+    monkeypatch.setattr(keras_module.file_utils, "get_file", lambda *a, **k: str(local))
+    fresh_names()
+    keras_model = keras_builder(include_top=False, input_shape=shape)
+    heft_model = heft_builder(include_top=False, input_shape=shape)
+    assert_same_structure(keras_model, heft_model)
+    assert_same_weights(keras_model, heft_model)
+    cached = os.path.join(os.environ["KERAS_HOME"], "models", origin.rsplit("/", 1)[-1])
+    assert os.path.isfile(cached)
+    again = heft_builder(include_top=False, input_shape=shape)
+    assert_same_weights(keras_model, again)
+    assert published.server.hits[name] == 1
+    return keras_model, heft_model
+
+
+def check_hash_refusal(heft_builder, origin, published_hash, published, shape):
+    """A file at the published address with another hash is refused, and nothing is cached."""
+    import pytest
+
+    published.publish(origin, b"not the published file", rehash=False)
+    with pytest.raises(ValueError, match=published_hash):
+        heft_builder(include_top=False, input_shape=shape)
+    models = os.path.join(os.environ["KERAS_HOME"], "models")
+    assert not os.path.isdir(models) or os.listdir(models) == []
+
+
+def check_keras_archive(heft_builder, tmp_path, shape, **kwargs):
+    """heft's model saved to ``.keras`` loads in Keras, with the same layers and outputs."""
+    fresh_names()
+    model = heft_builder(weights=None, input_shape=shape, **kwargs)
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert_same_structure(loaded, model)
+    assert_same_weights(loaded, model)
+    x = images((2, *shape))
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-4, rtol=0
+    )
+
+
+def check_refusals(keras_builder, heft_builder, tmp_path, shape, model_name, min_size):
+    """A file of another architecture or another ``include_top``, ImageNet with other
+    classes, and an input below ``min_size``: each refused with a clear error."""
+    import re
+
+    import pytest
+
+    other = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="dense")])
+    path = str(tmp_path / "other.weights.h5")
+    other.save_weights(path)
+    with pytest.raises(ValueError, match=rf"other\.weights\.h5.*does not fit {model_name}"):
+        heft_builder(weights=path, input_shape=shape, classes=2)
+
+    fresh_names()
+    notop = keras_builder(weights=None, include_top=False, input_shape=shape)
+    _, legacy = write_weight_files(notop, tmp_path, "notop")
+    with pytest.raises(ValueError, match=r"notop\.h5.*another `include_top`"):
+        heft_builder(weights=legacy, input_shape=shape, classes=1000)
+
+    with pytest.raises(ValueError, match=r"`classes` must be 1000.*Received: classes=10"):
+        heft_builder(weights="imagenet", classes=10)
+
+    small = (min_size - 1, min_size + 8, 3)
+    with pytest.raises(
+        ValueError, match=rf"at least {min_size}x{min_size}.*{re.escape(str(small))}"
+    ):
+        heft_builder(weights=None, include_top=False, input_shape=small)
