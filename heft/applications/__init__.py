@@ -4,8 +4,14 @@ from . import imagenet_utils as imagenet_utils
 
 # isort: split
 # EfficientNet, EfficientNetV2, DenseNet, NASNet and ConvNeXt.
+from . import convnext as convnext
 from . import densenet as densenet
 from . import efficientnet as efficientnet
+from .convnext import ConvNeXtBase as ConvNeXtBase
+from .convnext import ConvNeXtLarge as ConvNeXtLarge
+from .convnext import ConvNeXtSmall as ConvNeXtSmall
+from .convnext import ConvNeXtTiny as ConvNeXtTiny
+from .convnext import ConvNeXtXLarge as ConvNeXtXLarge
 from .densenet import DenseNet121 as DenseNet121
 from .densenet import DenseNet169 as DenseNet169
 from .densenet import DenseNet201 as DenseNet201
