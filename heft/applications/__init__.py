@@ -7,6 +7,7 @@ from . import imagenet_utils as imagenet_utils
 from . import convnext as convnext
 from . import densenet as densenet
 from . import efficientnet as efficientnet
+from . import efficientnet_v2 as efficientnet_v2
 from .convnext import ConvNeXtBase as ConvNeXtBase
 from .convnext import ConvNeXtLarge as ConvNeXtLarge
 from .convnext import ConvNeXtSmall as ConvNeXtSmall
@@ -23,3 +24,10 @@ from .efficientnet import EfficientNetB4 as EfficientNetB4
 from .efficientnet import EfficientNetB5 as EfficientNetB5
 from .efficientnet import EfficientNetB6 as EfficientNetB6
 from .efficientnet import EfficientNetB7 as EfficientNetB7
+from .efficientnet_v2 import EfficientNetV2B0 as EfficientNetV2B0
+from .efficientnet_v2 import EfficientNetV2B1 as EfficientNetV2B1
+from .efficientnet_v2 import EfficientNetV2B2 as EfficientNetV2B2
+from .efficientnet_v2 import EfficientNetV2B3 as EfficientNetV2B3
+from .efficientnet_v2 import EfficientNetV2L as EfficientNetV2L
+from .efficientnet_v2 import EfficientNetV2M as EfficientNetV2M
+from .efficientnet_v2 import EfficientNetV2S as EfficientNetV2S
