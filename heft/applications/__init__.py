@@ -8,6 +8,7 @@ from . import convnext as convnext
 from . import densenet as densenet
 from . import efficientnet as efficientnet
 from . import efficientnet_v2 as efficientnet_v2
+from . import nasnet as nasnet
 from .convnext import ConvNeXtBase as ConvNeXtBase
 from .convnext import ConvNeXtLarge as ConvNeXtLarge
 from .convnext import ConvNeXtSmall as ConvNeXtSmall
@@ -31,3 +32,5 @@ from .efficientnet_v2 import EfficientNetV2B3 as EfficientNetV2B3
 from .efficientnet_v2 import EfficientNetV2L as EfficientNetV2L
 from .efficientnet_v2 import EfficientNetV2M as EfficientNetV2M
 from .efficientnet_v2 import EfficientNetV2S as EfficientNetV2S
+from .nasnet import NASNetLarge as NASNetLarge
+from .nasnet import NASNetMobile as NASNetMobile

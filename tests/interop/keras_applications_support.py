@@ -206,14 +206,22 @@ def check_against_keras(keras_builder, heft_builder, tmp_path, shape, predict=Tr
 
 
 def check_imagenet_download(
-    keras_builder, heft_builder, keras_module, origin, tmp_path, published, monkeypatch, shape
+    keras_builder,
+    heft_builder,
+    keras_module,
+    origin,
+    tmp_path,
+    published,
+    monkeypatch,
+    shape,
+    fname=None,
 ):
     """``weights="imagenet"`` (no classifier) through the published address, as Keras loads it.
 
     The file is Keras's random weights in the Keras 2 layout served at ``origin``;
     Keras's own model gets the same bytes. heft's model matches Keras's (layers,
     settings, weights), the file lands in ``$KERAS_HOME/models`` under Keras's
-    name, and a second build reads the cache without a second download.
+    name (``fname``, by default the address's last part), and a second build reads the cache without a second download.
     """
     fresh_names()
     source = keras_builder(weights=None, include_top=False, input_shape=shape)
@@ -228,7 +236,8 @@ def check_imagenet_download(
     heft_model = heft_builder(include_top=False, input_shape=shape)
     assert_same_structure(keras_model, heft_model)
     assert_same_weights(keras_model, heft_model)
-    cached = os.path.join(os.environ["KERAS_HOME"], "models", origin.rsplit("/", 1)[-1])
+    fname = fname or origin.rsplit("/", 1)[-1]
+    cached = os.path.join(os.environ["KERAS_HOME"], "models", fname)
     assert os.path.isfile(cached)
     again = heft_builder(include_top=False, input_shape=shape)
     assert_same_weights(keras_model, again)
