@@ -34,10 +34,12 @@ def builders(name):
     return getattr(keras.applications, name), getattr(convnext, name)
 
 
+@pytest.mark.slow
 def test_convnext_tiny_with_classifier_matches_keras(tmp_path):
     support.check_against_keras(*builders("ConvNeXtTiny"), tmp_path, SHAPE, classes=5)
 
 
+@pytest.mark.slow
 def test_convnext_tiny_features_with_pooling_match_keras(tmp_path):
     support.check_against_keras(
         *builders("ConvNeXtTiny"), tmp_path, SHAPE, predict=False, include_top=False, pooling="avg"

@@ -34,10 +34,12 @@ def builders(name):
     return getattr(keras.applications, name), getattr(efficientnet_v2, name)
 
 
+@pytest.mark.slow
 def test_efficientnetv2_b0_with_classifier_matches_keras(tmp_path):
     support.check_against_keras(*builders("EfficientNetV2B0"), tmp_path, SHAPE, classes=5)
 
 
+@pytest.mark.slow
 def test_efficientnetv2_b0_features_with_pooling_match_keras(tmp_path):
     support.check_against_keras(
         *builders("EfficientNetV2B0"),
