@@ -76,7 +76,7 @@ class LayerScale(Layer):
         self.init_values = init_values
         self.projection_dim = projection_dim
 
-    def build(self, input_shape: Any) -> None:
+    def build(self, input_shape: Any = None) -> None:
         self.gamma = self.add_weight(
             shape=(self.projection_dim,),
             initializer=initializers.Constant(self.init_values),

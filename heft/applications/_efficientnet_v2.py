@@ -111,8 +111,7 @@ def _squeeze_excite(x: Any, filters: int, filters_in: int, ratio: float, name: s
     return layers.multiply([x, se], name=f"{name}se_excite")
 
 
-def _conv(x: Any, filters: int, kernel: int, strides: int, name: str, fmt: bool = True) -> Any:
-    extra = {"data_format": image_data_format()} if fmt else {}
+def _conv(x: Any, filters: int, kernel: int, strides: int, name: str) -> Any:
     return layers.Conv2D(
         filters,
         kernel_size=kernel,
@@ -121,7 +120,6 @@ def _conv(x: Any, filters: int, kernel: int, strides: int, name: str, fmt: bool 
         padding="same",
         use_bias=False,
         name=name,
-        **extra,
     )(x)
 
 
@@ -161,9 +159,9 @@ def _block(
     if 0 < se_ratio <= 1:
         x = _squeeze_excite(x, filters, filters_in, se_ratio, name)
     if fused and expand_ratio == 1:
-        x = _conv(x, filters_out, 3, strides, f"{name}project_conv", fmt=False)
+        x = _conv(x, filters_out, 3, strides, f"{name}project_conv")
     else:
-        x = _conv(x, filters_out, 1, 1, f"{name}project_conv", fmt=not fused)
+        x = _conv(x, filters_out, 1, 1, f"{name}project_conv")
     x = _batch_norm(x, f"{name}project_bn")
     if fused and expand_ratio == 1:
         x = layers.Activation("swish", name=f"{name}project_activation")(x)
@@ -212,7 +210,7 @@ def _efficientnet_v2(
             x = layers.Rescaling(scale=1.0 / 128.0, offset=-1)(x)
 
     stages = _STAGES[variant]
-    x = _conv(x, _round_filters(stages[0][1], width), 3, 2, "stem_conv", fmt=False)
+    x = _conv(x, _round_filters(stages[0][1], width), 3, 2, "stem_conv")
     x = _batch_norm(x, "stem_bn")
     x = layers.Activation("swish", name="stem_activation")(x)
 
