@@ -9,6 +9,7 @@ import sys as _sys
 # malloc arena for all threads, so that training can keep freed host memory for
 # reuse (heft/_platform/_allocator.py).
 from . import _platform as _platform
+from . import applications as applications
 from . import activations as activations
 from . import backend as backend
 from . import callbacks as callbacks

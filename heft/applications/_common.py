@@ -85,8 +85,11 @@ def obtain_input_shape(
                 UserWarning,
                 stacklevel=3,
             )
-        sizes = (default_size, default_size)
-        default_shape = (*sizes, channels) if channels_last else (channels, *sizes)
+        default_shape = (
+            (default_size, default_size, channels)
+            if channels_last
+            else (channels, default_size, default_size)
+        )
     else:
         default_shape = (
             (default_size, default_size, 3) if channels_last else (3, default_size, default_size)
@@ -111,8 +114,8 @@ def obtain_input_shape(
                 "The ImageNet weights expect 3 input channels (RGB). Received: "
                 f"input_shape={input_shape}"
             )
-        sizes = input_shape[:2] if channels_last else input_shape[1:]
-        if any(size is not None and size < min_size for size in sizes):
+        rows_cols = input_shape[:2] if channels_last else input_shape[1:]
+        if any(size is not None and size < min_size for size in rows_cols):
             raise ValueError(
                 f"Input size must be at least {min_size}x{min_size} for this model; smaller "
                 f"images shrink to nothing in its downsampling. Received: input_shape="

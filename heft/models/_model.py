@@ -286,6 +286,8 @@ class Model(Trainer, Layer):
         ``.weights.json`` with ``max_shard_size=<GB>`` (Keras 3 sharded layout),
         ``.safetensors``, or ``.h5``/``.hdf5`` (Keras 2 layout). Files are written
         atomically, with a checksum per entry (except the Keras 2 layout).
+        ``layout="torch"`` (with an optional ``mapping``) writes a PyTorch state
+        dict instead (see ``heft.saving.save_weights``).
 
         Raises:
             ValueError: For an unbuilt model or an unsupported suffix.
@@ -309,7 +311,9 @@ class Model(Trainer, Layer):
         unchanged. ``dry_run=True`` only returns the report. ``skip_mismatch`` may
         be glob patterns of the variables allowed to keep their values; keyword
         arguments ``strip_prefix`` and ``aliases`` map the file's keys to the
-        model's (see ``heft.saving.load_weights``).
+        model's; ``layout="torch"`` (with an optional ``mapping``) reads a PyTorch
+        or Hugging Face checkpoint, converting each tensor (see
+        ``heft.saving.load_weights``).
 
         Raises:
             ValueError: For a missing, corrupted or mismatched file (the message

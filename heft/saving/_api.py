@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from .. import _platform
 from ..layers._layer import Layer
-from . import _formats, _loading, _model_config
+from . import _formats, _loading, _model_config, _torch, _torch_files
 from ._atomic import check_target, save_errors
 from ._format import SaveFunction, WeightFormat
 from ._policy import make_policy
@@ -115,6 +115,8 @@ def save_weights(
     filepath: str | os.PathLike,
     overwrite: bool = True,
     max_shard_size: float | None = None,
+    layout: str = "keras",
+    mapping: Any = None,
 ) -> None:
     """Save every variable of ``model`` to a weights file.
 
@@ -137,13 +139,30 @@ def save_weights(
             (a tag of their own per save) next to a ``.weights.json`` map in
             Keras's layout, which Keras 3 loads. A ``.weights.h5`` path is
             renamed to ``.weights.json`` (with a warning).
+        layout: ``"keras"`` (heft's and Keras's keys), or ``"torch"``: a PyTorch
+            state dict, written to ``.safetensors`` (or ``.bin``/``.pt``/``.pth``
+            through ``torch.save``), each variable converted to PyTorch's layout
+            (see ``load_weights``), so that a PyTorch module of the same
+            architecture loads it with ``load_state_dict(strict=True)``.
+            BatchNorm gets ``num_batches_tracked = 0``, an LSTM's bias goes
+            whole to ``bias_ih`` (``bias_hh`` zero: the same outputs).
+        mapping: For ``layout="torch"``: the module names. A dict
+            ``{PyTorch module or key: layer path or name}`` as ``load_weights``
+            takes it (``report.mapping`` of the load writes the names read), or
+            ``[(regex, replacement), ...]`` rewriting each layer's default
+            name. By default a layer's module is its name, dotted through
+            nested layers (``Dense(4, name="fc1")`` writes ``fc1.weight`` and
+            ``fc1.bias``; an attribute ``proj`` of layer ``block`` writes
+            ``block.proj.weight``); a stacked RNN's layer ``k`` is named
+            ``<module>.l<k>`` and writes ``<module>.weight_ih_l<k>``.
 
     Raises:
         TypeError: If ``model`` is not a heft layer, ``filepath`` is not a path,
             or ``max_shard_size`` is not a number.
         ValueError: If the suffix is not supported, the model is not built,
             ``max_shard_size`` does not fit the suffix or is not positive, or one
-            variable is larger than ``max_shard_size``.
+            variable is larger than ``max_shard_size``; with ``layout="torch"``, if a
+            layer has no PyTorch twin or the mapping names nothing.
         FileExistsError: If the file exists and ``overwrite`` is False.
         FileNotFoundError: If the target folder does not exist.
         OSError: If the file cannot be written (a full disk, a read-only or
@@ -161,6 +180,21 @@ def save_weights(
     _check_model(model, "save")
     path = _path(filepath)
     _check_bool(overwrite, "overwrite")
+    if _check_layout(layout, mapping, path) == "torch":
+        if max_shard_size is not None:
+            raise ValueError(
+                f"`max_shard_size` does not apply to layout='torch': '{path}' is written as one "
+                "file. Drop `max_shard_size`."
+            )
+        if not path.lower().endswith((".safetensors", *_torch_files.PICKLE_SUFFIXES)):
+            raise ValueError(
+                f"Cannot save '{path}' with layout='torch': a PyTorch state dict is written to "
+                "a `.safetensors` file (or `.bin`/`.pt`/`.pth` with PyTorch installed). Rename "
+                "the file, e.g. 'model.safetensors'."
+            )
+        with save_errors(path):
+            _torch.save(model, path, overwrite, mapping)
+        return
     fmt, suffix = _formats.find(path, "save")
     fmt, path = _shard_target(path, fmt, suffix, max_shard_size)
     save = cast(SaveFunction, fmt.save)  # `find(..., "save")` only returns formats that save
@@ -178,6 +212,8 @@ def load_weights(
     dry_run: bool = False,
     strip_prefix: str | None = None,
     aliases: Mapping[str, str] | None = None,
+    layout: str = "keras",
+    mapping: Any = None,
 ) -> LoadReport:
     """Load a weights file into ``model``, all or nothing, and report what happened.
 
@@ -210,6 +246,34 @@ def load_weights(
         aliases: ``{model key prefix: file key prefix}``: read the model's entries
             under the first from the file's under the second, for renamed layers
             or attributes (``{"encoder": "enc"}``). Not for legacy ``.h5`` files.
+        layout: ``"keras"``, or ``"torch"`` to read a PyTorch state dict
+            (``.safetensors``, Hugging Face's ``.safetensors.index.json`` with
+            its shards, or ``.bin``/``.pt``/``.pth`` through
+            ``torch.load(weights_only=True)``, which needs PyTorch) and convert
+            each tensor: ``nn.Linear`` (transposed), ``nn.Conv*d`` and
+            ``nn.ConvTranspose*d`` (channels first to last), depthwise and
+            separable convolutions (``groups=channels``, then a 1x1
+            convolution), ``nn.BatchNorm*d`` (``running_mean``/``running_var``;
+            ``num_batches_tracked`` is dropped and reported), ``nn.LayerNorm``,
+            ``nn.GroupNorm``, ``nn.Embedding``, ``nn.LSTM`` (``bias_ih +
+            bias_hh``) and ``nn.GRU`` (gates reordered; the layer needs
+            ``reset_after=True``), bidirectional (into ``Bidirectional``) and
+            stacked (``weight_ih_l1``... into the next layer), and
+            ``nn.MultiheadAttention`` (``in_proj_weight`` split into query, key
+            and value). Set PyTorch's epsilons on the layers (``1e-5``). A
+            ``Dense`` after ``Flatten`` of channels-last images sees its inputs
+            in another order than after PyTorch's ``flatten`` of channels-first
+            maps; that permutation is not converted.
+            Layers pair with the file's modules of the same kind in order:
+            a ``.bin``/``.pt`` file's own order, a safetensors file's names in
+            natural order (``layers.2`` before ``layers.10``); pass ``mapping``
+            when that order differs from the model's. A key that matches no
+            layer refuses the load (unless ``skip_mismatch`` allows it).
+        mapping: For ``layout="torch"``: ``{PyTorch module or key: layer path or
+            name, or variable path}`` (``{"features.0": "conv2d"}``), or
+            ``[(regex, replacement), ...]`` rules turning module names into layer
+            names (the first full match wins). Modules it leaves out pair by
+            structure. The report's ``mapping`` gives the pairs used.
 
     Returns:
         A ``LoadReport`` (matched, missing, unexpected, mismatched, skipped);
@@ -219,7 +283,11 @@ def load_weights(
         TypeError: On a non-heft model, a non-path ``filepath`` or non-bool flags.
         ValueError: On an unsupported suffix, an unbuilt model, ``by_name`` with
             a file other than legacy ``.h5``, a mismatch (without ``skip_mismatch``), or a
-            corrupted, truncated or unsafe file (links, external data).
+            corrupted, truncated or unsafe file (links, external data); with
+            ``layout="torch"``, a key that matches no layer, a tensor that
+            converts to another shape, a mapping naming nothing, or a pickle
+            ``torch.load(weights_only=True)`` refuses.
+        ImportError: For a ``.bin``/``.pt``/``.pth`` file without PyTorch installed.
         FileNotFoundError: If the file does not exist.
         Exception: What a layer's own ``load_own_variables`` raised (unless
             ``skip_mismatch`` allows skipping that layer).
@@ -238,6 +306,13 @@ def load_weights(
         _check_bool(value, argument)
     policy = make_policy(skip_mismatch, strip_prefix, aliases)
     fmt, suffix = _formats.find(path, "load")
+    if _check_layout(layout, mapping, path) == "torch":
+        return _load_torch(model, fmt, path, policy, by_name, mapping, dry_run)
+    if fmt.name in _TORCH_ONLY:
+        raise ValueError(
+            f"'{path}' is {fmt.description.split(' (')[0]}, whose keys and tensor layouts are "
+            "PyTorch's: pass `layout='torch'` to convert them while loading."
+        )
     if not fmt.by_structure and (policy.strip_prefix or policy.aliases):
         raise ValueError(
             f"`strip_prefix` and `aliases` apply to files matched by the model's structure; "
@@ -251,6 +326,48 @@ def load_weights(
             "Remove `by_name=True`."
         )
     return _loading.load(model, fmt, path, policy, by_name, dry_run)
+
+
+_TORCH_ONLY = (_torch_files.PICKLE_FORMAT.name, _torch_files.INDEX_FORMAT.name)
+_TORCH_READS = ("safetensors", *_TORCH_ONLY)
+
+
+def _check_layout(layout: Any, mapping: Any, path: str) -> str:
+    if layout not in ("keras", "torch"):
+        raise ValueError(
+            f"`layout` must be 'keras' (heft's and Keras's keys and layouts) or 'torch' (a "
+            f"PyTorch state dict, converted). Received: layout={layout!r} for '{path}'."
+        )
+    if mapping is not None and layout != "torch":
+        raise ValueError(
+            f"`mapping` pairs PyTorch modules with layers and only applies with "
+            f"layout='torch'. Received: mapping={mapping!r} for '{path}'. Pass "
+            "`layout='torch'`, or drop `mapping` (`aliases` renames keys of heft's own files)."
+        )
+    return str(layout)
+
+
+def _load_torch(
+    model: Layer,
+    fmt: WeightFormat,
+    path: str,
+    policy: Any,
+    by_name: bool,
+    mapping: Any,
+    dry_run: bool,
+) -> LoadReport:
+    if fmt.name not in _TORCH_READS:
+        raise ValueError(
+            f"layout='torch' reads PyTorch state dicts: `.safetensors`, Hugging Face's "
+            f"`.safetensors.index.json` or `.bin`/`.pt`/`.pth`; '{path}' is a `{fmt.name}` "
+            "file. Drop `layout='torch'` to load it as it is."
+        )
+    if by_name or policy.strip_prefix or policy.aliases:
+        raise ValueError(
+            "`by_name`, `strip_prefix` and `aliases` do not apply to layout='torch', which "
+            f"pairs the modules of '{path}' with layers by structure: pass `mapping=` instead."
+        )
+    return _torch.load(model, fmt, path, policy, mapping, dry_run)
 
 
 def _check_archive_path(path: str, action: str) -> None:

@@ -133,13 +133,10 @@ class WeightFormat:
     A format written by the walk needs nothing else: every layer's own
     ``load_own_variables``, ``strip_prefix``, ``aliases``, the load report and
     the all-or-nothing guarantee come from the shared loader. A format with
-    keys of its own, such as PyTorch's names in a safetensors file
-    (``"0.weight"``, transposed), indexes its values under the walk's keys:
-    ``index`` maps ``"layers/dense/vars/0"`` to a ``StoredArray`` whose
-    ``key`` is the file's own name and whose shape is the shape it loads as,
-    and ``read`` turns the stored value into it (a transpose). A format laid
-    out per layer instead (Keras 2's ``.h5``) sets ``by_structure=False`` and
-    gives ``Opened.pair``.
+    keys of its own is laid out per layer instead: Keras 2's ``.h5`` sets
+    ``by_structure=False`` and gives ``Opened.pair``, and PyTorch's state
+    dicts (``layout="torch"``, ``_torch.py``) pair the file's modules with the
+    model's layers and convert each tensor while building the same plan.
 
     Attributes:
         name: The format as the load report names it (``LoadReport.format``).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _archive, _h5, _legacy_h5, _safetensors, _sharded
+from . import _archive, _h5, _legacy_h5, _safetensors, _sharded, _torch_files
 from ._format import WeightFormat
 
 # One line per format, in the order messages list them.
@@ -12,6 +12,8 @@ FORMATS: tuple[WeightFormat, ...] = (
     _safetensors.FORMAT,
     _legacy_h5.FORMAT,
     _archive.WEIGHTS_FORMAT,
+    _torch_files.PICKLE_FORMAT,
+    _torch_files.INDEX_FORMAT,
 )
 
 

@@ -41,7 +41,9 @@ class LoadReport:
             ``"<archive>/model.weights.h5"``).
         format: The file's format: ``"weights.h5"``, ``"sharded weights.h5"``
             (``.weights.json``), ``"safetensors"``, ``"legacy h5"`` (``.h5``,
-            ``.hdf5``) or ``"keras"`` (a ``.keras`` archive).
+            ``.hdf5``), ``"keras"`` (a ``.keras`` archive), ``"pytorch"``
+            (``.bin``/``.pt``/``.pth``) or ``"sharded safetensors"``
+            (``.safetensors.index.json``).
         matched: Variables whose value was found with a compatible shape and
             dtype, and entries that layers' own ``load_own_variables`` read.
         missing: Variables the file has no value for.
@@ -53,6 +55,14 @@ class LoadReport:
             optimizer whose variable count differs, or a layer whose
             ``load_own_variables`` raised under ``skip_mismatch``).
         dry_run: Whether nothing was assigned because ``dry_run=True`` was passed.
+        layout: ``"keras"``, or ``"torch"`` for a PyTorch state dict read with
+            ``layout="torch"``, whose matched entries' details say how each
+            variable was converted (``"(3, 4) float32 (transposed from (4, 3))"``)
+            and whose file keys are PyTorch's (``"fc.weight"``).
+        dropped: PyTorch tensors Keras has no variable for, read past on
+            purpose (a BatchNorm's ``num_batches_tracked``).
+        key_map: ``(PyTorch module, layer path)`` pairs a ``layout="torch"``
+            load used; see :attr:`mapping`.
 
     >>> report = LoadReport("m.weights.h5", "weights.h5", matched=(LoadEntry("vars/0", "m/w"),))
     >>> report.ok, report.loaded
@@ -67,6 +77,18 @@ class LoadReport:
     mismatched: tuple[LoadEntry, ...] = ()
     skipped: tuple[LoadEntry, ...] = ()
     dry_run: bool = False
+    layout: str = "keras"
+    dropped: tuple[LoadEntry, ...] = ()
+    key_map: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def mapping(self) -> dict[str, str]:
+        """``{PyTorch module: layer path}`` a ``layout="torch"`` load paired.
+
+        Pass it back as ``save_weights(..., layout="torch", mapping=report.mapping)``
+        to write the tensors under the names they were read from.
+        """
+        return dict(self.key_map)
 
     @property
     def ok(self) -> bool:
@@ -84,10 +106,13 @@ class LoadReport:
 
     def _head(self) -> str:
         verb = "would load" if self.dry_run else "loaded"
+        layout = f", layout={self.layout!r}" if self.layout != "keras" else ""
+        dropped = f", {len(self.dropped)} dropped" if self.dropped else ""
         return (
-            f"LoadReport('{self.filepath}', format={self.format!r}): {verb} {self.loaded} "
-            f"variable(s); {len(self.missing)} missing, {len(self.mismatched)} mismatched, "
-            f"{len(self.unexpected)} unexpected, {len(self.skipped)} skipped"
+            f"LoadReport('{self.filepath}', format={self.format!r}{layout}): {verb} "
+            f"{self.loaded} variable(s); {len(self.missing)} missing, {len(self.mismatched)} "
+            f"mismatched, {len(self.unexpected)} unexpected, {len(self.skipped)} skipped"
+            f"{dropped}"
         )
 
     def _rows(self, limit: int) -> list[tuple[str, str, str, str]]:
@@ -97,6 +122,7 @@ class LoadReport:
             ("mismatched", self.mismatched),
             ("skipped", self.skipped),
             ("unexpected", self.unexpected),
+            ("dropped", self.dropped),
             ("matched", self.matched),
         ):
             for entry in entries[:limit]:

@@ -48,7 +48,6 @@ MODULES = [
 _PRECISION = "mixed precision (LossScaleOptimizer, policies) comes with the precision work"
 _QUANTIZATION = "quantization comes with the quantization work"
 ELSEWHERE: dict[tuple[str, str], str] = {
-    ("", "applications"): "pretrained architectures come with the pretrained-models work",
     ("", "mixed_precision"): _PRECISION,
     ("", "quantizers"): _QUANTIZATION,
     ("", "Quantizer"): _QUANTIZATION,
