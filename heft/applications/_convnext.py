@@ -130,9 +130,9 @@ def _convnext(
     weights_name = f"convnext_{variant}"
     if weights == "imagenet" and weights_name not in name:
         raise ValueError(
-            f"With weights='imagenet' the model's name must contain {weights_name!r}: the "
-            f"published file is named after it. Received: name={name!r}. Keep the default "
-            "name, or load the weights into a model with that name."
+            f"With weights='imagenet' the model's name must contain {weights_name!r}, as "
+            f"Keras requires of the variant's ImageNet weights. Received: name={name!r}. "
+            "Keep the default name, or build with weights=None and call load_weights."
         )
     shape = obtain_input_shape(
         input_shape,
@@ -190,7 +190,7 @@ def _convnext(
             x = layers.GlobalMaxPooling2D()(x)
         x = layers.LayerNormalization(epsilon=_EPSILON)(x)
 
-    fname = f"{name}{'' if include_top else '_notop'}.h5"
+    fname = f"{weights_name}{'' if include_top else '_notop'}.h5"
     pretrained = WeightFile(fname, _BASE_URL + fname, top_hash if include_top else notop_hash)
     return build_model(input_tensor, img_input, x, name, weights, pretrained)
 
@@ -218,8 +218,8 @@ ImageNet weights.
         classes: The classifier's classes, 1000 with ImageNet weights.
         classifier_activation: The classifier's activation; ``None`` or
             ``"softmax"`` with pretrained weights.
-        name: The model's name (it names every layer, and with ImageNet weights
-            the file, so it must contain ``{weights_name!r}`` then).
+        name: The model's name, the prefix of every layer's name; with ImageNet
+            weights it must contain ``{weights_name!r}``, as in Keras.
 
     Returns:
         A ``Functional`` model whose layers, names and weights are Keras's.
