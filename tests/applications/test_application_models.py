@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import heft
-from heft.applications import convnext, densenet, efficientnet, efficientnet_v2, nasnet
+from heft.applications import _convnext, convnext, densenet, efficientnet, efficientnet_v2, nasnet
 
 
 def test_a_model_is_built_on_the_given_input_tensor():
@@ -62,9 +62,9 @@ def test_nasnet_with_imagenet_weights_needs_a_static_input_shape():
 
 
 def test_layer_scale_multiplies_by_its_learned_gamma():
-    layer = convnext.LayerScale(0.5, 3)
+    layer = _convnext.LayerScale(0.5, 3)
     out = layer(np.ones((2, 3), "float32"))
     np.testing.assert_allclose(out, np.full((2, 3), 0.5))
     layer.gamma.assign(np.array([1.0, 2.0, 3.0], "float32"))
     np.testing.assert_allclose(layer(np.ones((1, 3), "float32")), [[1.0, 2.0, 3.0]])
-    assert convnext.LayerScale.from_config(layer.get_config()).projection_dim == 3
+    assert _convnext.LayerScale.from_config(layer.get_config()).projection_dim == 3
