@@ -82,3 +82,36 @@ def test_an_input_shape_with_unusual_channels_warns_without_weights():
     with pytest.warns(UserWarning, match="1 or 3 input channels"):
         model = heft.applications.MobileNet(weights=None, input_shape=(32, 32, 5), classes=2)
     assert model.input_shape == (None, 32, 32, 5)
+
+
+def test_mobilenet_variants_fetch_the_files_keras_names_for_them():
+    from heft.applications import _mobilenet, _mobilenet_v3
+
+    base = "https://storage.googleapis.com/tensorflow/keras-applications/"
+    v1 = _mobilenet.weight_file(0.25, 128, include_top=False)
+    assert (v1.origin, v1.file_hash) == (base + "mobilenet/mobilenet_2_5_128_tf_no_top.h5", None)
+    v2 = _mobilenet_v2.weight_file(0.35, 96, include_top=True)
+    assert v2.fname == "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96.h5"
+    v3 = _mobilenet_v3.weight_file("large", True, 1.0, include_top=False)
+    assert v3.origin == (
+        base + "mobilenet_v3/weights_mobilenet_v3_large_minimalistic_224_1.0_float_no_top_v2.h5"
+    )
+    assert v3.file_hash == "ec5221f64a2f6d1ef965a614bdae7973"
+    small = _mobilenet_v3.weight_file("small", False, 0.75, include_top=True)
+    assert small.fname == "weights_mobilenet_v3_small_224_0.75_float.h5"
+    assert small.file_hash == "cb65d4e5be93758266aa0a7f2c6708b7"
+
+
+def test_mobilenet_v2_loads_the_224_file_for_sizes_without_their_own(published):
+    from heft.applications import _mobilenet_v2 as module
+
+    origin = module.weight_file(0.5, 224, include_top=False).origin
+    published.publish(origin, b"not an h5 file")
+    with (
+        pytest.warns(UserWarning, match="224x224"),
+        pytest.raises(ValueError, match="does not fit"),
+    ):
+        heft.applications.MobileNetV2(
+            weights="imagenet", alpha=0.5, include_top=False, input_shape=(100, 100, 3)
+        )
+    assert published.server.hits[published.local_name(origin)] == 1
