@@ -50,6 +50,14 @@ _public_names: dict[int, str] | None = None
 # The classes of ``heft.utils.FeatureSpace`` that configs may name, and their Keras modules.
 _FEATURE_SPACE_MODULES = ("keras.utils", "keras.src.layers.preprocessing.feature_space")
 _FEATURE_SPACE_CLASSES = ("FeatureSpace", "Feature", "Cross", "TFDIdentity", "TFDConcat")
+# The layers of Keras's applications that are not in a public namespace, by the
+# module and class Keras saves them under, and the heft module that defines them.
+_APPLICATION_LAYERS = {
+    ("keras.src.applications.inception_resnet_v2", "CustomScaleLayer"): (
+        ".applications._inception_resnet_v2"
+    ),
+    ("keras.src.applications.convnext", "LayerScale"): ".applications._convnext",
+}
 
 
 def _namespace(path: str) -> Any:
@@ -498,10 +506,11 @@ def _builtin(module: str, name: str, kind: str) -> Any:
         from .models import Functional
 
         return Functional
-    if module == "keras.src.applications.inception_resnet_v2" and name == "CustomScaleLayer":
-        from .applications import _inception_resnet_v2
+    if (module, name) in _APPLICATION_LAYERS:
+        import importlib
 
-        return _inception_resnet_v2.CustomScaleLayer
+        private = importlib.import_module(_APPLICATION_LAYERS[module, name], __package__)
+        return getattr(private, name)
     if module in _FEATURE_SPACE_MODULES and name in _FEATURE_SPACE_CLASSES:
         from .utils import _feature_space
 

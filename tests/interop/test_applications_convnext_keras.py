@@ -77,6 +77,20 @@ def test_heft_model_saved_as_keras_archive_loads_in_keras(tmp_path):
     support.check_keras_archive(convnext.ConvNeXtTiny, tmp_path, SHAPE, classes=4)
 
 
+@pytest.mark.slow
+def test_keras_model_saved_as_keras_archive_loads_in_heft(tmp_path):
+    import heft
+
+    model = keras.applications.ConvNeXtTiny(weights=None, include_top=False, input_shape=SHAPE)
+    model.save(str(tmp_path / "convnext.keras"))
+    loaded = heft.saving.load_model(str(tmp_path / "convnext.keras"))
+    assert [type(layer).__name__ for layer in loaded.layers] == [
+        type(layer).__name__ for layer in model.layers
+    ]
+    x = np.random.default_rng(0).uniform(0, 255, (1, *SHAPE)).astype("float32")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-4)
+
+
 def test_preprocess_input_is_kerass():
     x = support.images((2, 5, 5, 3))
     assert convnext.preprocess_input(x) is x
