@@ -10,6 +10,7 @@ import sys as _sys
 # reuse (heft/_platform/_allocator.py).
 from . import _platform as _platform
 from . import activations as activations
+from . import applications as applications
 from . import backend as backend
 from . import callbacks as callbacks
 from . import config as config
