@@ -27,3 +27,33 @@ from ._resnet import ResNet152V2 as ResNet152V2
 from ._vgg import VGG16 as VGG16
 from ._vgg import VGG19 as VGG19
 from ._xception import Xception as Xception
+
+# isort: split
+# EfficientNet, EfficientNetV2, DenseNet, NASNet and ConvNeXt.
+from . import convnext as convnext
+from . import densenet as densenet
+from . import efficientnet as efficientnet
+from . import efficientnet_v2 as efficientnet_v2
+from .convnext import ConvNeXtBase as ConvNeXtBase
+from .convnext import ConvNeXtLarge as ConvNeXtLarge
+from .convnext import ConvNeXtSmall as ConvNeXtSmall
+from .convnext import ConvNeXtTiny as ConvNeXtTiny
+from .convnext import ConvNeXtXLarge as ConvNeXtXLarge
+from .densenet import DenseNet121 as DenseNet121
+from .densenet import DenseNet169 as DenseNet169
+from .densenet import DenseNet201 as DenseNet201
+from .efficientnet import EfficientNetB0 as EfficientNetB0
+from .efficientnet import EfficientNetB1 as EfficientNetB1
+from .efficientnet import EfficientNetB2 as EfficientNetB2
+from .efficientnet import EfficientNetB3 as EfficientNetB3
+from .efficientnet import EfficientNetB4 as EfficientNetB4
+from .efficientnet import EfficientNetB5 as EfficientNetB5
+from .efficientnet import EfficientNetB6 as EfficientNetB6
+from .efficientnet import EfficientNetB7 as EfficientNetB7
+from .efficientnet_v2 import EfficientNetV2B0 as EfficientNetV2B0
+from .efficientnet_v2 import EfficientNetV2B1 as EfficientNetV2B1
+from .efficientnet_v2 import EfficientNetV2B2 as EfficientNetV2B2
+from .efficientnet_v2 import EfficientNetV2B3 as EfficientNetV2B3
+from .efficientnet_v2 import EfficientNetV2L as EfficientNetV2L
+from .efficientnet_v2 import EfficientNetV2M as EfficientNetV2M
+from .efficientnet_v2 import EfficientNetV2S as EfficientNetV2S
