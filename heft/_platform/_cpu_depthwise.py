@@ -52,7 +52,7 @@ def depthwise_by_offsets(
     if any(lo or hi for lo, hi in pads):
         x = jnp.pad(x, [(0, 0), *pads, (0, 0)])
     channels, multiplier = kernel.shape[-2:]
-    total = None
+    total: Any = None
     for offset in itertools.product(*(range(k) for k in window)):
         index = tuple(
             slice(o * d, o * d + (n - 1) * s + 1, s)
