@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 SIZE = 32  # MobileNetV2's smallest input: 8x8 digits are upscaled 4x
-ACCURACY_BAR = 0.80  # test accuracy the transferred model must reach on the digits 5-9
+ACCURACY_BAR = 0.75  # test accuracy the transferred model must reach on the digits 5-9
 
 
 def load_digits(classes: range) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, ...]]:
