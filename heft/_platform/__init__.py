@@ -24,9 +24,10 @@ set one for a block with ``SWITCH.forced(True)`` or ``SWITCH.forced(False)``.
     files.
 ``HEFT_CPU_CONV`` (on; ``_cpu_conv.py``)
     XLA's CPU backend: ``Conv2D`` runs ``valid`` convolutions padded and
-    cropped, and splits its convolutions over the batch. Plain path:
-    ``lax.conv_general_dilated`` and its autodiff gradient. Values agree to
-    float32 rounding.
+    cropped, and splits its convolutions over the batch; depthwise
+    convolutions run as one multiply-add per window offset
+    (``_cpu_depthwise.py``). Plain path: ``lax.conv_general_dilated`` and its
+    autodiff gradient. Values agree to float32 rounding.
 ``HEFT_CONV_ONE_STEP`` (on; ``_conv_steps.py``)
     XLA's CPU backend: ``fit`` trains a model whose step convolves one step
     per dispatch without timing a scanned chunk first. Plain path: steps per

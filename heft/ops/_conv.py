@@ -14,6 +14,7 @@ import jax.numpy as jnp
 
 from .. import _config
 from .._platform import _cpu_conv
+from .._platform._cpu_depthwise import depthwise_by_offsets
 from .._typing import ArrayLike
 from ._core import convert_to_tensor
 from ._dispatch import symbolic_op
@@ -176,6 +177,12 @@ def depthwise_convolve(
 
     Output channel ``c * multiplier + m`` is input channel ``c`` under filter ``m``.
     """
+    if _cpu_conv.applies():
+        # XLA's CPU backend: one multiply-add per window offset (heft/_platform/_cpu_depthwise.py).
+        last = x if data_format == "channels_last" else jnp.moveaxis(x, 1, -1)
+        result = depthwise_by_offsets(last, kernel, strides, padding, dilation_rate)
+        if result is not None:
+            return result if data_format == "channels_last" else jnp.moveaxis(result, -1, 1)
     channels = kernel.shape[-2]
     grouped = jnp.reshape(kernel, (*kernel.shape[:-2], 1, channels * kernel.shape[-1]))
     return jax.lax.conv_general_dilated(
