@@ -272,6 +272,13 @@ def published(local_http, keras_home, monkeypatch):
 # 4-20 s on two cores); `-m slow` runs them. Exact node ids.
 SLOW_TESTS = frozenset(
     (
+        # The ImageNet download flow is one shared path (tests/applications/test_common.py,
+        # EfficientNet's and DenseNet's in the default run); these repeat it on big models.
+        "tests/interop/test_applications_nasnet_keras.py::test_imagenet_weights_download_once_and_match_keras",
+        "tests/interop/test_applications_convnext_keras.py::test_imagenet_weights_download_once_and_match_keras",
+        "tests/interop/test_applications_efficientnet_v2_keras.py::test_imagenet_weights_download_once_and_match_keras",
+        "tests/interop/test_applications_efficientnet_keras.py::test_efficientnetb0_with_classifier_matches_keras",
+        "tests/interop/test_applications_mobilenet_v2_keras.py::test_mobilenetv2_channels_first_at_an_odd_size_predicts_as_keras",
         "tests/interop/test_distillation_keras.py::test_sequential_conv_loss_matches_keras",
         "tests/interop/test_image_layers_keras.py::test_batch_mixing_layers_mix_images_and_labels_as_keras[CutMix]",
         "tests/interop/test_image_layers_keras.py::test_image_layer_matches_keras[RandomElasticTransform-()-[('seed', 3)]-(2, 6, 7, 1)-float32]",
