@@ -69,6 +69,31 @@ def _round_filters(filters: int, width: float, divisor: int = 8) -> int:
     return int(rounded)
 
 
+def squeeze_excite(x: Any, filters: int, filters_in: int, ratio: float, name: str) -> Any:
+    """The squeeze-and-excitation of an MBConv block (EfficientNet and EfficientNetV2)."""
+    squeezed = max(1, int(filters_in * ratio))
+    se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
+    shape = (1, 1, filters) if image_data_format() == "channels_last" else (filters, 1, 1)
+    se = layers.Reshape(shape, name=f"{name}se_reshape")(se)
+    se = layers.Conv2D(
+        squeezed,
+        1,
+        padding="same",
+        activation="swish",
+        kernel_initializer=CONV_KERNEL_INITIALIZER,
+        name=f"{name}se_reduce",
+    )(se)
+    se = layers.Conv2D(
+        filters,
+        1,
+        padding="same",
+        activation="sigmoid",
+        kernel_initializer=CONV_KERNEL_INITIALIZER,
+        name=f"{name}se_expand",
+    )(se)
+    return layers.multiply([x, se], name=f"{name}se_excite")
+
+
 def _block(
     inputs: Any,
     drop_rate: float,
@@ -110,27 +135,7 @@ def _block(
     x = layers.BatchNormalization(axis=bn_axis, name=f"{name}bn")(x)
     x = layers.Activation("swish", name=f"{name}activation")(x)
 
-    filters_se = max(1, int(filters_in * _SE_RATIO))
-    se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
-    se_shape = (1, 1, filters) if bn_axis == 3 else (filters, 1, 1)
-    se = layers.Reshape(se_shape, name=f"{name}se_reshape")(se)
-    se = layers.Conv2D(
-        filters_se,
-        1,
-        padding="same",
-        activation="swish",
-        kernel_initializer=CONV_KERNEL_INITIALIZER,
-        name=f"{name}se_reduce",
-    )(se)
-    se = layers.Conv2D(
-        filters,
-        1,
-        padding="same",
-        activation="sigmoid",
-        kernel_initializer=CONV_KERNEL_INITIALIZER,
-        name=f"{name}se_expand",
-    )(se)
-    x = layers.multiply([x, se], name=f"{name}se_excite")
+    x = squeeze_excite(x, filters, filters_in, _SE_RATIO, name)
 
     x = layers.Conv2D(
         filters_out,

@@ -17,7 +17,7 @@ from ._common import (
     obtain_input_shape,
     validate_activation,
 )
-from ._efficientnet import CONV_KERNEL_INITIALIZER, DENSE_KERNEL_INITIALIZER
+from ._efficientnet import CONV_KERNEL_INITIALIZER, DENSE_KERNEL_INITIALIZER, squeeze_excite
 
 _BASE_URL = "https://storage.googleapis.com/tensorflow/keras-applications/efficientnet_v2/"
 
@@ -87,30 +87,6 @@ def _batch_norm(x: Any, name: str) -> Any:
     return layers.BatchNormalization(axis=axis, momentum=_MOMENTUM, name=name)(x)
 
 
-def _squeeze_excite(x: Any, filters: int, filters_in: int, ratio: float, name: str) -> Any:
-    squeezed = max(1, int(filters_in * ratio))
-    se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
-    shape = (1, 1, filters) if image_data_format() == "channels_last" else (filters, 1, 1)
-    se = layers.Reshape(shape, name=f"{name}se_reshape")(se)
-    se = layers.Conv2D(
-        squeezed,
-        1,
-        padding="same",
-        activation="swish",
-        kernel_initializer=CONV_KERNEL_INITIALIZER,
-        name=f"{name}se_reduce",
-    )(se)
-    se = layers.Conv2D(
-        filters,
-        1,
-        padding="same",
-        activation="sigmoid",
-        kernel_initializer=CONV_KERNEL_INITIALIZER,
-        name=f"{name}se_expand",
-    )(se)
-    return layers.multiply([x, se], name=f"{name}se_excite")
-
-
 def _conv(x: Any, filters: int, kernel: int, strides: int, name: str) -> Any:
     return layers.Conv2D(
         filters,
@@ -157,7 +133,7 @@ def _block(
         x = _batch_norm(x, f"{name}bn")
         x = layers.Activation("swish", name=f"{name}activation")(x)
     if 0 < se_ratio <= 1:
-        x = _squeeze_excite(x, filters, filters_in, se_ratio, name)
+        x = squeeze_excite(x, filters, filters_in, se_ratio, name)
     if fused and expand_ratio == 1:
         x = _conv(x, filters_out, 3, strides, f"{name}project_conv")
     else:
